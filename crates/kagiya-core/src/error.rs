@@ -1,0 +1,201 @@
+//! Every refusal Kagiya can give, each with a stable code and a message in both languages. The UI
+//! shows `{code, message}`; scripts match on the code.
+
+use crate::i18n::Lang;
+
+/// An error a user or script can see.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("operator ID is not valid")]
+    InvalidOperatorId,
+    #[error("operator name is not valid")]
+    InvalidOperatorName,
+    #[error("operator ID is already registered")]
+    OperatorIdTaken,
+    #[error("the first supervisor is already registered")]
+    SetupAlreadyDone,
+    #[error("no operator is registered yet")]
+    SetupRequired,
+    #[error("password does not meet the policy: {0:?}")]
+    PasswordPolicy(Vec<&'static str>),
+    #[error("the repeated password does not match")]
+    PasswordRepeatMismatch,
+    #[error("operator ID or password is wrong")]
+    InvalidCredentials,
+    #[error("sign-in is locked for {minutes_left} more minutes")]
+    SignInLocked { minutes_left: i64 },
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("the session is locked")]
+    SessionLocked,
+    #[error("the session is not locked")]
+    SessionNotLocked,
+    #[error("idle lock time out of range")]
+    IdleLockOutOfRange { min: u32, max: u32 },
+    #[error("unknown language")]
+    UnknownLanguage,
+    #[error("the audit log has been altered at entry {seq}")]
+    AuditChainBroken { seq: i64 },
+    #[error("storage error: {0}")]
+    Storage(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidOperatorId => "operator.id_invalid",
+            Error::InvalidOperatorName => "operator.name_invalid",
+            Error::OperatorIdTaken => "operator.id_taken",
+            Error::SetupAlreadyDone => "setup.already_done",
+            Error::SetupRequired => "setup.required",
+            Error::PasswordPolicy(_) => "password.policy",
+            Error::PasswordRepeatMismatch => "password.repeat_mismatch",
+            Error::InvalidCredentials => "auth.invalid_credentials",
+            Error::SignInLocked { .. } => "auth.locked",
+            Error::NotSignedIn => "session.not_signed_in",
+            Error::SessionLocked => "session.locked",
+            Error::SessionNotLocked => "session.not_locked",
+            Error::IdleLockOutOfRange { .. } => "settings.idle_lock_range",
+            Error::UnknownLanguage => "settings.language_unknown",
+            Error::AuditChainBroken { .. } => "audit.chain_broken",
+            Error::Storage(_) => "storage.failed",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The message for a person, in their language. Storage and internal details stay in the log;
+    /// the person is told what happened and that nothing was changed.
+    pub fn message(&self, lang: Lang) -> String {
+        let s = |ja: &str, en: &str| lang.pick(ja, en).to_owned();
+        match self {
+            Error::InvalidOperatorId => s(
+                "オペレーターIDは半角英数字と「-」「_」「.」で3〜32文字にしてください。",
+                "Operator ID must be 3 to 32 characters: letters, digits, '-', '_' or '.'.",
+            ),
+            Error::InvalidOperatorName => s(
+                "氏名は1〜64文字で入力してください（制御文字は使えません）。",
+                "Name must be 1 to 64 characters, without control characters.",
+            ),
+            Error::OperatorIdTaken => s(
+                "このオペレーターIDはすでに登録されています。",
+                "This operator ID is already registered.",
+            ),
+            Error::SetupAlreadyDone => s(
+                "最初のスーパーバイザーはすでに登録されています。",
+                "The first supervisor has already been registered.",
+            ),
+            Error::SetupRequired => s(
+                "最初のスーパーバイザーを登録してください。",
+                "Register the first supervisor first.",
+            ),
+            Error::PasswordPolicy(codes) => match lang {
+                Lang::Ja => format!(
+                    "パスワードがポリシーを満たしていません（{}）。",
+                    codes.join(", ")
+                ),
+                Lang::En => format!(
+                    "The password does not meet the policy ({}).",
+                    codes.join(", ")
+                ),
+            },
+            Error::PasswordRepeatMismatch => s(
+                "確認のために入力したパスワードが一致しません。",
+                "The passwords you typed twice do not match.",
+            ),
+            Error::InvalidCredentials => s(
+                "オペレーターIDまたはパスワードが正しくありません。",
+                "The operator ID or password is incorrect.",
+            ),
+            Error::SignInLocked { minutes_left } => match lang {
+                Lang::Ja => format!(
+                    "サインインに続けて失敗したため、一時的に利用停止中です。約{minutes_left}分後に再度お試しいただくか、スーパーバイザーにご連絡ください。"
+                ),
+                Lang::En => format!(
+                    "Sign-in is temporarily locked after repeated failures. Try again in about {minutes_left} min or contact a supervisor."
+                ),
+            },
+            Error::NotSignedIn => s("サインインしてください。", "Please sign in."),
+            Error::SessionLocked => s(
+                "画面がロックされています。パスワードを入力して再開してください。",
+                "The screen is locked. Enter your password to continue.",
+            ),
+            Error::SessionNotLocked => s(
+                "画面はロックされていません。",
+                "The screen is not locked.",
+            ),
+            Error::IdleLockOutOfRange { min, max } => match lang {
+                Lang::Ja => format!("自動ロックまでの時間は{min}〜{max}分で指定してください。"),
+                Lang::En => format!("Idle lock time must be between {min} and {max} minutes."),
+            },
+            Error::UnknownLanguage => s(
+                "対応していない言語です（ja または en）。",
+                "Unsupported language (ja or en).",
+            ),
+            Error::AuditChainBroken { seq } => match lang {
+                Lang::Ja => format!("監査ログの{seq}番目の記録が改ざんされています。"),
+                Lang::En => format!("The audit log has been altered at entry {seq}."),
+            },
+            Error::Storage(_) => s(
+                "データベースへの保存に失敗しました。変更は行われていません。",
+                "Saving to the database failed. Nothing was changed.",
+            ),
+            Error::Internal(_) => s(
+                "内部エラーが発生しました。変更は行われていません。",
+                "An internal error occurred. Nothing was changed.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_code_and_two_messages() {
+        let all = [
+            Error::InvalidOperatorId,
+            Error::InvalidOperatorName,
+            Error::OperatorIdTaken,
+            Error::SetupAlreadyDone,
+            Error::SetupRequired,
+            Error::PasswordPolicy(vec!["password.length"]),
+            Error::PasswordRepeatMismatch,
+            Error::InvalidCredentials,
+            Error::SignInLocked { minutes_left: 1 },
+            Error::NotSignedIn,
+            Error::SessionLocked,
+            Error::SessionNotLocked,
+            Error::IdleLockOutOfRange { min: 1, max: 120 },
+            Error::UnknownLanguage,
+            Error::AuditChainBroken { seq: 3 },
+            Error::Storage("disk I/O".into()),
+            Error::Internal("x".into()),
+        ];
+        let mut codes = std::collections::HashSet::new();
+        for e in &all {
+            assert!(codes.insert(e.code()), "duplicate code {}", e.code());
+            let ja = e.message(Lang::Ja);
+            let en = e.message(Lang::En);
+            assert!(!ja.is_empty() && !en.is_empty());
+            assert_ne!(ja, en, "{}", e.code());
+        }
+    }
+
+    #[test]
+    fn storage_details_never_reach_the_message() {
+        let e = Error::Storage("SQLITE_CORRUPT at /home/x/kagiya.db".into());
+        assert!(!e.message(Lang::En).contains("SQLITE"));
+        assert!(!e.message(Lang::Ja).contains("/home"));
+    }
+
+    #[test]
+    fn lock_message_tells_how_long_to_wait() {
+        let e = Error::SignInLocked { minutes_left: 14 };
+        assert!(e.message(Lang::En).contains("about 14 min"), "{}", e.message(Lang::En));
+        assert!(e.message(Lang::Ja).contains("約14分"));
+    }
+}

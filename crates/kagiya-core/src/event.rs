@@ -1,0 +1,240 @@
+//! The append-only audit event log: what happened, who did it, when, and with what outcome. Each
+//! entry's hash covers the previous entry's hash, so altering, removing or reordering any entry
+//! breaks the chain. Events hold no secrets (no passwords, not even hashes of them).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::operator::Role;
+use crate::Millis;
+
+/// The version of the event body format written today.
+pub const EVENT_VERSION: u32 = 1;
+
+/// The hash that stands before the first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Why a sign-in failed, as recorded (never the password).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInFailure {
+    /// No operator with that ID.
+    UnknownOperator,
+    /// Wrong password; counted towards the lock.
+    WrongPassword,
+    /// Refused because sign-in is locked; not counted.
+    Locked,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    OperatorCreated {
+        operator_id: String,
+        name: String,
+        role: Role,
+    },
+    OperatorSignedIn {
+        operator_id: String,
+    },
+    OperatorSignInFailed {
+        /// The ID as typed (trimmed, at most 64 characters).
+        attempted_id: String,
+        reason: SignInFailure,
+        /// Failures counted in the current window after this one.
+        failures: u32,
+    },
+    OperatorLocked {
+        operator_id: String,
+        until: Millis,
+    },
+    /// A lock that ran out, recorded when first observed after its end.
+    OperatorLockReleased {
+        operator_id: String,
+        ended_at: Millis,
+    },
+    OperatorPasswordRehashed {
+        operator_id: String,
+    },
+    OperatorSignedOut {
+        operator_id: String,
+    },
+    SessionLocked {
+        operator_id: String,
+        idle: bool,
+    },
+    SessionResumed {
+        operator_id: String,
+    },
+    SettingChanged {
+        key: String,
+        value: String,
+    },
+}
+
+impl EventKind {
+    /// The type tag, also stored in its own column for filtering.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::OperatorCreated { .. } => "operator_created",
+            EventKind::OperatorSignedIn { .. } => "operator_signed_in",
+            EventKind::OperatorSignInFailed { .. } => "operator_sign_in_failed",
+            EventKind::OperatorLocked { .. } => "operator_locked",
+            EventKind::OperatorLockReleased { .. } => "operator_lock_released",
+            EventKind::OperatorPasswordRehashed { .. } => "operator_password_rehashed",
+            EventKind::OperatorSignedOut { .. } => "operator_signed_out",
+            EventKind::SessionLocked { .. } => "session_locked",
+            EventKind::SessionResumed { .. } => "session_resumed",
+            EventKind::SettingChanged { .. } => "setting_changed",
+        }
+    }
+}
+
+/// The body stored for an event: its format version and what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBody {
+    pub v: u32,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl EventBody {
+    pub fn new(kind: EventKind) -> Self {
+        EventBody {
+            v: EVENT_VERSION,
+            kind,
+        }
+    }
+
+    /// The canonical JSON written to the log and covered by the hash.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("event bodies always serialize")
+    }
+}
+
+/// One entry of the log as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: Millis,
+    /// The operator who acted, or `None` for the system (e.g. a failed sign-in by an unknown ID).
+    pub actor: Option<String>,
+    pub kind: String,
+    pub body: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The chain hash of an entry: SHA-256 over the previous hash and the entry's fields.
+pub fn chain_hash(prev_hash: &str, seq: i64, at: Millis, actor: Option<&str>, body: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        prev_hash.as_bytes(),
+        seq.to_string().as_bytes(),
+        at.to_string().as_bytes(),
+        actor.unwrap_or("").as_bytes(),
+        body.as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Checks a run of entries in order from the genesis: returns the `seq` of the first entry whose
+/// hash or link is wrong, or `None` when the chain is intact.
+pub fn first_broken<'a>(entries: impl IntoIterator<Item = &'a StoredEvent>) -> Option<i64> {
+    let mut prev = GENESIS_HASH.to_owned();
+    let mut expected_seq = 1;
+    for e in entries {
+        let ok = e.seq == expected_seq
+            && e.prev_hash == prev
+            && e.hash == chain_hash(&prev, e.seq, e.at, e.actor.as_deref(), &e.body)
+            && serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| b.kind.type_name() == e.kind);
+        if !ok {
+            return Some(e.seq);
+        }
+        prev = e.hash.clone();
+        expected_seq += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<StoredEvent> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let body = EventBody::new(EventKind::OperatorSignedIn {
+                    operator_id: format!("op{seq}"),
+                });
+                let body_json = body.to_json();
+                let hash = chain_hash(&prev, seq, seq * 10, Some("sv001"), &body_json);
+                let e = StoredEvent {
+                    seq,
+                    at: seq * 10,
+                    actor: Some("sv001".into()),
+                    kind: body.kind.type_name().into(),
+                    body: body_json,
+                    prev_hash: prev.clone(),
+                    hash: hash.clone(),
+                };
+                prev = hash;
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(first_broken(&chain(5)), None);
+        assert_eq!(first_broken(&[]), None);
+    }
+
+    #[test]
+    fn any_alteration_is_found_at_its_entry() {
+        let mut c = chain(5);
+        c[2].body = c[2].body.replace("op3", "op9");
+        assert_eq!(first_broken(&c), Some(3));
+
+        let mut c = chain(5);
+        c[3].at += 1;
+        assert_eq!(first_broken(&c), Some(4));
+
+        let mut c = chain(5);
+        c.remove(1);
+        assert_eq!(first_broken(&c), Some(3));
+
+        let mut c = chain(5);
+        c[4].actor = None;
+        assert_eq!(first_broken(&c), Some(5));
+
+        let mut c = chain(5);
+        c[0].kind = "operator_created".into();
+        assert_eq!(first_broken(&c), Some(1));
+    }
+
+    #[test]
+    fn field_boundaries_are_part_of_the_hash() {
+        assert_ne!(
+            chain_hash(GENESIS_HASH, 1, 1, Some("ab"), "c"),
+            chain_hash(GENESIS_HASH, 1, 1, Some("a"), "bc")
+        );
+    }
+
+    #[test]
+    fn bodies_are_versioned_and_round_trip() {
+        let b = EventBody::new(EventKind::OperatorSignInFailed {
+            attempted_id: "sv001".into(),
+            reason: SignInFailure::WrongPassword,
+            failures: 2,
+        });
+        let json = b.to_json();
+        assert!(json.starts_with("{\"v\":1,\"type\":\"operator_sign_in_failed\""), "{json}");
+        assert_eq!(serde_json::from_str::<EventBody>(&json).unwrap(), b);
+    }
+}

@@ -1,0 +1,147 @@
+//! Appending to and reading the audit log. Appends happen inside the same transaction as the
+//! change they describe, so a change is never stored without its event or the other way round.
+
+use kagiya_core::event::{chain_hash, first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH};
+use kagiya_core::{Error, Millis};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::db::{storage, Tx};
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        kind: r.get(3)?,
+        body: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+    })
+}
+
+const COLUMNS: &str = "seq, at, actor, kind, body, prev_hash, hash";
+
+/// Appends one event after the current last entry and returns it as stored.
+pub fn append(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: EventKind) -> Result<StoredEvent, Error> {
+    let last: Option<(i64, String)> = tx
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(storage)?;
+    let (seq, prev_hash) = match last {
+        Some((s, h)) => (s + 1, h),
+        None => (1, GENESIS_HASH.to_owned()),
+    };
+    let body = EventBody::new(kind);
+    let body_json = body.to_json();
+    let hash = chain_hash(&prev_hash, seq, at, actor, &body_json);
+    let e = StoredEvent {
+        seq,
+        at,
+        actor: actor.map(str::to_owned),
+        kind: body.kind.type_name().to_owned(),
+        body: body_json,
+        prev_hash,
+        hash,
+    };
+    tx.execute(
+        &format!("INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        params![e.seq, e.at, e.actor, e.kind, e.body, e.prev_hash, e.hash],
+    )
+    .map_err(storage)?;
+    Ok(e)
+}
+
+/// The newest `limit` entries, newest first.
+pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<StoredEvent>, Error> {
+    let mut st = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"))
+        .map_err(storage)?;
+    let rows = st.query_map([limit], from_row).map_err(storage)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
+}
+
+/// Entries of one kind, oldest first.
+pub fn of_kind(conn: &Connection, kind: &str) -> Result<Vec<StoredEvent>, Error> {
+    let mut st = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM events WHERE kind = ?1 ORDER BY seq"))
+        .map_err(storage)?;
+    let rows = st.query_map([kind], from_row).map_err(storage)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
+}
+
+/// Walks the whole log from the first entry and checks every link. Returns the number of entries,
+/// or `AuditChainBroken` naming the first entry that does not fit.
+pub fn verify(conn: &Connection) -> Result<i64, Error> {
+    let mut st = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))
+        .map_err(storage)?;
+    let rows = st
+        .query_map([], from_row)
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(storage)?;
+    match first_broken(&rows) {
+        Some(seq) => Err(Error::AuditChainBroken { seq }),
+        None => Ok(rows.len() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("k.db")).unwrap();
+        (dir, s)
+    }
+
+    fn signed_in(id: &str) -> EventKind {
+        EventKind::OperatorSignedIn {
+            operator_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn appends_chain_and_verify() {
+        let (_d, mut s) = store();
+        for i in 0..5 {
+            s.write(|tx| append(tx, 1000 + i, Some("sv001"), signed_in("sv001")))
+                .unwrap();
+        }
+        assert_eq!(verify(s.conn()).unwrap(), 5);
+        let r = recent(s.conn(), 2).unwrap();
+        assert_eq!(r.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 4]);
+        assert_eq!(r[1].hash, r[0].prev_hash);
+    }
+
+    #[test]
+    fn updates_and_deletes_are_refused_by_the_database() {
+        let (_d, mut s) = store();
+        s.write(|tx| append(tx, 1, None, signed_in("a"))).unwrap();
+        let upd = s.conn().execute("UPDATE events SET actor = 'x'", []);
+        assert!(upd.unwrap_err().to_string().contains("append-only"));
+        let del = s.conn().execute("DELETE FROM events", []);
+        assert!(del.unwrap_err().to_string().contains("append-only"));
+        assert_eq!(verify(s.conn()).unwrap(), 1);
+    }
+
+    #[test]
+    fn tampering_behind_the_triggers_is_detected() {
+        let (_d, mut s) = store();
+        for i in 0..3 {
+            s.write(|tx| append(tx, i, None, signed_in("a"))).unwrap();
+        }
+        // Someone with raw file access drops the trigger and edits an entry.
+        s.conn()
+            .execute_batch(
+                "DROP TRIGGER events_no_update;
+                 UPDATE events SET body = replace(body, '\"a\"', '\"b\"') WHERE seq = 2;",
+            )
+            .unwrap();
+        assert_eq!(verify(s.conn()), Err(Error::AuditChainBroken { seq: 2 }));
+    }
+}

@@ -91,6 +91,81 @@ impl EventKind {
     }
 }
 
+impl EventKind {
+    /// One line for the audit list, in the UI language.
+    pub fn summary(&self, lang: crate::Lang) -> String {
+        use crate::Lang::{En, Ja};
+        let role = |r: &Role| match (r, lang) {
+            (Role::Supervisor, Ja) => "スーパーバイザー",
+            (Role::Supervisor, En) => "supervisor",
+            (Role::Operator, Ja) => "オペレーター",
+            (Role::Operator, En) => "operator",
+        };
+        match (self, lang) {
+            (EventKind::OperatorCreated { operator_id, name, role: r }, Ja) => {
+                format!("{}「{operator_id}」（{name}）を登録", role(r))
+            }
+            (EventKind::OperatorCreated { operator_id, name, role: r }, En) => {
+                format!("Registered {} {operator_id} ({name})", role(r))
+            }
+            (EventKind::OperatorSignedIn { operator_id }, Ja) => format!("{operator_id} がサインイン"),
+            (EventKind::OperatorSignedIn { operator_id }, En) => format!("{operator_id} signed in"),
+            (EventKind::OperatorSignInFailed { attempted_id, reason, failures }, Ja) => match reason {
+                SignInFailure::UnknownOperator => format!("未登録のID「{attempted_id}」でサインイン失敗"),
+                SignInFailure::WrongPassword => {
+                    format!("{attempted_id} のサインイン失敗（パスワード誤り、{failures}回目）")
+                }
+                SignInFailure::Locked => format!("{attempted_id} のサインインを拒否（利用停止中）"),
+            },
+            (EventKind::OperatorSignInFailed { attempted_id, reason, failures }, En) => match reason {
+                SignInFailure::UnknownOperator => format!("Sign-in failed for unknown ID \"{attempted_id}\""),
+                SignInFailure::WrongPassword => {
+                    format!("Sign-in failed for {attempted_id} (wrong password, failure {failures})")
+                }
+                SignInFailure::Locked => format!("Sign-in refused for {attempted_id} (locked)"),
+            },
+            (EventKind::OperatorLocked { operator_id, .. }, Ja) => {
+                format!("{operator_id} のサインインを一時利用停止")
+            }
+            (EventKind::OperatorLocked { operator_id, .. }, En) => {
+                format!("Sign-in temporarily locked for {operator_id}")
+            }
+            (EventKind::OperatorLockReleased { operator_id, .. }, Ja) => {
+                format!("{operator_id} の一時利用停止が時間経過で解除")
+            }
+            (EventKind::OperatorLockReleased { operator_id, .. }, En) => {
+                format!("Temporary lock of {operator_id} ended")
+            }
+            (EventKind::OperatorPasswordRehashed { operator_id }, Ja) => {
+                format!("{operator_id} のパスワードハッシュを現在の強度で再計算")
+            }
+            (EventKind::OperatorPasswordRehashed { operator_id }, En) => {
+                format!("Password hash of {operator_id} upgraded to current parameters")
+            }
+            (EventKind::OperatorSignedOut { operator_id }, Ja) => format!("{operator_id} がサインアウト"),
+            (EventKind::OperatorSignedOut { operator_id }, En) => format!("{operator_id} signed out"),
+            (EventKind::SessionLocked { operator_id, idle }, Ja) => {
+                if *idle {
+                    format!("{operator_id} の画面を無操作のため自動ロック")
+                } else {
+                    format!("{operator_id} が画面をロック")
+                }
+            }
+            (EventKind::SessionLocked { operator_id, idle }, En) => {
+                if *idle {
+                    format!("Screen of {operator_id} locked after inactivity")
+                } else {
+                    format!("{operator_id} locked the screen")
+                }
+            }
+            (EventKind::SessionResumed { operator_id }, Ja) => format!("{operator_id} が画面ロックを解除"),
+            (EventKind::SessionResumed { operator_id }, En) => format!("{operator_id} unlocked the screen"),
+            (EventKind::SettingChanged { key, value }, Ja) => format!("設定「{key}」を「{value}」に変更"),
+            (EventKind::SettingChanged { key, value }, En) => format!("Setting {key} changed to {value}"),
+        }
+    }
+}
+
 /// The body stored for an event: its format version and what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventBody {
@@ -224,6 +299,16 @@ mod tests {
             chain_hash(GENESIS_HASH, 1, 1, Some("ab"), "c"),
             chain_hash(GENESIS_HASH, 1, 1, Some("a"), "bc")
         );
+    }
+
+    #[test]
+    fn summaries_differ_by_language() {
+        let k = EventKind::OperatorLocked {
+            operator_id: "op101".into(),
+            until: 0,
+        };
+        assert!(k.summary(crate::Lang::Ja).contains("一時利用停止"));
+        assert!(k.summary(crate::Lang::En).contains("temporarily locked"));
     }
 
     #[test]

@@ -1,0 +1,407 @@
+//! The console: one store, one session, one language. Every method returns the new `Status` or a
+//! refusal; refusals change nothing beyond the audit entries they are owed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kagiya_core::event::EventKind;
+use kagiya_core::lockout::LockoutPolicy;
+use kagiya_core::operator::{parse_name, OperatorId, Role};
+use kagiya_core::password::{HashParams, PasswordHasher, PasswordPolicy, PolicyContext, RuleStatus};
+use kagiya_core::secret::Secret;
+use kagiya_core::session::{Session, SessionOperator, SessionState, Transition};
+use kagiya_core::{Error, Lang, Millis, MINUTE};
+use kagiya_store::operators::{self, NewOperatorRow, OperatorRecord};
+use kagiya_store::{events, settings, Store};
+
+use crate::auth::authenticate;
+use crate::clock::{Clock, SystemClock};
+use crate::view::{EventView, SessionView, Status};
+
+/// Idle-lock minutes allowed in the settings.
+pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=120;
+/// The default idle lock: 10 minutes.
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
+
+/// How to open the console.
+pub struct ConsoleOptions {
+    /// The SQLite file.
+    pub db_path: PathBuf,
+    /// The OS locale, used for the language until one is chosen.
+    pub os_locale: Option<String>,
+    /// An idle lock in seconds that overrides the setting (for kiosk set-ups and the E2E tests).
+    pub idle_lock_seconds_override: Option<u32>,
+    pub hash_params: HashParams,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl ConsoleOptions {
+    pub fn new(db_path: PathBuf) -> Self {
+        ConsoleOptions {
+            db_path,
+            os_locale: None,
+            idle_lock_seconds_override: None,
+            hash_params: HashParams::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// The first-run form.
+#[derive(Debug, serde::Deserialize)]
+pub struct FirstSupervisor {
+    pub operator_id: String,
+    pub name: String,
+    pub password: Secret,
+    pub password_repeat: Secret,
+    pub confirmation_password: Secret,
+    pub confirmation_password_repeat: Secret,
+}
+
+pub struct Console {
+    store: Store,
+    session: Session,
+    hasher: PasswordHasher,
+    lockout: LockoutPolicy,
+    lang: Lang,
+    idle_minutes: u32,
+    idle_override: Option<u32>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Console {
+    /// Opens the database (creating and migrating it as needed) with a signed-out session.
+    pub fn open(opts: ConsoleOptions) -> Result<Console, Error> {
+        let store = Store::open(&opts.db_path)?;
+        let lang = match settings::get(store.conn(), settings::LANGUAGE)? {
+            Some(code) => Lang::parse(&code).unwrap_or(Lang::En),
+            None => opts.os_locale.as_deref().map(Lang::from_locale).unwrap_or(Lang::En),
+        };
+        let idle_minutes = settings::get(store.conn(), settings::IDLE_LOCK_MINUTES)?
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|m| IDLE_LOCK_MINUTES.contains(m))
+            .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
+        let idle_override = opts.idle_lock_seconds_override.filter(|s| *s > 0);
+        let mut c = Console {
+            store,
+            session: Session::new(0),
+            hasher: PasswordHasher::new(opts.hash_params)?,
+            lockout: LockoutPolicy::OPERATOR,
+            lang,
+            idle_minutes,
+            idle_override,
+            clock: opts.clock,
+        };
+        c.session.set_idle_ms(c.idle_ms());
+        Ok(c)
+    }
+
+    fn idle_ms(&self) -> Millis {
+        match self.idle_override {
+            Some(s) => Millis::from(s) * 1000,
+            None => Millis::from(self.idle_minutes) * MINUTE,
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Applies the idle rule and records an idle lock when it happens.
+    fn observe(&mut self) -> Result<(), Error> {
+        if let Transition::IdleLocked { at } = self.session.observe(self.now()) {
+            if let Some(op) = self.session.operator() {
+                let kind = EventKind::SessionLocked {
+                    operator_id: op.operator_id.clone(),
+                    idle: true,
+                };
+                let actor = op.operator_id.clone();
+                self.store
+                    .write(|tx| events::append(tx, at, Some(&actor), kind).map(|_| ()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The operator of an active session, or the refusal to show.
+    fn active_operator(&mut self) -> Result<SessionOperator, Error> {
+        self.observe()?;
+        match self.session.state() {
+            SessionState::Active { operator, .. } => Ok(operator.clone()),
+            SessionState::Locked { .. } => Err(Error::SessionLocked),
+            SessionState::SignedOut => Err(Error::NotSignedIn),
+        }
+    }
+
+    /// Where things stand, after applying the idle rule.
+    pub fn status(&mut self) -> Result<Status, Error> {
+        self.observe()?;
+        Ok(Status {
+            needs_setup: operators::count(self.store.conn())? == 0,
+            lang: self.lang,
+            session: SessionView::from(self.session.state()),
+            idle_lock_minutes: self.idle_minutes,
+            idle_lock_seconds: self.idle_ms() / 1000,
+            operator_password_rules: PasswordPolicy::OPERATOR.checklist(
+                "",
+                &PolicyContext::default(),
+                self.lang,
+            ),
+        })
+    }
+
+    /// The operator password checklist for what is being typed.
+    pub fn check_operator_password(
+        &self,
+        operator_id: &str,
+        password: &Secret,
+        login_password: Option<&Secret>,
+    ) -> Vec<RuleStatus> {
+        let ctx = PolicyContext {
+            login_id: operator_id.trim(),
+            must_differ_from: login_password.map(Secret::expose),
+        };
+        PasswordPolicy::OPERATOR.checklist(password.expose(), &ctx, self.lang)
+    }
+
+    /// Registers the first supervisor on an empty database and signs them in.
+    pub fn create_first_supervisor(&mut self, f: &FirstSupervisor) -> Result<Status, Error> {
+        if operators::count(self.store.conn())? > 0 {
+            return Err(Error::SetupAlreadyDone);
+        }
+        let id = OperatorId::parse(&f.operator_id)?;
+        let name = parse_name(&f.name)?;
+        let policy = PasswordPolicy::OPERATOR;
+        let login_ctx = PolicyContext {
+            login_id: id.as_str(),
+            must_differ_from: None,
+        };
+        let bad = policy.violations(f.password.expose(), &login_ctx);
+        if !bad.is_empty() {
+            return Err(Error::PasswordPolicy(bad));
+        }
+        if f.password.expose() != f.password_repeat.expose() {
+            return Err(Error::PasswordRepeatMismatch);
+        }
+        let confirm_ctx = PolicyContext {
+            login_id: id.as_str(),
+            must_differ_from: Some(f.password.expose()),
+        };
+        let bad = policy.violations(f.confirmation_password.expose(), &confirm_ctx);
+        if !bad.is_empty() {
+            return Err(Error::PasswordPolicy(bad));
+        }
+        if f.confirmation_password.expose() != f.confirmation_password_repeat.expose() {
+            return Err(Error::PasswordRepeatMismatch);
+        }
+        let login_hash = self.hasher.hash(&f.password)?;
+        let confirm_hash = self.hasher.hash(&f.confirmation_password)?;
+        let now = self.now();
+        let operator = SessionOperator {
+            operator_id: id.as_str().to_owned(),
+            name: name.clone(),
+            role: Role::Supervisor,
+        };
+        self.store.write(|tx| {
+            // Checked again inside the write lock: two first runs racing register only one.
+            if operators::count(tx)? > 0 {
+                return Err(Error::SetupAlreadyDone);
+            }
+            operators::insert(
+                tx,
+                &NewOperatorRow {
+                    operator_id: id.as_str(),
+                    name: &name,
+                    role: Role::Supervisor,
+                    login_hash: &login_hash,
+                    confirm_hash: &confirm_hash,
+                    created_at: now,
+                },
+            )?;
+            let created = EventKind::OperatorCreated {
+                operator_id: id.as_str().to_owned(),
+                name: name.clone(),
+                role: Role::Supervisor,
+            };
+            events::append(tx, now, Some(id.as_str()), created)?;
+            operators::record_sign_in(tx, id.as_str(), now)?;
+            let signed_in = EventKind::OperatorSignedIn {
+                operator_id: id.as_str().to_owned(),
+            };
+            events::append(tx, now, Some(id.as_str()), signed_in)?;
+            Ok(())
+        })?;
+        self.session.sign_in(operator, now);
+        self.status()
+    }
+
+    fn session_operator(op: &OperatorRecord) -> SessionOperator {
+        SessionOperator {
+            operator_id: op.operator_id.clone(),
+            name: op.name.clone(),
+            role: op.role,
+        }
+    }
+
+    /// Signs an operator in. Any current session is signed out first.
+    pub fn sign_in(&mut self, operator_id: &str, password: &Secret) -> Result<Status, Error> {
+        if operators::count(self.store.conn())? == 0 {
+            return Err(Error::SetupRequired);
+        }
+        if self.session.operator().is_some() {
+            self.sign_out()?;
+        }
+        let now = self.now();
+        let op = authenticate(
+            &mut self.store,
+            &self.hasher,
+            &self.lockout,
+            operator_id,
+            password,
+            now,
+            |id| EventKind::OperatorSignedIn {
+                operator_id: id.to_owned(),
+            },
+        )?;
+        self.session.sign_in(Self::session_operator(&op), now);
+        self.status()
+    }
+
+    /// Re-sign-in on the lock screen: the locked session's operator enters the password again and
+    /// the screen comes back as it was. Failures count towards the sign-in lockout.
+    pub fn resume(&mut self, password: &Secret) -> Result<Status, Error> {
+        self.observe()?;
+        let operator_id = match self.session.state() {
+            SessionState::Locked { operator, .. } => operator.operator_id.clone(),
+            SessionState::Active { .. } => return Err(Error::SessionNotLocked),
+            SessionState::SignedOut => return Err(Error::NotSignedIn),
+        };
+        let now = self.now();
+        authenticate(
+            &mut self.store,
+            &self.hasher,
+            &self.lockout,
+            &operator_id,
+            password,
+            now,
+            |id| EventKind::SessionResumed {
+                operator_id: id.to_owned(),
+            },
+        )?;
+        self.session.resume(now);
+        self.status()
+    }
+
+    /// Records activity (keyboard or pointer) in an active session.
+    pub fn touch(&mut self) -> Result<Status, Error> {
+        self.observe()?;
+        let now = self.now();
+        self.session.touch(now);
+        self.status()
+    }
+
+    /// Locks the screen now.
+    pub fn lock_now(&mut self) -> Result<Status, Error> {
+        let op = self.active_operator()?;
+        let now = self.now();
+        self.session.lock(now);
+        let kind = EventKind::SessionLocked {
+            operator_id: op.operator_id.clone(),
+            idle: false,
+        };
+        self.store
+            .write(|tx| events::append(tx, now, Some(&op.operator_id), kind).map(|_| ()))?;
+        self.status()
+    }
+
+    /// Signs out (from an active or a locked session); the kept screen state is discarded.
+    pub fn sign_out(&mut self) -> Result<Status, Error> {
+        self.observe()?;
+        if let Some(op) = self.session.operator().cloned() {
+            let now = self.now();
+            let kind = EventKind::OperatorSignedOut {
+                operator_id: op.operator_id.clone(),
+            };
+            self.store
+                .write(|tx| events::append(tx, now, Some(&op.operator_id), kind).map(|_| ()))?;
+            self.session.sign_out();
+        }
+        self.status()
+    }
+
+    fn actor(&self) -> Option<String> {
+        match self.session.state() {
+            SessionState::Active { operator, .. } => Some(operator.operator_id.clone()),
+            _ => None,
+        }
+    }
+
+    /// Chooses the UI language ("ja" or "en"); allowed before sign-in too.
+    pub fn set_language(&mut self, code: &str) -> Result<Status, Error> {
+        self.observe()?;
+        let lang = Lang::parse(code).ok_or(Error::UnknownLanguage)?;
+        let now = self.now();
+        let actor = self.actor();
+        self.store.write(|tx| {
+            settings::set(tx, settings::LANGUAGE, lang.code())?;
+            let kind = EventKind::SettingChanged {
+                key: settings::LANGUAGE.into(),
+                value: lang.code().into(),
+            };
+            events::append(tx, now, actor.as_deref(), kind).map(|_| ())
+        })?;
+        self.lang = lang;
+        self.status()
+    }
+
+    /// Sets the idle-lock time in minutes (signed-in operators only).
+    pub fn set_idle_lock_minutes(&mut self, minutes: u32) -> Result<Status, Error> {
+        let op = self.active_operator()?;
+        if !IDLE_LOCK_MINUTES.contains(&minutes) {
+            return Err(Error::IdleLockOutOfRange {
+                min: *IDLE_LOCK_MINUTES.start(),
+                max: *IDLE_LOCK_MINUTES.end(),
+            });
+        }
+        let now = self.now();
+        self.store.write(|tx| {
+            settings::set(tx, settings::IDLE_LOCK_MINUTES, &minutes.to_string())?;
+            let kind = EventKind::SettingChanged {
+                key: settings::IDLE_LOCK_MINUTES.into(),
+                value: minutes.to_string(),
+            };
+            events::append(tx, now, Some(&op.operator_id), kind).map(|_| ())
+        })?;
+        self.idle_minutes = minutes;
+        self.session.set_idle_ms(self.idle_ms());
+        self.session.touch(now);
+        self.status()
+    }
+
+    /// The newest audit entries (signed-in operators only).
+    pub fn recent_events(&mut self, limit: u32) -> Result<Vec<EventView>, Error> {
+        self.active_operator()?;
+        let rows = events::recent(self.store.conn(), limit.clamp(1, 500))?;
+        Ok(rows.iter().map(|e| EventView::new(e, self.lang)).collect())
+    }
+
+    /// Fills an empty database with the demo branch (see `demo`); false when it was not empty.
+    pub fn seed_demo(&mut self) -> Result<bool, Error> {
+        let now = self.now();
+        crate::demo::seed(&mut self.store, &self.hasher, now)
+    }
+
+    /// Verifies the whole audit chain; the number of entries when intact.
+    pub fn verify_audit(&mut self) -> Result<i64, Error> {
+        self.active_operator()?;
+        events::verify(self.store.conn())
+    }
+}

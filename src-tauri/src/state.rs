@@ -1,0 +1,56 @@
+//! The console held by the app, or the reason it could not be opened (shown in the window instead
+//! of crashing, e.g. for a damaged or unreadable database file).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use kagiya_console::{Console, ConsoleOptions, Error, ErrorView, Lang};
+
+use crate::options::LaunchOptions;
+
+pub enum AppState {
+    Ready(Mutex<Console>),
+    Failed(ErrorView),
+}
+
+impl AppState {
+    pub fn open(db_path: &Path, opts: &LaunchOptions) -> AppState {
+        let locale = sys_locale::get_locale();
+        let lang = locale.as_deref().map(Lang::from_locale).unwrap_or(Lang::En);
+        let mut o = ConsoleOptions::new(db_path.to_path_buf());
+        o.os_locale = locale;
+        o.idle_lock_seconds_override = opts.idle_lock_seconds;
+        let opened = Console::open(o).and_then(|mut c| {
+            if opts.demo && c.seed_demo()? {
+                tracing::info!("filled the empty database with demo data");
+            }
+            Ok(c)
+        });
+        match opened {
+            Ok(c) => {
+                tracing::info!(db = %db_path.display(), "console opened");
+                AppState::Ready(Mutex::new(c))
+            }
+            Err(e) => {
+                tracing::error!(db = %db_path.display(), error = %e, "could not open the console");
+                AppState::Failed(ErrorView::new(&e, lang))
+            }
+        }
+    }
+
+    /// Runs `f` on the console, turning every error into `{code, message}` in the UI language.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Console) -> Result<T, Error>) -> Result<T, ErrorView> {
+        match self {
+            AppState::Failed(e) => Err(e.clone()),
+            AppState::Ready(m) => {
+                let mut c: MutexGuard<'_, Console> = m.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut c).map_err(|e| {
+                    if matches!(e, Error::Storage(_) | Error::Internal(_)) {
+                        tracing::error!(error = %e, "command failed");
+                    }
+                    ErrorView::new(&e, c.lang())
+                })
+            }
+        }
+    }
+}

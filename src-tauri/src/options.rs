@@ -17,7 +17,10 @@ pub struct LaunchOptions {
 impl LaunchOptions {
     /// Parses the arguments after the program name. Unknown arguments are reported, not fatal
     /// (the OS may pass its own, e.g. macOS's `-psn_…`).
-    pub fn parse(args: impl IntoIterator<Item = String>, env_data_dir: Option<String>) -> (Self, Vec<String>) {
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        env_data_dir: Option<String>,
+    ) -> (Self, Vec<String>) {
         let mut o = LaunchOptions {
             data_dir: env_data_dir.filter(|s| !s.is_empty()).map(PathBuf::from),
             ..Default::default()
@@ -36,7 +39,10 @@ impl LaunchOptions {
                     _ => ignored.push(a),
                 },
                 "--idle-lock-seconds" => {
-                    match inline.or_else(|| it.next()).and_then(|v| v.parse::<u32>().ok()) {
+                    match inline
+                        .or_else(|| it.next())
+                        .and_then(|v| v.parse::<u32>().ok())
+                    {
                         Some(n) if n > 0 => o.idle_lock_seconds = Some(n),
                         _ => ignored.push(a),
                     }

@@ -9,7 +9,7 @@ use kagiya_console::{Console, ConsoleOptions, Error, ErrorView, Lang};
 use crate::options::LaunchOptions;
 
 pub enum AppState {
-    Ready(Mutex<Console>),
+    Ready(Box<Mutex<Console>>),
     Failed(ErrorView),
 }
 
@@ -29,7 +29,7 @@ impl AppState {
         match opened {
             Ok(c) => {
                 tracing::info!(db = %db_path.display(), "console opened");
-                AppState::Ready(Mutex::new(c))
+                AppState::Ready(Box::new(Mutex::new(c)))
             }
             Err(e) => {
                 tracing::error!(db = %db_path.display(), error = %e, "could not open the console");
@@ -39,7 +39,10 @@ impl AppState {
     }
 
     /// Runs `f` on the console, turning every error into `{code, message}` in the UI language.
-    pub fn with<T>(&self, f: impl FnOnce(&mut Console) -> Result<T, Error>) -> Result<T, ErrorView> {
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Console) -> Result<T, Error>,
+    ) -> Result<T, ErrorView> {
         match self {
             AppState::Failed(e) => Err(e.clone()),
             AppState::Ready(m) => {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use kagiya_core::event::EventKind;
 use kagiya_core::lockout::LockoutPolicy;
 use kagiya_core::operator::{parse_name, OperatorId, Role};
-use kagiya_core::password::{HashParams, PasswordHasher, PasswordPolicy, PolicyContext, RuleStatus};
+use kagiya_core::password::{
+    HashParams, PasswordHasher, PasswordPolicy, PolicyContext, RuleStatus,
+};
 use kagiya_core::secret::Secret;
 use kagiya_core::session::{Session, SessionOperator, SessionState, Transition};
 use kagiya_core::{Error, Lang, Millis, MINUTE};
@@ -75,7 +77,11 @@ impl Console {
         let store = Store::open(&opts.db_path)?;
         let lang = match settings::get(store.conn(), settings::LANGUAGE)? {
             Some(code) => Lang::parse(&code).unwrap_or(Lang::En),
-            None => opts.os_locale.as_deref().map(Lang::from_locale).unwrap_or(Lang::En),
+            None => opts
+                .os_locale
+                .as_deref()
+                .map(Lang::from_locale)
+                .unwrap_or(Lang::En),
         };
         let idle_minutes = settings::get(store.conn(), settings::IDLE_LOCK_MINUTES)?
             .and_then(|v| v.parse::<u32>().ok())

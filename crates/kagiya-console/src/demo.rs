@@ -13,12 +13,32 @@ use kagiya_store::{events, Store};
 /// The demo operators: (ID, name, role, login password, confirmation password).
 /// The passwords are published in the README and only ever used with `--demo`.
 pub const OPERATORS: [(&str, &str, Role, &str, &str); 3] = [
-    ("sv001", "山田 花子", Role::Supervisor, "Kagiya-Demo-2026", "Kakunin-Demo-2026"),
-    ("op101", "佐藤 健", Role::Operator, "Sato-Branch-0101", "Sato-Kakunin-0101"),
-    ("op102", "鈴木 美咲", Role::Operator, "Suzuki-Branch-0102", "Suzuki-Kakunin-0102"),
+    (
+        "sv001",
+        "山田 花子",
+        Role::Supervisor,
+        "Kagiya-Demo-2026",
+        "Kakunin-Demo-2026",
+    ),
+    (
+        "op101",
+        "佐藤 健",
+        Role::Operator,
+        "Sato-Branch-0101",
+        "Sato-Kakunin-0101",
+    ),
+    (
+        "op102",
+        "鈴木 美咲",
+        Role::Operator,
+        "Suzuki-Branch-0102",
+        "Suzuki-Kakunin-0102",
+    ),
 ];
 
 const DAY: Millis = 24 * 60 * MINUTE;
+/// Japan Standard Time is UTC+9 (no daylight saving): the demo branch works 9:00–17:00 JST.
+const JST: Millis = 9 * 60 * MINUTE;
 
 /// Fills an empty database with the demo branch. Returns false (and writes nothing) when operators
 /// already exist.
@@ -54,9 +74,10 @@ pub fn seed(store: &mut Store, hasher: &PasswordHasher, now: Millis) -> Result<b
             };
             events::append(tx, start, Some("sv001"), kind)?;
         }
-        // A working week of sign-ins and sign-outs.
-        for day in 1..7 {
-            let morning = start + day * DAY + 9 * 60 * MINUTE;
+        // The last six days' office hours: sign-in around 9:00 JST, sign-out eight hours later.
+        let today_jst = (now + JST).div_euclid(DAY) * DAY - JST;
+        for days_ago in (1..7).rev() {
+            let morning = today_jst - days_ago * DAY + 9 * 60 * MINUTE;
             for (i, (id, ..)) in OPERATORS.iter().enumerate() {
                 let at = morning + i as Millis * 7 * MINUTE;
                 let signed_in = EventKind::OperatorSignedIn {

@@ -79,11 +79,19 @@ fn first_run_registers_a_supervisor_signs_in_and_only_once() {
     assert!(!st.needs_setup);
     assert_eq!(st.session.state, "active");
     let op = st.session.operator.unwrap();
-    assert_eq!((op.operator_id.as_str(), op.name.as_str()), ("sv001", "山田 花子"));
-    assert_eq!(c.create_first_supervisor(&first()), Err(Error::SetupAlreadyDone));
+    assert_eq!(
+        (op.operator_id.as_str(), op.name.as_str()),
+        ("sv001", "山田 花子")
+    );
+    assert_eq!(
+        c.create_first_supervisor(&first()),
+        Err(Error::SetupAlreadyDone)
+    );
 
     let rec = operators::find(c.store().conn(), "SV001").unwrap().unwrap();
-    assert!(rec.login_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(rec
+        .login_hash
+        .starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     assert!(rec.confirm_hash.starts_with("$argon2id$"));
     assert_ne!(rec.login_hash, rec.confirm_hash);
     assert_eq!(e.event_kinds(), ["operator_created", "operator_signed_in"]);
@@ -93,9 +101,16 @@ fn first_run_registers_a_supervisor_signs_in_and_only_once() {
 fn bad_first_run_input_is_refused_and_changes_nothing() {
     let e = env();
     let mut c = e.open();
-    let cases: Vec<(Box<dyn Fn(&mut FirstSupervisor)>, Error)> = vec![
-        (Box::new(|f| f.operator_id = "a b".into()), Error::InvalidOperatorId),
-        (Box::new(|f| f.name = "  ".into()), Error::InvalidOperatorName),
+    type Mutation = Box<dyn Fn(&mut FirstSupervisor)>;
+    let cases: Vec<(Mutation, Error)> = vec![
+        (
+            Box::new(|f| f.operator_id = "a b".into()),
+            Error::InvalidOperatorId,
+        ),
+        (
+            Box::new(|f| f.name = "  ".into()),
+            Error::InvalidOperatorName,
+        ),
         (
             Box::new(|f| {
                 f.password = "short".into();
@@ -172,7 +187,10 @@ fn five_failures_lock_sign_in_and_the_release_is_recorded() {
     c.create_first_supervisor(&first()).unwrap();
     c.sign_out().unwrap();
     for _ in 0..4 {
-        assert_eq!(c.sign_in("sv001", &pw("wrong")), Err(Error::InvalidCredentials));
+        assert_eq!(
+            c.sign_in("sv001", &pw("wrong")),
+            Err(Error::InvalidCredentials)
+        );
     }
     assert_eq!(
         c.sign_in("sv001", &pw("wrong")),
@@ -188,7 +206,10 @@ fn five_failures_lock_sign_in_and_the_release_is_recorded() {
     assert_eq!(rec.lockout.failures, 5);
     // The lock runs out: a fresh count, and the release is in the log.
     e.clock.advance(14 * MINUTE);
-    assert_eq!(c.sign_in("sv001", &pw("wrong")), Err(Error::InvalidCredentials));
+    assert_eq!(
+        c.sign_in("sv001", &pw("wrong")),
+        Err(Error::InvalidCredentials)
+    );
     let rec = operators::find(c.store().conn(), "sv001").unwrap().unwrap();
     assert_eq!(rec.lockout.failures, 1);
     c.sign_in("sv001", &pw("Branch-Login-2026")).unwrap();
@@ -221,24 +242,45 @@ fn idle_lock_keeps_the_operator_and_needs_the_password_again() {
     e.clock.advance(9 * MINUTE);
     c.touch().unwrap();
     e.clock.advance(9 * MINUTE);
-    assert_eq!(c.status().unwrap().session.state, "active", "activity postponed the lock");
+    assert_eq!(
+        c.status().unwrap().session.state,
+        "active",
+        "activity postponed the lock"
+    );
     e.clock.advance(MINUTE);
     let st = c.status().unwrap();
     assert_eq!(st.session.state, "locked");
     assert_eq!(st.session.operator.unwrap().operator_id, "sv001");
     assert_eq!(c.recent_events(10), Err(Error::SessionLocked));
     assert_eq!(c.set_idle_lock_minutes(5), Err(Error::SessionLocked));
-    assert_eq!(c.resume(&pw("Branch-Login-2025")), Err(Error::InvalidCredentials));
-    assert_eq!(c.resume(&pw("Branch-Login-2026")).unwrap().session.state, "active");
-    assert_eq!(c.resume(&pw("Branch-Login-2026")), Err(Error::SessionNotLocked));
+    assert_eq!(
+        c.resume(&pw("Branch-Login-2025")),
+        Err(Error::InvalidCredentials)
+    );
+    assert_eq!(
+        c.resume(&pw("Branch-Login-2026")).unwrap().session.state,
+        "active"
+    );
+    assert_eq!(
+        c.resume(&pw("Branch-Login-2026")),
+        Err(Error::SessionNotLocked)
+    );
     let kinds = e.event_kinds();
     assert_eq!(
         kinds[2..],
-        ["session_locked", "operator_sign_in_failed", "session_resumed"]
+        [
+            "session_locked",
+            "operator_sign_in_failed",
+            "session_resumed"
+        ]
     );
     let s = Store::open(&e.path).unwrap();
     let locked = events::of_kind(s.conn(), "session_locked").unwrap();
-    assert_eq!(locked[0].at, T0 + 19 * MINUTE, "recorded at the moment the idle time ran out");
+    assert_eq!(
+        locked[0].at,
+        T0 + 19 * MINUTE,
+        "recorded at the moment the idle time ran out"
+    );
     assert!(locked[0].body.contains("\"idle\":true"));
 }
 
@@ -258,7 +300,11 @@ fn settings_are_validated_and_persist() {
     let e = env();
     let mut c = e.open();
     assert_eq!(c.set_language("de"), Err(Error::UnknownLanguage));
-    assert_eq!(c.set_language("en").unwrap().lang, Lang::En, "allowed before sign-in");
+    assert_eq!(
+        c.set_language("en").unwrap().lang,
+        Lang::En,
+        "allowed before sign-in"
+    );
     assert_eq!(c.set_idle_lock_minutes(5), Err(Error::NotSignedIn));
     c.create_first_supervisor(&first()).unwrap();
     assert_eq!(
@@ -271,7 +317,11 @@ fn settings_are_validated_and_persist() {
     );
     assert_eq!(c.set_idle_lock_minutes(3).unwrap().idle_lock_minutes, 3);
     e.clock.advance(3 * MINUTE);
-    assert_eq!(c.status().unwrap().session.state, "locked", "new idle time in force");
+    assert_eq!(
+        c.status().unwrap().session.state,
+        "locked",
+        "new idle time in force"
+    );
     drop(c);
     let mut c = e.open_with("ja-JP", HashParams::default());
     let st = c.status().unwrap();
@@ -313,7 +363,10 @@ fn hashes_with_old_parameters_are_upgraded_at_sign_in() {
     drop(c);
     let before = {
         let s = Store::open(&e.path).unwrap();
-        operators::find(s.conn(), "sv001").unwrap().unwrap().login_hash
+        operators::find(s.conn(), "sv001")
+            .unwrap()
+            .unwrap()
+            .login_hash
     };
     assert!(before.contains("m=4096,t=1,p=1"));
     let mut c = e.open();
@@ -323,7 +376,9 @@ fn hashes_with_old_parameters_are_upgraded_at_sign_in() {
         .unwrap()
         .login_hash;
     assert!(after.contains("m=19456,t=2,p=1"), "{after}");
-    assert!(e.event_kinds().contains(&"operator_password_rehashed".to_string()));
+    assert!(e
+        .event_kinds()
+        .contains(&"operator_password_rehashed".to_string()));
     c.sign_out().unwrap();
     c.sign_in("sv001", &pw("Branch-Login-2026")).unwrap();
 }
@@ -361,7 +416,11 @@ fn the_audit_log_of_a_session_verifies_end_to_end() {
     all.reverse();
     assert_eq!(first_broken(&all), None);
     for ev in &all {
-        assert!(!ev.body.contains("Branch-Login"), "no secret in {}", ev.body);
+        assert!(
+            !ev.body.contains("Branch-Login"),
+            "no secret in {}",
+            ev.body
+        );
         assert!(!ev.body.contains("argon2"), "no hash in {}", ev.body);
     }
 }
@@ -392,10 +451,22 @@ fn concurrent_wrong_passwords_from_two_processes_count_exactly() {
     let locked_answers: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
     let s = Store::open(&e.path).unwrap();
     let failed = events::of_kind(s.conn(), "operator_sign_in_failed").unwrap();
-    let wrong = failed.iter().filter(|e| e.body.contains("wrong_password")).count();
-    let refused = failed.iter().filter(|e| e.body.contains("\"locked\"")).count();
+    let wrong = failed
+        .iter()
+        .filter(|e| e.body.contains("wrong_password"))
+        .count();
+    let refused = failed
+        .iter()
+        .filter(|e| e.body.contains("\"locked\""))
+        .count();
     assert_eq!(wrong, 5, "exactly the threshold was counted");
     assert_eq!(refused, 3, "the rest were refused while locked");
-    assert_eq!(locked_answers, 4, "the locking failure and the three refusals say 'locked'");
-    assert_eq!(events::of_kind(s.conn(), "operator_locked").unwrap().len(), 1);
+    assert_eq!(
+        locked_answers, 4,
+        "the locking failure and the three refusals say 'locked'"
+    );
+    assert_eq!(
+        events::of_kind(s.conn(), "operator_locked").unwrap().len(),
+        1
+    );
 }

@@ -195,7 +195,11 @@ mod tests {
     #[test]
     fn lock_message_tells_how_long_to_wait() {
         let e = Error::SignInLocked { minutes_left: 14 };
-        assert!(e.message(Lang::En).contains("about 14 min"), "{}", e.message(Lang::En));
+        assert!(
+            e.message(Lang::En).contains("about 14 min"),
+            "{}",
+            e.message(Lang::En)
+        );
         assert!(e.message(Lang::Ja).contains("約14分"));
     }
 }

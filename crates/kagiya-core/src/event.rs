@@ -102,28 +102,64 @@ impl EventKind {
             (Role::Operator, En) => "operator",
         };
         match (self, lang) {
-            (EventKind::OperatorCreated { operator_id, name, role: r }, Ja) => {
+            (
+                EventKind::OperatorCreated {
+                    operator_id,
+                    name,
+                    role: r,
+                },
+                Ja,
+            ) => {
                 format!("{}「{operator_id}」（{name}）を登録", role(r))
             }
-            (EventKind::OperatorCreated { operator_id, name, role: r }, En) => {
+            (
+                EventKind::OperatorCreated {
+                    operator_id,
+                    name,
+                    role: r,
+                },
+                En,
+            ) => {
                 format!("Registered {} {operator_id} ({name})", role(r))
             }
-            (EventKind::OperatorSignedIn { operator_id }, Ja) => format!("{operator_id} がサインイン"),
+            (EventKind::OperatorSignedIn { operator_id }, Ja) => {
+                format!("{operator_id} がサインイン")
+            }
             (EventKind::OperatorSignedIn { operator_id }, En) => format!("{operator_id} signed in"),
-            (EventKind::OperatorSignInFailed { attempted_id, reason, failures }, Ja) => match reason {
-                SignInFailure::UnknownOperator => format!("未登録のID「{attempted_id}」でサインイン失敗"),
+            (
+                EventKind::OperatorSignInFailed {
+                    attempted_id,
+                    reason,
+                    failures,
+                },
+                Ja,
+            ) => match reason {
+                SignInFailure::UnknownOperator => {
+                    format!("未登録のID「{attempted_id}」でサインイン失敗")
+                }
                 SignInFailure::WrongPassword => {
                     format!("{attempted_id} のサインイン失敗（パスワード誤り、{failures}回目）")
                 }
                 SignInFailure::Locked => format!("{attempted_id} のサインインを拒否（利用停止中）"),
             },
-            (EventKind::OperatorSignInFailed { attempted_id, reason, failures }, En) => match reason {
-                SignInFailure::UnknownOperator => format!("Sign-in failed for unknown ID \"{attempted_id}\""),
-                SignInFailure::WrongPassword => {
-                    format!("Sign-in failed for {attempted_id} (wrong password, failure {failures})")
+            (
+                EventKind::OperatorSignInFailed {
+                    attempted_id,
+                    reason,
+                    failures,
+                },
+                En,
+            ) => {
+                match reason {
+                    SignInFailure::UnknownOperator => {
+                        format!("Sign-in failed for unknown ID \"{attempted_id}\"")
+                    }
+                    SignInFailure::WrongPassword => {
+                        format!("Sign-in failed for {attempted_id} (wrong password, failure {failures})")
+                    }
+                    SignInFailure::Locked => format!("Sign-in refused for {attempted_id} (locked)"),
                 }
-                SignInFailure::Locked => format!("Sign-in refused for {attempted_id} (locked)"),
-            },
+            }
             (EventKind::OperatorLocked { operator_id, .. }, Ja) => {
                 format!("{operator_id} のサインインを一時利用停止")
             }
@@ -142,8 +178,12 @@ impl EventKind {
             (EventKind::OperatorPasswordRehashed { operator_id }, En) => {
                 format!("Password hash of {operator_id} upgraded to current parameters")
             }
-            (EventKind::OperatorSignedOut { operator_id }, Ja) => format!("{operator_id} がサインアウト"),
-            (EventKind::OperatorSignedOut { operator_id }, En) => format!("{operator_id} signed out"),
+            (EventKind::OperatorSignedOut { operator_id }, Ja) => {
+                format!("{operator_id} がサインアウト")
+            }
+            (EventKind::OperatorSignedOut { operator_id }, En) => {
+                format!("{operator_id} signed out")
+            }
             (EventKind::SessionLocked { operator_id, idle }, Ja) => {
                 if *idle {
                     format!("{operator_id} の画面を無操作のため自動ロック")
@@ -158,10 +198,18 @@ impl EventKind {
                     format!("{operator_id} locked the screen")
                 }
             }
-            (EventKind::SessionResumed { operator_id }, Ja) => format!("{operator_id} が画面ロックを解除"),
-            (EventKind::SessionResumed { operator_id }, En) => format!("{operator_id} unlocked the screen"),
-            (EventKind::SettingChanged { key, value }, Ja) => format!("設定「{key}」を「{value}」に変更"),
-            (EventKind::SettingChanged { key, value }, En) => format!("Setting {key} changed to {value}"),
+            (EventKind::SessionResumed { operator_id }, Ja) => {
+                format!("{operator_id} が画面ロックを解除")
+            }
+            (EventKind::SessionResumed { operator_id }, En) => {
+                format!("{operator_id} unlocked the screen")
+            }
+            (EventKind::SettingChanged { key, value }, Ja) => {
+                format!("設定「{key}」を「{value}」に変更")
+            }
+            (EventKind::SettingChanged { key, value }, En) => {
+                format!("Setting {key} changed to {value}")
+            }
         }
     }
 }
@@ -202,7 +250,13 @@ pub struct StoredEvent {
 }
 
 /// The chain hash of an entry: SHA-256 over the previous hash and the entry's fields.
-pub fn chain_hash(prev_hash: &str, seq: i64, at: Millis, actor: Option<&str>, body: &str) -> String {
+pub fn chain_hash(
+    prev_hash: &str,
+    seq: i64,
+    at: Millis,
+    actor: Option<&str>,
+    body: &str,
+) -> String {
     let mut h = Sha256::new();
     for part in [
         prev_hash.as_bytes(),
@@ -221,17 +275,16 @@ pub fn chain_hash(prev_hash: &str, seq: i64, at: Millis, actor: Option<&str>, bo
 /// hash or link is wrong, or `None` when the chain is intact.
 pub fn first_broken<'a>(entries: impl IntoIterator<Item = &'a StoredEvent>) -> Option<i64> {
     let mut prev = GENESIS_HASH.to_owned();
-    let mut expected_seq = 1;
-    for e in entries {
+    for (expected_seq, e) in (1..).zip(entries) {
         let ok = e.seq == expected_seq
             && e.prev_hash == prev
             && e.hash == chain_hash(&prev, e.seq, e.at, e.actor.as_deref(), &e.body)
-            && serde_json::from_str::<EventBody>(&e.body).is_ok_and(|b| b.kind.type_name() == e.kind);
+            && serde_json::from_str::<EventBody>(&e.body)
+                .is_ok_and(|b| b.kind.type_name() == e.kind);
         if !ok {
             return Some(e.seq);
         }
         prev = e.hash.clone();
-        expected_seq += 1;
     }
     None
 }
@@ -319,7 +372,10 @@ mod tests {
             failures: 2,
         });
         let json = b.to_json();
-        assert!(json.starts_with("{\"v\":1,\"type\":\"operator_sign_in_failed\""), "{json}");
+        assert!(
+            json.starts_with("{\"v\":1,\"type\":\"operator_sign_in_failed\""),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<EventBody>(&json).unwrap(), b);
     }
 }

@@ -161,9 +161,22 @@ mod tests {
         assert_eq!(o, FailureOutcome::Counted { failures: 2 });
         assert_eq!(P.status(&f, 0), LockStatus::Open { failures: 2 });
         let (f, o) = P.on_failure(&f, 1000);
-        assert_eq!(o, FailureOutcome::LockedNow { until: 1000 + 5 * MINUTE });
-        assert_eq!(P.status(&f, 1000 + 5 * MINUTE - 1), LockStatus::Locked { until: 1000 + 5 * MINUTE });
-        assert_eq!(P.status(&f, 1000 + 5 * MINUTE), LockStatus::Open { failures: 0 });
+        assert_eq!(
+            o,
+            FailureOutcome::LockedNow {
+                until: 1000 + 5 * MINUTE
+            }
+        );
+        assert_eq!(
+            P.status(&f, 1000 + 5 * MINUTE - 1),
+            LockStatus::Locked {
+                until: 1000 + 5 * MINUTE
+            }
+        );
+        assert_eq!(
+            P.status(&f, 1000 + 5 * MINUTE),
+            LockStatus::Open { failures: 0 }
+        );
     }
 
     #[test]
@@ -199,7 +212,10 @@ mod tests {
     fn success_clears_everything() {
         let (f, _) = fail_n(LockoutFacts::default(), 2, 0);
         assert_ne!(f, P.on_success());
-        assert_eq!(P.status(&P.on_success(), 0), LockStatus::Open { failures: 0 });
+        assert_eq!(
+            P.status(&P.on_success(), 0),
+            LockStatus::Open { failures: 0 }
+        );
     }
 
     /// A small reference model: the list of attempt times that counted since the last reset.

@@ -78,8 +78,20 @@ mod tests {
             assert!(OperatorId::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(OperatorId::parse(" sv001 ").unwrap().as_str(), "sv001");
-        for bad in ["", "ab", "-abc", "山田太郎", "a b c", &"x".repeat(33), "abc;drop"] {
-            assert_eq!(OperatorId::parse(bad), Err(Error::InvalidOperatorId), "{bad}");
+        for bad in [
+            "",
+            "ab",
+            "-abc",
+            "山田太郎",
+            "a b c",
+            &"x".repeat(33),
+            "abc;drop",
+        ] {
+            assert_eq!(
+                OperatorId::parse(bad),
+                Err(Error::InvalidOperatorId),
+                "{bad}"
+            );
         }
     }
 

@@ -35,7 +35,9 @@ pub enum SessionState {
 pub enum Transition {
     None,
     /// The idle time ran out; locked at this time.
-    IdleLocked { at: Millis },
+    IdleLocked {
+        at: Millis,
+    },
 }
 
 /// A session with its idle-lock timeout.
@@ -164,7 +166,10 @@ mod tests {
         s.sign_in(op(), 0);
         assert_eq!(s.observe(999), Transition::None);
         assert_eq!(s.observe(1000), Transition::IdleLocked { at: 1000 });
-        assert!(matches!(s.state(), SessionState::Locked { since: 1000, .. }));
+        assert!(matches!(
+            s.state(),
+            SessionState::Locked { since: 1000, .. }
+        ));
         assert_eq!(s.observe(5000), Transition::None, "locks once");
     }
 
@@ -177,7 +182,10 @@ mod tests {
         assert_eq!(s.observe(1800), Transition::None);
         assert_eq!(s.observe(1900), Transition::IdleLocked { at: 1900 });
         s.touch(2000);
-        assert!(matches!(s.state(), SessionState::Locked { .. }), "touch does not unlock");
+        assert!(
+            matches!(s.state(), SessionState::Locked { .. }),
+            "touch does not unlock"
+        );
     }
 
     #[test]
@@ -188,7 +196,13 @@ mod tests {
         s.sign_in(op(), 0);
         assert!(s.lock(10));
         assert!(s.resume(20));
-        assert!(matches!(s.state(), SessionState::Active { last_activity: 20, .. }));
+        assert!(matches!(
+            s.state(),
+            SessionState::Active {
+                last_activity: 20,
+                ..
+            }
+        ));
         assert_eq!(s.sign_out(), Some(op()));
         assert_eq!(s.operator(), None);
         assert_eq!(s.sign_out(), None);

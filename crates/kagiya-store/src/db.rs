@@ -21,7 +21,9 @@ pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
 
 /// The schema, one migration per step; never edit a released step, add a new one.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_operators_events_settings.sql"))])
+    Migrations::new(vec![M::up(include_str!(
+        "migrations/0001_operators_events_settings.sql"
+    ))])
 }
 
 impl Store {
@@ -140,7 +142,11 @@ mod tests {
     fn a_file_that_is_not_a_database_is_a_storage_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
-        std::fs::write(&path, b"this is not sqlite, just some text long enough to be read").unwrap();
+        std::fs::write(
+            &path,
+            b"this is not sqlite, just some text long enough to be read",
+        )
+        .unwrap();
         match Store::open(&path) {
             Err(Error::Storage(_)) => {}
             Err(e) => panic!("unexpected error {e:?}"),

@@ -1,7 +1,9 @@
 //! Appending to and reading the audit log. Appends happen inside the same transaction as the
 //! change they describe, so a change is never stored without its event or the other way round.
 
-use kagiya_core::event::{chain_hash, first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH};
+use kagiya_core::event::{
+    chain_hash, first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH,
+};
 use kagiya_core::{Error, Millis};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -22,11 +24,18 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
 const COLUMNS: &str = "seq, at, actor, kind, body, prev_hash, hash";
 
 /// Appends one event after the current last entry and returns it as stored.
-pub fn append(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: EventKind) -> Result<StoredEvent, Error> {
+pub fn append(
+    tx: &Tx<'_>,
+    at: Millis,
+    actor: Option<&str>,
+    kind: EventKind,
+) -> Result<StoredEvent, Error> {
     let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()
         .map_err(storage)?;
     let (seq, prev_hash) = match last {
@@ -56,7 +65,9 @@ pub fn append(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: EventKind) -> 
 /// The newest `limit` entries, newest first.
 pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<StoredEvent>, Error> {
     let mut st = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"))
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"
+        ))
         .map_err(storage)?;
     let rows = st.query_map([limit], from_row).map_err(storage)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
@@ -65,7 +76,9 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<StoredEvent>, Error> 
 /// Entries of one kind, oldest first.
 pub fn of_kind(conn: &Connection, kind: &str) -> Result<Vec<StoredEvent>, Error> {
     let mut st = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM events WHERE kind = ?1 ORDER BY seq"))
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM events WHERE kind = ?1 ORDER BY seq"
+        ))
         .map_err(storage)?;
     let rows = st.query_map([kind], from_row).map_err(storage)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)

@@ -71,7 +71,9 @@ pub fn find(conn: &Connection, operator_id: &str) -> Result<Option<OperatorRecor
 /// All operators, by ID.
 pub fn list(conn: &Connection) -> Result<Vec<OperatorRecord>, Error> {
     let mut st = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM operators ORDER BY operator_id"))
+        .prepare(&format!(
+            "SELECT {COLUMNS} FROM operators ORDER BY operator_id"
+        ))
         .map_err(storage)?;
     let rows = st.query_map([], from_row).map_err(storage)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
@@ -82,7 +84,14 @@ pub fn insert(tx: &Tx<'_>, o: &NewOperatorRow<'_>) -> Result<(), Error> {
     let r = tx.execute(
         "INSERT INTO operators (operator_id, name, role, login_hash, confirm_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![o.operator_id, o.name, o.role.code(), o.login_hash, o.confirm_hash, o.created_at],
+        params![
+            o.operator_id,
+            o.name,
+            o.role.code(),
+            o.login_hash,
+            o.confirm_hash,
+            o.created_at
+        ],
     );
     match r {
         Ok(_) => Ok(()),
@@ -97,7 +106,9 @@ fn changed_one(n: usize) -> Result<(), Error> {
     if n == 1 {
         Ok(())
     } else {
-        Err(Error::Storage(format!("expected one operator row, changed {n}")))
+        Err(Error::Storage(format!(
+            "expected one operator row, changed {n}"
+        )))
     }
 }
 
@@ -159,7 +170,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("k.db")).unwrap();
         s.write(|tx| insert(tx, &row("SV001"))).unwrap();
-        assert_eq!(s.write(|tx| insert(tx, &row("sv001"))), Err(Error::OperatorIdTaken));
+        assert_eq!(
+            s.write(|tx| insert(tx, &row("sv001"))),
+            Err(Error::OperatorIdTaken)
+        );
         let found = find(s.conn(), "sv001").unwrap().unwrap();
         assert_eq!(found.operator_id, "SV001");
         assert_eq!(found.role, Role::Supervisor);

@@ -11,9 +11,11 @@ pub const LANGUAGE: &str = "language";
 pub const IDLE_LOCK_MINUTES: &str = "idle_lock_minutes";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
-    conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
-        .optional()
-        .map_err(storage)
+    conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(storage)
 }
 
 pub fn set(tx: &Tx<'_>, key: &str, value: &str) -> Result<(), Error> {

@@ -43,7 +43,9 @@ mod tests {
     #[test]
     fn comments_and_blank_lines_are_not_entries() {
         assert!(!is_common(""));
-        assert!(!is_common("# Common passwords refused everywhere (whole-password, case-insensitive match)."));
+        assert!(!is_common(
+            "# Common passwords refused everywhere (whole-password, case-insensitive match)."
+        ));
         assert!(len() > 150);
     }
 }

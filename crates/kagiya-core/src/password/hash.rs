@@ -60,8 +60,13 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// A hasher with the given parameters. Parameters that argon2 rejects are an error.
     pub fn new(params: HashParams) -> Result<Self, Error> {
-        Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+        Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
         Ok(PasswordHasher { params })
     }
 
@@ -123,7 +128,9 @@ impl PasswordHasher {
     pub fn waste_time(&self, password: &Secret) {
         use argon2::PasswordHasher as _;
         let salt = SaltString::encode_b64(b"kagiya-dummy-salt").expect("static salt is valid");
-        let _ = self.argon2().hash_password(password.expose().as_bytes(), &salt);
+        let _ = self
+            .argon2()
+            .hash_password(password.expose().as_bytes(), &salt);
     }
 }
 

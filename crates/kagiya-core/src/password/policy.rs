@@ -77,7 +77,12 @@ fn classes(pw: &str) -> u8 {
 
 impl PasswordPolicy {
     /// Every rule with its status, in a fixed order.
-    pub fn checklist(&self, password: &str, ctx: &PolicyContext<'_>, lang: Lang) -> Vec<RuleStatus> {
+    pub fn checklist(
+        &self,
+        password: &str,
+        ctx: &PolicyContext<'_>,
+        lang: Lang,
+    ) -> Vec<RuleStatus> {
         let len = password.chars().count();
         let mut out = Vec::with_capacity(6);
         out.push(RuleStatus {
@@ -178,13 +183,18 @@ mod tests {
     #[test]
     fn a_good_password_passes_every_rule() {
         assert!(P.violations("Kagiya-2026-branch", &ctx("sv001")).is_empty());
-        assert!(P.violations("鍵屋のパスワード2026Ab", &ctx("sv001")).is_empty());
+        assert!(P
+            .violations("鍵屋のパスワード2026Ab", &ctx("sv001"))
+            .is_empty());
     }
 
     #[test]
     fn each_rule_is_reported_by_its_code() {
         assert_eq!(P.violations("Short1!", &ctx("x")), vec!["password.length"]);
-        assert_eq!(P.violations(&"Aa1!".repeat(17), &ctx("x")), vec!["password.length"]);
+        assert_eq!(
+            P.violations(&"Aa1!".repeat(17), &ctx("x")),
+            vec!["password.length"]
+        );
         assert_eq!(
             P.violations("alllowercaseletters", &ctx("x")),
             vec!["password.classes"]
@@ -232,7 +242,10 @@ mod tests {
         assert_eq!(ja.len(), en.len());
         assert!(ja[0].label.contains("文字"));
         assert!(en[0].label.contains("characters"));
-        assert!(ja.iter().zip(&en).all(|(a, b)| a.code == b.code && a.ok == b.ok));
+        assert!(ja
+            .iter()
+            .zip(&en)
+            .all(|(a, b)| a.code == b.code && a.ok == b.ok));
     }
 
     proptest! {

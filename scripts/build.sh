@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the app with the UI embedded (a plain `cargo build` would load the dev server instead).
+#   scripts/build.sh            # debug build: target/debug/kagiya (what `run` and the E2E tests use)
+#   scripts/build.sh --release  # release build with the .deb and .rpm in target/release/bundle/
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+TAURI="$ROOT/ui/node_modules/.bin/tauri"
+[ -x "$TAURI" ] || die "the Tauri CLI is missing: run scripts/install.sh first"
+if [ "${1:-}" = "--release" ]; then
+  say "Building the release app and its .deb and .rpm packages"
+  "$TAURI" build --ci --bundles deb,rpm
+  for f in target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm; do
+    [ -s "$f" ] || die "package missing: $f"
+    printf 'package: %s %s bytes (%s)\n' "$f" "$(stat -c %s "$f")" "$(du -h "$f" | cut -f1)"
+  done
+else
+  say "Building the app (debug, UI embedded)"
+  "$TAURI" build --ci --debug --no-bundle
+fi

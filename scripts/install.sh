@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything Kagiya needs on Debian 12 / Ubuntu 22.04+: system packages, the npm packages
+# of the UI and the E2E suite, and tauri-driver. Safe and quick to re-run: each step checks first.
+#   scripts/install.sh          # what building and running the app needs
+#   scripts/install.sh --test   # also what the tests need (WebKitWebDriver, Xvfb, tauri-driver, actionlint)
+source "$(dirname "$0")/lib.sh"
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# --- system packages ----------------------------------------------------------------------------
+# Tauri 2 on Linux: WebKitGTK 4.1 and friends (https://v2.tauri.app/start/prerequisites/).
+APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev
+  libdbus-1-dev fonts-noto-cjk)
+# Tests: the WebDriver for WebKitGTK, a virtual display, a D-Bus session for WebKitGTK,
+# ImageMagick for screenshots of the real window.
+APT_TEST=(webkit2gtk-driver xvfb xauth dbus-x11 imagemagick)
+
+pkgs=("${APT_APP[@]}")
+[ $want_test = 1 ] && pkgs+=("${APT_TEST[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "apt-get not found: install these packages by hand: ${missing[*]}"
+  say "Installing system packages: ${missing[*]}"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  say "System packages are installed"
+fi
+
+# --- toolchains -----------------------------------------------------------------------------------
+command -v cargo >/dev/null || die "Rust is missing: install it with rustup (https://rustup.rs), then re-run."
+command -v node >/dev/null || die "Node.js is missing: install Node.js 20.19 or newer, then re-run."
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js $(node --version) is too old: Vite 8 needs 20.19 or newer."
+
+# --- npm packages (exact versions from the lock files) ---------------------------------------------
+npm_install() {
+  local dir="$1" stamp="$1/node_modules/.kagiya-lock"
+  if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
+    say "npm packages in ${dir#"$ROOT"/} are up to date"
+    return
+  fi
+  say "Installing npm packages in ${dir#"$ROOT"/}"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$dir/package-lock.json" "$stamp"
+}
+npm_install "$ROOT/ui"
+[ $want_test = 1 ] && npm_install "$ROOT/tests/e2e"
+
+# --- test tools -----------------------------------------------------------------------------------
+if [ $want_test = 1 ]; then
+  TAURI_DRIVER_VERSION=2.1.0
+  if ! tauri-driver --help >/dev/null 2>&1 || [ ! -f "${CARGO_HOME:-$HOME/.cargo}/.kagiya-tauri-driver-$TAURI_DRIVER_VERSION" ]; then
+    say "Installing tauri-driver $TAURI_DRIVER_VERSION"
+    cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION"
+    touch "${CARGO_HOME:-$HOME/.cargo}/.kagiya-tauri-driver-$TAURI_DRIVER_VERSION"
+  else
+    say "tauri-driver $TAURI_DRIVER_VERSION is installed"
+  fi
+fi
+say "Everything is installed"

@@ -37,7 +37,7 @@ command -v node >/dev/null || die "Node.js is missing: install Node.js 20.19 or 
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
   || die "Node.js $(node --version) is too old: Vite 8 needs 20.19 or newer."
 
-# --- npm packages (exact versions from the lock files) ---------------------------------------------
+# --- npm packages (exact versions, as locked) -------------------------------------------------------
 npm_install() {
   local dir="$1" stamp="$1/node_modules/.kagiya-lock"
   if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
@@ -45,7 +45,10 @@ npm_install() {
     return
   fi
   say "Installing npm packages in ${dir#"$ROOT"/}"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  # `npm install` rather than `npm ci`: npm 11 leaves other platforms' optional packages (the Tauri
+  # CLI's per-OS binaries) out of the lock file and `npm ci` then calls it out of sync. The versions
+  # are exact in package.json and the lock file is left as it is on this platform.
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   cp "$dir/package-lock.json" "$stamp"
 }
 npm_install "$ROOT/ui"

@@ -62,39 +62,33 @@ pub fn append(
     Ok(e)
 }
 
+/// Entries selected by `tail` (a WHERE / ORDER BY / LIMIT clause) with its parameters.
+fn select(
+    conn: &Connection,
+    tail: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredEvent>, Error> {
+    let mut st = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM events {tail}"))
+        .map_err(storage)?;
+    let rows = st.query_map(params, from_row).map_err(storage)?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
+}
+
 /// The newest `limit` entries, newest first.
 pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<StoredEvent>, Error> {
-    let mut st = conn
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM events ORDER BY seq DESC LIMIT ?1"
-        ))
-        .map_err(storage)?;
-    let rows = st.query_map([limit], from_row).map_err(storage)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
+    select(conn, "ORDER BY seq DESC LIMIT ?1", [limit])
 }
 
 /// Entries of one kind, oldest first.
 pub fn of_kind(conn: &Connection, kind: &str) -> Result<Vec<StoredEvent>, Error> {
-    let mut st = conn
-        .prepare(&format!(
-            "SELECT {COLUMNS} FROM events WHERE kind = ?1 ORDER BY seq"
-        ))
-        .map_err(storage)?;
-    let rows = st.query_map([kind], from_row).map_err(storage)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
+    select(conn, "WHERE kind = ?1 ORDER BY seq", [kind])
 }
 
 /// Walks the whole log from the first entry and checks every link. Returns the number of entries,
 /// or `AuditChainBroken` naming the first entry that does not fit.
 pub fn verify(conn: &Connection) -> Result<i64, Error> {
-    let mut st = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))
-        .map_err(storage)?;
-    let rows = st
-        .query_map([], from_row)
-        .map_err(storage)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(storage)?;
+    let rows = select(conn, "ORDER BY seq", [])?;
     match first_broken(&rows) {
         Some(seq) => Err(Error::AuditChainBroken { seq }),
         None => Ok(rows.len() as i64),

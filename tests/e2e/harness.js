@@ -1,7 +1,7 @@
 // Starts tauri-driver once per test file, opens the real Kagiya window on a fresh data directory,
 // and gives the specs a few helpers. Screenshots go to tests/artifacts/e2e/.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, existsSync, openSync, closeSync } from "node:fs";
 import { tmpdir, homedir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,12 +24,18 @@ function driverPath() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts tauri-driver and waits until it and WebKitWebDriver answer (tauri#15156). */
-export async function startDriver() {
+/**
+ * Starts tauri-driver and waits until it and WebKitWebDriver answer (tauri#15156). Its output and
+ * the app's go to `<name>-driver.log` among the artifacts: nothing the app starts may hold the
+ * test runner's pipes open.
+ */
+export async function startDriver(name) {
   if (!existsSync(application)) {
     throw new Error(`The app is not built at ${application}: run 'tauri build --debug --no-bundle' first.`);
   }
-  const proc = spawn(driverPath(), ["--port", String(PORT)], { stdio: ["ignore", "inherit", "inherit"] });
+  const log = openSync(join(artifacts, `${name}-driver.log`), "a");
+  const proc = spawn(driverPath(), ["--port", String(PORT)], { stdio: ["ignore", log, log] });
+  closeSync(log);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`tauri-driver exited with ${proc.exitCode}`);
@@ -57,6 +63,8 @@ export function freshDataDir(name) {
   return mkdtempSync(join(tmpdir(), `kagiya-e2e-${name}-`));
 }
 
+const dataDirs = new WeakMap();
+
 /** Opens the app window on `dataDir` with extra launch arguments. */
 export async function openApp(dataDir, extraArgs = []) {
   const browser = await remote({
@@ -78,7 +86,34 @@ export async function openApp(dataDir, extraArgs = []) {
     },
     { timeout: 20_000, timeoutMsg: "the UI did not load" },
   );
+  dataDirs.set(browser, dataDir);
   return browser;
+}
+
+/**
+ * Ends the WebDriver session and makes sure the app is gone: WebKitWebDriver does not always end a
+ * Tauri app on session delete, and a left-over app would keep its database and display busy.
+ */
+export async function closeApp(browser) {
+  if (!browser) return;
+  await browser.deleteSession().catch(() => {});
+  const dir = dataDirs.get(browser);
+  if (!dir) return;
+  const pattern = `--data-dir ${dir}`;
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    try {
+      execFileSync("pgrep", ["-f", "--", pattern]);
+    } catch {
+      return; // no such process any more
+    }
+    await sleep(200);
+  }
+  try {
+    execFileSync("pkill", ["-KILL", "-f", "--", pattern]);
+  } catch {
+    // already gone
+  }
 }
 
 export async function screen(browser) {

@@ -9,12 +9,12 @@ describe("first run", () => {
   let app;
 
   before(async () => {
-    driver = await h.startDriver();
+    driver = await h.startDriver("first-run");
     app = await h.openApp(h.freshDataDir("first-run"));
   });
 
   after(async () => {
-    await app?.deleteSession().catch(() => {});
+    await h.closeApp(app);
     await h.stopDriver(driver);
   });
 

@@ -11,14 +11,14 @@ describe("idle lock", () => {
   let app;
 
   before(async () => {
-    driver = await h.startDriver();
+    driver = await h.startDriver("idle-lock");
     app = await h.openApp(h.freshDataDir("idle-lock"), ["--demo", "--idle-lock-seconds", String(IDLE_SECONDS)]);
     await h.signIn(app, h.demo.supervisor.id, h.demo.supervisor.password);
     await h.waitForScreen(app, "active");
   });
 
   after(async () => {
-    await app?.deleteSession().catch(() => {});
+    await h.closeApp(app);
     await h.stopDriver(driver);
   });
 

@@ -10,12 +10,12 @@ describe("language switch", () => {
   const dataDir = h.freshDataDir("language");
 
   before(async () => {
-    driver = await h.startDriver();
+    driver = await h.startDriver("language");
     app = await h.openApp(dataDir, ["--demo"]);
   });
 
   after(async () => {
-    await app?.deleteSession().catch(() => {});
+    await h.closeApp(app);
     await h.stopDriver(driver);
   });
 
@@ -39,7 +39,7 @@ describe("language switch", () => {
   });
 
   it("keeps English after a restart and translates the signed-in screen", async () => {
-    await app.deleteSession();
+    await h.closeApp(app);
     app = await h.openApp(dataDir);
     assert.equal(await h.text(app, "#signin-title"), "Sign in");
     await h.signIn(app, h.demo.supervisor.id, h.demo.supervisor.password);

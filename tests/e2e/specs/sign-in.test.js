@@ -9,12 +9,12 @@ describe("sign-in", () => {
   let app;
 
   before(async () => {
-    driver = await h.startDriver();
+    driver = await h.startDriver("sign-in");
     app = await h.openApp(h.freshDataDir("sign-in"), ["--demo"]);
   });
 
   after(async () => {
-    await app?.deleteSession().catch(() => {});
+    await h.closeApp(app);
     await h.stopDriver(driver);
   });
 

@@ -205,10 +205,19 @@ impl EventKind {
                 format!("{operator_id} unlocked the screen")
             }
             (EventKind::SettingChanged { key, value }, Ja) => {
-                format!("設定「{key}」を「{value}」に変更")
+                let name = match key.as_str() {
+                    "language" => "表示言語",
+                    "idle_lock_minutes" => "自動ロックまでの時間（分）",
+                    other => other,
+                };
+                format!("設定「{name}」を「{value}」に変更")
             }
             (EventKind::SettingChanged { key, value }, En) => {
-                format!("Setting {key} changed to {value}")
+                let name = match key.as_str() {
+                    "idle_lock_minutes" => "idle lock (minutes)",
+                    other => other,
+                };
+                format!("Setting \"{name}\" changed to {value}")
             }
         }
     }
@@ -362,6 +371,18 @@ mod tests {
         };
         assert!(k.summary(crate::Lang::Ja).contains("一時利用停止"));
         assert!(k.summary(crate::Lang::En).contains("temporarily locked"));
+        let s = EventKind::SettingChanged {
+            key: "idle_lock_minutes".into(),
+            value: "5".into(),
+        };
+        assert_eq!(
+            s.summary(crate::Lang::Ja),
+            "設定「自動ロックまでの時間（分）」を「5」に変更"
+        );
+        assert_eq!(
+            s.summary(crate::Lang::En),
+            "Setting \"idle lock (minutes)\" changed to 5"
+        );
     }
 
     #[test]

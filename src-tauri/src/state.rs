@@ -48,7 +48,10 @@ impl AppState {
             AppState::Ready(m) => {
                 let mut c: MutexGuard<'_, Console> = m.lock().unwrap_or_else(|p| p.into_inner());
                 f(&mut c).map_err(|e| {
-                    if matches!(e, Error::Storage(_) | Error::Internal(_)) {
+                    if matches!(
+                        e,
+                        Error::Storage(_) | Error::DatabaseUnavailable(_) | Error::Internal(_)
+                    ) {
                         tracing::error!(error = %e, "command failed");
                     }
                     ErrorView::new(&e, c.lang())

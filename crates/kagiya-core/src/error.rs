@@ -36,6 +36,8 @@ pub enum Error {
     UnknownLanguage,
     #[error("the audit log has been altered at entry {seq}")]
     AuditChainBroken { seq: i64 },
+    #[error("the database could not be opened: {0}")]
+    DatabaseUnavailable(String),
     #[error("storage error: {0}")]
     Storage(String),
     #[error("internal error: {0}")]
@@ -61,6 +63,7 @@ impl Error {
             Error::IdleLockOutOfRange { .. } => "settings.idle_lock_range",
             Error::UnknownLanguage => "settings.language_unknown",
             Error::AuditChainBroken { .. } => "audit.chain_broken",
+            Error::DatabaseUnavailable(_) => "storage.open_failed",
             Error::Storage(_) => "storage.failed",
             Error::Internal(_) => "internal",
         }
@@ -138,6 +141,10 @@ impl Error {
                 Lang::Ja => format!("監査ログの{seq}番目の記録が改ざんされています。"),
                 Lang::En => format!("The audit log has been altered at entry {seq}."),
             },
+            Error::DatabaseUnavailable(_) => s(
+                "データベースファイルを開けませんでした（壊れているか、読み書きできません）。ファイルには手を加えていません。",
+                "The database file could not be opened (it is damaged or not readable and writable). The file was left as it is.",
+            ),
             Error::Storage(_) => s(
                 "データベースへの保存に失敗しました。変更は行われていません。",
                 "Saving to the database failed. Nothing was changed.",
@@ -172,6 +179,7 @@ mod tests {
             Error::IdleLockOutOfRange { min: 1, max: 120 },
             Error::UnknownLanguage,
             Error::AuditChainBroken { seq: 3 },
+            Error::DatabaseUnavailable("file is not a database".into()),
             Error::Storage("disk I/O".into()),
             Error::Internal("x".into()),
         ];

@@ -29,19 +29,22 @@ fn migrations() -> Migrations<'static> {
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, Error> {
+        let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(storage)?;
+            std::fs::create_dir_all(dir).map_err(|e| unavailable(&e))?;
         }
-        let mut conn = Connection::open(path).map_err(storage)?;
+        let mut conn = Connection::open(path).map_err(|e| unavailable(&e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(storage)?;
+            .map_err(|e| unavailable(&e))?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(storage)?;
+            .map_err(|e| unavailable(&e))?;
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(storage)?;
+            .map_err(|e| unavailable(&e))?;
         conn.pragma_update(None, "foreign_keys", true)
-            .map_err(storage)?;
-        migrations().to_latest(&mut conn).map_err(storage)?;
+            .map_err(|e| unavailable(&e))?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| unavailable(&e))?;
         Ok(Store { conn })
     }
 
@@ -139,18 +142,16 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_is_not_a_database_is_a_storage_error() {
+    fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
-        std::fs::write(
-            &path,
-            b"this is not sqlite, just some text long enough to be read",
-        )
-        .unwrap();
+        let junk = b"this is not sqlite, just some text long enough to be read".repeat(100);
+        std::fs::write(&path, &junk).unwrap();
         match Store::open(&path) {
-            Err(Error::Storage(_)) => {}
+            Err(Error::DatabaseUnavailable(_)) => {}
             Err(e) => panic!("unexpected error {e:?}"),
             Ok(_) => panic!("opened a non-database"),
         }
+        assert_eq!(std::fs::read(&path).unwrap(), junk, "the file is untouched");
     }
 }

@@ -2,7 +2,7 @@
 //! the audit log in the same transaction as the lockout facts it changes.
 
 use kagiya_core::event::{EventKind, SignInFailure};
-use kagiya_core::lockout::{FailureOutcome, LockStatus, LockoutPolicy};
+use kagiya_core::lockout::{FailureOutcome, LockStatus, LockoutFacts, LockoutPolicy};
 use kagiya_core::password::{PasswordHasher, Verified};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
@@ -46,7 +46,7 @@ pub(crate) fn authenticate(
         };
         let id = op.operator_id.clone();
         if let Some(ended_at) = policy.expired_lock(&op.lockout, now) {
-            op.lockout = policy.released(&op.lockout);
+            op.lockout = LockoutFacts::default();
             operators::set_lockout(tx, &id, &op.lockout)?;
             let kind = EventKind::OperatorLockReleased {
                 operator_id: id.clone(),

@@ -121,17 +121,34 @@ impl Console {
         self.clock.now()
     }
 
+    /// Appends one audit event in a transaction of its own.
+    fn record(&mut self, at: Millis, actor: Option<&str>, kind: EventKind) -> Result<(), Error> {
+        self.store
+            .write(|tx| events::append(tx, at, actor, kind).map(|_| ()))
+    }
+
+    /// Stores a setting together with its audit event.
+    fn save_setting(&mut self, key: &str, value: &str, actor: Option<&str>) -> Result<(), Error> {
+        let now = self.now();
+        self.store.write(|tx| {
+            settings::set(tx, key, value)?;
+            let kind = EventKind::SettingChanged {
+                key: key.into(),
+                value: value.into(),
+            };
+            events::append(tx, now, actor, kind).map(|_| ())
+        })
+    }
+
     /// Applies the idle rule and records an idle lock when it happens.
     fn observe(&mut self) -> Result<(), Error> {
         if let Transition::IdleLocked { at } = self.session.observe(self.now()) {
-            if let Some(op) = self.session.operator() {
+            if let Some(id) = self.session.operator().map(|op| op.operator_id.clone()) {
                 let kind = EventKind::SessionLocked {
-                    operator_id: op.operator_id.clone(),
+                    operator_id: id.clone(),
                     idle: true,
                 };
-                let actor = op.operator_id.clone();
-                self.store
-                    .write(|tx| events::append(tx, at, Some(&actor), kind).map(|_| ()))?;
+                self.record(at, Some(&id), kind)?;
             }
         }
         Ok(())
@@ -150,17 +167,20 @@ impl Console {
     /// Where things stand, after applying the idle rule.
     pub fn status(&mut self) -> Result<Status, Error> {
         self.observe()?;
+        let needs_setup = operators::count(self.store.conn())? == 0;
+        // Only the first-run form shows the empty checklist; polls after that skip building it.
+        let operator_password_rules = if needs_setup {
+            PasswordPolicy::OPERATOR.checklist("", &PolicyContext::default(), self.lang)
+        } else {
+            Vec::new()
+        };
         Ok(Status {
-            needs_setup: operators::count(self.store.conn())? == 0,
+            needs_setup,
             lang: self.lang,
             session: SessionView::from(self.session.state()),
             idle_lock_minutes: self.idle_minutes,
             idle_lock_seconds: self.idle_ms() / 1000,
-            operator_password_rules: PasswordPolicy::OPERATOR.checklist(
-                "",
-                &PolicyContext::default(),
-                self.lang,
-            ),
+            operator_password_rules,
         })
     }
 
@@ -185,29 +205,22 @@ impl Console {
         }
         let id = OperatorId::parse(&f.operator_id)?;
         let name = parse_name(&f.name)?;
-        let policy = PasswordPolicy::OPERATOR;
-        let login_ctx = PolicyContext {
-            login_id: id.as_str(),
-            must_differ_from: None,
-        };
-        let bad = policy.violations(f.password.expose(), &login_ctx);
-        if !bad.is_empty() {
-            return Err(Error::PasswordPolicy(bad));
-        }
-        if f.password.expose() != f.password_repeat.expose() {
-            return Err(Error::PasswordRepeatMismatch);
-        }
-        let confirm_ctx = PolicyContext {
-            login_id: id.as_str(),
-            must_differ_from: Some(f.password.expose()),
-        };
-        let bad = policy.violations(f.confirmation_password.expose(), &confirm_ctx);
-        if !bad.is_empty() {
-            return Err(Error::PasswordPolicy(bad));
-        }
-        if f.confirmation_password.expose() != f.confirmation_password_repeat.expose() {
-            return Err(Error::PasswordRepeatMismatch);
-        }
+        check_new_password(
+            &f.password,
+            &f.password_repeat,
+            &PolicyContext {
+                login_id: id.as_str(),
+                must_differ_from: None,
+            },
+        )?;
+        check_new_password(
+            &f.confirmation_password,
+            &f.confirmation_password_repeat,
+            &PolicyContext {
+                login_id: id.as_str(),
+                must_differ_from: Some(f.password.expose()),
+            },
+        )?;
         let login_hash = self.hasher.hash(&f.password)?;
         let confirm_hash = self.hasher.hash(&f.confirmation_password)?;
         let now = self.now();
@@ -249,6 +262,25 @@ impl Console {
         self.status()
     }
 
+    /// Checks an operator's password with the operators' lockout policy (see `auth`).
+    fn authenticate(
+        &mut self,
+        operator_id: &str,
+        password: &Secret,
+        now: Millis,
+        success_event: impl FnOnce(&str) -> EventKind,
+    ) -> Result<OperatorRecord, Error> {
+        authenticate(
+            &mut self.store,
+            &self.hasher,
+            &self.lockout,
+            operator_id,
+            password,
+            now,
+            success_event,
+        )
+    }
+
     fn session_operator(op: &OperatorRecord) -> SessionOperator {
         SessionOperator {
             operator_id: op.operator_id.clone(),
@@ -266,17 +298,11 @@ impl Console {
             self.sign_out()?;
         }
         let now = self.now();
-        let op = authenticate(
-            &mut self.store,
-            &self.hasher,
-            &self.lockout,
-            operator_id,
-            password,
-            now,
-            |id| EventKind::OperatorSignedIn {
+        let op = self.authenticate(operator_id, password, now, |id| {
+            EventKind::OperatorSignedIn {
                 operator_id: id.to_owned(),
-            },
-        )?;
+            }
+        })?;
         self.session.sign_in(Self::session_operator(&op), now);
         self.status()
     }
@@ -291,17 +317,11 @@ impl Console {
             SessionState::SignedOut => return Err(Error::NotSignedIn),
         };
         let now = self.now();
-        authenticate(
-            &mut self.store,
-            &self.hasher,
-            &self.lockout,
-            &operator_id,
-            password,
-            now,
-            |id| EventKind::SessionResumed {
+        self.authenticate(&operator_id, password, now, |id| {
+            EventKind::SessionResumed {
                 operator_id: id.to_owned(),
-            },
-        )?;
+            }
+        })?;
         self.session.resume(now);
         self.status()
     }
@@ -323,8 +343,7 @@ impl Console {
             operator_id: op.operator_id.clone(),
             idle: false,
         };
-        self.store
-            .write(|tx| events::append(tx, now, Some(&op.operator_id), kind).map(|_| ()))?;
+        self.record(now, Some(&op.operator_id), kind)?;
         self.status()
     }
 
@@ -336,8 +355,7 @@ impl Console {
             let kind = EventKind::OperatorSignedOut {
                 operator_id: op.operator_id.clone(),
             };
-            self.store
-                .write(|tx| events::append(tx, now, Some(&op.operator_id), kind).map(|_| ()))?;
+            self.record(now, Some(&op.operator_id), kind)?;
             self.session.sign_out();
         }
         self.status()
@@ -354,16 +372,8 @@ impl Console {
     pub fn set_language(&mut self, code: &str) -> Result<Status, Error> {
         self.observe()?;
         let lang = Lang::parse(code).ok_or(Error::UnknownLanguage)?;
-        let now = self.now();
         let actor = self.actor();
-        self.store.write(|tx| {
-            settings::set(tx, settings::LANGUAGE, lang.code())?;
-            let kind = EventKind::SettingChanged {
-                key: settings::LANGUAGE.into(),
-                value: lang.code().into(),
-            };
-            events::append(tx, now, actor.as_deref(), kind).map(|_| ())
-        })?;
+        self.save_setting(settings::LANGUAGE, lang.code(), actor.as_deref())?;
         self.lang = lang;
         self.status()
     }
@@ -377,18 +387,14 @@ impl Console {
                 max: *IDLE_LOCK_MINUTES.end(),
             });
         }
-        let now = self.now();
-        self.store.write(|tx| {
-            settings::set(tx, settings::IDLE_LOCK_MINUTES, &minutes.to_string())?;
-            let kind = EventKind::SettingChanged {
-                key: settings::IDLE_LOCK_MINUTES.into(),
-                value: minutes.to_string(),
-            };
-            events::append(tx, now, Some(&op.operator_id), kind).map(|_| ())
-        })?;
+        self.save_setting(
+            settings::IDLE_LOCK_MINUTES,
+            &minutes.to_string(),
+            Some(&op.operator_id),
+        )?;
         self.idle_minutes = minutes;
         self.session.set_idle_ms(self.idle_ms());
-        self.session.touch(now);
+        self.session.touch(self.now());
         self.status()
     }
 
@@ -410,4 +416,20 @@ impl Console {
         self.active_operator()?;
         events::verify(self.store.conn())
     }
+}
+
+/// A new password and its repetition: the operator policy first, then that both entries match.
+fn check_new_password(
+    password: &Secret,
+    repeat: &Secret,
+    ctx: &PolicyContext<'_>,
+) -> Result<(), Error> {
+    let bad = PasswordPolicy::OPERATOR.violations(password.expose(), ctx);
+    if !bad.is_empty() {
+        return Err(Error::PasswordPolicy(bad));
+    }
+    if password.expose() != repeat.expose() {
+        return Err(Error::PasswordRepeatMismatch);
+    }
+    Ok(())
 }

@@ -86,14 +86,9 @@ impl LockoutPolicy {
     }
 
     /// When a lock has run out but is still stored, its end time: the caller records the
-    /// automatic release as an event and then stores `released(f)`.
+    /// automatic release as an event and then stores empty facts (a fresh count).
     pub fn expired_lock(&self, f: &LockoutFacts, now: Millis) -> Option<Millis> {
         f.locked_until.filter(|u| *u <= now)
-    }
-
-    /// The facts after an observed automatic release.
-    pub fn released(&self, _f: &LockoutFacts) -> LockoutFacts {
-        LockoutFacts::default()
     }
 
     /// The facts after one failed attempt at `now`, and what it did.

@@ -42,6 +42,38 @@ pub enum Error {
     Storage(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("login ID is not valid")]
+    InvalidLoginId,
+    #[error("contract number is not valid")]
+    InvalidContractNo,
+    #[error("name is not valid")]
+    InvalidName,
+    #[error("not permitted: {0:?}")]
+    NotPermitted(crate::directory::authz::Denial),
+    #[error("no such customer")]
+    UnknownTenant,
+    #[error("no such user")]
+    UnknownUser,
+    #[error("no such initialization request")]
+    UnknownRequest,
+    #[error("already exists: {0}")]
+    AlreadyExists(&'static str),
+    #[error("invalid value for {0}")]
+    InvalidValue(&'static str),
+    #[error("the confirmation password is wrong")]
+    ConfirmationFailed,
+    #[error("the credential is locked")]
+    CredentialLocked { until: Option<crate::Millis> },
+    #[error("the initialization request is {0}")]
+    RequestState(&'static str),
+    #[error("the users are not all locked or suspended")]
+    ManagersStillAvailable,
+    #[error("the event log does not fold: {0}")]
+    EventLogInconsistent(String),
+    #[error("the database key is not available: {0}")]
+    KeyUnavailable(String),
+    #[error("the file could not be read or written: {0}")]
+    File(String),
 }
 
 impl Error {
@@ -66,6 +98,22 @@ impl Error {
             Error::DatabaseUnavailable(_) => "storage.open_failed",
             Error::Storage(_) => "storage.failed",
             Error::Internal(_) => "internal",
+            Error::InvalidLoginId => "user.login_id_invalid",
+            Error::InvalidContractNo => "tenant.contract_no_invalid",
+            Error::InvalidName => "input.name_invalid",
+            Error::NotPermitted(_) => "auth.not_permitted",
+            Error::UnknownTenant => "tenant.unknown",
+            Error::UnknownUser => "user.unknown",
+            Error::UnknownRequest => "init_request.unknown",
+            Error::AlreadyExists(_) => "input.already_exists",
+            Error::InvalidValue(_) => "input.invalid",
+            Error::ConfirmationFailed => "auth.confirmation_failed",
+            Error::CredentialLocked { .. } => "auth.credential_locked",
+            Error::RequestState(_) => "init_request.state",
+            Error::ManagersStillAvailable => "init_request.managers_available",
+            Error::EventLogInconsistent(_) => "audit.inconsistent",
+            Error::KeyUnavailable(_) => "storage.key_unavailable",
+            Error::File(_) => "file.failed",
         }
     }
 
@@ -152,6 +200,77 @@ impl Error {
             Error::Internal(_) => s(
                 "内部エラーが発生しました。変更は行われていません。",
                 "An internal error occurred. Nothing was changed.",
+            ),
+            Error::InvalidLoginId => s(
+                "ログインIDは半角英数字と「-」「_」「.」「@」で3〜32文字にしてください。",
+                "Login ID must be 3 to 32 characters: letters, digits, '-', '_', '.' or '@'.",
+            ),
+            Error::InvalidContractNo => s(
+                "契約番号は半角英数字と「-」で1〜20文字にしてください。",
+                "Contract number must be 1 to 20 characters: letters, digits or '-'.",
+            ),
+            Error::InvalidName => s(
+                "名前は1〜100文字で入力してください（制御文字は使えません）。",
+                "Name must be 1 to 100 characters, without control characters.",
+            ),
+            Error::NotPermitted(d) => {
+                use crate::directory::authz::Denial;
+                let why = match d {
+                    Denial::SupervisorOnly => lang.pick("スーパーバイザーのみが行えます", "only a supervisor may do this"),
+                    Denial::BranchOnly => lang.pick("お取引店のみが行えます", "only the branch may do this"),
+                    Denial::OtherCompany => lang.pick("他のお客さまの利用者です", "the user belongs to another customer"),
+                    Denial::RoleTooLow => lang.pick("この操作を行う権限がありません", "your role does not allow this"),
+                    Denial::OwnAccount => lang.pick("ご自身のパスワードは「パスワード変更」から変更してください", "change your own passwords with \"change password\""),
+                    Denial::SamePerson => lang.pick("受付者と承認者は別の人である必要があります", "the approver must not be the person who recorded it"),
+                    Denial::Deleted => lang.pick("削除された利用者です", "the user has been deleted"),
+                };
+                match lang {
+                    Lang::Ja => format!("この操作はできません（{why}）。"),
+                    Lang::En => format!("Not permitted: {why}."),
+                }
+            }
+            Error::UnknownTenant => s("該当するお客さまが見つかりません。", "No such customer."),
+            Error::UnknownUser => s("該当する利用者が見つかりません。", "No such user."),
+            Error::UnknownRequest => s("該当する初期化依頼が見つかりません。", "No such initialization request."),
+            Error::AlreadyExists(what) => match lang {
+                Lang::Ja => format!("すでに登録されています（{what}）。"),
+                Lang::En => format!("Already registered ({what})."),
+            },
+            Error::InvalidValue(what) => match lang {
+                Lang::Ja => format!("入力値が正しくありません（{what}）。"),
+                Lang::En => format!("Invalid value ({what})."),
+            },
+            Error::ConfirmationFailed => s(
+                "確認用パスワードが正しくありません。何も変更していません。",
+                "The confirmation password is incorrect. Nothing was changed.",
+            ),
+            Error::CredentialLocked { until: Some(_) } => s(
+                "パスワードが一時利用停止中です。時間をおいて再度お試しください。",
+                "The password is temporarily locked. Please try again later.",
+            ),
+            Error::CredentialLocked { until: None } => s(
+                "パスワードが利用停止中です。管理者に解除を依頼してください。",
+                "The password is locked. Ask an administrator to unlock it.",
+            ),
+            Error::RequestState(state) => match lang {
+                Lang::Ja => format!("この初期化依頼は現在の状態（{state}）ではこの操作ができません。"),
+                Lang::En => format!("The initialization request is {state}; this step is not possible."),
+            },
+            Error::ManagersStillAvailable => s(
+                "マスターユーザ・管理者ユーザのうち利用可能な人がいるため、初期化依頼の対象になりません。",
+                "Some master or admin users can still act, so an initialization request does not apply.",
+            ),
+            Error::EventLogInconsistent(_) => s(
+                "監査ログから状態を再構成できませんでした。",
+                "The state could not be rebuilt from the audit log.",
+            ),
+            Error::KeyUnavailable(_) => s(
+                "データベースの暗号鍵をOSの鍵ストアから取得できませんでした。キーチェーン（資格情報マネージャー）が利用できるか確認してください。",
+                "The database key could not be read from the OS keyring. Check that the keychain (credential store) is available.",
+            ),
+            Error::File(_) => s(
+                "ファイルを読み書きできませんでした。",
+                "The file could not be read or written.",
             ),
         }
     }

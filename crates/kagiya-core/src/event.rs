@@ -1,11 +1,16 @@
 //! The append-only audit event log: what happened, who did it, when, and with what outcome. Each
 //! entry's hash covers the previous entry's hash, so altering, removing or reordering any entry
-//! breaks the chain. Events hold no secrets (no passwords, not even hashes of them).
+//! breaks the chain. Events hold no secrets: never a password; the directory's events carry the
+//! argon2id hashes that the state is folded from (and that sync will ship), nothing more.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::directory::init_request::InitRequest;
+use crate::directory::{Channel, CredentialKind, CredentialPolicy, Service, UserRole};
+use crate::lockout::FailureOutcome;
 use crate::operator::Role;
+use crate::password::Preset;
 use crate::Millis;
 
 /// The version of the event body format written today.
@@ -71,6 +76,116 @@ pub enum EventKind {
         key: String,
         value: String,
     },
+    // ---- The directory: customers, users and their credentials (folded by `directory::fold`).
+    TenantCreated {
+        contract_no: String,
+        name: String,
+        services: Vec<Service>,
+        preset: Preset,
+        login: CredentialPolicy,
+        confirmation: CredentialPolicy,
+    },
+    TenantPolicyChanged {
+        contract_no: String,
+        credential: CredentialKind,
+        policy: CredentialPolicy,
+    },
+    UserCreated {
+        login_id: String,
+        contract_no: String,
+        name: String,
+        role: UserRole,
+        email: Option<String>,
+        mfa: bool,
+    },
+    /// A new hash for one credential (the hash is not the secret; the password never is logged).
+    PasswordSet {
+        login_id: String,
+        credential: CredentialKind,
+        hash: String,
+        reason: PasswordSetReason,
+        must_change: bool,
+        temporary: bool,
+        expires_at: Option<Millis>,
+    },
+    /// A wrong password, counted towards the lock (or refused while locked, not counted).
+    CredentialFailed {
+        login_id: String,
+        credential: CredentialKind,
+        channel: Channel,
+        outcome: FailureOutcome,
+    },
+    /// An attempt refused before any password check (unknown ID, suspended user); changes nothing.
+    CredentialRefused {
+        attempted_id: String,
+        credential: CredentialKind,
+        channel: Channel,
+        reason: RefusalReason,
+    },
+    /// A right password; clears the counts. `rehash` replaces a hash with outdated parameters.
+    CredentialVerified {
+        login_id: String,
+        credential: CredentialKind,
+        channel: Channel,
+        rehash: Option<String>,
+    },
+    /// A temporary lock that ran out, recorded when first observed after its end.
+    CredentialLockReleased {
+        login_id: String,
+        credential: CredentialKind,
+        ended_at: Millis,
+    },
+    /// An administrator's unlock of the listed credentials; `batch` groups a bulk unlock.
+    UserUnlocked {
+        login_id: String,
+        credentials: Vec<CredentialKind>,
+        batch: Option<String>,
+    },
+    UserSuspended {
+        login_id: String,
+    },
+    UserResumed {
+        login_id: String,
+    },
+    InitRequestRecorded {
+        request: InitRequest,
+    },
+    InitRequestApproved {
+        request_no: String,
+    },
+    InitRequestRejected {
+        request_no: String,
+        reason: String,
+    },
+    InitRequestExecuted {
+        request_no: String,
+    },
+}
+
+/// Why a password was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordSetReason {
+    /// Issued with a new user.
+    Initial,
+    /// Set by an administrator for another user.
+    AdminReset,
+    /// Changed by the user with the current password.
+    OwnChange,
+    /// Changed by the user because it had expired.
+    ExpiredChange,
+    /// Changed by the user because it had to be (temporary / forced change).
+    ForcedChange,
+    /// Reissued by the branch under an initialization request.
+    InitRequest,
+}
+
+/// Why an attempt was refused without checking the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    UnknownUser,
+    Suspended,
 }
 
 impl EventKind {
@@ -87,6 +202,21 @@ impl EventKind {
             EventKind::SessionLocked { .. } => "session_locked",
             EventKind::SessionResumed { .. } => "session_resumed",
             EventKind::SettingChanged { .. } => "setting_changed",
+            EventKind::TenantCreated { .. } => "tenant_created",
+            EventKind::TenantPolicyChanged { .. } => "tenant_policy_changed",
+            EventKind::UserCreated { .. } => "user_created",
+            EventKind::PasswordSet { .. } => "password_set",
+            EventKind::CredentialFailed { .. } => "credential_failed",
+            EventKind::CredentialRefused { .. } => "credential_refused",
+            EventKind::CredentialVerified { .. } => "credential_verified",
+            EventKind::CredentialLockReleased { .. } => "credential_lock_released",
+            EventKind::UserUnlocked { .. } => "user_unlocked",
+            EventKind::UserSuspended { .. } => "user_suspended",
+            EventKind::UserResumed { .. } => "user_resumed",
+            EventKind::InitRequestRecorded { .. } => "init_request_recorded",
+            EventKind::InitRequestApproved { .. } => "init_request_approved",
+            EventKind::InitRequestRejected { .. } => "init_request_rejected",
+            EventKind::InitRequestExecuted { .. } => "init_request_executed",
         }
     }
 }
@@ -219,14 +349,18 @@ impl EventKind {
                 };
                 format!("Setting \"{name}\" changed to {value}")
             }
+            (other, lang) => crate::directory::summary::summary(other, lang),
         }
     }
 }
 
-/// The body stored for an event: its format version and what happened.
+/// The body stored for an event: its format version, where it was done and what happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventBody {
     pub v: u32,
+    /// Where it was done: `desktop`, `cli`, or later `web:<address>`; absent in older entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     #[serde(flatten)]
     pub kind: EventKind,
 }
@@ -235,6 +369,15 @@ impl EventBody {
     pub fn new(kind: EventKind) -> Self {
         EventBody {
             v: EVENT_VERSION,
+            origin: None,
+            kind,
+        }
+    }
+
+    pub fn with_origin(kind: EventKind, origin: Option<&str>) -> Self {
+        EventBody {
+            v: EVENT_VERSION,
+            origin: origin.map(str::to_owned),
             kind,
         }
     }

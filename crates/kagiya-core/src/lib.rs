@@ -1,12 +1,14 @@
 //! Kagiya's domain rules, free of I/O and of Tauri, so that the desktop app, the CLI, the central
 //! server and sync all decide the same way. Time is always passed in (`Millis`), never read here.
 
+pub mod directory;
 pub mod error;
 pub mod event;
 pub mod i18n;
 pub mod lockout;
 pub mod operator;
 pub mod password;
+pub mod random;
 pub mod secret;
 pub mod session;
 

@@ -1,0 +1,283 @@
+//! The directory as a fold of the event log: applying the events in order gives the state, and
+//! the store's tables are that state kept up to date one event at a time (the same `apply_*`
+//! functions are used for both, so a rebuild from the log equals the incremental state).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::credential::{Credential, CredentialKind};
+use super::ids::fold;
+use super::init_request::{InitRequest, InitRequestState};
+use super::tenant::Tenant;
+use super::user::{User, UserStatus};
+use crate::event::{EventKind, PasswordSetReason};
+use crate::{Error, Millis};
+
+/// Tenants, users and initialization requests, keyed by their folded IDs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Directory {
+    pub tenants: BTreeMap<String, Tenant>,
+    pub users: BTreeMap<String, User>,
+    pub init_requests: BTreeMap<String, InitRequest>,
+}
+
+fn inconsistent(what: impl Into<String>) -> Error {
+    Error::EventLogInconsistent(what.into())
+}
+
+/// Applies an event that concerns one user to that user, given its tenant.
+pub fn apply_to_user(
+    user: &mut User,
+    tenant: &Tenant,
+    at: Millis,
+    kind: &EventKind,
+) -> Result<(), Error> {
+    match kind {
+        EventKind::PasswordSet {
+            credential,
+            hash,
+            reason,
+            must_change,
+            temporary,
+            expires_at,
+            ..
+        } => {
+            let c = user.credential_mut(*credential);
+            if *reason == PasswordSetReason::Initial {
+                *c = Credential::new(hash.clone(), at);
+                c.initial_hash = Some(hash.clone());
+            } else {
+                c.replace_hash(hash.clone());
+                c.set_at = at;
+            }
+            c.must_change = *must_change;
+            c.temporary = *temporary;
+            c.expires_at = *expires_at;
+        }
+        EventKind::CredentialFailed {
+            credential,
+            outcome,
+            ..
+        } => {
+            let policy = &tenant.policy(*credential).lockout;
+            let c = user.credential_mut(*credential);
+            let (facts, got) = policy.on_failure(&c.lockout, at);
+            if got != *outcome {
+                return Err(inconsistent(format!(
+                    "{}: recorded {outcome:?}, folded {got:?}",
+                    user.login_id
+                )));
+            }
+            c.lockout = facts;
+        }
+        EventKind::CredentialVerified {
+            credential, rehash, ..
+        } => {
+            let policy = &tenant.policy(*credential).lockout;
+            let c = user.credential_mut(*credential);
+            c.lockout = policy.on_success_keeping(&c.lockout);
+            if let Some(h) = rehash {
+                c.hash = h.clone();
+            }
+        }
+        EventKind::CredentialLockReleased { credential, .. } => {
+            let policy = &tenant.policy(*credential).lockout;
+            let c = user.credential_mut(*credential);
+            c.lockout = policy.on_release(&c.lockout);
+        }
+        EventKind::UserUnlocked { credentials, .. } => {
+            for k in credentials {
+                let policy = &tenant.policy(*k).lockout;
+                user.credential_mut(*k).lockout = policy.on_admin_unlock(at);
+            }
+        }
+        EventKind::UserSuspended { .. } => user.status = UserStatus::Suspended,
+        EventKind::UserResumed { .. } => user.status = UserStatus::Active,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The user an event concerns, if it concerns one that already exists.
+pub fn user_of(kind: &EventKind) -> Option<&str> {
+    match kind {
+        EventKind::PasswordSet { login_id, .. }
+        | EventKind::CredentialFailed { login_id, .. }
+        | EventKind::CredentialVerified { login_id, .. }
+        | EventKind::CredentialLockReleased { login_id, .. }
+        | EventKind::UserUnlocked { login_id, .. }
+        | EventKind::UserSuspended { login_id }
+        | EventKind::UserResumed { login_id } => Some(login_id),
+        _ => None,
+    }
+}
+
+/// A user as created: both credentials empty until their `PasswordSet { Initial }` events.
+pub fn new_user(kind: &EventKind, at: Millis) -> Option<User> {
+    match kind {
+        EventKind::UserCreated {
+            login_id,
+            contract_no,
+            name,
+            role,
+            email,
+            mfa,
+        } => Some(User {
+            login_id: login_id.clone(),
+            contract_no: contract_no.clone(),
+            name: name.clone(),
+            role: *role,
+            status: UserStatus::Active,
+            email: email.clone(),
+            mfa: *mfa,
+            created_at: at,
+            login: Credential::new(String::new(), at),
+            confirmation: Credential::new(String::new(), at),
+        }),
+        _ => None,
+    }
+}
+
+/// A tenant as created.
+pub fn new_tenant(kind: &EventKind, at: Millis) -> Option<Tenant> {
+    match kind {
+        EventKind::TenantCreated {
+            contract_no,
+            name,
+            services,
+            preset,
+            login,
+            confirmation,
+        } => Some(Tenant {
+            contract_no: contract_no.clone(),
+            name: name.clone(),
+            services: services.clone(),
+            preset: *preset,
+            login: login.clone(),
+            confirmation: confirmation.clone(),
+            created_at: at,
+        }),
+        _ => None,
+    }
+}
+
+/// Applies a tenant policy change.
+pub fn apply_to_tenant(tenant: &mut Tenant, kind: &EventKind) {
+    if let EventKind::TenantPolicyChanged {
+        credential, policy, ..
+    } = kind
+    {
+        *tenant.policy_mut(*credential) = policy.clone();
+    }
+}
+
+/// Applies an initialization-request event.
+pub fn apply_to_request(req: &mut InitRequest, at: Millis, actor: Option<&str>, kind: &EventKind) {
+    match kind {
+        EventKind::InitRequestApproved { .. } => {
+            req.state = InitRequestState::Approved;
+            req.approved_by = actor.map(str::to_owned);
+            req.decided_at = Some(at);
+        }
+        EventKind::InitRequestRejected { .. } => {
+            req.state = InitRequestState::Rejected;
+            req.approved_by = actor.map(str::to_owned);
+            req.decided_at = Some(at);
+        }
+        EventKind::InitRequestExecuted { .. } => {
+            req.state = InitRequestState::Executed;
+            req.executed_at = Some(at);
+        }
+        _ => {}
+    }
+}
+
+/// The request an event concerns, if any.
+pub fn request_of(kind: &EventKind) -> Option<&str> {
+    match kind {
+        EventKind::InitRequestApproved { request_no }
+        | EventKind::InitRequestRejected { request_no, .. }
+        | EventKind::InitRequestExecuted { request_no } => Some(request_no),
+        _ => None,
+    }
+}
+
+impl Directory {
+    /// Applies one event of the log. Events that are not about the directory are ignored.
+    pub fn apply(
+        &mut self,
+        at: Millis,
+        actor: Option<&str>,
+        kind: &EventKind,
+    ) -> Result<(), Error> {
+        if let Some(t) = new_tenant(kind, at) {
+            self.tenants.insert(fold(&t.contract_no), t);
+        } else if let EventKind::TenantPolicyChanged { contract_no, .. } = kind {
+            let t = self
+                .tenants
+                .get_mut(&fold(contract_no))
+                .ok_or_else(|| inconsistent(format!("no tenant {contract_no}")))?;
+            apply_to_tenant(t, kind);
+        } else if let Some(u) = new_user(kind, at) {
+            self.users.insert(fold(&u.login_id), u);
+        } else if let Some(id) = user_of(kind) {
+            let u = self
+                .users
+                .get_mut(&fold(id))
+                .ok_or_else(|| inconsistent(format!("no user {id}")))?;
+            let t = self
+                .tenants
+                .get(&fold(&u.contract_no))
+                .ok_or_else(|| inconsistent(format!("no tenant {}", u.contract_no)))?;
+            apply_to_user(u, t, at, kind)?;
+        } else if let EventKind::InitRequestRecorded { request } = kind {
+            self.init_requests
+                .insert(fold(&request.request_no), request.clone());
+        } else if let Some(no) = request_of(kind) {
+            let r = self
+                .init_requests
+                .get_mut(&fold(no))
+                .ok_or_else(|| inconsistent(format!("no request {no}")))?;
+            apply_to_request(r, at, actor, kind);
+        }
+        Ok(())
+    }
+
+    pub fn tenant(&self, contract_no: &str) -> Option<&Tenant> {
+        self.tenants.get(&fold(contract_no))
+    }
+
+    pub fn user(&self, login_id: &str) -> Option<&User> {
+        self.users.get(&fold(login_id))
+    }
+
+    /// Users of `contract_no`.
+    pub fn users_of<'a>(&'a self, contract_no: &'a str) -> impl Iterator<Item = &'a User> + 'a {
+        let key = fold(contract_no);
+        self.users
+            .values()
+            .filter(move |u| fold(&u.contract_no) == key)
+    }
+
+    /// True when the tenant has masters or admins and every one of them is locked, suspended or
+    /// deleted at `now` — the case for an initialization request (seed 004).
+    pub fn all_managers_unavailable(&self, contract_no: &str, now: Millis) -> bool {
+        let Some(t) = self.tenant(contract_no) else {
+            return false;
+        };
+        let mut managers = self
+            .users_of(contract_no)
+            .filter(|u| u.role.is_manager())
+            .peekable();
+        managers.peek().is_some() && managers.all(|u| u.is_unavailable(t, now))
+    }
+}
+
+/// Checks that a user's credential kinds are listed once each (bulk operations accept lists).
+pub fn dedup_kinds(kinds: &[CredentialKind]) -> Vec<CredentialKind> {
+    let mut out: Vec<CredentialKind> = kinds.to_vec();
+    out.sort();
+    out.dedup();
+    out
+}

@@ -1,0 +1,22 @@
+//! The branch's customers (tenants) and their users, each with a login and a confirmation
+//! password (seed 004), the derived lock state of each credential, who may do what, and the fold
+//! that rebuilds all of it from the event log.
+
+pub mod authz;
+pub mod credential;
+pub mod fold;
+pub mod ids;
+pub mod init_request;
+pub mod services;
+pub mod summary;
+pub mod tenant;
+pub mod user;
+
+pub use authz::{authorize, Action, Actor};
+pub use credential::{Credential, CredentialKind, CredentialState};
+pub use fold::Directory;
+pub use ids::{ContractNo, LoginId};
+pub use init_request::{InitRequest, InitRequestState};
+pub use services::{Channel, Service};
+pub use tenant::{CredentialPolicy, Tenant};
+pub use user::{User, UserRole, UserStatus};

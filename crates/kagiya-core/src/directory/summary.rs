@@ -1,0 +1,254 @@
+//! One-line audit summaries of the directory's events, in Japanese and English.
+
+use crate::event::{EventKind, PasswordSetReason, RefusalReason};
+use crate::lockout::FailureOutcome;
+use crate::Lang;
+
+fn reason_label(r: PasswordSetReason, lang: Lang) -> &'static str {
+    match r {
+        PasswordSetReason::Initial => lang.pick("初期設定", "initial"),
+        PasswordSetReason::AdminReset => lang.pick("管理者による変更", "set by an administrator"),
+        PasswordSetReason::OwnChange => lang.pick("本人による変更", "changed by the user"),
+        PasswordSetReason::ExpiredChange => lang.pick("期限切れによる変更", "changed after expiry"),
+        PasswordSetReason::ForcedChange => lang.pick("強制変更", "forced change"),
+        PasswordSetReason::InitRequest => lang.pick(
+            "初期化依頼による再発行",
+            "reissued by initialization request",
+        ),
+    }
+}
+
+/// The summary of a directory event (other events are summarised in `event.rs`).
+pub fn summary(kind: &EventKind, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    match kind {
+        EventKind::TenantCreated {
+            contract_no,
+            name,
+            preset,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "お客さま「{name}」（契約番号 {contract_no}、{}）を登録",
+                    preset.title(lang)
+                )
+            } else {
+                format!(
+                    "Registered customer {name} (contract {contract_no}, {})",
+                    preset.title(lang)
+                )
+            }
+        }
+        EventKind::TenantPolicyChanged {
+            contract_no,
+            credential,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "契約番号 {contract_no} の{}のポリシーを変更",
+                    credential.label(lang)
+                )
+            } else {
+                format!(
+                    "Changed the {} policy of contract {contract_no}",
+                    credential.label(lang)
+                )
+            }
+        }
+        EventKind::UserCreated {
+            login_id,
+            name,
+            role,
+            contract_no,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "{}「{login_id}」（{name}、契約番号 {contract_no}）を登録",
+                    role.label(lang)
+                )
+            } else {
+                format!(
+                    "Registered {} {login_id} ({name}, contract {contract_no})",
+                    role.label(lang)
+                )
+            }
+        }
+        EventKind::PasswordSet {
+            login_id,
+            credential,
+            reason,
+            must_change,
+            ..
+        } => {
+            let forced = match (must_change, ja) {
+                (true, true) => "（ログイン時に強制変更）",
+                (true, false) => " (change at next login)",
+                _ => "",
+            };
+            if ja {
+                format!(
+                    "{login_id} の{}を設定：{}{forced}",
+                    credential.label(lang),
+                    reason_label(*reason, lang)
+                )
+            } else {
+                format!(
+                    "Set the {} of {login_id}: {}{forced}",
+                    credential.label(lang),
+                    reason_label(*reason, lang)
+                )
+            }
+        }
+        EventKind::CredentialFailed {
+            login_id,
+            credential,
+            channel,
+            outcome,
+        } => {
+            let c = credential.label(lang);
+            let ch = channel.code();
+            match (outcome, ja) {
+                (FailureOutcome::Counted { failures }, true) => {
+                    format!("{login_id} の{c}の誤り（{ch}、{failures}回目）")
+                }
+                (FailureOutcome::Counted { failures }, false) => {
+                    format!("Wrong {c} for {login_id} ({ch}, failure {failures})")
+                }
+                (FailureOutcome::LockedNow { .. }, true) => {
+                    format!("{login_id} の{c}を一時利用停止（{ch}）")
+                }
+                (FailureOutcome::LockedNow { .. }, false) => {
+                    format!("{login_id}'s {c} temporarily locked ({ch})")
+                }
+                (FailureOutcome::LockedPermanently { .. }, true) => {
+                    format!("{login_id} の{c}を利用停止（{ch}）")
+                }
+                (FailureOutcome::LockedPermanently { .. }, false) => {
+                    format!("{login_id}'s {c} locked ({ch})")
+                }
+                (_, true) => format!("停止中の {login_id} の{c}の試行を拒否（{ch}）"),
+                (_, false) => format!("Refused an attempt on {login_id}'s locked {c} ({ch})"),
+            }
+        }
+        EventKind::CredentialRefused {
+            attempted_id,
+            channel,
+            reason,
+            ..
+        } => {
+            let ch = channel.code();
+            match (reason, ja) {
+                (RefusalReason::UnknownUser, true) => {
+                    format!("未登録のID「{attempted_id}」での認証を拒否（{ch}）")
+                }
+                (RefusalReason::UnknownUser, false) => {
+                    format!("Refused unknown ID {attempted_id} ({ch})")
+                }
+                (RefusalReason::Suspended, true) => {
+                    format!("停止中の {attempted_id} の認証を拒否（{ch}）")
+                }
+                (RefusalReason::Suspended, false) => {
+                    format!("Refused suspended user {attempted_id} ({ch})")
+                }
+            }
+        }
+        EventKind::CredentialVerified {
+            login_id,
+            credential,
+            channel,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "{login_id} の{}を確認（{}）",
+                    credential.label(lang),
+                    channel.code()
+                )
+            } else {
+                format!(
+                    "Verified the {} of {login_id} ({})",
+                    credential.label(lang),
+                    channel.code()
+                )
+            }
+        }
+        EventKind::CredentialLockReleased {
+            login_id,
+            credential,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "{login_id} の{}の一時利用停止が時間経過で解除",
+                    credential.label(lang)
+                )
+            } else {
+                format!("{login_id}'s {} lock ran out", credential.label(lang))
+            }
+        }
+        EventKind::UserUnlocked {
+            login_id, batch, ..
+        } => match (batch, ja) {
+            (Some(b), true) => format!("{login_id} の利用停止を解除（一括 {b}）"),
+            (Some(b), false) => format!("Unlocked {login_id} (bulk {b})"),
+            (None, true) => format!("{login_id} の利用停止を解除"),
+            (None, false) => format!("Unlocked {login_id}"),
+        },
+        EventKind::UserSuspended { login_id } => {
+            if ja {
+                format!("{login_id} の利用を停止")
+            } else {
+                format!("Suspended {login_id}")
+            }
+        }
+        EventKind::UserResumed { login_id } => {
+            if ja {
+                format!("{login_id} の利用を再開")
+            } else {
+                format!("Resumed {login_id}")
+            }
+        }
+        EventKind::InitRequestRecorded { request } => {
+            if ja {
+                format!(
+                    "初期化依頼書 {} を受付（契約番号 {}、{}名）",
+                    request.request_no,
+                    request.contract_no,
+                    request.targets.len()
+                )
+            } else {
+                format!(
+                    "Recorded initialization request {} (contract {}, {} users)",
+                    request.request_no,
+                    request.contract_no,
+                    request.targets.len()
+                )
+            }
+        }
+        EventKind::InitRequestApproved { request_no } => {
+            if ja {
+                format!("初期化依頼書 {request_no} を承認")
+            } else {
+                format!("Approved initialization request {request_no}")
+            }
+        }
+        EventKind::InitRequestRejected { request_no, reason } => {
+            if ja {
+                format!("初期化依頼書 {request_no} を却下：{reason}")
+            } else {
+                format!("Rejected initialization request {request_no}: {reason}")
+            }
+        }
+        EventKind::InitRequestExecuted { request_no } => {
+            if ja {
+                format!("初期化依頼書 {request_no} を実行")
+            } else {
+                format!("Executed initialization request {request_no}")
+            }
+        }
+        other => other.type_name().to_owned(),
+    }
+}

@@ -1,0 +1,168 @@
+//! Golden tables: for each preset, passwords taken from what its seed manual allows and forbids,
+//! with exactly the rule codes the check must report. A change in a preset shows up here.
+
+use kagiya_core::password::{PasswordPolicy, PolicyContext, Preset};
+
+struct Row {
+    password: &'static str,
+    mfa: bool,
+    expect: &'static [&'static str],
+}
+
+const fn ok(password: &'static str) -> Row {
+    Row {
+        password,
+        mfa: false,
+        expect: &[],
+    }
+}
+
+const fn bad(password: &'static str, expect: &'static [&'static str]) -> Row {
+    Row {
+        password,
+        mfa: false,
+        expect,
+    }
+}
+
+fn check(preset: Preset, rows: &[Row]) {
+    let policy: PasswordPolicy = preset.password();
+    for r in rows {
+        let ctx = PolicyContext {
+            login_id: "hanakodt",
+            email: Some("yamada.hanako@example.co.jp"),
+            must_differ_from: None,
+            mfa: r.mfa,
+        };
+        assert_eq!(
+            policy.violations(r.password, &ctx),
+            r.expect,
+            "{preset:?} {:?} (mfa {})",
+            r.password,
+            r.mfa
+        );
+    }
+}
+
+/// Seed 000: 7–16 characters; at least one letter and one digit; symbols only ! @ # $ %;
+/// upper and lower case are different characters.
+#[test]
+fn interfax_000() {
+    check(
+        Preset::Interfax,
+        &[
+            ok("abc1234"),
+            ok("ABCDEFG1"),
+            ok("Fax!@#$%2026"),
+            ok("a234567890123456"),
+            bad("abc123", &["password.length"]),
+            bad("a2345678901234567", &["password.length"]),
+            bad("abcdefgh", &["password.digits"]),
+            bad("12345678", &["password.letters"]),
+            bad("abc-1234", &["password.allowed_chars"]),
+            bad("abc 1234", &["password.allowed_chars"]),
+            bad("ａｂｃ1234", &["password.allowed_chars"]),
+            bad("パスワード1a", &["password.allowed_chars"]),
+        ],
+    );
+}
+
+/// Seed 002: 8–12 half-width letters, digits and . - _; at least one upper, one lower and one
+/// digit; must not contain the login ID.
+#[test]
+fn web_member_002() {
+    check(
+        Preset::WebMember,
+        &[
+            ok("Abcdefg1"),
+            ok("Ab1.-_xyzQ"),
+            ok("Abcdefghij12"),
+            bad("Abcdef1", &["password.length"]),
+            bad("Abcdefghij123", &["password.length"]),
+            bad("abcdefg1", &["password.upper"]),
+            bad("ABCDEFG1", &["password.lower"]),
+            bad("Abcdefgh", &["password.digits"]),
+            bad("Abcdef1!", &["password.allowed_chars"]),
+            bad("Xhanakodt1", &["password.no_login_id"]),
+            bad("HANAKODTx1", &["password.no_login_id"]),
+        ],
+    );
+}
+
+/// Seed 003: without MFA 12+ characters with upper, lower, digits and symbols; with MFA the
+/// composition rules are off and the minimum is 8.
+#[test]
+fn biz_mail_003() {
+    check(
+        Preset::BizMail,
+        &[
+            ok("Biz-Mail-2026"),
+            bad("Biz-Mail-26", &["password.length"]),
+            bad("bizmail-2026x", &["password.upper"]),
+            bad("BIZMAIL-2026X", &["password.lower"]),
+            bad("Biz-Mail-Web!", &["password.digits"]),
+            bad("BizMailWeb2026", &["password.symbols"]),
+            Row {
+                password: "bizmail1",
+                mfa: true,
+                expect: &[],
+            },
+            Row {
+                password: "bizmai1",
+                mfa: true,
+                expect: &["password.length"],
+            },
+        ],
+    );
+}
+
+/// Seed 004 (and our numbers where it is silent): 8–12 half-width, letters and digits, no login ID.
+#[test]
+fn business_web_004() {
+    check(
+        Preset::BusinessWeb,
+        &[
+            ok("kagiya2026"),
+            bad("kagiya2", &["password.length"]),
+            bad("kagiyakagiya", &["password.digits"]),
+            bad("hanakodt2026", &["password.no_login_id"]),
+            bad("かぎや2026ab", &["password.allowed_chars"]),
+        ],
+    );
+    let p = Preset::BusinessWeb.password();
+    assert!(p.differ_from_other_credential && p.differ_from_current);
+    assert_eq!((p.history, p.expiry_days, p.warn_days), (3, Some(90), 14));
+    let l = Preset::BusinessWeb.lockout();
+    assert_eq!((l.threshold, l.permanent_after), (5, Some(3)));
+}
+
+/// NIST SP 800-63B-4: 15+ (8 with MFA), long passwords and any characters allowed, no
+/// composition rules, blocklist and context words.
+#[test]
+fn nist() {
+    check(
+        Preset::Nist,
+        &[
+            ok("correct horse battery"),
+            ok("とても長い日本語のパスフレーズです"),
+            ok(&*Box::leak("x".repeat(64).into_boxed_str())),
+            bad("shortpassword", &["password.length"]),
+            Row {
+                password: "shortpwd",
+                mfa: true,
+                expect: &[],
+            },
+            bad("my-hanakodt-passphrase", &["password.no_login_id"]),
+            bad("yamada.hanako-passphrase", &["password.no_email_local"]),
+            bad("1qaz2wsx3edc4rfv", &["password.not_common"]),
+        ],
+    );
+}
+
+/// InterFAX's lockout: 3 wrong passwords lock the account for an hour.
+#[test]
+fn interfax_lockout_000() {
+    let l = Preset::Interfax.lockout();
+    assert_eq!((l.threshold, l.lock_ms), (3, 60 * 60_000));
+    assert_eq!(l.permanent_after, None);
+}

@@ -1,14 +1,17 @@
-//! Opening the database file, its pragmas and its versioned migrations.
+//! Opening the encrypted database file, its pragmas and its versioned migrations.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kagiya_core::Error;
 use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
+use crate::key::DbKey;
+
 /// An open store.
 pub struct Store {
     conn: Connection,
+    path: PathBuf,
 }
 
 /// A write transaction (BEGIN IMMEDIATE: the write lock is taken at the start, so two writers
@@ -21,31 +24,57 @@ pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
 
 /// The schema, one migration per step; never edit a released step, add a new one.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "migrations/0001_operators_events_settings.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_operators_events_settings.sql")),
+        M::up(include_str!("migrations/0002_directory.sql")),
+    ])
+}
+
+/// Opens a connection to `path` with `key` and checks that the key fits (SQLCipher only finds out
+/// at the first read).
+pub(crate) fn connect(path: &Path, key: &DbKey) -> Result<Connection, Error> {
+    let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
+    let conn = Connection::open(path).map_err(|e| unavailable(&e))?;
+    conn.execute_batch(&key.pragma()).map_err(|e| unavailable(&e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| unavailable(&e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| unavailable(&e))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| unavailable(&e))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(|e| unavailable(&e))?;
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(|e| unavailable(&e))?;
+    Ok(conn)
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, Error> {
+    /// Opens (creating if needed) the database at `path`, encrypted with `key`, and brings its
+    /// schema up to date.
+    pub fn open(path: &Path, key: &DbKey) -> Result<Store, Error> {
         let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| unavailable(&e))?;
         }
-        let mut conn = Connection::open(path).map_err(|e| unavailable(&e))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(|e| unavailable(&e))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| unavailable(&e))?;
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| unavailable(&e))?;
-        conn.pragma_update(None, "foreign_keys", true)
-            .map_err(|e| unavailable(&e))?;
+        let mut conn = connect(path, key)?;
         migrations()
             .to_latest(&mut conn)
             .map_err(|e| unavailable(&e))?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Mutable access for the backup API.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// Read access.
@@ -91,6 +120,12 @@ impl Store {
     }
 }
 
+/// A fixed key for the store's own tests (each test database is a fresh file).
+#[cfg(test)]
+pub(crate) fn test_key() -> DbKey {
+    DbKey::from_bytes([7; 32])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,7 +139,7 @@ mod tests {
     fn opens_a_real_file_in_wal_mode_with_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/kagiya.db");
-        let s = Store::open(&path).unwrap();
+        let s = Store::open(&path, &test_key()).unwrap();
         assert!(path.exists());
         let mode: String = s
             .conn()
@@ -116,18 +151,49 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
-        assert_eq!(s.schema_version().unwrap(), 1);
+        assert_eq!(s.schema_version().unwrap(), 2);
         s.integrity_check().unwrap();
         drop(s);
         // Re-opening an up-to-date file is a no-op.
-        let s = Store::open(&path).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 1);
+        let s = Store::open(&path, &test_key()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), 2);
+    }
+
+    #[test]
+    fn the_file_is_encrypted_and_needs_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.db");
+        let mut s = Store::open(&path, &test_key()).unwrap();
+        s.write(|tx| {
+            tx.execute("INSERT INTO settings(key, value) VALUES ('secret_marker', 'TOPSECRETVALUE')", [])
+                .map_err(storage)?;
+            Ok(())
+        })
+        .unwrap();
+        let version: String = s
+            .conn()
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .unwrap();
+        assert!(!version.is_empty());
+        s.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        drop(s);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.starts_with(b"SQLite format 3"), "no plain SQLite header");
+        let needle = b"TOPSECRETVALUE";
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "no plain text");
+        // The wrong key is refused, and the file is left as it was.
+        match Store::open(&path, &DbKey::from_bytes([8; 32])) {
+            Err(Error::DatabaseUnavailable(_)) => {}
+            other => panic!("opened with the wrong key: {:?}", other.err()),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        Store::open(&path, &test_key()).unwrap().integrity_check().unwrap();
     }
 
     #[test]
     fn a_failed_write_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        let mut s = Store::open(&dir.path().join("k.db"), &test_key()).unwrap();
         let r: Result<(), Error> = s.write(|tx| {
             tx.execute("INSERT INTO settings(key, value) VALUES ('a', '1')", [])
                 .map_err(storage)?;
@@ -147,7 +213,7 @@ mod tests {
         let path = dir.path().join("k.db");
         let junk = b"this is not sqlite, just some text long enough to be read".repeat(100);
         std::fs::write(&path, &junk).unwrap();
-        match Store::open(&path) {
+        match Store::open(&path, &test_key()) {
             Err(Error::DatabaseUnavailable(_)) => {}
             Err(e) => panic!("unexpected error {e:?}"),
             Ok(_) => panic!("opened a non-database"),

@@ -30,19 +30,29 @@ pub fn append(
     actor: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
+    append_from(tx, at, actor, None, kind)
+}
+
+/// Appends one event with where it was done (`desktop`, `cli`, …).
+pub fn append_from(
+    tx: &Tx<'_>,
+    at: Millis,
+    actor: Option<&str>,
+    origin: Option<&str>,
+    kind: EventKind,
+) -> Result<StoredEvent, Error> {
     let last: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
+        .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| {
+            st.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
         .map_err(storage)?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (s + 1, h),
         None => (1, GENESIS_HASH.to_owned()),
     };
-    let body = EventBody::new(kind);
+    let body = EventBody::with_origin(kind, origin);
     let body_json = body.to_json();
     let hash = chain_hash(&prev_hash, seq, at, actor, &body_json);
     let e = StoredEvent {
@@ -54,10 +64,10 @@ pub fn append(
         prev_hash,
         hash,
     };
-    tx.execute(
-        &format!("INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-        params![e.seq, e.at, e.actor, e.kind, e.body, e.prev_hash, e.hash],
-    )
+    tx.prepare_cached(&format!(
+        "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))
+    .and_then(|mut st| st.execute(params![e.seq, e.at, e.actor, e.kind, e.body, e.prev_hash, e.hash]))
     .map_err(storage)?;
     Ok(e)
 }
@@ -102,7 +112,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(&dir.path().join("k.db")).unwrap();
+        let s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         (dir, s)
     }
 

@@ -1,10 +1,14 @@
-//! Kagiya's local store: one SQLite file per branch PC, opened in WAL mode with foreign keys on,
+//! Kagiya's local store: one SQLCipher-encrypted SQLite file per branch PC (key in the OS keyring), opened in WAL mode with foreign keys on,
 //! migrated to the current schema on open, and written only inside immediate transactions so that a
 //! crash or power cut leaves either the whole change or none of it.
 
+pub mod backup;
 mod db;
+pub mod directory;
 pub mod events;
+pub mod key;
 pub mod operators;
 pub mod settings;
 
 pub use db::{Store, Tx};
+pub use key::{DbKey, KeySource};

@@ -46,6 +46,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OperatorRecord> {
             failures: r.get(6)?,
             first_failure_at: r.get(7)?,
             locked_until: r.get(8)?,
+            ..LockoutFacts::default()
         },
         last_sign_in_at: r.get(9)?,
     })
@@ -168,7 +169,7 @@ mod tests {
     #[test]
     fn ids_are_unique_ignoring_case_and_found_ignoring_case() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        let mut s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         s.write(|tx| insert(tx, &row("SV001"))).unwrap();
         assert_eq!(
             s.write(|tx| insert(tx, &row("sv001"))),
@@ -184,12 +185,13 @@ mod tests {
     #[test]
     fn lockout_facts_round_trip_and_sign_in_clears_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        let mut s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         s.write(|tx| insert(tx, &row("op1"))).unwrap();
         let f = LockoutFacts {
             failures: 5,
             first_failure_at: Some(100),
             locked_until: Some(900),
+            ..LockoutFacts::default()
         };
         s.write(|tx| set_lockout(tx, "op1", &f)).unwrap();
         assert_eq!(find(s.conn(), "op1").unwrap().unwrap().lockout, f);
@@ -203,7 +205,7 @@ mod tests {
     #[test]
     fn the_schema_refuses_anything_but_argon2id_hashes() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db")).unwrap();
+        let mut s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         let mut r = row("op2");
         r.login_hash = "plaintext";
         assert!(s.write(|tx| insert(tx, &r)).is_err());

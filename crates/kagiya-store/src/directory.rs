@@ -1,0 +1,469 @@
+//! The directory tables: recording a directory event appends it to the log *and* applies it to
+//! the tables with the core's fold functions, in one transaction. Reading back every table gives
+//! the same `Directory` as folding the whole log (checked by `rebuild_matches`).
+
+use std::collections::HashMap;
+
+use kagiya_core::directory::fold::{
+    apply_to_request, apply_to_tenant, apply_to_user, new_tenant, new_user, request_of, user_of,
+};
+use kagiya_core::directory::ids::fold;
+use kagiya_core::directory::{
+    Credential, CredentialKind, Directory, InitRequest, Tenant, User, UserRole, UserStatus,
+};
+use kagiya_core::event::{EventBody, EventKind, StoredEvent};
+use kagiya_core::lockout::LockoutFacts;
+use kagiya_core::{Error, Millis};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+
+use crate::db::{storage, Tx};
+use crate::events;
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("directory values always serialize")
+}
+
+fn parse<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+// ---- tenants
+
+const TENANT_COLUMNS: &str =
+    "contract_no, name, services, preset, login_policy, confirmation_policy, created_at";
+
+fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant {
+        contract_no: r.get(0)?,
+        name: r.get(1)?,
+        services: parse(&r.get::<_, String>(2)?)?,
+        preset: parse(&format!("\"{}\"", r.get::<_, String>(3)?))?,
+        login: parse(&r.get::<_, String>(4)?)?,
+        confirmation: parse(&r.get::<_, String>(5)?)?,
+        created_at: r.get(6)?,
+    })
+}
+
+pub fn tenant(conn: &Connection, contract_no: &str) -> Result<Option<Tenant>, Error> {
+    conn.query_row(
+        &format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE contract_no = ?1"),
+        [contract_no.trim()],
+        tenant_from_row,
+    )
+    .optional()
+    .map_err(storage)
+}
+
+pub fn tenants(conn: &Connection) -> Result<Vec<Tenant>, Error> {
+    let mut st = conn
+        .prepare(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY contract_no"))
+        .map_err(storage)?;
+    let rows = st.query_map([], tenant_from_row).map_err(storage)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+}
+
+fn insert_tenant(tx: &Tx<'_>, t: &Tenant) -> Result<(), Error> {
+    tx.execute(
+        &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        params![
+            t.contract_no,
+            t.name,
+            json(&t.services),
+            t.preset.code(),
+            json(&t.login),
+            json(&t.confirmation),
+            t.created_at
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::AlreadyExists("contract_no")
+        } else {
+            storage(e)
+        }
+    })?;
+    Ok(())
+}
+
+fn save_tenant_policies(tx: &Tx<'_>, t: &Tenant) -> Result<(), Error> {
+    tx.execute(
+        "UPDATE tenants SET login_policy = ?2, confirmation_policy = ?3 WHERE contract_no = ?1",
+        params![t.contract_no, json(&t.login), json(&t.confirmation)],
+    )
+    .map_err(storage)?;
+    Ok(())
+}
+
+// ---- users
+
+const USER_COLUMNS: &str = "u.id, u.login_id, t.contract_no, u.name, u.role, u.status, u.email, \
+                            u.mfa, u.created_at";
+const CRED_COLUMNS: &str = "user_id, kind, hash, set_at, expires_at, must_change, temporary, \
+                            initial_hash, history, failures, first_failure_at, last_failure_at, \
+                            locked_until, temp_locks, permanent_at, admin_unlocked_at";
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, User)> {
+    let role: String = r.get(4)?;
+    let status: String = r.get(5)?;
+    let empty = Credential::new(String::new(), 0);
+    Ok((
+        r.get(0)?,
+        User {
+            login_id: r.get(1)?,
+            contract_no: r.get(2)?,
+            name: r.get(3)?,
+            role: UserRole::parse(&role).unwrap_or(UserRole::General),
+            status: UserStatus::parse(&status).unwrap_or(UserStatus::Suspended),
+            email: r.get(6)?,
+            mfa: r.get(7)?,
+            created_at: r.get(8)?,
+            login: empty.clone(),
+            confirmation: empty,
+        },
+    ))
+}
+
+fn cred_from_row(r: &Row<'_>) -> rusqlite::Result<(i64, CredentialKind, Credential)> {
+    let kind: String = r.get(1)?;
+    Ok((
+        r.get(0)?,
+        CredentialKind::parse(&kind).unwrap_or(CredentialKind::Login),
+        Credential {
+            hash: r.get(2)?,
+            set_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            must_change: r.get(5)?,
+            temporary: r.get(6)?,
+            initial_hash: r.get(7)?,
+            history: parse(&r.get::<_, String>(8)?)?,
+            lockout: LockoutFacts {
+                failures: r.get(9)?,
+                first_failure_at: r.get(10)?,
+                last_failure_at: r.get(11)?,
+                locked_until: r.get(12)?,
+                temp_locks: r.get(13)?,
+                permanent_at: r.get(14)?,
+                admin_unlocked_at: r.get(15)?,
+            },
+        },
+    ))
+}
+
+/// Users selected by `tail` (WHERE / ORDER BY / LIMIT over `users u JOIN tenants t`), with their
+/// credentials.
+fn select_users(
+    conn: &Connection,
+    tail: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<User>, Error> {
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id {tail}"
+        ))
+        .map_err(storage)?;
+    let rows: Vec<(i64, User)> = st
+        .query_map(p, user_from_row)
+        .map_err(storage)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(storage)?;
+    let mut cst = conn
+        .prepare_cached(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE user_id = ?1"))
+        .map_err(storage)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, mut u) in rows {
+        let creds = cst
+            .query_map([id], cred_from_row)
+            .map_err(storage)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(storage)?;
+        for (_, kind, c) in creds {
+            *u.credential_mut(kind) = c;
+        }
+        out.push(u);
+    }
+    Ok(out)
+}
+
+/// A user by login ID (case-insensitive).
+pub fn user(conn: &Connection, login_id: &str) -> Result<Option<User>, Error> {
+    Ok(select_users(conn, "WHERE u.login_key = ?1", [fold(login_id)])?
+        .into_iter()
+        .next())
+}
+
+/// The users of a tenant, by login ID.
+pub fn users_of(conn: &Connection, contract_no: &str) -> Result<Vec<User>, Error> {
+    select_users(
+        conn,
+        "WHERE t.contract_no = ?1 ORDER BY u.login_key",
+        [contract_no.trim()],
+    )
+}
+
+/// How many users there are.
+pub fn user_count(conn: &Connection) -> Result<i64, Error> {
+    conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))
+        .map_err(storage)
+}
+
+/// Users whose login ID, name or e-mail address starts with `prefix` (case-insensitive), by
+/// login ID, at most `limit`. Each of the three is an index range scan.
+pub fn search(conn: &Connection, prefix: &str, limit: u32) -> Result<Vec<User>, Error> {
+    let p = prefix.trim().to_lowercase();
+    if p.is_empty() {
+        return select_users(conn, "ORDER BY u.login_key LIMIT ?1", [limit]);
+    }
+    let hi = format!("{p}\u{10FFFF}");
+    select_users(
+        conn,
+        "WHERE u.id IN (
+            SELECT id FROM users WHERE login_key >= ?1 AND login_key < ?2
+            UNION SELECT id FROM users WHERE name_key >= ?1 AND name_key < ?2
+            UNION SELECT id FROM users WHERE email_key >= ?1 AND email_key < ?2)
+         ORDER BY u.login_key LIMIT ?3",
+        params![p, hi, limit],
+    )
+}
+
+fn insert_user(tx: &Tx<'_>, u: &User) -> Result<(), Error> {
+    let tenant_id: i64 = tx
+        .query_row(
+            "SELECT id FROM tenants WHERE contract_no = ?1",
+            [&u.contract_no],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage)?
+        .ok_or(Error::UnknownTenant)?;
+    tx.execute(
+        "INSERT INTO users (tenant_id, login_id, login_key, name, name_key, role, status, email, \
+         email_key, mfa, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            tenant_id,
+            u.login_id,
+            fold(&u.login_id),
+            u.name,
+            u.name.to_lowercase(),
+            u.role.code(),
+            u.status.code(),
+            u.email,
+            u.email.as_deref().map(str::to_lowercase),
+            u.mfa,
+            u.created_at
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::AlreadyExists("login_id")
+        } else {
+            storage(e)
+        }
+    })?;
+    let id = tx.last_insert_rowid();
+    for kind in CredentialKind::BOTH {
+        tx.execute(
+            &format!(
+                "INSERT INTO credentials ({CRED_COLUMNS}) VALUES \
+                 (?1, ?2, '', ?3, NULL, 0, 0, NULL, '[]', 0, NULL, NULL, NULL, 0, NULL, NULL)"
+            ),
+            params![id, kind.code(), u.created_at],
+        )
+        .map_err(storage)?;
+    }
+    save_user(tx, u)
+}
+
+/// Writes a user's status and both credentials back.
+fn save_user(tx: &Tx<'_>, u: &User) -> Result<(), Error> {
+    let id: i64 = tx
+        .query_row(
+            "SELECT id FROM users WHERE login_key = ?1",
+            [fold(&u.login_id)],
+            |r| r.get(0),
+        )
+        .map_err(storage)?;
+    tx.execute(
+        "UPDATE users SET status = ?2 WHERE id = ?1",
+        params![id, u.status.code()],
+    )
+    .map_err(storage)?;
+    let mut st = tx
+        .prepare_cached(
+            "UPDATE credentials SET hash = ?3, set_at = ?4, expires_at = ?5, must_change = ?6, \
+             temporary = ?7, initial_hash = ?8, history = ?9, failures = ?10, \
+             first_failure_at = ?11, last_failure_at = ?12, locked_until = ?13, temp_locks = ?14, \
+             permanent_at = ?15, admin_unlocked_at = ?16 WHERE user_id = ?1 AND kind = ?2",
+        )
+        .map_err(storage)?;
+    for kind in CredentialKind::BOTH {
+        let c = u.credential(kind);
+        let f = &c.lockout;
+        st.execute(params![
+            id,
+            kind.code(),
+            c.hash,
+            c.set_at,
+            c.expires_at,
+            c.must_change,
+            c.temporary,
+            c.initial_hash,
+            json(&c.history),
+            f.failures,
+            f.first_failure_at,
+            f.last_failure_at,
+            f.locked_until,
+            f.temp_locks,
+            f.permanent_at,
+            f.admin_unlocked_at
+        ])
+        .map_err(storage)?;
+    }
+    Ok(())
+}
+
+// ---- initialization requests
+
+pub fn init_request(conn: &Connection, request_no: &str) -> Result<Option<InitRequest>, Error> {
+    conn.query_row(
+        "SELECT body FROM init_requests WHERE request_no = ?1",
+        [request_no.trim()],
+        |r| parse(&r.get::<_, String>(0)?),
+    )
+    .optional()
+    .map_err(storage)
+}
+
+pub fn init_requests(conn: &Connection) -> Result<Vec<InitRequest>, Error> {
+    let mut st = conn
+        .prepare("SELECT body FROM init_requests ORDER BY request_no")
+        .map_err(storage)?;
+    let rows = st
+        .query_map([], |r| parse::<InitRequest>(&r.get::<_, String>(0)?))
+        .map_err(storage)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+}
+
+fn save_request(tx: &Tx<'_>, r: &InitRequest, insert: bool) -> Result<(), Error> {
+    let sql = if insert {
+        "INSERT INTO init_requests (request_no, contract_no, state, body) VALUES (?1, ?2, ?3, ?4)"
+    } else {
+        "UPDATE init_requests SET contract_no = ?2, state = ?3, body = ?4 WHERE request_no = ?1"
+    };
+    tx.execute(
+        sql,
+        params![r.request_no, r.contract_no, r.state.code(), json(r)],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            Error::AlreadyExists("request_no")
+        } else {
+            storage(e)
+        }
+    })?;
+    Ok(())
+}
+
+// ---- recording
+
+/// Appends a directory event to the log and applies it to the tables, inside `tx`.
+pub fn record(
+    tx: &Tx<'_>,
+    at: Millis,
+    actor: Option<&str>,
+    origin: Option<&str>,
+    kind: EventKind,
+) -> Result<StoredEvent, Error> {
+    project(tx, at, actor, &kind)?;
+    events::append_from(tx, at, actor, origin, kind)
+}
+
+/// Applies one event to the tables.
+fn project(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: &EventKind) -> Result<(), Error> {
+    if let Some(t) = new_tenant(kind, at) {
+        insert_tenant(tx, &t)
+    } else if let EventKind::TenantPolicyChanged { contract_no, .. } = kind {
+        let mut t = tenant(tx, contract_no)?.ok_or(Error::UnknownTenant)?;
+        apply_to_tenant(&mut t, kind);
+        save_tenant_policies(tx, &t)
+    } else if let Some(u) = new_user(kind, at) {
+        insert_user(tx, &u)
+    } else if let Some(id) = user_of(kind) {
+        let mut u = user(tx, id)?.ok_or(Error::UnknownUser)?;
+        let t = tenant(tx, &u.contract_no)?.ok_or(Error::UnknownTenant)?;
+        apply_to_user(&mut u, &t, at, kind)?;
+        save_user(tx, &u)
+    } else if let EventKind::InitRequestRecorded { request } = kind {
+        save_request(tx, request, true)
+    } else if let Some(no) = request_of(kind) {
+        let mut r = init_request(tx, no)?.ok_or(Error::UnknownRequest)?;
+        apply_to_request(&mut r, at, actor, kind);
+        save_request(tx, &r, false)
+    } else {
+        Ok(())
+    }
+}
+
+// ---- fold and rebuild
+
+/// The directory as the tables hold it.
+pub fn load(conn: &Connection) -> Result<Directory, Error> {
+    let mut d = Directory::default();
+    for t in tenants(conn)? {
+        d.tenants.insert(fold(&t.contract_no), t);
+    }
+    let mut st = conn
+        .prepare(&format!("SELECT {CRED_COLUMNS} FROM credentials"))
+        .map_err(storage)?;
+    let mut creds: HashMap<(i64, CredentialKind), Credential> = HashMap::new();
+    for row in st.query_map([], cred_from_row).map_err(storage)? {
+        let (id, kind, c) = row.map_err(storage)?;
+        creds.insert((id, kind), c);
+    }
+    let mut st = conn
+        .prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id"
+        ))
+        .map_err(storage)?;
+    for row in st.query_map([], user_from_row).map_err(storage)? {
+        let (id, mut u) = row.map_err(storage)?;
+        for kind in CredentialKind::BOTH {
+            if let Some(c) = creds.remove(&(id, kind)) {
+                *u.credential_mut(kind) = c;
+            }
+        }
+        d.users.insert(fold(&u.login_id), u);
+    }
+    for r in init_requests(conn)? {
+        d.init_requests.insert(fold(&r.request_no), r);
+    }
+    Ok(d)
+}
+
+/// The directory folded from the whole event log.
+pub fn rebuild(conn: &Connection) -> Result<Directory, Error> {
+    let mut d = Directory::default();
+    let mut st = conn
+        .prepare("SELECT at, actor, body FROM events ORDER BY seq")
+        .map_err(storage)?;
+    let mut rows = st.query([]).map_err(storage)?;
+    while let Some(r) = rows.next().map_err(storage)? {
+        let at: Millis = r.get(0).map_err(storage)?;
+        let actor: Option<String> = r.get(1).map_err(storage)?;
+        let body: String = r.get(2).map_err(storage)?;
+        let body: EventBody = serde_json::from_str(&body)
+            .map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
+        d.apply(at, actor.as_deref(), &body.kind)?;
+    }
+    Ok(d)
+}
+
+/// True when folding the log gives exactly the tables' state.
+pub fn rebuild_matches(conn: &Connection) -> Result<bool, Error> {
+    Ok(rebuild(conn)? == load(conn)?)
+}

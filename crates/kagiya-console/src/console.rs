@@ -14,7 +14,7 @@ use kagiya_core::secret::Secret;
 use kagiya_core::session::{Session, SessionOperator, SessionState, Transition};
 use kagiya_core::{Error, Lang, Millis, MINUTE};
 use kagiya_store::operators::{self, NewOperatorRow, OperatorRecord};
-use kagiya_store::{events, settings, Store};
+use kagiya_store::{events, settings, KeySource, Store};
 
 use crate::auth::authenticate;
 use crate::clock::{Clock, SystemClock};
@@ -29,6 +29,8 @@ pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
 pub struct ConsoleOptions {
     /// The SQLite file.
     pub db_path: PathBuf,
+    /// Where its encryption key comes from (the OS keyring in the product).
+    pub key: KeySource,
     /// The OS locale, used for the language until one is chosen.
     pub os_locale: Option<String>,
     /// An idle lock in seconds that overrides the setting (for kiosk set-ups and the E2E tests).
@@ -41,6 +43,7 @@ impl ConsoleOptions {
     pub fn new(db_path: PathBuf) -> Self {
         ConsoleOptions {
             db_path,
+            key: KeySource::OsKeyring,
             os_locale: None,
             idle_lock_seconds_override: None,
             hash_params: HashParams::default(),
@@ -74,7 +77,8 @@ pub struct Console {
 impl Console {
     /// Opens the database (creating and migrating it as needed) with a signed-out session.
     pub fn open(opts: ConsoleOptions) -> Result<Console, Error> {
-        let store = Store::open(&opts.db_path)?;
+        let key = opts.key.resolve(&opts.db_path)?;
+        let store = Store::open(&opts.db_path, &key)?;
         let lang = match settings::get(store.conn(), settings::LANGUAGE)? {
             Some(code) => Lang::parse(&code).unwrap_or(Lang::En),
             None => opts
@@ -194,6 +198,7 @@ impl Console {
         let ctx = PolicyContext {
             login_id: operator_id.trim(),
             must_differ_from: login_password.map(Secret::expose),
+            ..Default::default()
         };
         PasswordPolicy::OPERATOR.checklist(password.expose(), &ctx, self.lang)
     }
@@ -210,7 +215,7 @@ impl Console {
             &f.password_repeat,
             &PolicyContext {
                 login_id: id.as_str(),
-                must_differ_from: None,
+                ..Default::default()
             },
         )?;
         check_new_password(
@@ -219,6 +224,7 @@ impl Console {
             &PolicyContext {
                 login_id: id.as_str(),
                 must_differ_from: Some(f.password.expose()),
+                ..Default::default()
             },
         )?;
         let login_hash = self.hasher.hash(&f.password)?;

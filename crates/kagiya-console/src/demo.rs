@@ -113,6 +113,7 @@ pub fn seed(store: &mut Store, hasher: &PasswordHasher, now: Millis) -> Result<b
                 failures: 5,
                 first_failure_at: Some(first + 20_000),
                 locked_until: Some(until),
+                ..LockoutFacts::default()
             },
         )?;
         Ok(())

@@ -6,10 +6,12 @@ mod auth;
 mod clock;
 mod console;
 pub mod demo;
+pub mod engine;
 mod view;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use console::{Console, ConsoleOptions, FirstSupervisor};
+pub use engine::{Engine, EngineOptions};
 pub use view::{ErrorView, EventView, SessionView, Status};
 
 pub use kagiya_core::secret::Secret;

@@ -6,7 +6,12 @@ use kagiya_console::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock
 use kagiya_core::event::first_broken;
 use kagiya_core::password::HashParams;
 use kagiya_core::MINUTE;
-use kagiya_store::{events, operators, Store};
+use kagiya_store::{events, operators, DbKey, KeySource, Store};
+
+/// The key of the test databases (the OS keyring is exercised by kagiya-store's keyring test).
+fn key() -> DbKey {
+    DbKey::from_bytes([3; 32])
+}
 
 const T0: i64 = 1_795_400_000_000;
 
@@ -32,13 +37,14 @@ impl Env {
         o.os_locale = Some(locale.into());
         o.hash_params = params;
         o.clock = self.clock.clone();
+        o.key = KeySource::Given(key());
         Console::open(o).unwrap()
     }
     fn open(&self) -> Console {
         self.open_with("ja-JP", HashParams::default())
     }
     fn event_kinds(&self) -> Vec<String> {
-        let s = Store::open(&self.path).unwrap();
+        let s = Store::open(&self.path, &key()).unwrap();
         let mut v: Vec<_> = events::recent(s.conn(), 1000)
             .unwrap()
             .into_iter()
@@ -230,7 +236,7 @@ fn five_failures_lock_sign_in_and_the_release_is_recorded() {
             "operator_signed_in",
         ]
     );
-    let s = Store::open(&e.path).unwrap();
+    let s = Store::open(&e.path, &key()).unwrap();
     assert!(events::verify(s.conn()).is_ok());
 }
 
@@ -274,7 +280,7 @@ fn idle_lock_keeps_the_operator_and_needs_the_password_again() {
             "session_resumed"
         ]
     );
-    let s = Store::open(&e.path).unwrap();
+    let s = Store::open(&e.path, &key()).unwrap();
     let locked = events::of_kind(s.conn(), "session_locked").unwrap();
     assert_eq!(
         locked[0].at,
@@ -362,7 +368,7 @@ fn hashes_with_old_parameters_are_upgraded_at_sign_in() {
     c.create_first_supervisor(&first()).unwrap();
     drop(c);
     let before = {
-        let s = Store::open(&e.path).unwrap();
+        let s = Store::open(&e.path, &key()).unwrap();
         operators::find(s.conn(), "sv001")
             .unwrap()
             .unwrap()
@@ -411,7 +417,7 @@ fn the_audit_log_of_a_session_verifies_end_to_end() {
     c.resume(&pw("Branch-Login-2026")).unwrap();
     c.set_language("en").unwrap();
     c.sign_out().unwrap();
-    let s = Store::open(&e.path).unwrap();
+    let s = Store::open(&e.path, &key()).unwrap();
     let mut all = events::recent(s.conn(), 100).unwrap();
     all.reverse();
     assert_eq!(first_broken(&all), None);
@@ -440,6 +446,7 @@ fn concurrent_wrong_passwords_from_two_processes_count_exactly() {
             std::thread::spawn(move || {
                 let mut o = ConsoleOptions::new(path);
                 o.clock = clock;
+                o.key = KeySource::Given(key());
                 let mut c = Console::open(o).unwrap();
                 (0..4)
                     .map(|_| c.sign_in("sv001", &Secret::new("wrong")))
@@ -449,7 +456,7 @@ fn concurrent_wrong_passwords_from_two_processes_count_exactly() {
         })
         .collect();
     let locked_answers: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-    let s = Store::open(&e.path).unwrap();
+    let s = Store::open(&e.path, &key()).unwrap();
     let failed = events::of_kind(s.conn(), "operator_sign_in_failed").unwrap();
     let wrong = failed
         .iter()

@@ -76,6 +76,11 @@ pub enum EventKind {
         key: String,
         value: String,
     },
+    /// An operator's (or acting user's) confirmation password was wrong; nothing was done.
+    ConfirmationFailed {
+        actor: String,
+        action: String,
+    },
     // ---- The directory: customers, users and their credentials (folded by `directory::fold`).
     TenantCreated {
         contract_no: String,
@@ -202,6 +207,7 @@ impl EventKind {
             EventKind::SessionLocked { .. } => "session_locked",
             EventKind::SessionResumed { .. } => "session_resumed",
             EventKind::SettingChanged { .. } => "setting_changed",
+            EventKind::ConfirmationFailed { .. } => "confirmation_failed",
             EventKind::TenantCreated { .. } => "tenant_created",
             EventKind::TenantPolicyChanged { .. } => "tenant_policy_changed",
             EventKind::UserCreated { .. } => "user_created",

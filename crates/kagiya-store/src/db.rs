@@ -25,7 +25,9 @@ pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
 /// The schema, one migration per step; never edit a released step, add a new one.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
-        M::up(include_str!("migrations/0001_operators_events_settings.sql")),
+        M::up(include_str!(
+            "migrations/0001_operators_events_settings.sql"
+        )),
         M::up(include_str!("migrations/0002_directory.sql")),
     ])
 }
@@ -35,9 +37,12 @@ fn migrations() -> Migrations<'static> {
 pub(crate) fn connect(path: &Path, key: &DbKey) -> Result<Connection, Error> {
     let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
     let conn = Connection::open(path).map_err(|e| unavailable(&e))?;
-    conn.execute_batch(&key.pragma()).map_err(|e| unavailable(&e))?;
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+    conn.execute_batch(&key.pragma())
         .map_err(|e| unavailable(&e))?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|e| unavailable(&e))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(|e| unavailable(&e))?;
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -165,8 +170,11 @@ mod tests {
         let path = dir.path().join("k.db");
         let mut s = Store::open(&path, &test_key()).unwrap();
         s.write(|tx| {
-            tx.execute("INSERT INTO settings(key, value) VALUES ('secret_marker', 'TOPSECRETVALUE')", [])
-                .map_err(storage)?;
+            tx.execute(
+                "INSERT INTO settings(key, value) VALUES ('secret_marker', 'TOPSECRETVALUE')",
+                [],
+            )
+            .map_err(storage)?;
             Ok(())
         })
         .unwrap();
@@ -175,19 +183,30 @@ mod tests {
             .query_row("PRAGMA cipher_version", [], |r| r.get(0))
             .unwrap();
         assert!(!version.is_empty());
-        s.conn().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        s.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
         drop(s);
         let bytes = std::fs::read(&path).unwrap();
-        assert!(!bytes.starts_with(b"SQLite format 3"), "no plain SQLite header");
+        assert!(
+            !bytes.starts_with(b"SQLite format 3"),
+            "no plain SQLite header"
+        );
         let needle = b"TOPSECRETVALUE";
-        assert!(!bytes.windows(needle.len()).any(|w| w == needle), "no plain text");
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "no plain text"
+        );
         // The wrong key is refused, and the file is left as it was.
         match Store::open(&path, &DbKey::from_bytes([8; 32])) {
             Err(Error::DatabaseUnavailable(_)) => {}
             other => panic!("opened with the wrong key: {:?}", other.err()),
         }
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
-        Store::open(&path, &test_key()).unwrap().integrity_check().unwrap();
+        Store::open(&path, &test_key())
+            .unwrap()
+            .integrity_check()
+            .unwrap();
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub fn tenant(conn: &Connection, contract_no: &str) -> Result<Option<Tenant>, Er
 
 pub fn tenants(conn: &Connection) -> Result<Vec<Tenant>, Error> {
     let mut st = conn
-        .prepare(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY contract_no"))
+        .prepare(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenants ORDER BY contract_no"
+        ))
         .map_err(storage)?;
     let rows = st.query_map([], tenant_from_row).map_err(storage)?;
     rows.collect::<rusqlite::Result<_>>().map_err(storage)
@@ -173,7 +175,9 @@ fn select_users(
         .collect::<rusqlite::Result<_>>()
         .map_err(storage)?;
     let mut cst = conn
-        .prepare_cached(&format!("SELECT {CRED_COLUMNS} FROM credentials WHERE user_id = ?1"))
+        .prepare_cached(&format!(
+            "SELECT {CRED_COLUMNS} FROM credentials WHERE user_id = ?1"
+        ))
         .map_err(storage)?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, mut u) in rows {
@@ -192,9 +196,11 @@ fn select_users(
 
 /// A user by login ID (case-insensitive).
 pub fn user(conn: &Connection, login_id: &str) -> Result<Option<User>, Error> {
-    Ok(select_users(conn, "WHERE u.login_key = ?1", [fold(login_id)])?
-        .into_iter()
-        .next())
+    Ok(
+        select_users(conn, "WHERE u.login_key = ?1", [fold(login_id)])?
+            .into_iter()
+            .next(),
+    )
 }
 
 /// The users of a tenant, by login ID.
@@ -456,8 +462,8 @@ pub fn rebuild(conn: &Connection) -> Result<Directory, Error> {
         let at: Millis = r.get(0).map_err(storage)?;
         let actor: Option<String> = r.get(1).map_err(storage)?;
         let body: String = r.get(2).map_err(storage)?;
-        let body: EventBody = serde_json::from_str(&body)
-            .map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
+        let body: EventBody =
+            serde_json::from_str(&body).map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
         d.apply(at, actor.as_deref(), &body.kind)?;
     }
     Ok(d)

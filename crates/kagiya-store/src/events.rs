@@ -43,10 +43,7 @@ pub fn append_from(
 ) -> Result<StoredEvent, Error> {
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut st| {
-            st.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
-        })
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(storage)?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (s + 1, h),
@@ -67,7 +64,17 @@ pub fn append_from(
     tx.prepare_cached(&format!(
         "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     ))
-    .and_then(|mut st| st.execute(params![e.seq, e.at, e.actor, e.kind, e.body, e.prev_hash, e.hash]))
+    .and_then(|mut st| {
+        st.execute(params![
+            e.seq,
+            e.at,
+            e.actor,
+            e.kind,
+            e.body,
+            e.prev_hash,
+            e.hash
+        ])
+    })
     .map_err(storage)?;
     Ok(e)
 }

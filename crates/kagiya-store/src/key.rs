@@ -86,8 +86,8 @@ impl KeySource {
         match self {
             KeySource::Given(k) => Ok(k),
             KeySource::OsKeyring => {
-                let entry =
-                    keyring::Entry::new(KEYRING_SERVICE, &account_for(path)?).map_err(unavailable)?;
+                let entry = keyring::Entry::new(KEYRING_SERVICE, &account_for(path)?)
+                    .map_err(unavailable)?;
                 match entry.get_secret() {
                     Ok(bytes) => {
                         let bytes = Zeroizing::new(bytes);

@@ -249,6 +249,13 @@ pub fn summary(kind: &EventKind, lang: Lang) -> String {
                 format!("Executed initialization request {request_no}")
             }
         }
+        EventKind::ConfirmationFailed { actor, action } => {
+            if ja {
+                format!("{actor} の確認用パスワードの誤り（{action}、実行せず）")
+            } else {
+                format!("Wrong confirmation password by {actor} ({action}, not done)")
+            }
+        }
         other => other.type_name().to_owned(),
     }
 }

@@ -1,0 +1,222 @@
+//! The initialization request (seed 004: ID・パスワード初期化依頼書) handled at the branch with no
+//! network: record the paper form, have a second person (a supervisor) approve it, then execute it
+//! — unlock and resume the listed users and issue temporary passwords they must change at once.
+
+use kagiya_core::directory::ids::{parse_display_name, ContractNo};
+use kagiya_core::directory::init_request::valid_date;
+use kagiya_core::directory::{
+    authorize, Action, CredentialKind, InitRequest, InitRequestState, UserStatus,
+};
+use kagiya_core::event::{EventKind, PasswordSetReason};
+use kagiya_core::secret::Secret;
+use kagiya_core::Error;
+use kagiya_store::directory;
+
+use super::passwords::{generated, password_set, Issued};
+use super::{ActorRef, Engine};
+
+/// The paper form as typed in at the counter.
+#[derive(Debug, Clone)]
+pub struct InitRequestForm {
+    pub request_no: String,
+    pub contract_no: String,
+    /// YYYY-MM-DD.
+    pub received_on: String,
+    pub requester: String,
+    pub identity_checks: Vec<String>,
+    /// Login IDs; empty means every master and admin user of the customer.
+    pub targets: Vec<String>,
+}
+
+fn state_name(s: InitRequestState) -> &'static str {
+    s.code()
+}
+
+impl Engine {
+    /// Records a request. Refused when some master or admin of the customer can still act.
+    pub fn record_init_request(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        form: InitRequestForm,
+    ) -> Result<InitRequest, Error> {
+        let request_no =
+            ContractNo::parse(&form.request_no).map_err(|_| Error::InvalidValue("request_no"))?;
+        if !valid_date(form.received_on.trim()) {
+            return Err(Error::InvalidValue("received_on"));
+        }
+        let requester = parse_display_name(&form.requester)?;
+        let checks: Vec<String> = form
+            .identity_checks
+            .iter()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        if checks.is_empty() || checks.iter().any(|c| c.chars().count() > 64) {
+            return Err(Error::InvalidValue("identity_checks"));
+        }
+        let conn = self.store.conn();
+        let tenant = directory::tenant(conn, &form.contract_no)?.ok_or(Error::UnknownTenant)?;
+        let users = directory::users_of(conn, &tenant.contract_no)?;
+        let now = self.now();
+        let managers: Vec<_> = users.iter().filter(|u| u.role.is_manager()).collect();
+        if managers.is_empty() || managers.iter().any(|u| !u.is_unavailable(&tenant, now)) {
+            return Err(Error::ManagersStillAvailable);
+        }
+        let targets: Vec<String> = if form.targets.is_empty() {
+            managers.iter().map(|u| u.login_id.clone()).collect()
+        } else {
+            let mut out = Vec::new();
+            for t in &form.targets {
+                let u = users
+                    .iter()
+                    .find(|u| u.login_id.eq_ignore_ascii_case(t.trim()))
+                    .ok_or(Error::UnknownUser)?;
+                if !out.contains(&u.login_id) {
+                    out.push(u.login_id.clone());
+                }
+            }
+            out
+        };
+        if directory::init_request(conn, request_no.as_str())?.is_some() {
+            return Err(Error::AlreadyExists("request_no"));
+        }
+        let acting = self.confirm(who, confirmation, "record_init_request")?;
+        authorize(acting.actor(), Action::RecordInitRequest)?;
+        let request = InitRequest {
+            request_no: request_no.as_str().to_owned(),
+            contract_no: tenant.contract_no.clone(),
+            received_on: form.received_on.trim().to_owned(),
+            requester,
+            identity_checks: checks,
+            targets,
+            recorded_by: acting.audit_name(),
+            recorded_at: now,
+            state: InitRequestState::Recorded,
+            approved_by: None,
+            decided_at: None,
+            executed_at: None,
+        };
+        let ev = EventKind::InitRequestRecorded {
+            request: request.clone(),
+        };
+        let (actor, origin) = (acting.audit_name(), self.origin.clone());
+        self.store
+            .write(|tx| directory::record(tx, now, Some(&actor), Some(&origin), ev).map(|_| ()))?;
+        Ok(request)
+    }
+
+    /// A supervisor other than the recorder approves (or, with `reject`, turns down) a request.
+    pub fn decide_init_request(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        request_no: &str,
+        reject: Option<String>,
+    ) -> Result<InitRequest, Error> {
+        let req =
+            directory::init_request(self.store.conn(), request_no)?.ok_or(Error::UnknownRequest)?;
+        if req.state != InitRequestState::Recorded {
+            return Err(Error::RequestState(state_name(req.state)));
+        }
+        let acting = self.confirm(who, confirmation, "decide_init_request")?;
+        authorize(
+            acting.actor(),
+            Action::ApproveInitRequest {
+                recorded_by: &req.recorded_by,
+            },
+        )?;
+        let ev = match reject {
+            Some(reason) => {
+                let reason = reason.trim().to_owned();
+                if reason.is_empty() || reason.chars().count() > 200 {
+                    return Err(Error::InvalidValue("reason"));
+                }
+                EventKind::InitRequestRejected {
+                    request_no: req.request_no.clone(),
+                    reason,
+                }
+            }
+            None => EventKind::InitRequestApproved {
+                request_no: req.request_no.clone(),
+            },
+        };
+        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
+        self.store
+            .write(|tx| directory::record(tx, now, Some(&actor), Some(&origin), ev).map(|_| ()))?;
+        directory::init_request(self.store.conn(), &req.request_no)?.ok_or(Error::UnknownRequest)
+    }
+
+    /// Executes an approved request: every listed user is unlocked, resumed if suspended, and
+    /// gets new temporary login and confirmation passwords (returned once).
+    pub fn execute_init_request(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        request_no: &str,
+    ) -> Result<Vec<Issued>, Error> {
+        let req =
+            directory::init_request(self.store.conn(), request_no)?.ok_or(Error::UnknownRequest)?;
+        if req.state != InitRequestState::Approved {
+            return Err(Error::RequestState(state_name(req.state)));
+        }
+        let acting = self.confirm(who, confirmation, "execute_init_request")?;
+        authorize(acting.actor(), Action::ExecuteInitRequest)?;
+        let conn = self.store.conn();
+        let tenant = directory::tenant(conn, &req.contract_no)?.ok_or(Error::UnknownTenant)?;
+        let now = self.now();
+        let mut evs = Vec::new();
+        let mut issued = Vec::new();
+        for id in &req.targets {
+            let u = directory::user(conn, id)?.ok_or(Error::UnknownUser)?;
+            if u.status == UserStatus::Deleted {
+                continue;
+            }
+            evs.push(EventKind::UserUnlocked {
+                login_id: u.login_id.clone(),
+                credentials: CredentialKind::BOTH.to_vec(),
+                batch: Some(req.request_no.clone()),
+            });
+            if u.status == UserStatus::Suspended {
+                evs.push(EventKind::UserResumed {
+                    login_id: u.login_id.clone(),
+                });
+            }
+            let login = generated(&u, &tenant, CredentialKind::Login, None);
+            let conf = generated(&u, &tenant, CredentialKind::Confirmation, Some(&login));
+            for (kind, pw) in [
+                (CredentialKind::Login, &login),
+                (CredentialKind::Confirmation, &conf),
+            ] {
+                let hash = self.hasher.hash(pw)?;
+                evs.push(password_set(
+                    &u,
+                    &tenant,
+                    kind,
+                    hash,
+                    PasswordSetReason::InitRequest,
+                    true,
+                    true,
+                    now,
+                ));
+            }
+            issued.push(Issued {
+                login_id: u.login_id.clone(),
+                name: u.name.clone(),
+                login: Some(login),
+                confirmation: Some(conf),
+            });
+        }
+        evs.push(EventKind::InitRequestExecuted {
+            request_no: req.request_no.clone(),
+        });
+        let (actor, origin) = (acting.audit_name(), self.origin.clone());
+        self.store.write(|tx| {
+            for ev in evs {
+                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
+            }
+            Ok(())
+        })?;
+        Ok(issued)
+    }
+}

@@ -1,0 +1,192 @@
+//! Users: registering one with temporary passwords from the CSPRNG (must be changed at the first
+//! login), and suspending or resuming users (seed 004: 利用者停止・解除).
+
+use kagiya_core::directory::ids::{parse_display_name, ContractNo, LoginId};
+use kagiya_core::directory::{authorize, Action, CredentialKind, User, UserRole, UserStatus};
+use kagiya_core::event::{EventKind, PasswordSetReason};
+use kagiya_core::secret::Secret;
+use kagiya_core::Error;
+use kagiya_store::directory;
+
+use super::passwords::{generated, password_set, Issued};
+use super::{ActorRef, Engine};
+
+/// The registration form of a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub contract_no: String,
+    pub login_id: String,
+    pub name: String,
+    pub role: UserRole,
+    pub email: Option<String>,
+    pub mfa: bool,
+}
+
+/// A light e-mail syntax check for the contact address (issue 4 brings the full address book).
+fn parse_email(raw: &str) -> Result<String, Error> {
+    let s = raw.trim();
+    let ok = s.len() <= 254
+        && s.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        })
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && s.matches('@').count() == 1;
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(Error::InvalidValue("email"))
+    }
+}
+
+impl Engine {
+    /// Registers a user with generated temporary login and confirmation passwords.
+    pub fn create_user(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        form: NewUser,
+    ) -> Result<Issued, Error> {
+        let contract_no = ContractNo::parse(&form.contract_no)?;
+        let login_id = LoginId::parse(&form.login_id)?;
+        let name = parse_display_name(&form.name)?;
+        let email = form.email.as_deref().map(parse_email).transpose()?;
+        let tenant = directory::tenant(self.store.conn(), contract_no.as_str())?
+            .ok_or(Error::UnknownTenant)?;
+        let acting = self.confirm(who, confirmation, "create_user")?;
+        authorize(
+            acting.actor(),
+            Action::CreateUser {
+                contract_no: &tenant.contract_no,
+                role: form.role,
+            },
+        )?;
+        if directory::user(self.store.conn(), login_id.as_str())?.is_some() {
+            return Err(Error::AlreadyExists("login_id"));
+        }
+        let now = self.now();
+        let draft = User {
+            login_id: login_id.as_str().to_owned(),
+            contract_no: tenant.contract_no.clone(),
+            name: name.clone(),
+            role: form.role,
+            status: UserStatus::Active,
+            email: email.clone(),
+            mfa: form.mfa,
+            created_at: now,
+            login: kagiya_core::directory::Credential::new(String::new(), now),
+            confirmation: kagiya_core::directory::Credential::new(String::new(), now),
+        };
+        let login_pw = generated(&draft, &tenant, CredentialKind::Login, None);
+        let conf_pw = generated(
+            &draft,
+            &tenant,
+            CredentialKind::Confirmation,
+            Some(&login_pw),
+        );
+        let mut evs = vec![EventKind::UserCreated {
+            login_id: draft.login_id.clone(),
+            contract_no: tenant.contract_no.clone(),
+            name,
+            role: form.role,
+            email,
+            mfa: form.mfa,
+        }];
+        for (kind, pw) in [
+            (CredentialKind::Login, &login_pw),
+            (CredentialKind::Confirmation, &conf_pw),
+        ] {
+            let hash = self.hasher.hash(pw)?;
+            evs.push(password_set(
+                &draft,
+                &tenant,
+                kind,
+                hash,
+                PasswordSetReason::Initial,
+                true,
+                true,
+                now,
+            ));
+        }
+        let (actor, origin) = (acting.audit_name(), self.origin.clone());
+        self.store.write(|tx| {
+            for ev in evs {
+                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
+            }
+            Ok(())
+        })?;
+        Ok(Issued {
+            login_id: draft.login_id,
+            name: draft.name,
+            login: Some(login_pw),
+            confirmation: Some(conf_pw),
+        })
+    }
+
+    /// Suspends (or resumes) the listed users in one transaction; all or nothing.
+    pub fn set_suspended(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        login_ids: &[String],
+        suspend: bool,
+    ) -> Result<Vec<String>, Error> {
+        let acting = self.confirm(
+            who,
+            confirmation,
+            if suspend { "suspend" } else { "resume" },
+        )?;
+        let mut evs = Vec::new();
+        let mut changed = Vec::new();
+        for id in login_ids {
+            let u = directory::user(self.store.conn(), id)?.ok_or(Error::UnknownUser)?;
+            authorize(acting.actor(), Action::ManageUser { target: &u })?;
+            let want = if suspend {
+                UserStatus::Suspended
+            } else {
+                UserStatus::Active
+            };
+            if u.status == want {
+                continue;
+            }
+            changed.push(u.login_id.clone());
+            evs.push(if suspend {
+                EventKind::UserSuspended {
+                    login_id: u.login_id,
+                }
+            } else {
+                EventKind::UserResumed {
+                    login_id: u.login_id,
+                }
+            });
+        }
+        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
+        self.store.write(|tx| {
+            for ev in evs {
+                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
+            }
+            Ok(())
+        })?;
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn email_syntax() {
+        for ok in ["a@example.co.jp", "yamada.hanako+x@mail.example.com"] {
+            assert!(super::parse_email(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "a@.jp",
+            "a b@example.jp",
+            "a@@example.jp",
+            "@example.jp",
+        ] {
+            assert!(super::parse_email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The authentication path the central server will use: verify one credential of a login ID on a
+//! channel, with the lockout applied and every outcome recorded. Concurrent attempts are exact:
+//! the argon2 verification runs outside the write lock, and the failure is counted against the
+//! facts re-read inside the immediate transaction (a lock taken meanwhile refuses the attempt
+//! without counting it).
+
+use kagiya_core::directory::{Channel, CredentialKind, CredentialState, UserStatus};
+use kagiya_core::event::{EventKind, RefusalReason};
+use kagiya_core::lockout::FailureOutcome;
+use kagiya_core::password::Verified;
+use kagiya_core::secret::Secret;
+use kagiya_core::{Error, Millis};
+use kagiya_store::{directory, Tx};
+
+use super::Engine;
+
+/// A successful verification and what the user must do next.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    pub login_id: String,
+    pub credential: CredentialKind,
+    /// The password was set by an administrator or is temporary: change it now (seed 004 §2.4).
+    pub must_change: bool,
+    /// The password has expired: change it with the current one (seed 004 §2.5).
+    pub expired: bool,
+}
+
+enum Step {
+    Done(Result<Verification, Error>),
+    /// The hash changed between the check and the write: check again.
+    Retry,
+}
+
+/// Records the automatic end of a temporary lock when it is first observed.
+pub(crate) fn observe_release(
+    tx: &Tx<'_>,
+    now: Millis,
+    origin: &str,
+    login_id: &str,
+    kind: CredentialKind,
+) -> Result<(), Error> {
+    let Some(u) = directory::user(tx, login_id)? else {
+        return Ok(());
+    };
+    let Some(t) = directory::tenant(tx, &u.contract_no)? else {
+        return Ok(());
+    };
+    if let Some(ended_at) = t
+        .policy(kind)
+        .lockout
+        .expired_lock(&u.credential(kind).lockout, now)
+    {
+        let ev = EventKind::CredentialLockReleased {
+            login_id: u.login_id.clone(),
+            credential: kind,
+            ended_at,
+        };
+        directory::record(tx, now, None, Some(origin), ev)?;
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Verifies `password` as `login_id`'s `kind` credential arriving on `channel`.
+    ///
+    /// Unknown IDs and wrong passwords get the same `auth.invalid_credentials` (and the same
+    /// argon2 cost); a locked credential gets `auth.credential_locked`, a suspended user the
+    /// same refusal as a wrong password.
+    pub fn verify(
+        &mut self,
+        login_id: &str,
+        kind: CredentialKind,
+        channel: Channel,
+        password: &Secret,
+    ) -> Result<Verification, Error> {
+        let attempted: String = login_id.trim().chars().take(64).collect();
+        loop {
+            let now = self.now();
+            let origin = self.origin.clone();
+            let snapshot = directory::user(self.store.conn(), &attempted)?;
+            let Some(u) = snapshot else {
+                self.hasher.waste_time(password);
+                let ev = EventKind::CredentialRefused {
+                    attempted_id: attempted.clone(),
+                    credential: kind,
+                    channel,
+                    reason: RefusalReason::UnknownUser,
+                };
+                self.store
+                    .write(|tx| directory::record(tx, now, None, Some(&origin), ev).map(|_| ()))?;
+                return Err(Error::InvalidCredentials);
+            };
+            if u.status != UserStatus::Active {
+                self.hasher.waste_time(password);
+                let ev = EventKind::CredentialRefused {
+                    attempted_id: u.login_id.clone(),
+                    credential: kind,
+                    channel,
+                    reason: RefusalReason::Suspended,
+                };
+                self.store
+                    .write(|tx| directory::record(tx, now, None, Some(&origin), ev).map(|_| ()))?;
+                return Err(Error::InvalidCredentials);
+            }
+            let hash = u.credential(kind).hash.clone();
+            let verified = if hash.is_empty() {
+                self.hasher.waste_time(password);
+                Verified::No
+            } else {
+                self.hasher.verify(password, &hash)
+            };
+            let hasher = &self.hasher;
+            let step = self.store.write(|tx| {
+                observe_release(tx, now, &origin, &u.login_id, kind)?;
+                let fresh = directory::user(tx, &u.login_id)?.ok_or(Error::UnknownUser)?;
+                let tenant =
+                    directory::tenant(tx, &fresh.contract_no)?.ok_or(Error::UnknownTenant)?;
+                let cred = fresh.credential(kind);
+                if cred.hash != hash {
+                    return Ok(Step::Retry);
+                }
+                let policy = tenant.policy(kind);
+                let state = cred.state(&policy.lockout, policy.password.warn_days, now);
+                match verified {
+                    Verified::No => {
+                        let (_, outcome) = policy.lockout.on_failure(&cred.lockout, now);
+                        let ev = EventKind::CredentialFailed {
+                            login_id: fresh.login_id.clone(),
+                            credential: kind,
+                            channel,
+                            outcome,
+                        };
+                        directory::record(tx, now, None, Some(&origin), ev)?;
+                        Ok(Step::Done(Err(match outcome {
+                            FailureOutcome::Counted { .. } => Error::InvalidCredentials,
+                            FailureOutcome::LockedNow { until }
+                            | FailureOutcome::RefusedWhileLocked { until } => {
+                                Error::CredentialLocked { until: Some(until) }
+                            }
+                            FailureOutcome::LockedPermanently { .. }
+                            | FailureOutcome::RefusedWhilePermanentlyLocked { .. } => {
+                                Error::CredentialLocked { until: None }
+                            }
+                        })))
+                    }
+                    Verified::Yes { needs_rehash } => {
+                        if let CredentialState::TemporarilyStopped { until } = state {
+                            // A right password during a lock is refused and not counted either.
+                            let ev = EventKind::CredentialFailed {
+                                login_id: fresh.login_id.clone(),
+                                credential: kind,
+                                channel,
+                                outcome: FailureOutcome::RefusedWhileLocked { until },
+                            };
+                            directory::record(tx, now, None, Some(&origin), ev)?;
+                            return Ok(Step::Done(Err(Error::CredentialLocked {
+                                until: Some(until),
+                            })));
+                        }
+                        if let CredentialState::Stopped { since } = state {
+                            let ev = EventKind::CredentialFailed {
+                                login_id: fresh.login_id.clone(),
+                                credential: kind,
+                                channel,
+                                outcome: FailureOutcome::RefusedWhilePermanentlyLocked { since },
+                            };
+                            directory::record(tx, now, None, Some(&origin), ev)?;
+                            return Ok(Step::Done(Err(Error::CredentialLocked { until: None })));
+                        }
+                        let rehash = if needs_rehash {
+                            Some(hasher.hash(password)?)
+                        } else {
+                            None
+                        };
+                        let ev = EventKind::CredentialVerified {
+                            login_id: fresh.login_id.clone(),
+                            credential: kind,
+                            channel,
+                            rehash,
+                        };
+                        directory::record(
+                            tx,
+                            now,
+                            Some(&format!("user:{}", fresh.login_id)),
+                            Some(&origin),
+                            ev,
+                        )?;
+                        Ok(Step::Done(Ok(Verification {
+                            login_id: fresh.login_id.clone(),
+                            credential: kind,
+                            must_change: matches!(state, CredentialState::MustChange)
+                                || cred.must_change,
+                            expired: matches!(state, CredentialState::Expired { .. }),
+                        })))
+                    }
+                }
+            })?;
+            match step {
+                Step::Done(r) => return r,
+                Step::Retry => continue,
+            }
+        }
+    }
+}

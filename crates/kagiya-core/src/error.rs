@@ -223,6 +223,7 @@ impl Error {
                     Denial::OwnAccount => lang.pick("ご自身のパスワードは「パスワード変更」から変更してください", "change your own passwords with \"change password\""),
                     Denial::SamePerson => lang.pick("受付者と承認者は別の人である必要があります", "the approver must not be the person who recorded it"),
                     Denial::Deleted => lang.pick("削除された利用者です", "the user has been deleted"),
+                    Denial::PasswordChangeRequired => lang.pick("先にご自身のパスワードを変更してください", "change your own password first"),
                 };
                 match lang {
                     Lang::Ja => format!("この操作はできません（{why}）。"),

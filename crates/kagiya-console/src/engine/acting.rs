@@ -1,6 +1,7 @@
 //! Who is acting, confirmed by their own confirmation password (seed 004: 操作を行われているご自身の
 //! 確認用パスワード) before anything is changed.
 
+use kagiya_core::directory::authz::Denial;
 use kagiya_core::directory::{Actor, Channel, CredentialKind, UserRole};
 use kagiya_core::event::EventKind;
 use kagiya_core::operator::Role;
@@ -104,6 +105,9 @@ impl Engine {
                     Channel::Web,
                     confirmation,
                 ) {
+                    Ok(v) if v.must_change || v.expired => {
+                        return Err(Error::NotPermitted(Denial::PasswordChangeRequired))
+                    }
                     Ok(_) => {}
                     Err(Error::InvalidCredentials) => return Err(Error::ConfirmationFailed),
                     Err(e) => return Err(e),

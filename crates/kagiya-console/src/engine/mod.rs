@@ -6,6 +6,7 @@
 
 mod acting;
 mod init_request;
+mod operators;
 mod passwords;
 mod tenants;
 mod unlock;
@@ -24,6 +25,7 @@ use crate::clock::{Clock, SystemClock};
 
 pub use acting::ActorRef;
 pub use init_request::InitRequestForm;
+pub use operators::NewOperator;
 pub use passwords::{ChangeOwn, Issued, NewPassword, SetPasswords};
 pub use tenants::NewTenant;
 pub use unlock::{UnlockOutcome, UnlockRow};

@@ -81,6 +81,8 @@ pub enum Denial {
     SamePerson,
     /// The target has been deleted.
     Deleted,
+    /// The actor must first change a temporary or expired password.
+    PasswordChangeRequired,
 }
 
 impl Denial {
@@ -93,6 +95,7 @@ impl Denial {
             Denial::OwnAccount => "own_account",
             Denial::SamePerson => "same_person",
             Denial::Deleted => "deleted",
+            Denial::PasswordChangeRequired => "password_change_required",
         }
     }
 }

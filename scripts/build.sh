@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the app with the UI embedded (a plain `cargo build` would load the dev server instead).
-#   scripts/build.sh            # debug build: target/debug/kagiya (what `run` and the E2E tests use)
+#   scripts/build.sh            # debug build: target/debug/kagiya-desktop (what `run` and the E2E tests use)
 #   scripts/build.sh --release  # release build with the .deb and .rpm in target/release/bundle/
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

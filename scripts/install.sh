@@ -12,9 +12,10 @@ want_test=0
 # Tauri 2 on Linux: WebKitGTK 4.1 and friends (https://v2.tauri.app/start/prerequisites/).
 APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl-dev librsvg2-dev
   libdbus-1-dev fonts-noto-cjk)
-# Tests: the WebDriver for WebKitGTK, a virtual display, a D-Bus session for WebKitGTK,
-# ImageMagick for screenshots of the real window.
-APT_TEST=(webkit2gtk-driver xvfb xauth dbus-x11 imagemagick)
+# Tests: the WebDriver for WebKitGTK, a virtual display, a D-Bus session for WebKitGTK and for
+# GNOME Keyring (the real Secret Service the database key is kept in), ImageMagick for screenshots
+# of the real window.
+APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick)
 
 pkgs=("${APT_APP[@]}")
 [ $want_test = 1 ] && pkgs+=("${APT_TEST[@]}")

@@ -6,8 +6,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/install.sh" --test
 
-say "Rust: unit and integration tests of every crate and of the app shell"
-cargo test --workspace --locked
+say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring)"
+"$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
 say "UI: type check (svelte-check) and component tests (Vitest)"
 (cd ui && npm run --silent check && npx vitest run)
@@ -27,17 +27,17 @@ export NO_AT_BRIDGE=1
 # The window's default language follows the OS locale; the suite starts in Japanese.
 export LANG=ja_JP.UTF-8 LC_ALL=
 pkill -x WebKitWebDriver 2>/dev/null || true
-# The suite runs in its own D-Bus session and X display. Its output goes to a log file first, so
+# The suite runs in its own D-Bus session (with an unlocked GNOME Keyring) and X display. Its output goes to a log file first, so
 # that services the session starts (portals, secrets) never hold this script's output open.
 log=tests/artifacts/e2e/suite.log
 set +e
-dbus-run-session -- xvfb-run -a -s "-screen 0 1280x820x24" bash -c "cd tests/e2e && npm test" \
+"$ROOT/scripts/with-keyring.sh" xvfb-run -a -s "-screen 0 1280x820x24" bash -c "cd tests/e2e && npm test" \
   </dev/null >"$log" 2>&1
 rc=$?
 set -e
 grep -v -e "Gtk-WARNING" -e "Using the fallback 'C' locale" "$log" || true
 # Whatever the session left behind (an app the driver did not end, D-Bus activated services).
-pkill -f -- "^$ROOT/target/debug/kagiya --data-dir" 2>/dev/null || true
+pkill -f -- "^$ROOT/target/debug/kagiya-desktop --data-dir" 2>/dev/null || true
 pkill -x WebKitWebDriver 2>/dev/null || true
 [ "$rc" = 0 ] || die "the end-to-end suite failed (exit $rc); log: $log"
 say "Screenshots of the real window: tests/artifacts/e2e/"

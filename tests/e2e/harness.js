@@ -13,7 +13,7 @@ export const artifacts = join(root, "tests", "artifacts", "e2e");
 mkdirSync(artifacts, { recursive: true });
 
 /** The app built by `tauri build --debug` (KAGIYA_APP overrides). */
-export const application = process.env.KAGIYA_APP ?? join(root, "target", "debug", "kagiya");
+export const application = process.env.KAGIYA_APP ?? join(root, "target", "debug", "kagiya-desktop");
 
 const PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 

@@ -76,6 +76,16 @@ pub enum EventKind {
         key: String,
         value: String,
     },
+    /// A backup copy of the database was written.
+    DatabaseBackedUp {
+        file: String,
+        events: i64,
+    },
+    /// The database was replaced by a backup (this entry follows the restored log).
+    DatabaseRestored {
+        file: String,
+        events: i64,
+    },
     /// An operator's (or acting user's) confirmation password was wrong; nothing was done.
     ConfirmationFailed {
         actor: String,
@@ -208,6 +218,8 @@ impl EventKind {
             EventKind::SessionResumed { .. } => "session_resumed",
             EventKind::SettingChanged { .. } => "setting_changed",
             EventKind::ConfirmationFailed { .. } => "confirmation_failed",
+            EventKind::DatabaseBackedUp { .. } => "database_backed_up",
+            EventKind::DatabaseRestored { .. } => "database_restored",
             EventKind::TenantCreated { .. } => "tenant_created",
             EventKind::TenantPolicyChanged { .. } => "tenant_policy_changed",
             EventKind::UserCreated { .. } => "user_created",

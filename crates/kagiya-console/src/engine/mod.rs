@@ -6,6 +6,7 @@
 
 mod acting;
 mod init_request;
+mod maintenance;
 mod operators;
 mod passwords;
 mod tenants;
@@ -19,12 +20,13 @@ use std::sync::Arc;
 
 use kagiya_core::password::{HashParams, PasswordHasher};
 use kagiya_core::{Error, Lang, Millis};
-use kagiya_store::{KeySource, Store};
+use kagiya_store::{DbKey, KeySource, Store};
 
 use crate::clock::{Clock, SystemClock};
 
 pub use acting::ActorRef;
 pub use init_request::InitRequestForm;
+pub use maintenance::CheckReport;
 pub use operators::NewOperator;
 pub use passwords::{ChangeOwn, Issued, NewPassword, SetPasswords};
 pub use tenants::NewTenant;
@@ -58,6 +60,7 @@ impl EngineOptions {
 
 pub struct Engine {
     store: Store,
+    key: DbKey,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
     origin: String,
@@ -70,26 +73,11 @@ impl Engine {
         let store = Store::open(&opts.db_path, &key)?;
         Ok(Engine {
             store,
+            key,
             hasher: PasswordHasher::new(opts.hash_params)?,
             clock: opts.clock,
             origin: opts.origin,
             lang: opts.lang,
-        })
-    }
-
-    /// An engine over an already open store (the desktop console shares its store).
-    pub fn over(
-        store: Store,
-        hash_params: HashParams,
-        clock: Arc<dyn Clock>,
-        origin: &str,
-    ) -> Result<Engine, Error> {
-        Ok(Engine {
-            store,
-            hasher: PasswordHasher::new(hash_params)?,
-            clock,
-            origin: origin.to_owned(),
-            lang: Lang::Ja,
         })
     }
 

@@ -2,7 +2,9 @@
 //! login), and suspending or resuming users (seed 004: 利用者停止・解除).
 
 use kagiya_core::directory::ids::{parse_display_name, ContractNo, LoginId};
-use kagiya_core::directory::{authorize, Action, CredentialKind, User, UserRole, UserStatus};
+use kagiya_core::directory::{
+    authorize, Action, Credential, CredentialKind, User, UserRole, UserStatus,
+};
 use kagiya_core::event::{EventKind, PasswordSetReason};
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
@@ -46,66 +48,99 @@ impl Engine {
         confirmation: &Secret,
         form: NewUser,
     ) -> Result<Issued, Error> {
-        let contract_no = ContractNo::parse(&form.contract_no)?;
-        let login_id = LoginId::parse(&form.login_id)?;
-        let name = parse_display_name(&form.name)?;
-        let email = form.email.as_deref().map(parse_email).transpose()?;
-        let tenant = directory::tenant(self.store.conn(), contract_no.as_str())?
-            .ok_or(Error::UnknownTenant)?;
+        let mut issued = self.create_users(who, confirmation, vec![form])?;
+        Ok(issued.remove(0))
+    }
+
+    /// Registers several users in one transaction (all or none), the actor confirmed once.
+    pub fn create_users(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        forms: Vec<NewUser>,
+    ) -> Result<Vec<Issued>, Error> {
+        if forms.is_empty() {
+            return Err(Error::InvalidValue("users"));
+        }
+        let mut checked = Vec::with_capacity(forms.len());
+        let mut seen = std::collections::HashSet::new();
+        for form in &forms {
+            let contract_no = ContractNo::parse(&form.contract_no)?;
+            let login_id = LoginId::parse(&form.login_id)?;
+            let name = parse_display_name(&form.name)?;
+            let email = form.email.as_deref().map(parse_email).transpose()?;
+            let tenant = directory::tenant(self.store.conn(), contract_no.as_str())?
+                .ok_or(Error::UnknownTenant)?;
+            if !seen.insert(login_id.folded())
+                || directory::user(self.store.conn(), login_id.as_str())?.is_some()
+            {
+                return Err(Error::AlreadyExists("login_id"));
+            }
+            checked.push((tenant, login_id, name, email, form.role, form.mfa));
+        }
         let acting = self.confirm(who, confirmation, "create_user")?;
-        authorize(
-            acting.actor(),
-            Action::CreateUser {
-                contract_no: &tenant.contract_no,
-                role: form.role,
-            },
-        )?;
-        if directory::user(self.store.conn(), login_id.as_str())?.is_some() {
-            return Err(Error::AlreadyExists("login_id"));
+        for (tenant, _, _, _, role, _) in &checked {
+            authorize(
+                acting.actor(),
+                Action::CreateUser {
+                    contract_no: &tenant.contract_no,
+                    role: *role,
+                },
+            )?;
         }
         let now = self.now();
-        let draft = User {
-            login_id: login_id.as_str().to_owned(),
-            contract_no: tenant.contract_no.clone(),
-            name: name.clone(),
-            role: form.role,
-            status: UserStatus::Active,
-            email: email.clone(),
-            mfa: form.mfa,
-            created_at: now,
-            login: kagiya_core::directory::Credential::new(String::new(), now),
-            confirmation: kagiya_core::directory::Credential::new(String::new(), now),
-        };
-        let login_pw = generated(&draft, &tenant, CredentialKind::Login, None);
-        let conf_pw = generated(
-            &draft,
-            &tenant,
-            CredentialKind::Confirmation,
-            Some(&login_pw),
-        );
-        let mut evs = vec![EventKind::UserCreated {
-            login_id: draft.login_id.clone(),
-            contract_no: tenant.contract_no.clone(),
-            name,
-            role: form.role,
-            email,
-            mfa: form.mfa,
-        }];
-        for (kind, pw) in [
-            (CredentialKind::Login, &login_pw),
-            (CredentialKind::Confirmation, &conf_pw),
-        ] {
-            let hash = self.hasher.hash(pw)?;
-            evs.push(password_set(
+        let mut evs = Vec::new();
+        let mut issued = Vec::new();
+        for (tenant, login_id, name, email, role, mfa) in checked {
+            let draft = User {
+                login_id: login_id.as_str().to_owned(),
+                contract_no: tenant.contract_no.clone(),
+                name: name.clone(),
+                role,
+                status: UserStatus::Active,
+                email: email.clone(),
+                mfa,
+                created_at: now,
+                login: Credential::new(String::new(), now),
+                confirmation: Credential::new(String::new(), now),
+            };
+            let login_pw = generated(&draft, &tenant, CredentialKind::Login, None);
+            let conf_pw = generated(
                 &draft,
                 &tenant,
-                kind,
-                hash,
-                PasswordSetReason::Initial,
-                true,
-                true,
-                now,
-            ));
+                CredentialKind::Confirmation,
+                Some(&login_pw),
+            );
+            evs.push(EventKind::UserCreated {
+                login_id: draft.login_id.clone(),
+                contract_no: tenant.contract_no.clone(),
+                name,
+                role,
+                email,
+                mfa,
+            });
+            for (kind, pw) in [
+                (CredentialKind::Login, &login_pw),
+                (CredentialKind::Confirmation, &conf_pw),
+            ] {
+                let hash = self.hasher.hash(pw)?;
+                evs.push(password_set(
+                    &draft,
+                    &tenant,
+                    kind,
+                    hash,
+                    PasswordSetReason::Initial,
+                    true,
+                    true,
+                    now,
+                ));
+            }
+            issued.push(Issued {
+                login_id: draft.login_id,
+                name: draft.name,
+                login: Some(login_pw),
+                confirmation: Some(conf_pw),
+            });
         }
         let (actor, origin) = (acting.audit_name(), self.origin.clone());
         self.store.write(|tx| {
@@ -114,12 +149,7 @@ impl Engine {
             }
             Ok(())
         })?;
-        Ok(Issued {
-            login_id: draft.login_id,
-            name: draft.name,
-            login: Some(login_pw),
-            confirmation: Some(conf_pw),
-        })
+        Ok(issued)
     }
 
     /// Suspends (or resumes) the listed users in one transaction; all or nothing.

@@ -256,6 +256,20 @@ pub fn summary(kind: &EventKind, lang: Lang) -> String {
                 format!("Wrong confirmation password by {actor} ({action}, not done)")
             }
         }
+        EventKind::DatabaseBackedUp { file, events } => {
+            if ja {
+                format!("データベースをバックアップ（{file}、監査ログ{events}件）")
+            } else {
+                format!("Backed up the database to {file} ({events} audit entries)")
+            }
+        }
+        EventKind::DatabaseRestored { file, events } => {
+            if ja {
+                format!("バックアップ {file} からデータベースを復元（監査ログ{events}件）")
+            } else {
+                format!("Restored the database from {file} ({events} audit entries)")
+            }
+        }
         other => other.type_name().to_owned(),
     }
 }

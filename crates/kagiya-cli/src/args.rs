@@ -1,0 +1,311 @@
+//! The command line: global options and one subcommand per engine operation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kagiya — credential administration for bank branches, without the window.
+///
+/// Secrets are read from standard input, one per line, never from arguments: first the acting
+/// operator's confirmation password (for changes), then any passwords the command sets.
+///
+/// Exit codes: 0 done, 1 internal or storage error, 2 usage, 3 wrong password or confirmation,
+/// 4 locked, 5 not permitted, 6 not found, 7 invalid input or policy violation, 8 already exists
+/// or wrong state, 9 audit log broken, 10 database or key unavailable.
+#[derive(Debug, Parser)]
+#[command(name = "kagiya", version, about, long_about)]
+pub struct Cli {
+    /// The data folder (the app's, by default: the OS data directory / jp.kagiya.console).
+    #[arg(long, env = "KAGIYA_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Language of messages and labels (default: from LANG).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
+    /// The acting branch operator (their confirmation password is the first line of stdin).
+    #[arg(long, env = "KAGIYA_OPERATOR", global = true)]
+    pub operator: Option<String>,
+    /// Act as a customer's master or admin user instead of an operator.
+    #[arg(long, global = true, conflicts_with = "operator")]
+    pub as_user: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    Ja,
+    En,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register the first supervisor of an empty database (stdin: login password, confirmation password).
+    Init {
+        #[arg(long)]
+        operator_id: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Branch operators.
+    #[command(subcommand)]
+    Operator(OperatorCmd),
+    /// Customers (tenants) and their policies.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Customers' users.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// The authentication path the central server uses.
+    #[command(subcommand)]
+    Auth(AuthCmd),
+    /// Password policies.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Initialization requests (seed 004's paper form), approved by a second supervisor.
+    #[command(subcommand, name = "init-request")]
+    InitRequest(InitRequestCmd),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// The database file: checks, backup and restore.
+    #[command(subcommand)]
+    Db(DbCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCmd {
+    /// Register an operator (stdin: your confirmation password, their login password, their confirmation password).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "operator")]
+        role: RoleArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Operator,
+    Supervisor,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCmd {
+    /// Register a customer with a policy preset (stdin: your confirmation password).
+    Add {
+        #[arg(long)]
+        contract_no: String,
+        #[arg(long)]
+        name: String,
+        /// interfax, web_member, biz_mail, business_web or nist.
+        #[arg(long)]
+        preset: String,
+        /// admin_console, user_web, api or mail_submission (repeatable).
+        #[arg(long = "service")]
+        services: Vec<String>,
+    },
+    /// All customers.
+    List,
+    /// One customer with its policies.
+    Show { contract_no: String },
+    /// Replace one credential's policy from a preset or a JSON file (stdin: your confirmation password).
+    SetPolicy {
+        contract_no: String,
+        #[arg(long, value_enum, default_value = "login")]
+        credential: CredentialArg,
+        #[arg(long, conflicts_with = "file")]
+        preset: Option<String>,
+        /// A JSON file with {"password": {...}, "lockout": {...}} as `tenant show --json` prints it.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CredentialArg {
+    Login,
+    Confirmation,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChannelArg {
+    Web,
+    Api,
+    Mail,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UserRoleArg {
+    Master,
+    Admin,
+    General,
+}
+
+#[derive(Debug, Args)]
+pub struct Targets {
+    /// Login IDs.
+    pub login_ids: Vec<String>,
+    /// A CSV file with a `login_id` column (bulk).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Register a user; temporary passwords are generated and printed once (stdin: your confirmation password).
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        login_id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "general")]
+        role: UserRoleArg,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        mfa: bool,
+    },
+    /// Register users from a CSV file with columns contract_no, login_id, name, role, email (stdin: your confirmation password).
+    Import {
+        #[arg(long)]
+        csv: PathBuf,
+    },
+    /// Users of a customer, or found by a prefix of login ID, name or e-mail address.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One user with the state of both passwords.
+    Show { login_id: String },
+    /// Unlock users (stdin: your confirmation password); prints the result table.
+    Unlock(Targets),
+    /// Suspend users (stdin: your confirmation password).
+    Suspend(Targets),
+    /// Resume suspended users (stdin: your confirmation password).
+    Resume(Targets),
+    /// Set another user's passwords, forcing a change at the next login (stdin: your confirmation password, then given passwords).
+    SetPassword {
+        login_id: String,
+        /// `generate` or `stdin`.
+        #[arg(long)]
+        login: Option<PasswordArg>,
+        #[arg(long)]
+        confirmation: Option<PasswordArg>,
+        /// Do not force a change at the next login (given passwords only).
+        #[arg(long)]
+        no_force_change: bool,
+    },
+    /// Change one's own passwords (stdin: current and new login password, then current and new confirmation password, for those chosen).
+    ChangePassword {
+        login_id: String,
+        #[arg(long)]
+        login: bool,
+        #[arg(long)]
+        confirmation: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PasswordArg {
+    Generate,
+    Stdin,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCmd {
+    /// Verify a password (stdin) for a login ID on a channel, recording the outcome.
+    Verify {
+        login_id: String,
+        #[arg(long, value_enum, default_value = "login")]
+        credential: CredentialArg,
+        #[arg(long, value_enum, default_value = "web")]
+        channel: ChannelArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCmd {
+    /// Check a password (stdin) against a preset or a customer's policy; exit 7 when a rule fails.
+    Check {
+        #[arg(long, conflicts_with = "tenant", required_unless_present = "tenant")]
+        preset: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, value_enum, default_value = "login")]
+        credential: CredentialArg,
+        #[arg(long, default_value = "")]
+        login_id: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        mfa: bool,
+    },
+    /// The rules of a preset.
+    Show { preset: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitRequestCmd {
+    /// Record a paper request (stdin: your confirmation password).
+    Record {
+        #[arg(long = "no")]
+        request_no: String,
+        #[arg(long)]
+        tenant: String,
+        /// The date on the form, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        requester: String,
+        /// An identity check done at the counter (repeatable).
+        #[arg(long = "check", required = true)]
+        checks: Vec<String>,
+        /// A login ID to initialise (repeatable; default: every master and admin).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+    },
+    /// Approve a request (a supervisor other than the recorder; stdin: your confirmation password).
+    Approve { request_no: String },
+    /// Reject a request (stdin: your confirmation password).
+    Reject {
+        request_no: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Execute an approved request; prints the temporary passwords once (stdin: your confirmation password).
+    Execute { request_no: String },
+    /// All requests.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the hash chain and that the tables equal the fold of the log.
+    Verify,
+    /// The newest entries.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// SQLite integrity check, foreign keys, audit chain and fold.
+    Check,
+    /// Write a consistent encrypted copy to FILE.
+    Backup { file: PathBuf },
+    /// Replace the database with a checked backup (a supervisor; stdin: your confirmation password).
+    Restore { file: PathBuf },
+}

@@ -16,7 +16,9 @@ pub const UNAVAILABLE: i32 = 10;
 /// The exit code of an error.
 pub fn code_of(e: &Error) -> i32 {
     match e {
-        Error::InvalidCredentials | Error::ConfirmationFailed => WRONG_PASSWORD,
+        Error::InvalidCredentials | Error::InvalidUserCredentials | Error::ConfirmationFailed => {
+            WRONG_PASSWORD
+        }
         Error::CredentialLocked { .. } | Error::SignInLocked { .. } => LOCKED,
         Error::NotPermitted(_) => NOT_PERMITTED,
         Error::UnknownTenant | Error::UnknownUser | Error::UnknownRequest => NOT_FOUND,

@@ -256,7 +256,7 @@ fn lockout_bulk_unlock_with_confirmation_and_the_result_table() {
             assert_eq!(
                 e.verify(id, CredentialKind::Login, Channel::Web, &wrong())
                     .unwrap_err(),
-                Error::InvalidCredentials,
+                Error::InvalidUserCredentials,
                 "failure {i}"
             );
         }
@@ -497,7 +497,7 @@ fn customers_masters_and_admins_follow_the_matrix() {
             &Secret::new("jiro2026a")
         )
         .unwrap_err(),
-        Error::InvalidCredentials
+        Error::InvalidUserCredentials
     );
     e.set_suspended(&as_master, &mconf, &["jirodt".into()], false)
         .unwrap();
@@ -513,7 +513,7 @@ fn customers_masters_and_admins_follow_the_matrix() {
     assert_eq!(
         e.verify("nobody", CredentialKind::Login, Channel::Web, &wrong())
             .unwrap_err(),
-        Error::InvalidCredentials
+        Error::InvalidUserCredentials
     );
     assert_fold(&e);
 }
@@ -621,7 +621,7 @@ fn sixteen_threads_of_wrong_passwords_count_exactly_to_the_lock() {
     assert_eq!(results.len(), 48);
     let counted = results
         .iter()
-        .filter(|r| matches!(r, Err(Error::InvalidCredentials)))
+        .filter(|r| matches!(r, Err(Error::InvalidUserCredentials)))
         .count();
     assert_eq!(counted, 4, "failures 1-4 counted, the 5th locks");
     let e = env.engine();

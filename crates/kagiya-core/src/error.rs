@@ -42,6 +42,8 @@ pub enum Error {
     Storage(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("login ID or password is wrong")]
+    InvalidUserCredentials,
     #[error("login ID is not valid")]
     InvalidLoginId,
     #[error("contract number is not valid")]
@@ -98,6 +100,7 @@ impl Error {
             Error::DatabaseUnavailable(_) => "storage.open_failed",
             Error::Storage(_) => "storage.failed",
             Error::Internal(_) => "internal",
+            Error::InvalidUserCredentials => "auth.invalid_credentials",
             Error::InvalidLoginId => "user.login_id_invalid",
             Error::InvalidContractNo => "tenant.contract_no_invalid",
             Error::InvalidName => "input.name_invalid",
@@ -201,6 +204,10 @@ impl Error {
                 "内部エラーが発生しました。変更は行われていません。",
                 "An internal error occurred. Nothing was changed.",
             ),
+            Error::InvalidUserCredentials => s(
+                "ログインIDまたはパスワードが正しくありません。",
+                "The login ID or password is incorrect.",
+            ),
             Error::InvalidLoginId => s(
                 "ログインIDは半角英数字と「-」「_」「.」「@」で3〜32文字にしてください。",
                 "Login ID must be 3 to 32 characters: letters, digits, '-', '_', '.' or '@'.",
@@ -302,7 +309,31 @@ mod tests {
             Error::DatabaseUnavailable("file is not a database".into()),
             Error::Storage("disk I/O".into()),
             Error::Internal("x".into()),
+            Error::InvalidLoginId,
+            Error::InvalidContractNo,
+            Error::InvalidName,
+            Error::NotPermitted(crate::directory::authz::Denial::OwnAccount),
+            Error::UnknownTenant,
+            Error::UnknownUser,
+            Error::UnknownRequest,
+            Error::AlreadyExists("login_id"),
+            Error::InvalidValue("x"),
+            Error::ConfirmationFailed,
+            Error::CredentialLocked { until: None },
+            Error::RequestState("executed"),
+            Error::ManagersStillAvailable,
+            Error::EventLogInconsistent("x".into()),
+            Error::KeyUnavailable("x".into()),
+            Error::File("x".into()),
         ];
+        // The user-side wrong password shares the operator-side code (same meaning, own wording).
+        assert_eq!(
+            Error::InvalidUserCredentials.code(),
+            Error::InvalidCredentials.code()
+        );
+        assert!(Error::InvalidUserCredentials
+            .message(Lang::Ja)
+            .contains("ログインID"));
         let mut codes = std::collections::HashSet::new();
         for e in &all {
             assert!(codes.insert(e.code()), "duplicate code {}", e.code());

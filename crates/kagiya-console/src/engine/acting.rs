@@ -109,7 +109,7 @@ impl Engine {
                         return Err(Error::NotPermitted(Denial::PasswordChangeRequired))
                     }
                     Ok(_) => {}
-                    Err(Error::InvalidCredentials) => return Err(Error::ConfirmationFailed),
+                    Err(Error::InvalidUserCredentials) => return Err(Error::ConfirmationFailed),
                     Err(e) => return Err(e),
                 }
                 let u = directory::user(self.store.conn(), login_id)?.ok_or(Error::UnknownUser)?;

@@ -88,7 +88,7 @@ impl Engine {
                 };
                 self.store
                     .write(|tx| directory::record(tx, now, None, Some(&origin), ev).map(|_| ()))?;
-                return Err(Error::InvalidCredentials);
+                return Err(Error::InvalidUserCredentials);
             };
             if u.status != UserStatus::Active {
                 self.hasher.waste_time(password);
@@ -100,7 +100,7 @@ impl Engine {
                 };
                 self.store
                     .write(|tx| directory::record(tx, now, None, Some(&origin), ev).map(|_| ()))?;
-                return Err(Error::InvalidCredentials);
+                return Err(Error::InvalidUserCredentials);
             }
             let hash = u.credential(kind).hash.clone();
             let verified = if hash.is_empty() {
@@ -132,7 +132,7 @@ impl Engine {
                         };
                         directory::record(tx, now, None, Some(&origin), ev)?;
                         Ok(Step::Done(Err(match outcome {
-                            FailureOutcome::Counted { .. } => Error::InvalidCredentials,
+                            FailureOutcome::Counted { .. } => Error::InvalidUserCredentials,
                             FailureOutcome::LockedNow { until }
                             | FailureOutcome::RefusedWhileLocked { until } => {
                                 Error::CredentialLocked { until: Some(until) }

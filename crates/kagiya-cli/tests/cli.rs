@@ -1,0 +1,516 @@
+//! The `kagiya` binary as a script would use it: real encrypted database files, the real OS
+//! keyring (scripts/test.sh runs this under scripts/with-keyring.sh), secrets on stdin, --json
+//! output and exit codes; and a process killed with SIGKILL in the middle of a bulk unlock.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use kagiya_core::directory::{Channel, CredentialKind, CredentialPolicy, Service, UserRole};
+use kagiya_core::event::{EventKind, PasswordSetReason};
+use kagiya_core::lockout::FailureOutcome;
+use kagiya_core::password::{HashParams, PasswordHasher, Preset};
+use kagiya_core::secret::Secret;
+use kagiya_store::{directory, events, KeySource, Store};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kagiya");
+const CONF: &str = "Branch-Confirm-2026";
+
+/// A data folder for one test; `None` (with a note) when no OS keyring is reachable and the
+/// test run does not require one.
+fn data_dir() -> Option<tempfile::TempDir> {
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe.db");
+    match KeySource::OsKeyring.resolve(&probe) {
+        Ok(_) => {
+            kagiya_store::key::forget(&probe).unwrap();
+            Some(dir)
+        }
+        Err(e) if std::env::var_os("KAGIYA_TEST_KEYRING").is_none() => {
+            eprintln!("NOTE: no OS keyring ({e:?}); run under scripts/with-keyring.sh");
+            None
+        }
+        Err(e) => panic!("the OS keyring is required here: {e:?}"),
+    }
+}
+
+fn kagiya(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("KAGIYA_DATA_DIR", dir)
+        .env("LANG", "en_US.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn setup(dir: &Path) {
+    let o = kagiya(
+        dir,
+        &["init", "--operator-id", "sv001", "--name", "山田 花子"],
+        &format!("Branch-Login-2026\n{CONF}\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = kagiya(
+        dir,
+        &[
+            "--operator",
+            "sv001",
+            "tenant",
+            "add",
+            "--contract-no",
+            "C-1001",
+            "--name",
+            "株式会社テスト",
+            "--preset",
+            "business_web",
+            "--service",
+            "user_web",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_users_life_through_the_cli_with_json_and_exit_codes() {
+    let Some(tmp) = data_dir() else { return };
+    let dir = tmp.path();
+    setup(dir);
+    // Bulk registration from CSV: temporary passwords come back once.
+    let csv = dir.join("users.csv");
+    std::fs::write(&csv, "contract_no,login_id,name,role,email\nC-1001,saburodt,データ 三郎,master,saburo@example.co.jp\nC-1001,ichirodt,データ 一郎,general,\n").unwrap();
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "user",
+            "import",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let issued = json(&o);
+    assert_eq!(issued.as_array().unwrap().len(), 2);
+    let pw = issued[1]["login_password"].as_str().unwrap().to_owned();
+    // A second import of the same IDs changes nothing: exit 8, no partial registration.
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "user",
+            "import",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(o.status.code(), Some(8));
+    assert_eq!(json(&o)["error"]["code"], "input.already_exists");
+
+    // The authentication path: right password → 0 and must_change; wrong → 3; locked → 4.
+    let o = kagiya(
+        dir,
+        &["--json", "auth", "verify", "ichirodt"],
+        &format!("{pw}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json(&o)["must_change"], true);
+    for _ in 0..4 {
+        assert_eq!(
+            kagiya(
+                dir,
+                &["auth", "verify", "ichirodt", "--channel", "api"],
+                "nope-1234\n"
+            )
+            .status
+            .code(),
+            Some(3)
+        );
+    }
+    let o = kagiya(
+        dir,
+        &["--json", "auth", "verify", "ichirodt", "--channel", "mail"],
+        "nope-1234\n",
+    );
+    assert_eq!(o.status.code(), Some(4));
+    assert_eq!(json(&o)["error"]["code"], "auth.credential_locked");
+    // Unknown IDs look like wrong passwords.
+    assert_eq!(
+        kagiya(dir, &["auth", "verify", "nobody"], "x\n")
+            .status
+            .code(),
+        Some(3)
+    );
+
+    let o = kagiya(dir, &["--json", "user", "show", "ichirodt"], "");
+    let v = json(&o);
+    assert_eq!(v["login"]["state"]["state"], "temporarily_stopped");
+    assert_eq!(v["service_state"], "login password temporarily locked");
+
+    // Unlock needs the right confirmation password; the wrong one changes nothing (exit 3).
+    assert_eq!(
+        kagiya(
+            dir,
+            &["--operator", "sv001", "user", "unlock", "ichirodt"],
+            "wrong\n"
+        )
+        .status
+        .code(),
+        Some(3)
+    );
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "user",
+            "unlock",
+            "ichirodt",
+            "saburodt",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let r = json(&o);
+    assert_eq!(r["results"][0]["outcome"], "unlocked");
+    assert_eq!(r["results"][1]["outcome"], "not_locked");
+
+    // Policy check from stdin against a preset: exit 7 with the failed rules.
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "policy",
+            "check",
+            "--preset",
+            "web_member",
+            "--login-id",
+            "ichirodt",
+        ],
+        "abcdefg1\n",
+    );
+    assert_eq!(o.status.code(), Some(7));
+    let failed: Vec<String> = json(&o)["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ok"] == false)
+        .map(|r| r["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(failed, ["password.upper"]);
+    assert_eq!(
+        kagiya(
+            dir,
+            &["policy", "check", "--preset", "web_member"],
+            "Abcdefg1\n"
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+
+    // Bad input: a clear error, nothing changed.
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "tenant",
+            "add",
+            "--contract-no",
+            "C 1",
+            "--name",
+            "x",
+            "--preset",
+            "nist",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(json(&o)["error"]["code"], "tenant.contract_no_invalid");
+    let o = kagiya(dir, &["--json", "user", "show", "nobody"], "");
+    assert_eq!(o.status.code(), Some(6));
+
+    // The log verifies and folds to the tables; backup and a supervisor's restore.
+    let o = kagiya(dir, &["--json", "db", "check"], "");
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json(&o)["fold_matches_tables"], true);
+    let backup = dir.join("backup.db");
+    let o = kagiya(
+        dir,
+        &["--json", "db", "backup", backup.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    kagiya(
+        dir,
+        &["--operator", "sv001", "user", "suspend", "saburodt"],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(
+        json(&kagiya(dir, &["--json", "user", "show", "saburodt"], ""))["status"],
+        "suspended"
+    );
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "db",
+            "restore",
+            backup.to_str().unwrap(),
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(
+        json(&kagiya(dir, &["--json", "user", "show", "saburodt"], ""))["status"],
+        "active"
+    );
+    assert_eq!(kagiya(dir, &["db", "check"], "").status.code(), Some(0));
+}
+
+/// `n` general users, each with its login password locked, written through the store's own
+/// recording path in one transaction (the engine would take an argon2 hash per user).
+fn many_locked_users(dir: &Path, n: usize) -> Vec<String> {
+    let path = dir.join("kagiya.db");
+    let key = KeySource::OsKeyring.resolve(&path).unwrap();
+    let mut store = Store::open(&path, &key).unwrap();
+    let hasher = PasswordHasher::new(HashParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap();
+    let hash = hasher.hash(&Secret::new("Temp-Pass-0001")).unwrap();
+    let tenant = directory::tenant(store.conn(), "C-1001").unwrap().unwrap();
+    let lock = tenant.policy(CredentialKind::Login).lockout;
+    let ids: Vec<String> = (0..n).map(|i| format!("u{i:05}")).collect();
+    // Now, so that the temporary locks are still running when the CLI unlocks.
+    let t0 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    store
+        .write(|tx| {
+            for id in &ids {
+                directory::record(
+                    tx,
+                    t0,
+                    Some("sv001"),
+                    Some("test"),
+                    EventKind::UserCreated {
+                        login_id: id.clone(),
+                        contract_no: "C-1001".into(),
+                        name: format!("利用者 {id}"),
+                        role: UserRole::General,
+                        email: None,
+                        mfa: false,
+                    },
+                )?;
+                for kind in CredentialKind::BOTH {
+                    directory::record(
+                        tx,
+                        t0,
+                        Some("sv001"),
+                        Some("test"),
+                        EventKind::PasswordSet {
+                            login_id: id.clone(),
+                            credential: kind,
+                            hash: hash.clone(),
+                            reason: PasswordSetReason::Initial,
+                            must_change: true,
+                            temporary: true,
+                            expires_at: None,
+                        },
+                    )?;
+                }
+                let mut facts = Default::default();
+                for i in 0..lock.threshold {
+                    let (f, outcome) = lock.on_failure(&facts, t0 + i as i64);
+                    facts = f;
+                    directory::record(
+                        tx,
+                        t0 + i as i64,
+                        None,
+                        Some("test"),
+                        EventKind::CredentialFailed {
+                            login_id: id.clone(),
+                            credential: CredentialKind::Login,
+                            channel: Channel::Api,
+                            outcome,
+                        },
+                    )?;
+                    if i + 1 == lock.threshold {
+                        assert!(matches!(outcome, FailureOutcome::LockedNow { .. }));
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let _ = (
+        Service::UserWeb,
+        CredentialPolicy::from_preset(Preset::BusinessWeb),
+    );
+    ids
+}
+
+fn unlocked_state(dir: &Path, ids: &[String]) -> (usize, usize) {
+    let path = dir.join("kagiya.db");
+    let key = KeySource::OsKeyring.resolve(&path).unwrap();
+    let store = Store::open(&path, &key).unwrap();
+    store.integrity_check().unwrap();
+    events::verify(store.conn()).unwrap();
+    assert!(
+        directory::rebuild_matches(store.conn()).unwrap(),
+        "tables == fold of the log"
+    );
+    let unlocked_events = events::of_kind(store.conn(), "user_unlocked").unwrap();
+    let mut unlocked = 0;
+    for id in ids {
+        let u = directory::user(store.conn(), id).unwrap().unwrap();
+        let is_unlocked = u.login.lockout.admin_unlocked_at.is_some();
+        let has_event = unlocked_events
+            .iter()
+            .any(|e| e.body.contains(&format!("\"login_id\":\"{id}\"")));
+        assert_eq!(
+            is_unlocked, has_event,
+            "{id}: unlocked exactly when its event is in the log"
+        );
+        unlocked += is_unlocked as usize;
+    }
+    (unlocked, ids.len() - unlocked)
+}
+
+#[test]
+fn sigkill_in_the_middle_of_a_bulk_unlock_leaves_each_user_whole() {
+    const N: usize = 3000;
+    let mut outcomes = Vec::new();
+    // First an uninterrupted run to learn how long the bulk unlock takes here.
+    let Some(tmp) = data_dir() else { return };
+    setup(tmp.path());
+    let ids = many_locked_users(tmp.path(), N);
+    let csv: PathBuf = tmp.path().join("ids.csv");
+    std::fs::write(&csv, format!("login_id\n{}\n", ids.join("\n"))).unwrap();
+    let t = Instant::now();
+    let o = kagiya(
+        tmp.path(),
+        &[
+            "--operator",
+            "sv001",
+            "user",
+            "unlock",
+            "--csv",
+            csv.to_str().unwrap(),
+        ],
+        &format!("{CONF}\n"),
+    );
+    let full = t.elapsed();
+    assert!(o.status.success());
+    assert_eq!(unlocked_state(tmp.path(), &ids), (N, 0));
+    eprintln!(
+        "bulk unlock of {N} users through the CLI: {full:?} (incl. process start and one argon2)"
+    );
+
+    // Then kills at several points of that duration.
+    for fraction in [0.3, 0.6, 0.85, 0.95] {
+        let Some(tmp) = data_dir() else { return };
+        setup(tmp.path());
+        let ids = many_locked_users(tmp.path(), N);
+        let csv = tmp.path().join("ids.csv");
+        std::fs::write(&csv, format!("login_id\n{}\n", ids.join("\n"))).unwrap();
+        let mut child = Command::new(BIN)
+            .args([
+                "--operator",
+                "sv001",
+                "user",
+                "unlock",
+                "--csv",
+                csv.to_str().unwrap(),
+            ])
+            .env("KAGIYA_DATA_DIR", tmp.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{CONF}\n").as_bytes())
+            .unwrap();
+        std::thread::sleep(full.mul_f64(fraction));
+        child.kill().unwrap(); // SIGKILL on Unix
+        let status = child.wait().unwrap();
+        let state = unlocked_state(tmp.path(), &ids);
+        assert!(
+            state == (N, 0) || state == (0, N),
+            "all or nothing, got {state:?}"
+        );
+        outcomes.push((fraction, status.code(), state.0));
+        // The unlock can simply be run again afterwards.
+        let o = kagiya(
+            tmp.path(),
+            &[
+                "--operator",
+                "sv001",
+                "user",
+                "unlock",
+                "--csv",
+                csv.to_str().unwrap(),
+            ],
+            &format!("{CONF}\n"),
+        );
+        assert!(o.status.success());
+        assert_eq!(unlocked_state(tmp.path(), &ids), (N, 0));
+    }
+    eprintln!("SIGKILL at fraction → (exit code, users unlocked): {outcomes:?}");
+    let _ = Duration::ZERO;
+}

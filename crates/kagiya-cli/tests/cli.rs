@@ -5,14 +5,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use kagiya_core::directory::{Channel, CredentialKind, CredentialPolicy, Service, UserRole};
-use kagiya_core::event::{EventKind, PasswordSetReason};
-use kagiya_core::lockout::FailureOutcome;
-use kagiya_core::password::{HashParams, PasswordHasher, Preset};
+use kagiya_core::password::{HashParams, PasswordHasher};
 use kagiya_core::secret::Secret;
-use kagiya_store::{directory, events, KeySource, Store};
+use kagiya_store::{directory, events, fixtures, KeySource, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kagiya");
 const CONF: &str = "Branch-Confirm-2026";
@@ -328,77 +325,12 @@ fn many_locked_users(dir: &Path, n: usize) -> Vec<String> {
     })
     .unwrap();
     let hash = hasher.hash(&Secret::new("Temp-Pass-0001")).unwrap();
-    let tenant = directory::tenant(store.conn(), "C-1001").unwrap().unwrap();
-    let lock = tenant.policy(CredentialKind::Login).lockout;
-    let ids: Vec<String> = (0..n).map(|i| format!("u{i:05}")).collect();
     // Now, so that the temporary locks are still running when the CLI unlocks.
-    let t0 = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    store
-        .write(|tx| {
-            for id in &ids {
-                directory::record(
-                    tx,
-                    t0,
-                    Some("sv001"),
-                    Some("test"),
-                    EventKind::UserCreated {
-                        login_id: id.clone(),
-                        contract_no: "C-1001".into(),
-                        name: format!("利用者 {id}"),
-                        role: UserRole::General,
-                        email: None,
-                        mfa: false,
-                    },
-                )?;
-                for kind in CredentialKind::BOTH {
-                    directory::record(
-                        tx,
-                        t0,
-                        Some("sv001"),
-                        Some("test"),
-                        EventKind::PasswordSet {
-                            login_id: id.clone(),
-                            credential: kind,
-                            hash: hash.clone(),
-                            reason: PasswordSetReason::Initial,
-                            must_change: true,
-                            temporary: true,
-                            expires_at: None,
-                        },
-                    )?;
-                }
-                let mut facts = Default::default();
-                for i in 0..lock.threshold {
-                    let (f, outcome) = lock.on_failure(&facts, t0 + i as i64);
-                    facts = f;
-                    directory::record(
-                        tx,
-                        t0 + i as i64,
-                        None,
-                        Some("test"),
-                        EventKind::CredentialFailed {
-                            login_id: id.clone(),
-                            credential: CredentialKind::Login,
-                            channel: Channel::Api,
-                            outcome,
-                        },
-                    )?;
-                    if i + 1 == lock.threshold {
-                        assert!(matches!(outcome, FailureOutcome::LockedNow { .. }));
-                    }
-                }
-            }
-            Ok(())
-        })
-        .unwrap();
-    let _ = (
-        Service::UserWeb,
-        CredentialPolicy::from_preset(Preset::BusinessWeb),
-    );
-    ids
+    fixtures::users(&mut store, "C-1001", "u", n, &hash, now, true).unwrap()
 }
 
 fn unlocked_state(dir: &Path, ids: &[String]) -> (usize, usize) {
@@ -512,5 +444,4 @@ fn sigkill_in_the_middle_of_a_bulk_unlock_leaves_each_user_whole() {
         assert_eq!(unlocked_state(tmp.path(), &ids), (N, 0));
     }
     eprintln!("SIGKILL at fraction → (exit code, users unlocked): {outcomes:?}");
-    let _ = Duration::ZERO;
 }

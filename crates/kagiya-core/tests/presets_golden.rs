@@ -166,3 +166,79 @@ fn interfax_lockout_000() {
     assert_eq!((l.threshold, l.lock_ms), (3, 60 * 60_000));
     assert_eq!(l.permanent_after, None);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Seed 002's rule written out naively, as a reference for the policy engine.
+    fn web_member_reference(pw: &str, login_id: &str) -> bool {
+        let n = pw.chars().count();
+        (8..=12).contains(&n)
+            && pw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c))
+            && pw.chars().any(|c| c.is_ascii_uppercase())
+            && pw.chars().any(|c| c.is_ascii_lowercase())
+            && pw.chars().any(|c| c.is_ascii_digit())
+            && !pw.to_lowercase().contains(&login_id.to_lowercase())
+    }
+
+    /// Seed 000's rule written out naively.
+    fn interfax_reference(pw: &str) -> bool {
+        let n = pw.chars().count();
+        (7..=16).contains(&n)
+            && pw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!@#$%".contains(c))
+            && pw.chars().any(|c| c.is_ascii_alphabetic())
+            && pw.chars().any(|c| c.is_ascii_digit())
+    }
+
+    proptest! {
+        #[test]
+        fn web_member_agrees_with_its_reference(pw in "[a-zA-Z0-9._!@ -]{0,14}", id in "[a-z]{3,6}") {
+            let ctx = PolicyContext { login_id: &id, ..Default::default() };
+            let ok = Preset::WebMember.password().violations(&pw, &ctx).is_empty();
+            prop_assert_eq!(ok, web_member_reference(&pw, &id), "{:?}", pw);
+        }
+
+        #[test]
+        fn interfax_agrees_with_its_reference(pw in "[a-zA-Z0-9!@#$%&*. ]{0,18}") {
+            let ok = Preset::Interfax.password().violations(&pw, &PolicyContext::default()).is_empty();
+            prop_assert_eq!(ok, interfax_reference(&pw), "{:?}", pw);
+        }
+
+        /// Any input, any preset: the checklist never panics and the violations are exactly the
+        /// rules marked not met.
+        #[test]
+        fn violations_are_the_failed_checklist_rules(pw in "\\PC{0,40}", p in 0..5usize, mfa: bool) {
+            let policy = Preset::ALL[p].password();
+            let ctx = PolicyContext { login_id: "hanakodt", email: Some("h.k@example.jp"), must_differ_from: None, mfa };
+            let failed: Vec<&str> = policy
+                .checklist(&pw, &ctx, kagiya_core::Lang::En)
+                .into_iter()
+                .filter(|r| !r.ok)
+                .map(|r| r.code)
+                .collect();
+            prop_assert_eq!(failed, policy.violations(&pw, &ctx));
+        }
+    }
+
+    #[test]
+    fn the_optional_strength_rule_uses_zxcvbn() {
+        let mut p = Preset::Nist.password();
+        p.min_strength = Some(3);
+        let ctx = PolicyContext {
+            login_id: "hanakodt",
+            ..Default::default()
+        };
+        assert_eq!(
+            p.violations("aaaaaaaaaaaaaaaa", &ctx),
+            ["password.strength"]
+        );
+        assert!(p
+            .violations("correct horse battery staple", &ctx)
+            .is_empty());
+    }
+}

@@ -6,6 +6,8 @@ pub mod backup;
 mod db;
 pub mod directory;
 pub mod events;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod key;
 pub mod operators;
 pub mod settings;

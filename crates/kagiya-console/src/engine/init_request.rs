@@ -12,7 +12,7 @@ use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 use kagiya_store::directory;
 
-use super::passwords::{generated, password_set, Issued};
+use super::passwords::{generated, password_set, How, Issued};
 use super::{ActorRef, Engine};
 
 /// The paper form as typed in at the counter.
@@ -100,9 +100,8 @@ impl Engine {
         let ev = EventKind::InitRequestRecorded {
             request: request.clone(),
         };
-        let (actor, origin) = (acting.audit_name(), self.origin.clone());
-        self.store
-            .write(|tx| directory::record(tx, now, Some(&actor), Some(&origin), ev).map(|_| ()))?;
+        let actor = acting.audit_name();
+        self.record_all(Some(&actor), now, vec![ev])?;
         Ok(request)
     }
 
@@ -141,9 +140,8 @@ impl Engine {
                 request_no: req.request_no.clone(),
             },
         };
-        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
-        self.store
-            .write(|tx| directory::record(tx, now, Some(&actor), Some(&origin), ev).map(|_| ()))?;
+        let (now, actor) = (self.now(), acting.audit_name());
+        self.record_all(Some(&actor), now, vec![ev])?;
         directory::init_request(self.store.conn(), &req.request_no)?.ok_or(Error::UnknownRequest)
     }
 
@@ -194,9 +192,7 @@ impl Engine {
                     &tenant,
                     kind,
                     hash,
-                    PasswordSetReason::InitRequest,
-                    true,
-                    true,
+                    How::issued(PasswordSetReason::InitRequest),
                     now,
                 ));
             }
@@ -210,13 +206,8 @@ impl Engine {
         evs.push(EventKind::InitRequestExecuted {
             request_no: req.request_no.clone(),
         });
-        let (actor, origin) = (acting.audit_name(), self.origin.clone());
-        self.store.write(|tx| {
-            for ev in evs {
-                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
-            }
-            Ok(())
-        })?;
+        let actor = acting.audit_name();
+        self.record_all(Some(&actor), now, evs)?;
         Ok(issued)
     }
 }

@@ -104,6 +104,23 @@ impl Engine {
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
     }
+
+    /// Records directory events in one transaction: all of them with their table changes, or
+    /// none.
+    fn record_all(
+        &mut self,
+        actor: Option<&str>,
+        now: Millis,
+        evs: Vec<kagiya_core::event::EventKind>,
+    ) -> Result<(), Error> {
+        let origin = self.origin.clone();
+        self.store.write(|tx| {
+            for ev in evs {
+                kagiya_store::directory::record(tx, now, actor, Some(&origin), ev)?;
+            }
+            Ok(())
+        })
+    }
 }
 
 const DAY: Millis = 24 * 60 * kagiya_core::MINUTE;

@@ -118,15 +118,33 @@ pub(crate) fn generated(
     temporary_password(policy, &ctx)
 }
 
+/// Why and how a password is set: the reason, and whether it is a temporary one the user must
+/// change at the next login.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct How {
+    pub reason: PasswordSetReason,
+    pub must_change: bool,
+    pub temporary: bool,
+}
+
+impl How {
+    /// Issued by the system or the branch: temporary, to be changed at once.
+    pub(crate) fn issued(reason: PasswordSetReason) -> How {
+        How {
+            reason,
+            must_change: true,
+            temporary: true,
+        }
+    }
+}
+
 /// The `PasswordSet` event for a new hash.
 pub(crate) fn password_set(
     user: &User,
     tenant: &Tenant,
     kind: CredentialKind,
     hash: String,
-    reason: PasswordSetReason,
-    must_change: bool,
-    temporary: bool,
+    how: How,
     now: Millis,
 ) -> EventKind {
     let expires_at = tenant
@@ -138,9 +156,9 @@ pub(crate) fn password_set(
         login_id: user.login_id.clone(),
         credential: kind,
         hash,
-        reason,
-        must_change,
-        temporary,
+        reason: how.reason,
+        must_change: how.must_change,
+        temporary: how.temporary,
         expires_at,
     }
 }
@@ -198,20 +216,16 @@ impl Engine {
                 &tenant,
                 *kind,
                 hash,
-                PasswordSetReason::AdminReset,
-                must_change,
-                *was_generated,
+                How {
+                    reason: PasswordSetReason::AdminReset,
+                    must_change,
+                    temporary: *was_generated,
+                },
                 now,
             ));
         }
         let actor = acting.audit_name();
-        let origin = self.origin.clone();
-        self.store.write(|tx| {
-            for ev in evs {
-                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
-            }
-            Ok(())
-        })?;
+        self.record_all(Some(&actor), now, evs)?;
         for (kind, secret, was_generated) in chosen {
             if was_generated {
                 match kind {
@@ -273,16 +287,19 @@ impl Engine {
                 PasswordSetReason::OwnChange
             };
             evs.push(password_set(
-                &user, &tenant, kind, hash, reason, false, false, now,
+                &user,
+                &tenant,
+                kind,
+                hash,
+                How {
+                    reason,
+                    must_change: false,
+                    temporary: false,
+                },
+                now,
             ));
         }
         let actor = format!("user:{}", user.login_id);
-        let origin = self.origin.clone();
-        self.store.write(|tx| {
-            for ev in evs {
-                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
-            }
-            Ok(())
-        })
+        self.record_all(Some(&actor), now, evs)
     }
 }

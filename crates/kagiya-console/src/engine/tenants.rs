@@ -44,9 +44,8 @@ impl Engine {
             login: CredentialPolicy::from_preset(form.preset),
             confirmation: CredentialPolicy::from_preset(form.preset),
         };
-        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
-        self.store
-            .write(|tx| directory::record(tx, now, Some(&actor), Some(&origin), ev).map(|_| ()))?;
+        let (now, actor) = (self.now(), acting.audit_name());
+        self.record_all(Some(&actor), now, vec![ev])?;
         directory::tenant(self.store.conn(), contract_no.as_str())?.ok_or(Error::UnknownTenant)
     }
 
@@ -69,9 +68,8 @@ impl Engine {
             credential: kind,
             policy,
         };
-        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
-        self.store
-            .write(|tx| directory::record(tx, now, Some(&actor), Some(&origin), ev).map(|_| ()))?;
+        let (now, actor) = (self.now(), acting.audit_name());
+        self.record_all(Some(&actor), now, vec![ev])?;
         directory::tenant(self.store.conn(), &tenant.contract_no)?.ok_or(Error::UnknownTenant)
     }
 }

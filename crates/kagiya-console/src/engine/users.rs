@@ -10,7 +10,7 @@ use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 use kagiya_store::directory;
 
-use super::passwords::{generated, password_set, Issued};
+use super::passwords::{generated, password_set, How, Issued};
 use super::{ActorRef, Engine};
 
 /// The registration form of a user.
@@ -129,9 +129,7 @@ impl Engine {
                     &tenant,
                     kind,
                     hash,
-                    PasswordSetReason::Initial,
-                    true,
-                    true,
+                    How::issued(PasswordSetReason::Initial),
                     now,
                 ));
             }
@@ -142,13 +140,8 @@ impl Engine {
                 confirmation: Some(conf_pw),
             });
         }
-        let (actor, origin) = (acting.audit_name(), self.origin.clone());
-        self.store.write(|tx| {
-            for ev in evs {
-                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
-            }
-            Ok(())
-        })?;
+        let actor = acting.audit_name();
+        self.record_all(Some(&actor), now, evs)?;
         Ok(issued)
     }
 
@@ -189,13 +182,8 @@ impl Engine {
                 }
             });
         }
-        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
-        self.store.write(|tx| {
-            for ev in evs {
-                directory::record(tx, now, Some(&actor), Some(&origin), ev)?;
-            }
-            Ok(())
-        })?;
+        let (now, actor) = (self.now(), acting.audit_name());
+        self.record_all(Some(&actor), now, evs)?;
         Ok(changed)
     }
 }

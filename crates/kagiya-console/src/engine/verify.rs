@@ -86,8 +86,7 @@ impl Engine {
                     channel,
                     reason: RefusalReason::UnknownUser,
                 };
-                self.store
-                    .write(|tx| directory::record(tx, now, None, Some(&origin), ev).map(|_| ()))?;
+                self.record_all(None, now, vec![ev])?;
                 return Err(Error::InvalidUserCredentials);
             };
             if u.status != UserStatus::Active {
@@ -98,8 +97,7 @@ impl Engine {
                     channel,
                     reason: RefusalReason::Suspended,
                 };
-                self.store
-                    .write(|tx| directory::record(tx, now, None, Some(&origin), ev).map(|_| ()))?;
+                self.record_all(None, now, vec![ev])?;
                 return Err(Error::InvalidUserCredentials);
             }
             let hash = u.credential(kind).hash.clone();

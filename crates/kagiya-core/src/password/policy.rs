@@ -299,7 +299,7 @@ impl PasswordPolicy {
         if self.ascii_only || self.symbols.is_some() {
             visit(
                 Rule::Allowed,
-                !foreign_symbol && !(self.ascii_only && c.non_ascii),
+                !(foreign_symbol || (self.ascii_only && c.non_ascii)),
             );
         }
         let composition = !(ctx.mfa && self.composition_without_mfa_only);
@@ -402,7 +402,7 @@ impl PasswordPolicy {
             return Err("classes");
         }
         if let Some(s) = &self.symbols {
-            if s.is_empty() || s.chars().any(|c| !c.is_ascii_punctuation() && !(c == ' ')) {
+            if s.is_empty() || s.chars().any(|c| !c.is_ascii_punctuation() && c != ' ') {
                 return Err("symbols");
             }
         }

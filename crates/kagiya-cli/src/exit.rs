@@ -39,7 +39,7 @@ pub fn code_of(e: &Error) -> i32 {
         | Error::RequestState(_)
         | Error::ManagersStillAvailable => CONFLICT,
         Error::AuditChainBroken { .. } | Error::EventLogInconsistent(_) => AUDIT_BROKEN,
-        Error::DatabaseUnavailable(_) | Error::KeyUnavailable(_) => UNAVAILABLE,
+        Error::DatabaseUnavailable(_) | Error::KeyUnavailable(_) | Error::KeyMissing => UNAVAILABLE,
         _ => INTERNAL,
     }
 }

@@ -74,6 +74,8 @@ pub enum Error {
     EventLogInconsistent(String),
     #[error("the database key is not available: {0}")]
     KeyUnavailable(String),
+    #[error("the OS keyring has no key for this database")]
+    KeyMissing,
     #[error("the file could not be read or written: {0}")]
     File(String),
 }
@@ -116,6 +118,7 @@ impl Error {
             Error::ManagersStillAvailable => "init_request.managers_available",
             Error::EventLogInconsistent(_) => "audit.inconsistent",
             Error::KeyUnavailable(_) => "storage.key_unavailable",
+            Error::KeyMissing => "storage.key_missing",
             Error::File(_) => "file.failed",
         }
     }
@@ -276,6 +279,10 @@ impl Error {
                 "データベースの暗号鍵をOSの鍵ストアから取得できませんでした。キーチェーン（資格情報マネージャー）が利用できるか確認してください。",
                 "The database key could not be read from the OS keyring. Check that the keychain (credential store) is available.",
             ),
+            Error::KeyMissing => s(
+                "このデータベースの暗号鍵がこの端末の鍵ストアにありません。別の端末からコピーしたファイルは開けません。ファイルには手を加えていません。システム管理者に連絡してください。",
+                "This PC's keyring has no key for this database (a file copied from another PC cannot be opened). The file was left as it is. Please contact your system administrator.",
+            ),
             Error::File(_) => s(
                 "ファイルを読み書きできませんでした。",
                 "The file could not be read or written.",
@@ -324,6 +331,7 @@ mod tests {
             Error::ManagersStillAvailable,
             Error::EventLogInconsistent("x".into()),
             Error::KeyUnavailable("x".into()),
+            Error::KeyMissing,
             Error::File("x".into()),
         ];
         // The user-side wrong password shares the operator-side code (same meaning, own wording).

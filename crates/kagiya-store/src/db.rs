@@ -39,6 +39,10 @@ pub(crate) fn connect(path: &Path, key: &DbKey) -> Result<Connection, Error> {
     let conn = Connection::open(path).map_err(|e| unavailable(&e))?;
     conn.execute_batch(&key.pragma())
         .map_err(|e| unavailable(&e))?;
+    // SQLCipher writes its own diagnostics to stderr once keyed; every failure is reported as an
+    // error here instead (the CLI's stderr is for its users).
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+        .map_err(|e| unavailable(&e))?;
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     })

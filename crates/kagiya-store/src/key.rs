@@ -104,9 +104,7 @@ impl KeySource {
                         tracing::info!("created the database key in the OS keyring");
                         Ok(key)
                     }
-                    Err(keyring::Error::NoEntry) => Err(unavailable(
-                        "the database exists but the keyring has no key for it",
-                    )),
+                    Err(keyring::Error::NoEntry) => Err(Error::KeyMissing),
                     Err(e) => Err(unavailable(e)),
                 }
             }

@@ -54,8 +54,8 @@ fn the_key_is_created_once_kept_in_the_os_keyring_and_required_afterwards() {
     let before = std::fs::read(&path).unwrap();
     forget(&path).unwrap();
     match KeySource::OsKeyring.resolve(&path) {
-        Err(Error::KeyUnavailable(_)) => {}
-        other => panic!("expected key_unavailable, got {:?}", other.map(|_| ())),
+        Err(Error::KeyMissing) => {}
+        other => panic!("expected key_missing, got {:?}", other.map(|_| ())),
     }
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert!(keyring::Entry::new(KEYRING_SERVICE, &account)

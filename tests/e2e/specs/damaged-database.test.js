@@ -3,7 +3,7 @@
 // key is not in the OS keyring (never replaced by a new key), and a damaged file whose key is.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as h from "../harness.js";
 
@@ -27,8 +27,8 @@ describe("database that cannot be opened", () => {
     try {
       assert.equal(await h.screen(app), "fatal");
       const err = await h.alertShown(app);
-      assert.equal(err.code, "storage.key_unavailable");
-      assert.match(err.message, /暗号鍵/);
+      assert.equal(err.code, "storage.key_missing");
+      assert.match(err.message, /暗号鍵がこの端末の鍵ストアにありません/);
       await h.shot(app, "10-no-database-key-ja");
     } finally {
       await h.closeApp(app);
@@ -44,7 +44,10 @@ describe("database that cannot be opened", () => {
     assert.equal(await h.screen(app), "setup");
     await h.closeApp(app);
     assert.ok(existsSync(dbFile));
+    // A torn copy: the file alone, without the write-ahead log that belonged to the original.
     writeFileSync(dbFile, junk);
+    rmSync(`${dbFile}-wal`, { force: true });
+    rmSync(`${dbFile}-shm`, { force: true });
     app = await h.openApp(dataDir);
     try {
       assert.equal(await h.screen(app), "fatal");

@@ -14,8 +14,8 @@ APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl
   libdbus-1-dev fonts-noto-cjk)
 # Tests: the WebDriver for WebKitGTK, a virtual display, a D-Bus session for WebKitGTK and for
 # GNOME Keyring (the real Secret Service the database key is kept in), ImageMagick for screenshots
-# of the real window.
-APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick)
+# of the real window, and openssl as the S/MIME peer that makes the test certificates and signed mails.
+APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl)
 
 pkgs=("${APT_APP[@]}")
 [ $want_test = 1 ] && pkgs+=("${APT_TEST[@]}")

@@ -73,6 +73,136 @@ pub enum Command {
     /// The database file: checks, backup and restore.
     #[command(subcommand)]
     Db(DbCmd),
+    /// Users' e-mail addresses (at most 10 per login ID).
+    #[command(subcommand)]
+    Address(AddressCmd),
+    /// S/MIME certificates of addresses.
+    #[command(subcommand)]
+    Cert(CertCmd),
+    /// IP access rules of customers' services.
+    #[command(subcommand)]
+    Ip(IpCmd),
+    /// Mails the events have queued and that are not sent yet.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddressCmd {
+    /// Add an address; a password-setting request is queued to it (stdin: your confirmation password).
+    Add {
+        login_id: String,
+        address: String,
+        /// notifications, otp, reset or forwarding (repeatable).
+        #[arg(long = "purpose")]
+        purposes: Vec<String>,
+    },
+    /// The user's addresses with their certificates.
+    List { login_id: String },
+    /// Delete an address; a notice is queued to it (stdin: your confirmation password).
+    Delete { login_id: String, address: String },
+    /// Request a change, confirmed through the old address (stdin: your confirmation password).
+    RequestChange {
+        login_id: String,
+        address: String,
+        new_address: String,
+    },
+    /// Confirm a requested change (stdin: your confirmation password).
+    ConfirmChange { login_id: String, address: String },
+    /// Set signing and encryption for mail to the address (stdin: your confirmation password).
+    Flags {
+        login_id: String,
+        address: String,
+        #[arg(long, value_enum)]
+        sign: OnOff,
+        #[arg(long, value_enum)]
+        encrypt: OnOff,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCmd {
+    /// Explain how the certificate in FILE fits an address, changing nothing.
+    Check {
+        file: PathBuf,
+        #[arg(long)]
+        address: String,
+    },
+    /// Register the certificate in FILE (PEM, DER, .p7b/.p7c, .p7s/.p7m or a signed .eml) for an address (stdin: your confirmation password).
+    Import {
+        login_id: String,
+        address: String,
+        file: PathBuf,
+    },
+    /// Trust a root certificate for chain checks (a supervisor; stdin: your confirmation password).
+    AddRoot { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IpCmd {
+    /// Replace a service's rules (a supervisor; stdin: your confirmation password); prints the warnings.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        /// admin_console, user_web, api or mail_submission.
+        #[arg(long)]
+        service: String,
+        /// A rule such as "allow 192.0.2.0/24 head office" (repeatable, in order).
+        #[arg(long = "rule")]
+        rules: Vec<String>,
+        /// A file with one rule per line (after the --rule ones).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long = "default", value_enum, default_value = "allow")]
+        default_action: ActionArg,
+        /// Deny addresses outside these countries unless a rule decides (repeatable).
+        #[arg(long = "allow-country")]
+        countries: Vec<String>,
+    },
+    /// A service's rules.
+    Show {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        service: String,
+    },
+    /// Allow or deny for an address, and what decided.
+    Check {
+        ip: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        service: String,
+    },
+    /// Suspend a customer's restrictions for a while (a supervisor; stdin: your confirmation password).
+    Release {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        minutes: u32,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Import the country table from a CSV of cidr,country (a supervisor; stdin: your confirmation password).
+    Countries { file: PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ActionArg {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Queued mails not sent yet.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,6 +361,9 @@ pub enum AuthCmd {
         credential: CredentialArg,
         #[arg(long, value_enum, default_value = "web")]
         channel: ChannelArg,
+        /// The address the attempt came from (recorded).
+        #[arg(long)]
+        ip: Option<String>,
     },
 }
 

@@ -31,6 +31,10 @@ pub fn code_of(e: &Error) -> i32 {
         | Error::InvalidOperatorName
         | Error::InvalidValue(_)
         | Error::UnknownLanguage
+        | Error::CertificateUnreadable(_)
+        | Error::CertificateRejected(_)
+        | Error::InvalidIpRule(_)
+        | Error::AddressRule(_)
         | Error::File(_) => INVALID,
         Error::AlreadyExists(_)
         | Error::OperatorIdTaken

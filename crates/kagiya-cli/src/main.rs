@@ -5,6 +5,7 @@
 mod args;
 mod exit;
 mod input;
+mod more;
 mod output;
 mod run;
 

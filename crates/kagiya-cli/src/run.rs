@@ -44,7 +44,7 @@ fn preset(s: &str) -> Result<Preset, Error> {
     Preset::parse(s).ok_or(Error::InvalidValue("preset"))
 }
 
-fn actor(cli: &Cli) -> Result<ActorRef, Error> {
+pub(crate) fn actor(cli: &Cli) -> Result<ActorRef, Error> {
     match (&cli.operator, &cli.as_user) {
         (Some(op), None) => Ok(ActorRef::Operator(op.clone())),
         (None, Some(u)) => Ok(ActorRef::User(u.clone())),
@@ -185,7 +185,7 @@ fn open_engine(cli: &Cli) -> Result<Engine, Error> {
     Engine::open(o)
 }
 
-fn done(as_json: bool, lang: Lang, value: serde_json::Value) {
+pub(crate) fn done(as_json: bool, lang: Lang, value: serde_json::Value) {
     if as_json {
         json(&value);
     } else {
@@ -469,14 +469,22 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
             login_id,
             credential,
             channel,
+            ip,
         }) => {
+            let ip = ip
+                .as_deref()
+                .map(|s| {
+                    s.parse::<std::net::IpAddr>()
+                        .map_err(|_| Error::InvalidValue("ip"))
+                })
+                .transpose()?;
             let pw = stdin.secret("password")?;
             let channel = match channel {
                 ChannelArg::Web => Channel::Web,
                 ChannelArg::Api => Channel::Api,
                 ChannelArg::Mail => Channel::Mail,
             };
-            let v = e.verify(login_id, kind(*credential), channel, &pw)?;
+            let v = e.verify_from(login_id, kind(*credential), channel, &pw, ip)?;
             if j {
                 json(&v);
             } else if v.expired {
@@ -658,6 +666,28 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
                     })
                     .collect();
                 table(&["seq", "at", "actor", "summary"], &rows);
+            }
+        }
+        Command::Address(cmd) => crate::more::address(&mut e, &cli, cmd, &mut stdin)?,
+        Command::Cert(cmd) => crate::more::cert(&mut e, &cli, cmd, &mut stdin)?,
+        Command::Ip(cmd) => return crate::more::ip(&mut e, &cli, cmd, &mut stdin),
+        Command::Outbox(OutboxCmd::List) => {
+            let rows = kagiya_store::outbox::pending(e.store().conn())?;
+            if j {
+                json(&rows);
+            } else {
+                let out: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.id.to_string(),
+                            r.kind.clone(),
+                            r.recipient.clone(),
+                            r.login_id.clone(),
+                        ]
+                    })
+                    .collect();
+                table(&["id", "kind", "recipient", "login_id"], &out);
             }
         }
         Command::Db(DbCmd::Backup { file }) => {

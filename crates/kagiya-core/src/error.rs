@@ -76,6 +76,14 @@ pub enum Error {
     KeyUnavailable(String),
     #[error("the OS keyring has no key for this database")]
     KeyMissing,
+    #[error("the certificate file could not be read: {0}")]
+    CertificateUnreadable(&'static str),
+    #[error("the certificate does not fit: {0:?}")]
+    CertificateRejected(Vec<&'static str>),
+    #[error("the IP rule is not valid: {0}")]
+    InvalidIpRule(String),
+    #[error("address rule: {0}")]
+    AddressRule(&'static str),
     #[error("the file could not be read or written: {0}")]
     File(String),
 }
@@ -119,6 +127,10 @@ impl Error {
             Error::EventLogInconsistent(_) => "audit.inconsistent",
             Error::KeyUnavailable(_) => "storage.key_unavailable",
             Error::KeyMissing => "storage.key_missing",
+            Error::CertificateUnreadable(_) => "cert.unreadable",
+            Error::CertificateRejected(_) => "cert.rejected",
+            Error::InvalidIpRule(_) => "ip.rule_invalid",
+            Error::AddressRule(_) => "email.refused",
             Error::File(_) => "file.failed",
         }
     }
@@ -283,6 +295,42 @@ impl Error {
                 "このデータベースの暗号鍵がこの端末の鍵ストアにありません。別の端末からコピーしたファイルは開けません。ファイルには手を加えていません。システム管理者に連絡してください。",
                 "This PC's keyring has no key for this database (a file copied from another PC cannot be opened). The file was left as it is. Please contact your system administrator.",
             ),
+            Error::CertificateUnreadable(why) => {
+                let (ja, en) = match *why {
+                    "empty" => ("ファイルが空です", "the file is empty"),
+                    "too_large" => ("ファイルが大きすぎます（4 MB まで）", "the file is too large (4 MB at most)"),
+                    "encrypted" => (
+                        "暗号化されたメールです。暗号化せずに電子署名だけを付けて送ってください",
+                        "it is an encrypted message; send it signed but not encrypted",
+                    ),
+                    "unsigned_mail" => ("電子署名の付いていないメールです", "the mail carries no signature"),
+                    "no_certificate" => ("証明書が含まれていません", "it contains no certificate"),
+                    "unknown_format" => (
+                        "PEM・DER・PKCS#7（.p7b/.p7s/.p7m）・署名付きメール（.eml）のいずれでもありません",
+                        "it is not PEM, DER, PKCS#7 (.p7b/.p7s/.p7m) or a signed e-mail (.eml)",
+                    ),
+                    _ => ("形式が壊れています", "its structure is damaged"),
+                };
+                match lang {
+                    Lang::Ja => format!("証明書ファイルを読み取れませんでした（{ja}）。何も変更していません。"),
+                    Lang::En => format!("The certificate file could not be read: {en}. Nothing was changed."),
+                }
+            }
+            Error::CertificateRejected(codes) => match lang {
+                Lang::Ja => format!("この証明書はこのメールアドレスに使えません（{}）。何も変更していません。", codes.join(", ")),
+                Lang::En => format!("This certificate cannot be used for this address ({}). Nothing was changed.", codes.join(", ")),
+            },
+            Error::InvalidIpRule(what) => match lang {
+                Lang::Ja => format!("IPアドレスの規則が正しくありません（{what}）。何も変更していません。"),
+                Lang::En => format!("The IP rule is not valid ({what}). Nothing was changed."),
+            },
+            Error::AddressRule(code) => {
+                let why = crate::directory::addresses::rule_message(code, lang);
+                match lang {
+                    Lang::Ja => format!("この操作はできません（{why}）。何も変更していません。"),
+                    Lang::En => format!("Not possible: {why}. Nothing was changed."),
+                }
+            }
             Error::File(_) => s(
                 "ファイルを読み書きできませんでした。",
                 "The file could not be read or written.",
@@ -332,6 +380,10 @@ mod tests {
             Error::EventLogInconsistent("x".into()),
             Error::KeyUnavailable("x".into()),
             Error::KeyMissing,
+            Error::CertificateUnreadable("empty"),
+            Error::CertificateRejected(vec!["cert.expired"]),
+            Error::InvalidIpRule("x".into()),
+            Error::AddressRule("limit"),
             Error::File("x".into()),
         ];
         // The user-side wrong password shares the operator-side code (same meaning, own wording).

@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::directory::addresses::{Purpose, StoredCert};
 use crate::directory::init_request::InitRequest;
 use crate::directory::{Channel, CredentialKind, CredentialPolicy, Service, UserRole};
+use crate::iprules::RuleSet;
 use crate::lockout::FailureOutcome;
 use crate::operator::Role;
 use crate::password::Preset;
@@ -175,6 +177,61 @@ pub enum EventKind {
     InitRequestExecuted {
         request_no: String,
     },
+    // ---- Addresses, certificates and IP rules (issue 4; folded by `directory::fold` too).
+    /// Queues the password-setting request mail to the new address (seed 002).
+    AddressAdded {
+        login_id: String,
+        address: String,
+        purposes: Vec<Purpose>,
+    },
+    /// Queues the change-request mail to the old address (seed 002).
+    AddressChangeRequested {
+        login_id: String,
+        address: String,
+        new_address: String,
+    },
+    AddressChangeConfirmed {
+        login_id: String,
+        address: String,
+        new_address: String,
+    },
+    /// Queues the deletion notice to the deleted address (seed 002).
+    AddressDeleted {
+        login_id: String,
+        address: String,
+    },
+    AddressFlagsSet {
+        login_id: String,
+        address: String,
+        sign: bool,
+        encrypt: bool,
+    },
+    /// A certificate registered for an address; an earlier one moves to the history.
+    CertificateImported {
+        login_id: String,
+        address: String,
+        certificate: StoredCert,
+    },
+    TrustedRootAdded {
+        sha256: String,
+        subject: String,
+        der: String,
+    },
+    IpRulesSet {
+        contract_no: String,
+        service: Service,
+        rules: RuleSet,
+    },
+    /// A supervisor's forced release of a customer's IP restrictions until `until` (seed 003).
+    IpRestrictionsReleased {
+        contract_no: String,
+        until: Millis,
+        reason: String,
+    },
+    CountryTableImported {
+        ranges: usize,
+        sha256: String,
+    },
 }
 
 /// Why a password was set.
@@ -235,6 +292,16 @@ impl EventKind {
             EventKind::InitRequestApproved { .. } => "init_request_approved",
             EventKind::InitRequestRejected { .. } => "init_request_rejected",
             EventKind::InitRequestExecuted { .. } => "init_request_executed",
+            EventKind::AddressAdded { .. } => "address_added",
+            EventKind::AddressChangeRequested { .. } => "address_change_requested",
+            EventKind::AddressChangeConfirmed { .. } => "address_change_confirmed",
+            EventKind::AddressDeleted { .. } => "address_deleted",
+            EventKind::AddressFlagsSet { .. } => "address_flags_set",
+            EventKind::CertificateImported { .. } => "certificate_imported",
+            EventKind::TrustedRootAdded { .. } => "trusted_root_added",
+            EventKind::IpRulesSet { .. } => "ip_rules_set",
+            EventKind::IpRestrictionsReleased { .. } => "ip_restrictions_released",
+            EventKind::CountryTableImported { .. } => "country_table_imported",
         }
     }
 }

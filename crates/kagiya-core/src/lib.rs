@@ -1,10 +1,12 @@
 //! Kagiya's domain rules, free of I/O and of Tauri, so that the desktop app, the CLI, the central
 //! server and sync all decide the same way. Time is always passed in (`Millis`), never read here.
 
+pub mod certs;
 pub mod directory;
 pub mod error;
 pub mod event;
 pub mod i18n;
+pub mod iprules;
 pub mod lockout;
 pub mod operator;
 pub mod password;

@@ -29,6 +29,9 @@ fn migrations() -> Migrations<'static> {
             "migrations/0001_operators_events_settings.sql"
         )),
         M::up(include_str!("migrations/0002_directory.sql")),
+        M::up(include_str!(
+            "migrations/0003_addresses_certificates_ip_rules.sql"
+        )),
     ])
 }
 
@@ -160,12 +163,12 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), 3);
         s.integrity_check().unwrap();
         drop(s);
         // Re-opening an up-to-date file is a no-op.
         let s = Store::open(&path, &test_key()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 2);
+        assert_eq!(s.schema_version().unwrap(), 3);
     }
 
     #[test]

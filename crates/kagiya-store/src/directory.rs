@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 
 use kagiya_core::directory::fold::{
-    apply_to_request, apply_to_tenant, apply_to_user, new_tenant, new_user, request_of, user_of,
+    address_user_of, apply_to_addresses, apply_to_request, apply_to_tenant, apply_to_user,
+    new_tenant, new_user, request_of, rules_key, user_of,
 };
 use kagiya_core::directory::ids::fold;
+use kagiya_core::directory::{Address, Service};
 use kagiya_core::directory::{
     Credential, CredentialKind, Directory, InitRequest, Tenant, User, UserRole, UserStatus,
 };
 use kagiya_core::event::{EventBody, EventKind, StoredEvent};
+use kagiya_core::iprules::RuleSet;
 use kagiya_core::lockout::LockoutFacts;
 use kagiya_core::{Error, Millis};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
@@ -386,7 +389,168 @@ pub fn record(
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
     project(tx, at, actor, &kind)?;
-    events::append_from(tx, at, actor, origin, kind)
+    let kind_for_outbox = kind.clone();
+    let e = events::append_from(tx, at, actor, origin, kind)?;
+    crate::outbox::queue(tx, &e, &kind_for_outbox)?;
+    Ok(e)
+}
+
+// ---- addresses, IP rules, trusted roots
+
+fn user_id(conn: &Connection, login_id: &str) -> Result<i64, Error> {
+    conn.query_row(
+        "SELECT id FROM users WHERE login_key = ?1",
+        [fold(login_id)],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(storage)?
+    .ok_or(Error::UnknownUser)
+}
+
+fn tenant_id(conn: &Connection, contract_no: &str) -> Result<i64, Error> {
+    conn.query_row(
+        "SELECT id FROM tenants WHERE contract_no = ?1",
+        [contract_no.trim()],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(storage)?
+    .ok_or(Error::UnknownTenant)
+}
+
+/// A user's addresses (empty when none).
+pub fn addresses(conn: &Connection, login_id: &str) -> Result<Vec<Address>, Error> {
+    let id = user_id(conn, login_id)?;
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM user_addresses WHERE user_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage)?;
+    match body {
+        Some(b) => serde_json::from_str(&b).map_err(|e| Error::Storage(e.to_string())),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn save_addresses(tx: &Tx<'_>, login_id: &str, list: &[Address]) -> Result<(), Error> {
+    let id = user_id(tx, login_id)?;
+    if list.is_empty() {
+        tx.execute("DELETE FROM user_addresses WHERE user_id = ?1", [id])
+            .map_err(storage)?;
+    } else {
+        tx.execute(
+            "INSERT INTO user_addresses (user_id, body) VALUES (?1, ?2)              ON CONFLICT (user_id) DO UPDATE SET body = excluded.body",
+            params![id, json(&list)],
+        )
+        .map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// A customer's rules for one service (no restriction when none were set).
+pub fn ip_rules(conn: &Connection, contract_no: &str, service: Service) -> Result<RuleSet, Error> {
+    let id = tenant_id(conn, contract_no)?;
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM ip_rules WHERE tenant_id = ?1 AND service = ?2",
+            params![id, service.code()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage)?;
+    match body {
+        Some(b) => serde_json::from_str(&b).map_err(|e| Error::Storage(e.to_string())),
+        None => Ok(RuleSet::default()),
+    }
+}
+
+/// The end of a customer's forced release, if one was given.
+pub fn ip_release(conn: &Connection, contract_no: &str) -> Result<Option<Millis>, Error> {
+    let id = tenant_id(conn, contract_no)?;
+    conn.query_row(
+        "SELECT until FROM ip_releases WHERE tenant_id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(storage)
+}
+
+/// The trusted roots as (subject, DER).
+pub fn trusted_roots(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    use base64::Engine as _;
+    let mut st = conn
+        .prepare("SELECT subject, der FROM trusted_roots ORDER BY subject")
+        .map_err(storage)?;
+    let rows = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(storage)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, d)| {
+            base64::engine::general_purpose::STANDARD
+                .decode(d)
+                .ok()
+                .map(|d| (s, d))
+        })
+        .collect())
+}
+
+fn project_more(tx: &Tx<'_>, at: Millis, kind: &EventKind) -> Result<(), Error> {
+    if let Some(id) = address_user_of(kind) {
+        let mut list = addresses(tx, id)?;
+        apply_to_addresses(&mut list, at, kind)?;
+        return save_addresses(tx, id, &list);
+    }
+    match kind {
+        EventKind::IpRulesSet {
+            contract_no,
+            service,
+            rules,
+        } => {
+            let id = tenant_id(tx, contract_no)?;
+            tx.execute(
+                "INSERT INTO ip_rules (tenant_id, service, body) VALUES (?1, ?2, ?3)                  ON CONFLICT (tenant_id, service) DO UPDATE SET body = excluded.body",
+                params![id, service.code(), json(rules)],
+            )
+            .map_err(storage)?;
+        }
+        EventKind::IpRestrictionsReleased {
+            contract_no, until, ..
+        } => {
+            let id = tenant_id(tx, contract_no)?;
+            tx.execute(
+                "INSERT INTO ip_releases (tenant_id, until) VALUES (?1, ?2)                  ON CONFLICT (tenant_id) DO UPDATE SET until = excluded.until",
+                params![id, until],
+            )
+            .map_err(storage)?;
+        }
+        EventKind::TrustedRootAdded {
+            sha256,
+            subject,
+            der,
+        } => {
+            tx.execute(
+                "INSERT INTO trusted_roots (sha256, subject, der) VALUES (?1, ?2, ?3)",
+                params![sha256, subject, der],
+            )
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::AlreadyExists("root")
+                } else {
+                    storage(e)
+                }
+            })?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Applies one event to the tables.
@@ -411,7 +575,7 @@ fn project(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: &EventKind) -> Re
         apply_to_request(&mut r, at, actor, kind);
         save_request(tx, &r, false)
     } else {
-        Ok(())
+        project_more(tx, at, kind)
     }
 }
 
@@ -447,6 +611,68 @@ pub fn load(conn: &Connection) -> Result<Directory, Error> {
     }
     for r in init_requests(conn)? {
         d.init_requests.insert(fold(&r.request_no), r);
+    }
+    let mut st = conn
+        .prepare(
+            "SELECT u.login_key, a.body FROM user_addresses a JOIN users u ON u.id = a.user_id",
+        )
+        .map_err(storage)?;
+    for row in st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(storage)?
+    {
+        let (key, body) = row.map_err(storage)?;
+        let list: Vec<Address> =
+            serde_json::from_str(&body).map_err(|e| Error::Storage(e.to_string()))?;
+        d.addresses.insert(key, list);
+    }
+    let mut st = conn
+        .prepare("SELECT t.contract_no, r.service, r.body FROM ip_rules r JOIN tenants t ON t.id = r.tenant_id")
+        .map_err(storage)?;
+    for row in st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(storage)?
+    {
+        let (c, service, body) = row.map_err(storage)?;
+        let service =
+            Service::parse(&service).ok_or_else(|| Error::Storage(format!("service {service}")))?;
+        let rules: RuleSet =
+            serde_json::from_str(&body).map_err(|e| Error::Storage(e.to_string()))?;
+        d.ip_rules.insert(rules_key(&c, service), rules);
+    }
+    let mut st = conn
+        .prepare(
+            "SELECT t.contract_no, r.until FROM ip_releases r JOIN tenants t ON t.id = r.tenant_id",
+        )
+        .map_err(storage)?;
+    for row in st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Millis>(1)?)))
+        .map_err(storage)?
+    {
+        let (c, until) = row.map_err(storage)?;
+        d.ip_releases.insert(fold(&c), until);
+    }
+    let mut st = conn
+        .prepare("SELECT sha256, subject, der FROM trusted_roots")
+        .map_err(storage)?;
+    for row in st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(storage)?
+    {
+        let (sha, subject, der) = row.map_err(storage)?;
+        d.trusted_roots.insert(sha, (subject, der));
     }
     Ok(d)
 }

@@ -3,6 +3,7 @@
 //! crash or power cut leaves either the whole change or none of it.
 
 pub mod backup;
+pub mod countries;
 mod db;
 pub mod directory;
 pub mod events;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod fixtures;
 pub mod key;
 pub mod operators;
+pub mod outbox;
 pub mod settings;
 
 pub use db::{Store, Tx};

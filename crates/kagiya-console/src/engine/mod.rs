@@ -5,7 +5,10 @@
 //! transaction and recorded in the event log.
 
 mod acting;
+pub mod addresses;
+pub mod certificates;
 mod init_request;
+mod ip;
 mod maintenance;
 mod operators;
 mod passwords;

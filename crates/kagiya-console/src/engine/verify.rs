@@ -73,10 +73,26 @@ impl Engine {
         channel: Channel,
         password: &Secret,
     ) -> Result<Verification, Error> {
+        self.verify_from(login_id, kind, channel, password, None)
+    }
+
+    /// [`Engine::verify`] for an attempt from `ip`, which is recorded with every outcome (and
+    /// tells the IP rules' warnings which addresses administrators use).
+    pub fn verify_from(
+        &mut self,
+        login_id: &str,
+        kind: CredentialKind,
+        channel: Channel,
+        password: &Secret,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<Verification, Error> {
         let attempted: String = login_id.trim().chars().take(64).collect();
         loop {
             let now = self.now();
-            let origin = self.origin.clone();
+            let origin = match ip {
+                Some(ip) => format!("{} ip={ip}", self.origin),
+                None => self.origin.clone(),
+            };
             let snapshot = directory::user(self.store.conn(), &attempted)?;
             let Some(u) = snapshot else {
                 self.hasher.waste_time(password);

@@ -6,20 +6,132 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::addresses::{dup_key, Address, PendingChange};
 use super::credential::{Credential, CredentialKind};
 use super::ids::fold;
 use super::init_request::{InitRequest, InitRequestState};
+use super::services::Service;
 use super::tenant::Tenant;
 use super::user::{User, UserStatus};
 use crate::event::{EventKind, PasswordSetReason};
+use crate::iprules::RuleSet;
 use crate::{Error, Millis};
 
-/// Tenants, users and initialization requests, keyed by their folded IDs.
+/// Tenants, users, initialization requests, addresses, IP rules and trusted roots, keyed by their
+/// folded IDs.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Directory {
     pub tenants: BTreeMap<String, Tenant>,
     pub users: BTreeMap<String, User>,
     pub init_requests: BTreeMap<String, InitRequest>,
+    /// By folded login ID; users without addresses have no entry.
+    pub addresses: BTreeMap<String, Vec<Address>>,
+    /// By `rules_key(contract, service)`.
+    pub ip_rules: BTreeMap<String, RuleSet>,
+    /// Forced releases by folded contract number: until when.
+    pub ip_releases: BTreeMap<String, Millis>,
+    /// Trusted roots by SHA-256: (subject, DER base64).
+    pub trusted_roots: BTreeMap<String, (String, String)>,
+}
+
+/// The key of a customer's rule set for one service.
+pub fn rules_key(contract_no: &str, service: Service) -> String {
+    format!("{}/{}", fold(contract_no), service.code())
+}
+
+/// The login ID an address event concerns.
+pub fn address_user_of(kind: &EventKind) -> Option<&str> {
+    match kind {
+        EventKind::AddressAdded { login_id, .. }
+        | EventKind::AddressChangeRequested { login_id, .. }
+        | EventKind::AddressChangeConfirmed { login_id, .. }
+        | EventKind::AddressDeleted { login_id, .. }
+        | EventKind::AddressFlagsSet { login_id, .. }
+        | EventKind::CertificateImported { login_id, .. } => Some(login_id),
+        _ => None,
+    }
+}
+
+/// Applies an address event to a user's list of addresses.
+pub fn apply_to_addresses(
+    list: &mut Vec<Address>,
+    at: Millis,
+    kind: &EventKind,
+) -> Result<(), Error> {
+    let find = |list: &mut Vec<Address>, a: &str| -> Result<usize, Error> {
+        let key = dup_key(a);
+        list.iter()
+            .position(|x| dup_key(&x.address) == key)
+            .ok_or_else(|| inconsistent(format!("no address {a}")))
+    };
+    match kind {
+        EventKind::AddressAdded {
+            address, purposes, ..
+        } => list.push(Address {
+            address: address.clone(),
+            purposes: purposes.clone(),
+            verified: false,
+            added_at: at,
+            sign: false,
+            encrypt: false,
+            certificate: None,
+            history: Vec::new(),
+            pending_change: None,
+        }),
+        EventKind::AddressChangeRequested {
+            address,
+            new_address,
+            ..
+        } => {
+            let i = find(list, address)?;
+            list[i].pending_change = Some(PendingChange {
+                new_address: new_address.clone(),
+                requested_at: at,
+            });
+        }
+        EventKind::AddressChangeConfirmed {
+            address,
+            new_address,
+            ..
+        } => {
+            let i = find(list, address)?;
+            let a = &mut list[i];
+            a.address = new_address.clone();
+            a.pending_change = None;
+            a.verified = true;
+            a.encrypt = false;
+            if let Some(c) = a.certificate.take() {
+                a.history.insert(0, c);
+            }
+        }
+        EventKind::AddressDeleted { address, .. } => {
+            let i = find(list, address)?;
+            list.remove(i);
+        }
+        EventKind::AddressFlagsSet {
+            address,
+            sign,
+            encrypt,
+            ..
+        } => {
+            let i = find(list, address)?;
+            list[i].sign = *sign;
+            list[i].encrypt = *encrypt;
+        }
+        EventKind::CertificateImported {
+            address,
+            certificate,
+            ..
+        } => {
+            let i = find(list, address)?;
+            let a = &mut list[i];
+            if let Some(old) = a.certificate.replace(certificate.clone()) {
+                a.history.insert(0, old);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn inconsistent(what: impl Into<String>) -> Error {
@@ -240,6 +352,41 @@ impl Directory {
                 .get_mut(&fold(no))
                 .ok_or_else(|| inconsistent(format!("no request {no}")))?;
             apply_to_request(r, at, actor, kind);
+        } else if let Some(id) = address_user_of(kind) {
+            let key = fold(id);
+            if !self.users.contains_key(&key) {
+                return Err(inconsistent(format!("no user {id}")));
+            }
+            let list = self.addresses.entry(key.clone()).or_default();
+            apply_to_addresses(list, at, kind)?;
+            if list.is_empty() {
+                self.addresses.remove(&key);
+            }
+        } else {
+            match kind {
+                EventKind::IpRulesSet {
+                    contract_no,
+                    service,
+                    rules,
+                } => {
+                    self.ip_rules
+                        .insert(rules_key(contract_no, *service), rules.clone());
+                }
+                EventKind::IpRestrictionsReleased {
+                    contract_no, until, ..
+                } => {
+                    self.ip_releases.insert(fold(contract_no), *until);
+                }
+                EventKind::TrustedRootAdded {
+                    sha256,
+                    subject,
+                    der,
+                } => {
+                    self.trusted_roots
+                        .insert(sha256.clone(), (subject.clone(), der.clone()));
+                }
+                _ => {}
+            }
         }
         Ok(())
     }

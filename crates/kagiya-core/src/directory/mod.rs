@@ -2,6 +2,7 @@
 //! password (seed 004), the derived lock state of each credential, who may do what, and the fold
 //! that rebuilds all of it from the event log.
 
+pub mod addresses;
 pub mod authz;
 pub mod credential;
 pub mod fold;
@@ -12,6 +13,7 @@ pub mod summary;
 pub mod tenant;
 pub mod user;
 
+pub use addresses::{Address, CertStatus, Purpose, StoredCert};
 pub use authz::{authorize, Action, Actor};
 pub use credential::{Credential, CredentialKind, CredentialState};
 pub use fold::Directory;

@@ -18,6 +18,23 @@ fn reason_label(r: PasswordSetReason, lang: Lang) -> &'static str {
     }
 }
 
+fn pick(ja: bool, j: String, e: String) -> String {
+    if ja {
+        j
+    } else {
+        e
+    }
+}
+
+fn on_off(b: bool, ja: bool) -> &'static str {
+    match (b, ja) {
+        (true, true) => "オン",
+        (false, true) => "オフ",
+        (true, false) => "on",
+        (false, false) => "off",
+    }
+}
+
 /// The summary of a directory event (other events are summarised in `event.rs`).
 pub fn summary(kind: &EventKind, lang: Lang) -> String {
     let ja = lang == Lang::Ja;
@@ -270,6 +287,40 @@ pub fn summary(kind: &EventKind, lang: Lang) -> String {
                 format!("Restored the database from {file} ({events} audit entries)")
             }
         }
+        EventKind::AddressAdded { login_id, address, .. } => pick(ja, format!("{login_id} にメールアドレス {address} を追加"), format!("Added {address} to {login_id}")),
+        EventKind::AddressChangeRequested { login_id, address, new_address } => pick(
+            ja,
+            format!("{login_id} のメールアドレス {address} → {new_address} の変更依頼（旧アドレスへ確認メール）"),
+            format!("Requested changing {login_id}'s {address} to {new_address} (confirmation to the old address)"),
+        ),
+        EventKind::AddressChangeConfirmed { login_id, address, new_address } => pick(
+            ja,
+            format!("{login_id} のメールアドレスを {address} から {new_address} に変更"),
+            format!("Changed {login_id}'s {address} to {new_address}"),
+        ),
+        EventKind::AddressDeleted { login_id, address } => pick(ja, format!("{login_id} のメールアドレス {address} を削除（通知メール）"), format!("Deleted {address} of {login_id} (notice sent)")),
+        EventKind::AddressFlagsSet { login_id, address, sign, encrypt } => pick(
+            ja,
+            format!("{login_id} の {address}：電子署名 {}、暗号化 {}", on_off(*sign, ja), on_off(*encrypt, ja)),
+            format!("{address} of {login_id}: signing {}, encryption {}", on_off(*sign, ja), on_off(*encrypt, ja)),
+        ),
+        EventKind::CertificateImported { login_id, address, certificate } => pick(
+            ja,
+            format!("{login_id} の {address} に証明書を登録（{}）", certificate.subject),
+            format!("Registered a certificate for {address} of {login_id} ({})", certificate.subject),
+        ),
+        EventKind::TrustedRootAdded { subject, .. } => pick(ja, format!("信頼するルート証明書を追加（{subject}）"), format!("Added trusted root {subject}")),
+        EventKind::IpRulesSet { contract_no, service, rules } => pick(
+            ja,
+            format!("契約番号 {contract_no} の{}のIPアクセス制限を設定（{}件）", service.label(lang), rules.rules.len()),
+            format!("Set the IP rules of {} for contract {contract_no} ({} rules)", service.label(lang), rules.rules.len()),
+        ),
+        EventKind::IpRestrictionsReleased { contract_no, reason, .. } => pick(
+            ja,
+            format!("契約番号 {contract_no} のIPアクセス制限を一時的に強制解除：{reason}"),
+            format!("Released the IP restrictions of contract {contract_no} for a while: {reason}"),
+        ),
+        EventKind::CountryTableImported { ranges, .. } => pick(ja, format!("国別アドレス表を読み込み（{ranges}件）"), format!("Imported the country table ({ranges} ranges)")),
         other => other.type_name().to_owned(),
     }
 }

@@ -1,0 +1,11 @@
+//! S/MIME certificates (seed 001): reading them from whatever a customer brings — PEM, DER, a
+//! PKCS#7 bundle, a signed message or a whole signed e-mail — and explaining whether one fits an
+//! address: name, dates, key usage, key strength and the chain to the trusted roots.
+
+pub mod decode;
+pub mod inspect;
+pub mod validate;
+
+pub use decode::{certificates, Decoded, Format};
+pub use inspect::{inspect, CertInfo};
+pub use validate::{chain_status, check_for_address, ChainStatus, Finding, Severity};

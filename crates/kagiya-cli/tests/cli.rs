@@ -445,3 +445,248 @@ fn sigkill_in_the_middle_of_a_bulk_unlock_leaves_each_user_whole() {
     }
     eprintln!("SIGKILL at fraction → (exit code, users unlocked): {outcomes:?}");
 }
+
+#[test]
+fn addresses_certificates_and_ip_rules_from_the_command_line() {
+    let Some(tmp) = data_dir() else { return };
+    let dir = tmp.path();
+    setup(dir);
+    let o = kagiya(
+        dir,
+        &[
+            "--operator",
+            "sv001",
+            "user",
+            "add",
+            "--tenant",
+            "C-1001",
+            "--login-id",
+            "hanakodt",
+            "--name",
+            "データ 花子",
+            "--role",
+            "admin",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert!(o.status.success());
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "address",
+            "add",
+            "hanakodt",
+            "hanako@example.co.jp",
+            "--purpose",
+            "reset",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // A self-signed S/MIME certificate made by openssl.
+    let cert = dir.join("hanako.pem");
+    let st = Command::new("openssl")
+        .current_dir(dir)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "hanako.key",
+            "-out",
+            "hanako.pem",
+            "-days",
+            "90",
+            "-subj",
+            "/CN=hanako",
+            "-addext",
+            "subjectAltName=email:hanako@example.co.jp",
+            "-addext",
+            "extendedKeyUsage=emailProtection",
+            "-addext",
+            "keyUsage=digitalSignature,keyEncipherment",
+            "-addext",
+            "basicConstraints=CA:FALSE",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "cert",
+            "check",
+            cert.to_str().unwrap(),
+            "--address",
+            "hanako@example.co.jp",
+        ],
+        "",
+    );
+    let r = json(&o);
+    assert_eq!(
+        (
+            r["acceptable"].as_bool(),
+            r["format"].as_str(),
+            r["chain"]["status"].as_str()
+        ),
+        (Some(true), Some("pem"), Some("untrusted"))
+    );
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "cert",
+            "check",
+            cert.to_str().unwrap(),
+            "--address",
+            "someone@example.co.jp",
+        ],
+        "",
+    );
+    assert_eq!(json(&o)["acceptable"], false);
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "cert",
+            "import",
+            "hanakodt",
+            "hanako@example.co.jp",
+            cert.to_str().unwrap(),
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let list = json(&kagiya(dir, &["--json", "address", "list", "hanakodt"], ""));
+    assert_eq!(list[0]["certificate"]["status"], "registered");
+    // A broken file: exit 7 and the reason.
+    std::fs::write(dir.join("junk.p7s"), b"\x30\x80garbage").unwrap();
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "cert",
+            "import",
+            "hanakodt",
+            "hanako@example.co.jp",
+            dir.join("junk.p7s").to_str().unwrap(),
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(json(&o)["error"]["code"], "cert.unreadable");
+
+    // IP rules: warnings on save, and the decision as the exit code.
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "ip",
+            "set",
+            "--tenant",
+            "C-1001",
+            "--service",
+            "user_web",
+            "--default",
+            "deny",
+            "--rule",
+            "allow 192.0.2.0/24 本社",
+            "--rule",
+            "deny 192.0.2.8/29",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(json(&o)["warnings"][0]["warning"], "shadowed");
+    assert_eq!(
+        kagiya(
+            dir,
+            &[
+                "ip",
+                "check",
+                "192.0.2.9",
+                "--tenant",
+                "C-1001",
+                "--service",
+                "user_web"
+            ],
+            ""
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        kagiya(
+            dir,
+            &[
+                "ip",
+                "check",
+                "198.51.100.1",
+                "--tenant",
+                "C-1001",
+                "--service",
+                "user_web"
+            ],
+            ""
+        )
+        .status
+        .code(),
+        Some(5)
+    );
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "ip",
+            "set",
+            "--tenant",
+            "C-1001",
+            "--service",
+            "user_web",
+            "--rule",
+            "allow 192.0.2.1/24",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(o.status.code(), Some(7), "host bits set are refused");
+
+    // The mail owed to the new address is in the outbox.
+    let out = json(&kagiya(dir, &["--json", "outbox", "list"], ""));
+    assert_eq!(out[0]["kind"], "password_setup_request");
+    assert_eq!(out[0]["recipient"], "hanako@example.co.jp");
+    assert_eq!(kagiya(dir, &["db", "check"], "").status.code(), Some(0));
+}

@@ -142,6 +142,8 @@ pub enum CertCmd {
     },
     /// Trust a root certificate for chain checks (a supervisor; stdin: your confirmation password).
     AddRoot { file: PathBuf },
+    /// Days before its end from which a certificate counts as expiring (default 30; a supervisor; stdin: your confirmation password).
+    SetExpiringDays { days: u32 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -124,6 +124,13 @@ pub fn cert(e: &mut Engine, cli: &Cli, cmd: &CertCmd, stdin: &mut Stdin) -> Resu
             let conf = stdin.secret("your confirmation password")?;
             e.import_certificate(&who, &conf, login_id, address, &bytes)?
         }
+        CertCmd::SetExpiringDays { days } => {
+            let who = actor(cli)?;
+            let conf = stdin.secret("your confirmation password")?;
+            e.set_expiring_days(&who, &conf, *days)?;
+            done(j, lang, serde_json::json!({ "days": days }));
+            return Ok(());
+        }
         CertCmd::AddRoot { file } => {
             let bytes = read(file)?;
             let who = actor(cli)?;

@@ -423,6 +423,7 @@ impl EventKind {
                 let name = match key.as_str() {
                     "language" => "表示言語",
                     "idle_lock_minutes" => "自動ロックまでの時間（分）",
+                    "cert_expiring_days" => "証明書の期限切れ予告（日）",
                     other => other,
                 };
                 format!("設定「{name}」を「{value}」に変更")
@@ -430,6 +431,7 @@ impl EventKind {
             (EventKind::SettingChanged { key, value }, En) => {
                 let name = match key.as_str() {
                     "idle_lock_minutes" => "idle lock (minutes)",
+                    "cert_expiring_days" => "certificate expiry warning (days)",
                     other => other,
                 };
                 format!("Setting \"{name}\" changed to {value}")

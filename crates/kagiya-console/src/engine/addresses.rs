@@ -45,6 +45,29 @@ impl Engine {
             .unwrap_or(DEFAULT_EXPIRING_DAYS)
     }
 
+    /// A supervisor sets the "expiring" window of certificates (1–365 days).
+    pub fn set_expiring_days(
+        &mut self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        days: u32,
+    ) -> Result<(), Error> {
+        if !(1..=365).contains(&days) {
+            return Err(Error::InvalidValue("days"));
+        }
+        let acting = self.confirm(who, confirmation, "set_expiring_days")?;
+        authorize(acting.actor(), Action::ChangeTenantPolicy)?;
+        let (now, actor, origin) = (self.now(), acting.audit_name(), self.origin.clone());
+        self.store.write(|tx| {
+            settings::set(tx, "cert_expiring_days", &days.to_string())?;
+            let ev = EventKind::SettingChanged {
+                key: "cert_expiring_days".into(),
+                value: days.to_string(),
+            };
+            kagiya_store::events::append_from(tx, now, Some(&actor), Some(&origin), ev).map(|_| ())
+        })
+    }
+
     /// Confirms the actor and checks that they may manage `login_id`'s addresses: the user
     /// themself, or whoever may manage that user.
     pub(crate) fn confirm_for_addresses(

@@ -103,7 +103,7 @@ pub fn parse_address(raw: &str) -> Result<String, Error> {
     let parsed: email_address::EmailAddress =
         s.parse().map_err(|_| Error::InvalidValue("email"))?;
     // Display names ("Name <a@b>") are not addresses here.
-    if parsed.as_str() != s || !parsed.domain().contains('.') {
+    if parsed.email() != s || !parsed.domain().contains('.') {
         return Err(Error::InvalidValue("email"));
     }
     Ok(format!(

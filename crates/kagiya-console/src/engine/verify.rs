@@ -202,8 +202,7 @@ impl Engine {
                         Ok(Step::Done(Ok(Verification {
                             login_id: fresh.login_id.clone(),
                             credential: kind,
-                            must_change: matches!(state, CredentialState::MustChange)
-                                || cred.must_change,
+                            must_change: cred.must_change,
                             expired: matches!(state, CredentialState::Expired { .. }),
                         })))
                     }

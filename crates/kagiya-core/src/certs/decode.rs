@@ -151,15 +151,13 @@ fn certs_of(set: Option<CertificateSet>) -> Result<Vec<Vec<u8>>, Error> {
     Ok(out)
 }
 
-/// True for a BER ContentInfo whose content type is signedData.
+/// True for a BER ContentInfo whose content type is signedData (its OID within the first bytes).
 fn is_ber_signed_data(b: &[u8]) -> bool {
-    // 06 09 2A 86 48 86 F7 0D 01 07 02 — the signedData OID, near the start.
+    // 06 09 2A 86 48 86 F7 0D 01 07 02 — the signedData OID.
     const OID: [u8; 11] = [
         0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02,
     ];
-    b.len() > 16 && b[..16.min(b.len())].windows(OID.len()).any(|w| w == OID)
-        || b.get(..24)
-            .is_some_and(|h| h.windows(OID.len()).any(|w| w == OID))
+    b[..b.len().min(24)].windows(OID.len()).any(|w| w == OID)
 }
 
 /// The complete DER certificates embedded in `b`, in order (each must parse in full).

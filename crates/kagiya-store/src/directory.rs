@@ -32,6 +32,17 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
     })
 }
 
+/// Every row of `sql` (no parameters), mapped by `f`.
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, Error> {
+    let mut st = conn.prepare(sql).map_err(storage)?;
+    let rows = st.query_map([], f).map_err(storage)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+}
+
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
 }
@@ -349,13 +360,11 @@ pub fn init_request(conn: &Connection, request_no: &str) -> Result<Option<InitRe
 }
 
 pub fn init_requests(conn: &Connection) -> Result<Vec<InitRequest>, Error> {
-    let mut st = conn
-        .prepare("SELECT body FROM init_requests ORDER BY request_no")
-        .map_err(storage)?;
-    let rows = st
-        .query_map([], |r| parse::<InitRequest>(&r.get::<_, String>(0)?))
-        .map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+    all(
+        conn,
+        "SELECT body FROM init_requests ORDER BY request_no",
+        |r| parse(&r.get::<_, String>(0)?),
+    )
 }
 
 fn save_request(tx: &Tx<'_>, r: &InitRequest, insert: bool) -> Result<(), Error> {
@@ -389,9 +398,11 @@ pub fn record(
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
     project(tx, at, actor, &kind)?;
-    let kind_for_outbox = kind.clone();
+    let mail = crate::outbox::owed(&kind);
     let e = events::append_from(tx, at, actor, origin, kind)?;
-    crate::outbox::queue(tx, &e, &kind_for_outbox)?;
+    if let Some(mail) = mail {
+        crate::outbox::queue(tx, &e, mail)?;
+    }
     Ok(e)
 }
 
@@ -422,18 +433,15 @@ fn tenant_id(conn: &Connection, contract_no: &str) -> Result<i64, Error> {
 /// A user's addresses (empty when none).
 pub fn addresses(conn: &Connection, login_id: &str) -> Result<Vec<Address>, Error> {
     let id = user_id(conn, login_id)?;
-    let body: Option<String> = conn
+    let list: Option<Vec<Address>> = conn
         .query_row(
             "SELECT body FROM user_addresses WHERE user_id = ?1",
             [id],
-            |r| r.get(0),
+            |r| parse(&r.get::<_, String>(0)?),
         )
         .optional()
         .map_err(storage)?;
-    match body {
-        Some(b) => serde_json::from_str(&b).map_err(|e| Error::Storage(e.to_string())),
-        None => Ok(Vec::new()),
-    }
+    Ok(list.unwrap_or_default())
 }
 
 fn save_addresses(tx: &Tx<'_>, login_id: &str, list: &[Address]) -> Result<(), Error> {
@@ -443,7 +451,8 @@ fn save_addresses(tx: &Tx<'_>, login_id: &str, list: &[Address]) -> Result<(), E
             .map_err(storage)?;
     } else {
         tx.execute(
-            "INSERT INTO user_addresses (user_id, body) VALUES (?1, ?2)              ON CONFLICT (user_id) DO UPDATE SET body = excluded.body",
+            "INSERT INTO user_addresses (user_id, body) VALUES (?1, ?2) \
+             ON CONFLICT (user_id) DO UPDATE SET body = excluded.body",
             params![id, json(&list)],
         )
         .map_err(storage)?;
@@ -454,18 +463,15 @@ fn save_addresses(tx: &Tx<'_>, login_id: &str, list: &[Address]) -> Result<(), E
 /// A customer's rules for one service (no restriction when none were set).
 pub fn ip_rules(conn: &Connection, contract_no: &str, service: Service) -> Result<RuleSet, Error> {
     let id = tenant_id(conn, contract_no)?;
-    let body: Option<String> = conn
+    let rules: Option<RuleSet> = conn
         .query_row(
             "SELECT body FROM ip_rules WHERE tenant_id = ?1 AND service = ?2",
             params![id, service.code()],
-            |r| r.get(0),
+            |r| parse(&r.get::<_, String>(0)?),
         )
         .optional()
         .map_err(storage)?;
-    match body {
-        Some(b) => serde_json::from_str(&b).map_err(|e| Error::Storage(e.to_string())),
-        None => Ok(RuleSet::default()),
-    }
+    Ok(rules.unwrap_or_default())
 }
 
 /// The end of a customer's forced release, if one was given.
@@ -480,26 +486,23 @@ pub fn ip_release(conn: &Connection, contract_no: &str) -> Result<Option<Millis>
     .map_err(storage)
 }
 
-/// The trusted roots as (subject, DER).
+/// The trusted roots as (subject, DER). A stored root that does not decode is an error, not
+/// left out.
 pub fn trusted_roots(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, Error> {
     use base64::Engine as _;
-    let mut st = conn
-        .prepare("SELECT subject, der FROM trusted_roots ORDER BY subject")
-        .map_err(storage)?;
-    let rows = st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .map_err(storage)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(storage)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(s, d)| {
+    let rows = all(
+        conn,
+        "SELECT subject, der FROM trusted_roots ORDER BY subject",
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    )?;
+    rows.into_iter()
+        .map(|(subject, der)| {
             base64::engine::general_purpose::STANDARD
-                .decode(d)
-                .ok()
-                .map(|d| (s, d))
+                .decode(der)
+                .map(|der| (subject, der))
+                .map_err(|e| Error::Storage(format!("trusted root: {e}")))
         })
-        .collect())
+        .collect()
 }
 
 fn project_more(tx: &Tx<'_>, at: Millis, kind: &EventKind) -> Result<(), Error> {
@@ -516,7 +519,8 @@ fn project_more(tx: &Tx<'_>, at: Millis, kind: &EventKind) -> Result<(), Error> 
         } => {
             let id = tenant_id(tx, contract_no)?;
             tx.execute(
-                "INSERT INTO ip_rules (tenant_id, service, body) VALUES (?1, ?2, ?3)                  ON CONFLICT (tenant_id, service) DO UPDATE SET body = excluded.body",
+                "INSERT INTO ip_rules (tenant_id, service, body) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (tenant_id, service) DO UPDATE SET body = excluded.body",
                 params![id, service.code(), json(rules)],
             )
             .map_err(storage)?;
@@ -526,7 +530,8 @@ fn project_more(tx: &Tx<'_>, at: Millis, kind: &EventKind) -> Result<(), Error> 
         } => {
             let id = tenant_id(tx, contract_no)?;
             tx.execute(
-                "INSERT INTO ip_releases (tenant_id, until) VALUES (?1, ?2)                  ON CONFLICT (tenant_id) DO UPDATE SET until = excluded.until",
+                "INSERT INTO ip_releases (tenant_id, until) VALUES (?1, ?2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET until = excluded.until",
                 params![id, until],
             )
             .map_err(storage)?;
@@ -612,68 +617,45 @@ pub fn load(conn: &Connection) -> Result<Directory, Error> {
     for r in init_requests(conn)? {
         d.init_requests.insert(fold(&r.request_no), r);
     }
-    let mut st = conn
-        .prepare(
-            "SELECT u.login_key, a.body FROM user_addresses a JOIN users u ON u.id = a.user_id",
-        )
-        .map_err(storage)?;
-    for row in st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .map_err(storage)?
-    {
-        let (key, body) = row.map_err(storage)?;
-        let list: Vec<Address> =
-            serde_json::from_str(&body).map_err(|e| Error::Storage(e.to_string()))?;
-        d.addresses.insert(key, list);
-    }
-    let mut st = conn
-        .prepare("SELECT t.contract_no, r.service, r.body FROM ip_rules r JOIN tenants t ON t.id = r.tenant_id")
-        .map_err(storage)?;
-    for row in st
-        .query_map([], |r| {
+    let addresses = all(
+        conn,
+        "SELECT u.login_key, a.body FROM user_addresses a JOIN users u ON u.id = a.user_id",
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                parse::<Vec<Address>>(&r.get::<_, String>(1)?)?,
+            ))
+        },
+    )?;
+    d.addresses.extend(addresses);
+    let rules = all(
+        conn,
+        "SELECT t.contract_no, r.service, r.body FROM ip_rules r JOIN tenants t ON t.id = r.tenant_id",
+        |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                parse::<RuleSet>(&r.get::<_, String>(2)?)?,
             ))
-        })
-        .map_err(storage)?
-    {
-        let (c, service, body) = row.map_err(storage)?;
+        },
+    )?;
+    for (contract_no, service, set) in rules {
         let service =
             Service::parse(&service).ok_or_else(|| Error::Storage(format!("service {service}")))?;
-        let rules: RuleSet =
-            serde_json::from_str(&body).map_err(|e| Error::Storage(e.to_string()))?;
-        d.ip_rules.insert(rules_key(&c, service), rules);
+        d.ip_rules.insert(rules_key(&contract_no, service), set);
     }
-    let mut st = conn
-        .prepare(
-            "SELECT t.contract_no, r.until FROM ip_releases r JOIN tenants t ON t.id = r.tenant_id",
-        )
-        .map_err(storage)?;
-    for row in st
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Millis>(1)?)))
-        .map_err(storage)?
-    {
-        let (c, until) = row.map_err(storage)?;
-        d.ip_releases.insert(fold(&c), until);
-    }
-    let mut st = conn
-        .prepare("SELECT sha256, subject, der FROM trusted_roots")
-        .map_err(storage)?;
-    for row in st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .map_err(storage)?
-    {
-        let (sha, subject, der) = row.map_err(storage)?;
-        d.trusted_roots.insert(sha, (subject, der));
-    }
+    let releases = all(
+        conn,
+        "SELECT t.contract_no, r.until FROM ip_releases r JOIN tenants t ON t.id = r.tenant_id",
+        |r| Ok((fold(&r.get::<_, String>(0)?), r.get::<_, Millis>(1)?)),
+    )?;
+    d.ip_releases.extend(releases);
+    let roots = all(
+        conn,
+        "SELECT sha256, subject, der FROM trusted_roots",
+        |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))),
+    )?;
+    d.trusted_roots.extend(roots);
     Ok(d)
 }
 

@@ -21,32 +21,51 @@ pub struct OutboxRow {
     pub sent_at: Option<Millis>,
 }
 
-/// The mail an event owes, if any: (kind, recipient, login ID).
-fn owed(kind: &EventKind) -> Option<(&'static str, &str, &str)> {
-    match kind {
-        EventKind::AddressAdded {
-            login_id, address, ..
-        } => Some(("password_setup_request", address, login_id)),
-        EventKind::AddressChangeRequested {
-            login_id, address, ..
-        } => Some(("address_change_request", address, login_id)),
-        EventKind::AddressDeleted { login_id, address } => {
-            Some(("address_deleted_notice", address, login_id))
-        }
-        _ => None,
-    }
+/// A mail an event owes.
+pub(crate) struct Owed {
+    kind: &'static str,
+    recipient: String,
+    login_id: String,
 }
 
-/// Queues the mail `e` owes (called by `directory::record` after appending the event).
-pub(crate) fn queue(tx: &Tx<'_>, e: &StoredEvent, kind: &EventKind) -> Result<(), Error> {
-    if let Some((mail, to, login_id)) = owed(kind) {
-        tx.prepare_cached(
-            "INSERT INTO outbox (created_at, event_seq, kind, recipient, login_id, body) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .and_then(|mut st| st.execute(params![e.at, e.seq, mail, to, login_id, e.body]))
-        .map_err(storage)?;
-    }
+/// The mail `kind` owes, if any (taken before the event is appended, which consumes it).
+pub(crate) fn owed(kind: &EventKind) -> Option<Owed> {
+    let (mail, to, login_id) = match kind {
+        EventKind::AddressAdded {
+            login_id, address, ..
+        } => ("password_setup_request", address, login_id),
+        EventKind::AddressChangeRequested {
+            login_id, address, ..
+        } => ("address_change_request", address, login_id),
+        EventKind::AddressDeleted { login_id, address } => {
+            ("address_deleted_notice", address, login_id)
+        }
+        _ => return None,
+    };
+    Some(Owed {
+        kind: mail,
+        recipient: to.clone(),
+        login_id: login_id.clone(),
+    })
+}
+
+/// Queues `mail`, owed by the appended event `e` (called by `directory::record`).
+pub(crate) fn queue(tx: &Tx<'_>, e: &StoredEvent, mail: Owed) -> Result<(), Error> {
+    tx.prepare_cached(
+        "INSERT INTO outbox (created_at, event_seq, kind, recipient, login_id, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            e.at,
+            e.seq,
+            mail.kind,
+            mail.recipient,
+            mail.login_id,
+            e.body
+        ])
+    })
+    .map_err(storage)?;
     Ok(())
 }
 

@@ -32,7 +32,12 @@ pub struct CertReport {
 impl Engine {
     /// Reads `bytes` and explains how its certificate fits `address`, changing nothing.
     pub fn certificate_report(&self, address: &str, bytes: &[u8]) -> Result<CertReport, Error> {
-        let decoded = certs::certificates(bytes)?;
+        self.examine(address, bytes).map(|(report, _)| report)
+    }
+
+    /// The report on `bytes` for `address`, and the DER of the certificate it is about.
+    fn examine(&self, address: &str, bytes: &[u8]) -> Result<(CertReport, Vec<u8>), Error> {
+        let mut decoded = certs::certificates(bytes)?;
         let infos: Vec<(usize, CertInfo)> = decoded
             .certificates
             .iter()
@@ -66,14 +71,15 @@ impl Engine {
             .map(|(_, d)| d)
             .collect();
         let chain = chain_status(&decoded.certificates[leaf_i], &others, &roots);
-        Ok(CertReport {
+        let report = CertReport {
             format: decoded.format,
             certificates_in_file: decoded.certificates.len(),
             acceptable: !findings.iter().any(|f| f.severity == Severity::Error),
             certificate: info,
             findings,
             chain,
-        })
+        };
+        Ok((report, decoded.certificates.swap_remove(leaf_i)))
     }
 
     /// Registers the certificate in `bytes` for `login_id`'s `address`, replacing (and keeping in
@@ -86,7 +92,7 @@ impl Engine {
         address: &str,
         bytes: &[u8],
     ) -> Result<CertReport, Error> {
-        let report = self.certificate_report(address, bytes)?;
+        let (report, der) = self.examine(address, bytes)?;
         if !report.acceptable {
             let codes = report
                 .findings
@@ -99,17 +105,11 @@ impl Engine {
         let (acting, user, list) =
             self.confirm_for_addresses(who, confirmation, login_id, "import_certificate")?;
         let current = find(&list, address)?;
-        let decoded = certs::certificates(bytes)?;
-        let der = decoded
-            .certificates
-            .iter()
-            .find(|d| inspect(d).is_ok_and(|c| c.sha256 == report.certificate.sha256))
-            .ok_or(Error::CertificateUnreadable("certificate"))?;
         let ev = EventKind::CertificateImported {
             login_id: user.login_id,
             address: current.address.clone(),
             certificate: StoredCert {
-                der: base64::engine::general_purpose::STANDARD.encode(der),
+                der: base64::engine::general_purpose::STANDARD.encode(&der),
                 sha256: report.certificate.sha256.clone(),
                 subject: report.certificate.subject.clone(),
                 issuer: report.certificate.issuer.clone(),

@@ -205,10 +205,8 @@ impl Engine {
         }
         let mut evs = Vec::new();
         for (i, (kind, secret, was_generated)) in chosen.iter().enumerate() {
-            let other = chosen
-                .get(1 - i.min(1))
-                .filter(|_| chosen.len() == 2)
-                .map(|c| &c.1);
+            // When both change together, each is checked against the other's new value.
+            let other = (chosen.len() == 2).then(|| &chosen[1 - i].1);
             let hash = hash_checked(&self.hasher, &user, &tenant, *kind, secret, other)?;
             let must_change = req.force_change || *was_generated;
             evs.push(password_set(

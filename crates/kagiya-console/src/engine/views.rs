@@ -149,21 +149,22 @@ impl Engine {
     ) -> Result<Vec<UserView>, Error> {
         let conn = self.store.conn();
         let users = match (contract_no, prefix) {
-            (Some(c), _) => {
+            (Some(c), p) => {
                 directory::tenant(conn, c)?.ok_or(Error::UnknownTenant)?;
-                directory::users_of(conn, c)?
+                let p = p.unwrap_or("").to_lowercase();
+                let mut users = directory::users_of(conn, c)?;
+                users.retain(|u| {
+                    u.login_id.to_lowercase().starts_with(&p)
+                        || u.name.to_lowercase().starts_with(&p)
+                });
+                users
             }
             (None, p) => directory::search(conn, p.unwrap_or(""), limit)?,
         };
         let now = self.now();
         let mut tenants: std::collections::HashMap<String, Tenant> = Default::default();
         let mut out = Vec::with_capacity(users.len());
-        for u in users.iter().filter(|u| {
-            prefix.is_none() || contract_no.is_none() || {
-                let p = prefix.unwrap_or("").to_lowercase();
-                u.login_id.to_lowercase().starts_with(&p) || u.name.to_lowercase().starts_with(&p)
-            }
-        }) {
+        for u in &users {
             if !tenants.contains_key(&u.contract_no) {
                 let t = directory::tenant(conn, &u.contract_no)?.ok_or(Error::UnknownTenant)?;
                 tenants.insert(u.contract_no.clone(), t);

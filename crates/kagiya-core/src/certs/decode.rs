@@ -62,11 +62,7 @@ pub fn certificates(bytes: &[u8]) -> Result<Decoded, Error> {
         from_der(trimmed)?
     } else if let Some(raw) = base64_text(trimmed) {
         // A .p7s / .p7b saved as bare base64 text.
-        let inner = from_der(&raw)?;
-        Decoded {
-            format: inner.format,
-            certificates: inner.certificates,
-        }
+        from_der(&raw)?
     } else {
         return Err(bad("unknown_format"));
     };

@@ -1,5 +1,5 @@
-//! The commands the webview may call (each also listed in build.rs and granted in
-//! capabilities/main.json). Each is a few lines handing over to the console.
+//! The session and settings commands the webview may call (each also listed in build.rs and
+//! granted in capabilities/main.json). Each is a few lines handing over to the console.
 
 use kagiya_console::{ErrorView, EventView, FirstSupervisor, Secret, Status};
 use kagiya_core::password::RuleStatus;
@@ -7,14 +7,16 @@ use tauri::State;
 
 use crate::state::AppState;
 
-type Reply<T> = Result<T, ErrorView>;
+pub(crate) type Reply<T> = Result<T, ErrorView>;
 
 #[tauri::command]
+#[specta::specta]
 pub fn app_status(state: State<'_, AppState>) -> Reply<Status> {
     state.with(|c| c.status())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn check_operator_password(
     state: State<'_, AppState>,
     operator_id: String,
@@ -25,46 +27,61 @@ pub fn check_operator_password(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn create_first_supervisor(state: State<'_, AppState>, form: FirstSupervisor) -> Reply<Status> {
     state.with(|c| c.create_first_supervisor(&form))
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn sign_in(state: State<'_, AppState>, operator_id: String, password: Secret) -> Reply<Status> {
     state.with(|c| c.sign_in(&operator_id, &password))
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn resume_session(state: State<'_, AppState>, password: Secret) -> Reply<Status> {
     state.with(|c| c.resume(&password))
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn touch_session(state: State<'_, AppState>) -> Reply<Status> {
     state.with(|c| c.touch())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn lock_session(state: State<'_, AppState>) -> Reply<Status> {
     state.with(|c| c.lock_now())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn sign_out(state: State<'_, AppState>) -> Reply<Status> {
     state.with(|c| c.sign_out())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn set_language(state: State<'_, AppState>, lang: String) -> Reply<Status> {
     state.with(|c| c.set_language(&lang))
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn set_idle_lock_minutes(state: State<'_, AppState>, minutes: u32) -> Reply<Status> {
     state.with(|c| c.set_idle_lock_minutes(minutes))
 }
 
 #[tauri::command]
+#[specta::specta]
+pub fn set_theme(state: State<'_, AppState>, theme: String) -> Reply<Status> {
+    state.with(|c| c.set_theme(&theme))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub fn recent_events(state: State<'_, AppState>, limit: u32) -> Reply<Vec<EventView>> {
     state.with(|c| c.recent_events(limit))
 }

@@ -1,14 +1,16 @@
 //! The desktop shell: opens the console on the local database and exposes its use cases to the
 //! webview as commands. It decides nothing itself; see `crates/kagiya-console`.
 
+mod bindings;
 mod commands;
+mod desk;
 mod options;
 mod state;
 
 use tauri::Manager;
 
 use crate::options::LaunchOptions;
-use crate::state::AppState;
+use crate::state::{AppState, ExportDir};
 
 /// The database file name inside the data directory.
 const DB_FILE: &str = "kagiya.db";
@@ -29,6 +31,7 @@ pub fn run() {
     if !ignored.is_empty() {
         tracing::warn!(?ignored, "ignoring unknown or invalid launch arguments");
     }
+    let commands = bindings::builder();
     let result = tauri::Builder::default()
         .setup(move |app| {
             let data_dir = match &opts.data_dir {
@@ -37,21 +40,18 @@ pub fn run() {
             };
             let state = AppState::open(&data_dir.join(DB_FILE), &opts);
             app.manage(state);
+            let exports = match &opts.export_dir {
+                Some(d) => d.clone(),
+                None => app
+                    .path()
+                    .download_dir()
+                    .or_else(|_| app.path().document_dir())
+                    .unwrap_or_else(|_| data_dir.join("exports")),
+            };
+            app.manage(ExportDir(exports));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_status,
-            commands::check_operator_password,
-            commands::create_first_supervisor,
-            commands::sign_in,
-            commands::resume_session,
-            commands::touch_session,
-            commands::lock_session,
-            commands::sign_out,
-            commands::set_language,
-            commands::set_idle_lock_minutes,
-            commands::recent_events,
-        ])
+        .invoke_handler(commands.invoke_handler())
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!("Kagiya could not start: {e}");

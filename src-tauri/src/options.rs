@@ -12,6 +12,8 @@ pub struct LaunchOptions {
     pub demo: bool,
     /// `--idle-lock-seconds N`: lock after N seconds of inactivity instead of the setting.
     pub idle_lock_seconds: Option<u32>,
+    /// `--export-dir DIR`: where CSV exports go (default: the OS Downloads folder).
+    pub export_dir: Option<PathBuf>,
 }
 
 impl LaunchOptions {
@@ -36,6 +38,10 @@ impl LaunchOptions {
                 "--demo" => o.demo = true,
                 "--data-dir" => match inline.or_else(|| it.next()) {
                     Some(v) if !v.is_empty() => o.data_dir = Some(PathBuf::from(v)),
+                    _ => ignored.push(a),
+                },
+                "--export-dir" => match inline.or_else(|| it.next()) {
+                    Some(v) if !v.is_empty() => o.export_dir = Some(PathBuf::from(v)),
                     _ => ignored.push(a),
                 },
                 "--idle-lock-seconds" => {
@@ -73,7 +79,8 @@ mod tests {
             LaunchOptions {
                 data_dir: Some("/tmp/k".into()),
                 demo: true,
-                idle_lock_seconds: Some(5)
+                idle_lock_seconds: Some(5),
+                export_dir: None,
             }
         );
         assert!(ignored.is_empty());

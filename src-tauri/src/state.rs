@@ -8,6 +8,9 @@ use kagiya_console::{Console, ConsoleOptions, Error, ErrorView, Lang};
 
 use crate::options::LaunchOptions;
 
+/// The folder exports are written to, chosen at launch.
+pub struct ExportDir(pub std::path::PathBuf);
+
 pub enum AppState {
     Ready(Box<Mutex<Console>>),
     Failed(ErrorView),

@@ -18,12 +18,15 @@ use kagiya_store::{events, settings, KeySource, Store};
 
 use crate::auth::authenticate;
 use crate::clock::{Clock, SystemClock};
+use crate::engine::{Engine, EngineOptions};
 use crate::view::{EventView, SessionView, Status};
 
 /// Idle-lock minutes allowed in the settings.
 pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=120;
 /// The default idle lock: 10 minutes.
 pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
+/// The colour themes: follow the OS, or fixed.
+pub const THEMES: [&str; 3] = ["system", "light", "dark"];
 
 /// How to open the console.
 pub struct ConsoleOptions {
@@ -54,6 +57,7 @@ impl ConsoleOptions {
 
 /// The first-run form.
 #[derive(Debug, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FirstSupervisor {
     pub operator_id: String,
     pub name: String,
@@ -64,7 +68,8 @@ pub struct FirstSupervisor {
 }
 
 pub struct Console {
-    store: Store,
+    /// The credential engine over the same encrypted file: the branch workflows (see `desk`).
+    pub(crate) engine: Engine,
     session: Session,
     hasher: PasswordHasher,
     lockout: LockoutPolicy,
@@ -78,7 +83,11 @@ impl Console {
     /// Opens the database (creating and migrating it as needed) with a signed-out session.
     pub fn open(opts: ConsoleOptions) -> Result<Console, Error> {
         let key = opts.key.resolve(&opts.db_path)?;
-        let store = Store::open(&opts.db_path, &key)?;
+        let mut eo = EngineOptions::new(opts.db_path.clone(), KeySource::Given(key), "desktop");
+        eo.hash_params = opts.hash_params;
+        eo.clock = opts.clock.clone();
+        let engine = Engine::open(eo)?;
+        let store = engine.store();
         let lang = match settings::get(store.conn(), settings::LANGUAGE)? {
             Some(code) => Lang::parse(&code).unwrap_or(Lang::En),
             None => opts
@@ -93,7 +102,7 @@ impl Console {
             .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
         let idle_override = opts.idle_lock_seconds_override.filter(|s| *s > 0);
         let mut c = Console {
-            store,
+            engine,
             session: Session::new(0),
             hasher: PasswordHasher::new(opts.hash_params)?,
             lockout: LockoutPolicy::OPERATOR,
@@ -103,6 +112,7 @@ impl Console {
             clock: opts.clock,
         };
         c.session.set_idle_ms(c.idle_ms());
+        c.engine.set_lang(lang);
         Ok(c)
     }
 
@@ -118,7 +128,7 @@ impl Console {
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        self.engine.store()
     }
 
     fn now(&self) -> Millis {
@@ -127,14 +137,15 @@ impl Console {
 
     /// Appends one audit event in a transaction of its own.
     fn record(&mut self, at: Millis, actor: Option<&str>, kind: EventKind) -> Result<(), Error> {
-        self.store
+        self.engine
+            .store_mut()
             .write(|tx| events::append(tx, at, actor, kind).map(|_| ()))
     }
 
     /// Stores a setting together with its audit event.
     fn save_setting(&mut self, key: &str, value: &str, actor: Option<&str>) -> Result<(), Error> {
         let now = self.now();
-        self.store.write(|tx| {
+        self.engine.store_mut().write(|tx| {
             settings::set(tx, key, value)?;
             let kind = EventKind::SettingChanged {
                 key: key.into(),
@@ -159,7 +170,7 @@ impl Console {
     }
 
     /// The operator of an active session, or the refusal to show.
-    fn active_operator(&mut self) -> Result<SessionOperator, Error> {
+    pub(crate) fn active_operator(&mut self) -> Result<SessionOperator, Error> {
         self.observe()?;
         match self.session.state() {
             SessionState::Active { operator, .. } => Ok(operator.clone()),
@@ -171,7 +182,7 @@ impl Console {
     /// Where things stand, after applying the idle rule.
     pub fn status(&mut self) -> Result<Status, Error> {
         self.observe()?;
-        let needs_setup = operators::count(self.store.conn())? == 0;
+        let needs_setup = operators::count(self.engine.store().conn())? == 0;
         // Only the first-run form shows the empty checklist; polls after that skip building it.
         let operator_password_rules = if needs_setup {
             PasswordPolicy::OPERATOR.checklist("", &PolicyContext::default(), self.lang)
@@ -184,6 +195,9 @@ impl Console {
             session: SessionView::from(self.session.state()),
             idle_lock_minutes: self.idle_minutes,
             idle_lock_seconds: self.idle_ms() / 1000,
+            theme: settings::get(self.engine.store().conn(), settings::THEME)?
+                .filter(|t| THEMES.contains(&t.as_str()))
+                .unwrap_or_else(|| "system".to_owned()),
             operator_password_rules,
         })
     }
@@ -205,7 +219,7 @@ impl Console {
 
     /// Registers the first supervisor on an empty database and signs them in.
     pub fn create_first_supervisor(&mut self, f: &FirstSupervisor) -> Result<Status, Error> {
-        if operators::count(self.store.conn())? > 0 {
+        if operators::count(self.engine.store().conn())? > 0 {
             return Err(Error::SetupAlreadyDone);
         }
         let id = OperatorId::parse(&f.operator_id)?;
@@ -235,7 +249,7 @@ impl Console {
             name: name.clone(),
             role: Role::Supervisor,
         };
-        self.store.write(|tx| {
+        self.engine.store_mut().write(|tx| {
             // Checked again inside the write lock: two first runs racing register only one.
             if operators::count(tx)? > 0 {
                 return Err(Error::SetupAlreadyDone);
@@ -277,7 +291,7 @@ impl Console {
         success_event: impl FnOnce(&str) -> EventKind,
     ) -> Result<OperatorRecord, Error> {
         authenticate(
-            &mut self.store,
+            self.engine.store_mut(),
             &self.hasher,
             &self.lockout,
             operator_id,
@@ -297,7 +311,7 @@ impl Console {
 
     /// Signs an operator in. Any current session is signed out first.
     pub fn sign_in(&mut self, operator_id: &str, password: &Secret) -> Result<Status, Error> {
-        if operators::count(self.store.conn())? == 0 {
+        if operators::count(self.engine.store().conn())? == 0 {
             return Err(Error::SetupRequired);
         }
         if self.session.operator().is_some() {
@@ -367,6 +381,23 @@ impl Console {
         self.status()
     }
 
+    /// The signed-in (active or locked) operator's name and ID, for slips.
+    pub(crate) fn session_operator_name(&self) -> Option<String> {
+        self.session
+            .operator()
+            .map(|op| format!("{}（{}）", op.name, op.operator_id))
+    }
+
+    /// Chooses the colour theme: "system", "light" or "dark" (signed-in operators only).
+    pub fn set_theme(&mut self, theme: &str) -> Result<Status, Error> {
+        let op = self.active_operator()?;
+        if !THEMES.contains(&theme) {
+            return Err(Error::InvalidValue("theme"));
+        }
+        self.save_setting(settings::THEME, theme, Some(&op.operator_id))?;
+        self.status()
+    }
+
     fn actor(&self) -> Option<String> {
         match self.session.state() {
             SessionState::Active { operator, .. } => Some(operator.operator_id.clone()),
@@ -381,6 +412,7 @@ impl Console {
         let actor = self.actor();
         self.save_setting(settings::LANGUAGE, lang.code(), actor.as_deref())?;
         self.lang = lang;
+        self.engine.set_lang(lang);
         self.status()
     }
 
@@ -407,20 +439,20 @@ impl Console {
     /// The newest audit entries (signed-in operators only).
     pub fn recent_events(&mut self, limit: u32) -> Result<Vec<EventView>, Error> {
         self.active_operator()?;
-        let rows = events::recent(self.store.conn(), limit.clamp(1, 500))?;
+        let rows = events::recent(self.engine.store().conn(), limit.clamp(1, 500))?;
         Ok(rows.iter().map(|e| EventView::new(e, self.lang)).collect())
     }
 
     /// Fills an empty database with the demo branch (see `demo`); false when it was not empty.
     pub fn seed_demo(&mut self) -> Result<bool, Error> {
         let now = self.now();
-        crate::demo::seed(&mut self.store, &self.hasher, now)
+        crate::demo::seed(self.engine.store_mut(), &self.hasher, now)
     }
 
     /// Verifies the whole audit chain; the number of entries when intact.
     pub fn verify_audit(&mut self) -> Result<i64, Error> {
         self.active_operator()?;
-        events::verify(self.store.conn())
+        events::verify(self.engine.store().conn())
     }
 }
 

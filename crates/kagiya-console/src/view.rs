@@ -8,6 +8,7 @@ use kagiya_core::{Error, Lang, Millis};
 use serde::Serialize;
 
 /// An error as `{code, message}`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorView {
     pub code: &'static str,
@@ -24,6 +25,7 @@ impl ErrorView {
 }
 
 /// The session as the UI sees it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionView {
     /// "signed_out", "active" or "locked".
@@ -51,6 +53,7 @@ impl From<&SessionState> for SessionView {
 }
 
 /// Everything the UI needs to choose a screen.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Status {
     /// No operator exists yet: show the first-run screen.
@@ -61,11 +64,14 @@ pub struct Status {
     pub idle_lock_minutes: u32,
     /// The idle time actually in force, in seconds (differs when started with an override).
     pub idle_lock_seconds: i64,
+    /// "system", "light" or "dark".
+    pub theme: String,
     /// The operator password rules with nothing typed, for the first-run checklist.
     pub operator_password_rules: Vec<RuleStatus>,
 }
 
 /// One audit entry for a list.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventView {
     pub seq: i64,

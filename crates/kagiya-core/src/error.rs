@@ -40,6 +40,9 @@ pub enum Error {
     DatabaseUnavailable(String),
     #[error("storage error: {0}")]
     Storage(String),
+    /// A file the operator asked for (an export) could not be written; the detail is logged.
+    #[error("export failed: {0}")]
+    ExportFailed(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("login ID or password is wrong")]
@@ -109,6 +112,7 @@ impl Error {
             Error::AuditChainBroken { .. } => "audit.chain_broken",
             Error::DatabaseUnavailable(_) => "storage.open_failed",
             Error::Storage(_) => "storage.failed",
+            Error::ExportFailed(_) => "export.failed",
             Error::Internal(_) => "internal",
             Error::InvalidUserCredentials => "auth.invalid_credentials",
             Error::InvalidLoginId => "user.login_id_invalid",
@@ -210,6 +214,10 @@ impl Error {
             Error::DatabaseUnavailable(_) => s(
                 "データベースファイルを開けませんでした（壊れているか、読み書きできません）。ファイルには手を加えていません。",
                 "The database file could not be opened (it is damaged or not readable and writable). The file was left as it is.",
+            ),
+            Error::ExportFailed(_) => s(
+                "ファイルを書き出せませんでした。保存先の空き容量と書き込み権限を確認してください。",
+                "The file could not be written. Check the free space and write permission of the folder.",
             ),
             Error::Storage(_) => s(
                 "データベースへの保存に失敗しました。変更は行われていません。",

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A language the console speaks.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 
 /// An operator's role at the branch.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {

@@ -20,6 +20,14 @@ impl Secret {
     }
 }
 
+/// In the generated TypeScript a secret is the string the window sends.
+#[cfg(feature = "specta")]
+impl specta::Type for Secret {
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        <String as specta::Type>::definition(types)
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(***)")

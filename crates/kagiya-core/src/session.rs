@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::Millis;
 
 /// The operator a session belongs to.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionOperator {
     pub operator_id: String,

@@ -32,6 +32,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "migrations/0003_addresses_certificates_ip_rules.sql"
         )),
+        M::up(include_str!("migrations/0004_console_indexes.sql")),
     ])
 }
 

@@ -188,24 +188,29 @@ fn select_users(
         .map_err(storage)?
         .collect::<rusqlite::Result<_>>()
         .map_err(storage)?;
+    let mut rows = rows;
+    with_credentials(conn, &mut rows)?;
+    Ok(rows.into_iter().map(|(_, u)| u).collect())
+}
+
+/// Reads each user's two credentials into it.
+fn with_credentials(conn: &Connection, users: &mut [(i64, User)]) -> Result<(), Error> {
     let mut cst = conn
         .prepare_cached(&format!(
             "SELECT {CRED_COLUMNS} FROM credentials WHERE user_id = ?1"
         ))
         .map_err(storage)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, mut u) in rows {
+    for (id, u) in users.iter_mut() {
         let creds = cst
-            .query_map([id], cred_from_row)
+            .query_map([*id], cred_from_row)
             .map_err(storage)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(storage)?;
         for (_, kind, c) in creds {
             *u.credential_mut(kind) = c;
         }
-        out.push(u);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A user by login ID (case-insensitive).
@@ -249,6 +254,31 @@ pub fn search(conn: &Connection, prefix: &str, limit: u32) -> Result<Vec<User>, 
          ORDER BY u.login_key LIMIT ?3",
         params![p, hi, limit],
     )
+}
+
+/// The users with these row IDs, in the same order (IDs that do not exist are left out).
+pub(crate) fn users_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<User>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let mut st = conn
+        .prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id \
+             WHERE u.id IN ({marks})"
+        ))
+        .map_err(storage)?;
+    let found: HashMap<i64, User> = st
+        .query_map(rusqlite::params_from_iter(ids), user_from_row)
+        .map_err(storage)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(storage)?;
+    let mut users: Vec<(i64, User)> = ids
+        .iter()
+        .filter_map(|id| found.get(id).map(|u| (*id, u.clone())))
+        .collect();
+    with_credentials(conn, &mut users)?;
+    Ok(users.into_iter().map(|(_, u)| u).collect())
 }
 
 fn insert_user(tx: &Tx<'_>, u: &User) -> Result<(), Error> {

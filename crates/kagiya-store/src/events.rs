@@ -102,6 +102,42 @@ pub fn of_kind(conn: &Connection, kind: &str) -> Result<Vec<StoredEvent>, Error>
     select(conn, "WHERE kind = ?1 ORDER BY seq", [kind])
 }
 
+/// What the audit screen searches for. Every part is optional; `text` matches the kind, the
+/// actor or anything in the body (a login ID, a contract number…), case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub text: String,
+    pub kind: Option<String>,
+    pub from: Option<Millis>,
+    pub to: Option<Millis>,
+    /// Only entries older than this sequence number (the next page).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// Entries matching `q`, newest first.
+pub fn search(conn: &Connection, q: &AuditQuery) -> Result<Vec<StoredEvent>, Error> {
+    let text = q.text.trim().to_lowercase();
+    select(
+        conn,
+        "WHERE (?1 = '' OR instr(lower(kind), ?1) > 0 OR instr(lower(coalesce(actor, '')), ?1) > 0 \
+                OR instr(lower(body), ?1) > 0) \
+           AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) \
+           AND (?5 IS NULL OR seq < ?5) \
+         ORDER BY seq DESC LIMIT ?6",
+        rusqlite::params![text, q.kind, q.from, q.to, q.before_seq, q.limit.clamp(1, 100_000)],
+    )
+}
+
+/// The distinct event kinds in the log, for the audit screen's filter.
+pub fn kinds(conn: &Connection) -> Result<Vec<String>, Error> {
+    let mut st = conn
+        .prepare("SELECT DISTINCT kind FROM events ORDER BY kind")
+        .map_err(storage)?;
+    let rows = st.query_map([], |r| r.get(0)).map_err(storage)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+}
+
 /// Walks the whole log from the first entry and checks every link. Returns the number of entries,
 /// or `AuditChainBroken` naming the first entry that does not fit.
 pub fn verify(conn: &Connection) -> Result<i64, Error> {

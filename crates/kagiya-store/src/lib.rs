@@ -12,6 +12,7 @@ pub mod fixtures;
 pub mod key;
 pub mod operators;
 pub mod outbox;
+pub mod reports;
 pub mod settings;
 
 pub use db::{Store, Tx};

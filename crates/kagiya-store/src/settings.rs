@@ -9,6 +9,8 @@ use crate::db::{storage, Tx};
 pub const LANGUAGE: &str = "language";
 /// Minutes without activity before the screen locks.
 pub const IDLE_LOCK_MINUTES: &str = "idle_lock_minutes";
+/// The colour theme: "system", "light" or "dark".
+pub const THEME: &str = "theme";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
     conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {

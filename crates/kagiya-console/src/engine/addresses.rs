@@ -20,6 +20,7 @@ use super::{ActorRef, Engine};
 pub const DEFAULT_EXPIRING_DAYS: u32 = 30;
 
 /// An address as listed.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AddressView {
     pub address: String,

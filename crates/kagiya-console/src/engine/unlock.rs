@@ -14,6 +14,7 @@ use super::verify::observe_release;
 use super::{ActorRef, Engine};
 
 /// What happened to one user.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnlockOutcome {
@@ -24,6 +25,7 @@ pub enum UnlockOutcome {
 }
 
 /// One row of the result table.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnlockRow {
     pub login_id: String,

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::unlock::state_label;
 use super::Engine;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct CredentialView {
     pub kind: CredentialKind,
@@ -26,6 +27,7 @@ pub struct CredentialView {
     pub temporary: bool,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
     pub login_id: String,

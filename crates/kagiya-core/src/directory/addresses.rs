@@ -12,6 +12,7 @@ use crate::{Error, Lang, Millis};
 pub const MAX_ADDRESSES: usize = 10;
 
 /// What an address is used for.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
@@ -73,6 +74,7 @@ pub struct Address {
 }
 
 /// A certificate's status for an address.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum CertStatus {

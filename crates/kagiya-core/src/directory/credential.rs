@@ -10,6 +10,7 @@ use crate::{Lang, Millis};
 pub const HISTORY_KEPT: usize = 24;
 
 /// Which of the two passwords.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
@@ -62,6 +63,7 @@ pub struct Credential {
 }
 
 /// A credential's state, as seed 004's 利用者停止・解除 table names it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum CredentialState {

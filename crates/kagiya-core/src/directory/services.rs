@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::Lang;
 
 /// A service a tenant can use (also the unit that IP access rules apply to).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Service {
@@ -51,6 +52,7 @@ impl Service {
 }
 
 /// Where an authentication attempt came from.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -79,6 +81,7 @@ impl Channel {
 }
 
 /// How a locked account affects one kind of use (seed 000: 誤ったパスワード操作により影響するサービス).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AffectedService {
     /// The row of seed 000's table, (1) to (5).

@@ -7,6 +7,7 @@ use super::credential::{Credential, CredentialKind, CredentialState};
 use super::tenant::Tenant;
 use crate::{Lang, Millis};
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserRole {

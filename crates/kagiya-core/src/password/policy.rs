@@ -96,6 +96,7 @@ pub struct PolicyContext<'a> {
 }
 
 /// One rule of the checklist and whether the password meets it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleStatus {
     /// A stable code (`password.length`, `password.classes`, …).

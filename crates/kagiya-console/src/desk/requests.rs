@@ -1,0 +1,148 @@
+//! The initialization request (seed 004's paper form) at the counter: intake, a second
+//! supervisor's approval on the same PC (they confirm with their own ID and confirmation password
+//! while the recorder stays signed in), execution, and the slips — all offline.
+
+use kagiya_core::directory::InitRequest;
+use kagiya_core::secret::Secret;
+use kagiya_core::{Error, Lang, Millis};
+use kagiya_store::directory;
+use serde::{Deserialize, Serialize};
+
+use super::users::IssuedSlip;
+use crate::console::Console;
+use crate::engine::{ActorRef, InitRequestForm};
+
+/// The paper form as typed in.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct IntakeForm {
+    pub request_no: String,
+    pub contract_no: String,
+    /// YYYY-MM-DD.
+    pub received_on: String,
+    pub requester: String,
+    pub identity_checks: Vec<String>,
+    /// Login IDs; empty: every master and admin of the customer.
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct InitRequestView {
+    pub request_no: String,
+    pub contract_no: String,
+    pub customer_name: String,
+    pub received_on: String,
+    pub requester: String,
+    pub identity_checks: Vec<String>,
+    pub targets: Vec<String>,
+    pub recorded_by: String,
+    pub recorded_at: Millis,
+    /// `recorded`, `approved`, `rejected` or `executed`.
+    pub state: &'static str,
+    pub state_label: String,
+    pub approved_by: Option<String>,
+    pub decided_at: Option<Millis>,
+    pub executed_at: Option<Millis>,
+}
+
+fn state_label(state: &str, lang: Lang) -> String {
+    match state {
+        "recorded" => lang.pick("承認待ち", "Waiting for approval"),
+        "approved" => lang.pick("承認済み（未実行）", "Approved, not yet executed"),
+        "rejected" => lang.pick("却下", "Rejected"),
+        _ => lang.pick("実行済み", "Executed"),
+    }
+    .to_owned()
+}
+
+impl Console {
+    fn request_view(&self, r: InitRequest) -> Result<InitRequestView, Error> {
+        let customer_name = directory::tenant(self.engine.store().conn(), &r.contract_no)?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        let state = r.state.code();
+        Ok(InitRequestView {
+            state_label: state_label(state, self.lang()),
+            state,
+            request_no: r.request_no,
+            contract_no: r.contract_no,
+            customer_name,
+            received_on: r.received_on,
+            requester: r.requester,
+            identity_checks: r.identity_checks,
+            targets: r.targets,
+            recorded_by: r.recorded_by,
+            recorded_at: r.recorded_at,
+            approved_by: r.approved_by,
+            decided_at: r.decided_at,
+            executed_at: r.executed_at,
+        })
+    }
+
+    /// Every request, newest first.
+    pub fn init_requests(&mut self) -> Result<Vec<InitRequestView>, Error> {
+        self.active_operator()?;
+        let mut list = directory::init_requests(self.engine.store().conn())?;
+        list.sort_by(|a, b| b.recorded_at.cmp(&a.recorded_at));
+        list.into_iter().map(|r| self.request_view(r)).collect()
+    }
+
+    /// Records the paper form (refused while some master or admin can still act).
+    pub fn record_init_request(
+        &mut self,
+        form: &IntakeForm,
+        confirmation: &Secret,
+    ) -> Result<InitRequestView, Error> {
+        let who = self.acting_operator()?;
+        let r = self.engine.record_init_request(
+            &who,
+            confirmation,
+            InitRequestForm {
+                request_no: form.request_no.clone(),
+                contract_no: form.contract_no.clone(),
+                received_on: form.received_on.clone(),
+                requester: form.requester.clone(),
+                identity_checks: form.identity_checks.clone(),
+                targets: form.targets.clone(),
+            },
+        )?;
+        self.request_view(r)
+    }
+
+    /// A second supervisor approves or rejects at this PC with their own ID and confirmation
+    /// password; the signed-in operator's session stays as it is.
+    pub fn decide_init_request(
+        &mut self,
+        request_no: &str,
+        supervisor_id: &str,
+        supervisor_confirmation: &Secret,
+        reject_reason: Option<String>,
+    ) -> Result<InitRequestView, Error> {
+        self.active_operator()?;
+        let who = ActorRef::Operator(supervisor_id.trim().to_owned());
+        let r = self.engine.decide_init_request(
+            &who,
+            supervisor_confirmation,
+            request_no,
+            reject_reason,
+        )?;
+        self.request_view(r)
+    }
+
+    /// Executes an approved request; the temporary passwords come back once, one slip per user.
+    pub fn execute_init_request(
+        &mut self,
+        request_no: &str,
+        confirmation: &Secret,
+    ) -> Result<Vec<IssuedSlip>, Error> {
+        let who = self.acting_operator()?;
+        let issued = self
+            .engine
+            .execute_init_request(&who, confirmation, request_no)?;
+        issued
+            .into_iter()
+            .map(|i| self.slip(i, true, Some(request_no.trim().to_owned())))
+            .collect()
+    }
+}

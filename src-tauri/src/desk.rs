@@ -1,0 +1,250 @@
+//! The branch workflows' commands (dashboard, customers, users, requests, certificates, audit).
+//! Each hands over to `kagiya_console::desk`; secrets arrive as `Secret` and are wiped after use.
+
+use kagiya_console::desk::*;
+use kagiya_console::Secret;
+use kagiya_core::directory::CredentialKind;
+use tauri::State;
+
+use crate::commands::Reply;
+use crate::state::{AppState, ExportDir};
+
+#[tauri::command]
+#[specta::specta]
+pub fn dashboard(state: State<'_, AppState>, utc_offset_minutes: i32) -> Reply<Dashboard> {
+    state.with(|c| c.dashboard(utc_offset_minutes))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn customers(state: State<'_, AppState>) -> Reply<Vec<CustomerRow>> {
+    state.with(|c| c.customers())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn customer(state: State<'_, AppState>, contract_no: String) -> Reply<CustomerDetail> {
+    state.with(|c| c.customer(&contract_no))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn create_customer(
+    state: State<'_, AppState>,
+    form: CustomerForm,
+    confirmation: Secret,
+) -> Reply<CustomerDetail> {
+    state.with(|c| c.create_customer(&form, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+#[allow(clippy::too_many_arguments)]
+pub fn set_customer_policy(
+    state: State<'_, AppState>,
+    contract_no: String,
+    credential: CredentialKind,
+    preset: String,
+    lock_threshold: u32,
+    lock_window_minutes: u32,
+    lock_minutes: u32,
+    permanent_after: Option<u32>,
+    confirmation: Secret,
+) -> Reply<CustomerDetail> {
+    state.with(|c| {
+        c.set_customer_policy(
+            &contract_no,
+            credential,
+            &preset,
+            lock_threshold,
+            lock_window_minutes,
+            lock_minutes,
+            permanent_after,
+            &confirmation,
+        )
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn ip_rule_warnings(
+    state: State<'_, AppState>,
+    contract_no: String,
+    form: IpRulesForm,
+) -> Reply<Vec<String>> {
+    state.with(|c| c.ip_rule_warnings(&contract_no, &form))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_ip_rules(
+    state: State<'_, AppState>,
+    contract_no: String,
+    form: IpRulesForm,
+    confirmation: Secret,
+) -> Reply<Vec<String>> {
+    state.with(|c| c.set_ip_rules(&contract_no, &form, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn check_ip(
+    state: State<'_, AppState>,
+    contract_no: String,
+    service: String,
+    ip: String,
+) -> Reply<IpCheckView> {
+    state.with(|c| c.check_ip(&contract_no, &service, &ip))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn user_page(state: State<'_, AppState>, query: UserPageQuery) -> Reply<UserPageView> {
+    state.with(|c| c.user_page(&query))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn user_detail(state: State<'_, AppState>, login_id: String) -> Reply<UserDetail> {
+    state.with(|c| c.user_detail(&login_id))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn create_user(
+    state: State<'_, AppState>,
+    form: NewUserForm,
+    confirmation: Secret,
+) -> Reply<IssuedSlip> {
+    state.with(|c| c.create_user(&form, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn unlock_users(
+    state: State<'_, AppState>,
+    login_ids: Vec<String>,
+    confirmation: Secret,
+) -> Reply<UnlockResult> {
+    state.with(|c| c.unlock_users(&login_ids, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_user_passwords(
+    state: State<'_, AppState>,
+    login_id: String,
+    form: PasswordsForm,
+    confirmation: Secret,
+) -> Reply<IssuedSlip> {
+    state.with(|c| c.set_user_passwords(&login_id, form, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_users_suspended(
+    state: State<'_, AppState>,
+    login_ids: Vec<String>,
+    suspend: bool,
+    confirmation: Secret,
+) -> Reply<Vec<String>> {
+    state.with(|c| c.set_users_suspended(&login_ids, suspend, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn init_requests(state: State<'_, AppState>) -> Reply<Vec<InitRequestView>> {
+    state.with(|c| c.init_requests())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn record_init_request(
+    state: State<'_, AppState>,
+    form: IntakeForm,
+    confirmation: Secret,
+) -> Reply<InitRequestView> {
+    state.with(|c| c.record_init_request(&form, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn decide_init_request(
+    state: State<'_, AppState>,
+    request_no: String,
+    supervisor_id: String,
+    supervisor_confirmation: Secret,
+    reject_reason: Option<String>,
+) -> Reply<InitRequestView> {
+    state.with(|c| {
+        c.decide_init_request(
+            &request_no,
+            &supervisor_id,
+            &supervisor_confirmation,
+            reject_reason,
+        )
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn execute_init_request(
+    state: State<'_, AppState>,
+    request_no: String,
+    confirmation: Secret,
+) -> Reply<Vec<IssuedSlip>> {
+    state.with(|c| c.execute_init_request(&request_no, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn certificates(state: State<'_, AppState>) -> Reply<Vec<CertificateRow>> {
+    state.with(|c| c.certificates())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn certificate_report(
+    state: State<'_, AppState>,
+    address: String,
+    file_base64: String,
+) -> Reply<CertificateReportView> {
+    state.with(|c| c.certificate_report(&address, &file_base64))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn import_certificate(
+    state: State<'_, AppState>,
+    login_id: String,
+    address: String,
+    file_base64: String,
+    confirmation: Secret,
+) -> Reply<CertificateReportView> {
+    state.with(|c| c.import_certificate(&login_id, &address, &file_base64, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn audit_page(state: State<'_, AppState>, filter: AuditFilter) -> Reply<AuditPage> {
+    state.with(|c| c.audit_page(&filter))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn verify_audit_chain(state: State<'_, AppState>) -> Reply<AuditVerification> {
+    state.with(|c| c.verify_audit_chain())
+}
+
+/// Writes the CSV into the export folder chosen at launch (the OS Downloads folder unless
+/// `--export-dir` says otherwise); the webview never names a path.
+#[tauri::command]
+#[specta::specta]
+pub fn export_audit_csv(
+    state: State<'_, AppState>,
+    dir: State<'_, ExportDir>,
+    filter: AuditFilter,
+    utc_offset_minutes: i32,
+) -> Reply<AuditExport> {
+    state.with(|c| c.export_audit_csv(&filter, &dir.0, utc_offset_minutes))
+}

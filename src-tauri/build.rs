@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "set_theme",
     "recent_events",
     "dashboard",
+    "choices",
     "customers",
     "customer",
     "create_customer",

@@ -26,6 +26,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::set_theme,
             commands::recent_events,
             desk::dashboard,
+            desk::choices,
             desk::customers,
             desk::customer,
             desk::create_customer,

@@ -17,6 +17,12 @@ pub fn dashboard(state: State<'_, AppState>, utc_offset_minutes: i32) -> Reply<D
 
 #[tauri::command]
 #[specta::specta]
+pub fn choices(state: State<'_, AppState>) -> Reply<Choices> {
+    state.with(|c| Ok(c.choices()))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub fn customers(state: State<'_, AppState>) -> Reply<Vec<CustomerRow>> {
     state.with(|c| c.customers())
 }

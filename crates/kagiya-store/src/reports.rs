@@ -171,6 +171,8 @@ pub enum UserFilter {
     Locked,
     /// Either password past its expiry.
     Expired,
+    /// Either password expires after `now` and no later than the given time.
+    ExpiringBy(Millis),
     /// Either password must be changed at the next login.
     MustChange,
     Suspended,
@@ -232,6 +234,14 @@ pub fn user_page(conn: &Connection, q: &UserQuery, now: Millis) -> Result<(i64, 
             let n = arg_push(&mut args, Value::Integer(now));
             cond.push(format!(
                 "u.id IN (SELECT c.user_id FROM credentials c WHERE c.expires_at <= {n})"
+            ));
+        }
+        UserFilter::ExpiringBy(until) => {
+            let n = arg_push(&mut args, Value::Integer(now));
+            let u = arg_push(&mut args, Value::Integer(until));
+            cond.push(format!(
+                "u.id IN (SELECT c.user_id FROM credentials c \
+                 WHERE c.expires_at > {n} AND c.expires_at <= {u})"
             ));
         }
         UserFilter::MustChange => cond.push(

@@ -20,6 +20,7 @@ export const commands = {
 	setTheme: (theme: string) => __TAURI_INVOKE<Status>("set_theme", { theme }),
 	recentEvents: (limit: number) => __TAURI_INVOKE<EventView[]>("recent_events", { limit }),
 	dashboard: (utcOffsetMinutes: number) => __TAURI_INVOKE<Dashboard>("dashboard", { utcOffsetMinutes }),
+	choices: () => __TAURI_INVOKE<Choices>("choices"),
 	customers: () => __TAURI_INVOKE<CustomerRow[]>("customers"),
 	customer: (contractNo: string) => __TAURI_INVOKE<CustomerDetail>("customer", { contractNo }),
 	createCustomer: (form: CustomerForm, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("create_customer", { form, confirmation }),
@@ -151,6 +152,19 @@ export type CertificateRow = {
 	trusted: boolean,
 	sign: boolean,
 	encrypt: boolean,
+};
+
+/**  A code and its label in the UI language. */
+export type Choice = {
+	code: string,
+	label: string,
+};
+
+/**  What the forms offer: presets, services and user roles, labelled by the console. */
+export type Choices = {
+	presets: Choice[],
+	services: Choice[],
+	roles: Choice[],
 };
 
 /**  Which of the two passwords. */
@@ -484,7 +498,7 @@ export type UserDetail = {
 export type UserPageQuery = {
 	text: string,
 	contract_no: string | null,
-	/**  `all`, `locked`, `expired`, `must_change` or `suspended`. */
+	/**  `all`, `locked`, `expired`, `expiring` (within 14 days), `must_change` or `suspended`. */
 	filter: string,
 	/**  `login_id`, `name` or `customer`. */
 	sort: string,

@@ -1,6 +1,7 @@
 // The UI's own words in Japanese and English. Messages about outcomes (errors, rules, audit
 // summaries) come from the Rust crates already translated; this file holds labels only.
 import type { Lang, Role } from "./api";
+import { deskJa, deskEn } from "./words";
 
 const ja = {
   appName: "鍵屋 Kagiya",
@@ -54,6 +55,7 @@ const ja = {
   working: "処理中…",
   showPassword: "表示",
   hidePassword: "隠す",
+  ...deskJa,
 };
 
 type Dict = typeof ja;
@@ -111,6 +113,7 @@ const en: Dict = {
   working: "Working…",
   showPassword: "Show",
   hidePassword: "Hide",
+  ...deskEn,
 };
 
 export const dictionaries: Record<Lang, Dict> = { ja, en };
@@ -134,6 +137,11 @@ export function formatDuration(seconds: number, lang: Lang): string {
     return lang === "ja" ? `${m}分` : `${m} min`;
   }
   return lang === "ja" ? `${seconds}秒` : `${seconds} s`;
+}
+
+/** A date (no time) in the PC's local time zone. */
+export function formatDate(ms: number, lang: Lang): string {
+  return new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-GB", { dateStyle: "medium" }).format(new Date(ms));
 }
 
 /** A timestamp in the PC's local time zone. */

@@ -16,6 +16,7 @@ const status: Status = {
   session: { state: "signed_out", operator: null },
   idle_lock_minutes: 10,
   idle_lock_seconds: 600,
+  theme: "system",
   operator_password_rules: [{ code: "password.length", label: "12 to 64 characters", ok: false }],
 };
 

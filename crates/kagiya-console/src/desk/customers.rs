@@ -94,15 +94,57 @@ pub struct IpCheckView {
     pub reason: String,
 }
 
+/// A code and its label in the UI language.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// What the forms offer: presets, services and user roles, labelled by the console.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Choices {
+    pub presets: Vec<Choice>,
+    pub services: Vec<Choice>,
+    pub roles: Vec<Choice>,
+}
+
+/// The forms' choices in `lang`.
+pub fn choices(lang: Lang) -> Choices {
+    use kagiya_core::directory::UserRole;
+    Choices {
+        presets: Preset::ALL
+            .into_iter()
+            .map(|p| Choice {
+                code: p.code(),
+                label: p.title(lang),
+            })
+            .collect(),
+        services: Service::ALL
+            .into_iter()
+            .map(|s| Choice {
+                code: s.code(),
+                label: s.label(lang),
+            })
+            .collect(),
+        roles: [UserRole::Master, UserRole::Admin, UserRole::General]
+            .into_iter()
+            .map(|r| Choice {
+                code: r.code(),
+                label: r.label(lang),
+            })
+            .collect(),
+    }
+}
+
 fn service_of(code: &str) -> Result<Service, Error> {
     Service::parse(code).ok_or(Error::InvalidValue("service"))
 }
 
 fn preset_of(code: &str) -> Result<Preset, Error> {
-    Preset::ALL
-        .into_iter()
-        .find(|p| p.code() == code)
-        .ok_or(Error::InvalidValue("preset"))
+    Preset::parse(code).ok_or(Error::InvalidValue("preset"))
 }
 
 fn policy_view(kind: CredentialKind, p: &CredentialPolicy, lang: Lang) -> PolicyView {
@@ -192,6 +234,11 @@ fn decided_by(by: &DecidedBy, lang: Lang) -> String {
 }
 
 impl Console {
+    /// The forms' choices in the UI language.
+    pub fn choices(&self) -> Choices {
+        choices(self.lang())
+    }
+
     fn customer_row(&self, t: &Tenant, users: i64, needs: bool) -> CustomerRow {
         let lang = self.lang();
         CustomerRow {

@@ -9,6 +9,8 @@ use kagiya_store::events::{self, AuditQuery};
 use kagiya_store::reports::{self, UserFilter, UserQuery, UserSort};
 use serde::{Deserialize, Serialize};
 
+use super::dashboard::PASSWORD_EXPIRY_DAYS;
+use super::dates::DAY;
 use crate::console::Console;
 use crate::engine::addresses::AddressView;
 use crate::engine::views::{user_view, UserView};
@@ -21,7 +23,7 @@ use crate::view::EventView;
 pub struct UserPageQuery {
     pub text: String,
     pub contract_no: Option<String>,
-    /// `all`, `locked`, `expired`, `must_change` or `suspended`.
+    /// `all`, `locked`, `expired`, `expiring` (within 14 days), `must_change` or `suspended`.
     pub filter: String,
     /// `login_id`, `name` or `customer`.
     pub sort: String,
@@ -119,8 +121,9 @@ pub struct UnlockResult {
     pub rows: Vec<UnlockRow>,
 }
 
-fn filter_of(s: &str) -> Result<UserFilter, Error> {
+fn filter_of(s: &str, now: Millis) -> Result<UserFilter, Error> {
     Ok(match s {
+        "expiring" => UserFilter::ExpiringBy(now + PASSWORD_EXPIRY_DAYS * DAY),
         "" | "all" => UserFilter::All,
         "locked" => UserFilter::Locked,
         "expired" => UserFilter::Expired,
@@ -160,16 +163,16 @@ impl Console {
     /// One page of the users table.
     pub fn user_page(&mut self, q: &UserPageQuery) -> Result<UserPageView, Error> {
         self.active_operator()?;
+        let now = self.engine.now();
         let query = UserQuery {
             text: q.text.chars().take(128).collect(),
             contract_no: q.contract_no.clone().filter(|c| !c.trim().is_empty()),
-            filter: filter_of(&q.filter)?,
+            filter: filter_of(&q.filter, now)?,
             sort: sort_of(&q.sort)?,
             descending: q.descending,
             offset: q.offset,
             limit: q.limit.clamp(1, 500),
         };
-        let now = self.engine.now();
         let lang = self.lang();
         let conn = self.engine.store().conn();
         let (total, users) = reports::user_page(conn, &query, now)?;

@@ -24,13 +24,14 @@ describe("idle lock", () => {
 
   it("locks the screen after the idle time and keeps the work behind it", async () => {
     // Unsaved input that must survive the lock.
+    await app.$("#nav-settings").click();
     await h.type(app, "#idle-minutes", "7");
     const typedAt = Date.now();
     await h.waitForScreen(app, "locked", 20_000);
     const lockedAfter = (Date.now() - typedAt) / 1000;
     assert.ok(lockedAfter >= IDLE_SECONDS - 1, `locked too early: ${lockedAfter}s`);
     assert.equal(await app.$("#lock-screen").isDisplayed(), true);
-    assert.equal(await app.$("#home-title").isDisplayed(), false, "the kept screen is hidden");
+    assert.equal(await app.$("#settings-title").isDisplayed(), false, "the kept screen is hidden");
     assert.match(await h.text(app, "#locked-operator"), /山田 花子/);
     await h.shot(app, "09-idle-locked-ja");
   });
@@ -48,6 +49,7 @@ describe("idle lock", () => {
     await app.$("#resume-submit").click();
     await h.waitForScreen(app, "active");
     assert.equal(await app.$("#idle-minutes").getValue(), "7", "unsaved input survived the lock");
+    await app.$("#nav-dashboard").click();
     const kinds = await h.eventKinds(app);
     await app.$("#refresh-events").click();
     await app.waitUntil(

@@ -1,0 +1,295 @@
+//! The desktop's use cases (`kagiya_console::desk`) on a real encrypted SQLite file: the
+//! dashboard's and the users table's SQL answers are compared with the core's own rules over the
+//! same users, before and after the locks run out; unlocks, slips and the audit export.
+
+use std::sync::Arc;
+
+use kagiya_console::desk::{CustomerForm, NewUserForm, PasswordsForm, UserPageQuery};
+use kagiya_console::engine::views::UserView;
+use kagiya_console::engine::{Engine, EngineOptions};
+use kagiya_console::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
+use kagiya_core::directory::{Channel, CredentialKind, CredentialState};
+use kagiya_core::MINUTE;
+use kagiya_store::{DbKey, KeySource};
+
+const T0: i64 = 1_795_400_000_000;
+const SV_CONF: &str = "Branch-Confirm-2026";
+
+fn key() -> DbKey {
+    DbKey::from_bytes([9; 32])
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    clock: Arc<FixedClock>,
+    console: Console,
+}
+
+impl Env {
+    /// A signed-in supervisor and customer C-1001 with a master, an admin and two general users.
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kagiya.db");
+        let clock = Arc::new(FixedClock::new(T0));
+        let mut o = ConsoleOptions::new(path.clone());
+        o.key = KeySource::Given(key());
+        o.clock = clock.clone();
+        o.os_locale = Some("ja-JP".into());
+        let mut console = Console::open(o).unwrap();
+        console
+            .create_first_supervisor(&FirstSupervisor {
+                operator_id: "sv001".into(),
+                name: "山田 花子".into(),
+                password: "Branch-Login-2026".into(),
+                password_repeat: "Branch-Login-2026".into(),
+                confirmation_password: SV_CONF.into(),
+                confirmation_password_repeat: SV_CONF.into(),
+            })
+            .unwrap();
+        console
+            .create_customer(
+                &CustomerForm {
+                    contract_no: "C-1001".into(),
+                    name: "株式会社テスト商事".into(),
+                    services: vec!["user_web".into(), "admin_console".into()],
+                    preset: "business_web".into(),
+                },
+                &conf(),
+            )
+            .unwrap();
+        for (id, role) in [
+            ("saburodt", "master"),
+            ("hanakodt", "admin"),
+            ("ichirodt", "general"),
+            ("jirodt", "general"),
+        ] {
+            let slip = console
+                .create_user(
+                    &NewUserForm {
+                        contract_no: "C-1001".into(),
+                        login_id: id.into(),
+                        name: format!("データ {id}"),
+                        role: role.into(),
+                        email: Some(format!("{id}@example.co.jp")),
+                        mfa: false,
+                    },
+                    &conf(),
+                )
+                .unwrap();
+            assert!(slip.login_password.is_some() && slip.must_change);
+        }
+        Env {
+            _dir: dir,
+            path,
+            clock,
+            console,
+        }
+    }
+
+    /// A second connection, as the CLI or the server would have.
+    fn engine(&self) -> Engine {
+        let mut o = EngineOptions::new(self.path.clone(), KeySource::Given(key()), "test");
+        o.clock = self.clock.clone();
+        Engine::open(o).unwrap()
+    }
+
+    fn page(&mut self, filter: &str, text: &str) -> Vec<String> {
+        let p = self
+            .console
+            .user_page(&UserPageQuery {
+                text: text.into(),
+                filter: filter.into(),
+                limit: 100,
+                ..UserPageQuery::default()
+            })
+            .unwrap();
+        assert_eq!(p.total as usize, p.rows.len());
+        p.rows.into_iter().map(|r| r.login_id).collect()
+    }
+}
+
+fn conf() -> Secret {
+    Secret::new(SV_CONF)
+}
+
+fn lock(e: &mut Engine, id: &str) {
+    for _ in 0..5 {
+        let _ = e.verify(
+            id,
+            CredentialKind::Login,
+            Channel::Api,
+            &Secret::new("wrong-password-1"),
+        );
+    }
+}
+
+/// What the core says each filter should hold, from the users' full views.
+fn by_core(views: &[UserView], filter: &str) -> Vec<String> {
+    let creds = |v: &UserView| [v.login.clone(), v.confirmation.clone()];
+    let mut ids: Vec<String> = views
+        .iter()
+        .filter(|v| match filter {
+            "locked" => creds(v).iter().any(|c| c.state.is_locked()),
+            "expired" => creds(v)
+                .iter()
+                .any(|c| matches!(c.state, CredentialState::Expired { .. })),
+            "must_change" => creds(v).iter().any(|c| c.must_change),
+            "suspended" => v.status == "suspended",
+            _ => true,
+        })
+        .map(|v| v.login_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
+    let mut env = Env::new();
+    let mut engine = env.engine();
+    lock(&mut engine, "saburodt");
+    lock(&mut engine, "hanakodt");
+    env.console
+        .set_users_suspended(&["jirodt".into()], true, &conf())
+        .unwrap();
+
+    let d = env.console.dashboard(9 * 60).unwrap();
+    assert_eq!(d.locks.login_temporary, 2);
+    assert_eq!(d.locks.login_permanent + d.locks.confirmation_temporary, 0);
+    assert_eq!(d.customers_needing_request.len(), 1);
+    assert_eq!(d.customers_needing_request[0].contract_no, "C-1001");
+    assert_eq!(d.lockouts_per_day.len(), 30);
+    assert_eq!(d.lockouts_per_day.last().unwrap().count, 2);
+    assert_eq!(d.users, 4);
+
+    for minutes in [0, 31] {
+        env.clock.advance(minutes * MINUTE);
+        if minutes > 0 {
+            // The idle lock fell meanwhile: the operator signs back in on the lock screen.
+            assert!(matches!(env.console.dashboard(0), Err(Error::SessionLocked)));
+            env.console.resume(&Secret::new("Branch-Login-2026")).unwrap();
+        }
+        let views = engine.user_views(Some("C-1001"), None, 1000).unwrap();
+        for filter in ["all", "locked", "expired", "must_change", "suspended"] {
+            let mut sql = env.page(filter, "");
+            sql.sort();
+            assert_eq!(sql, by_core(&views, filter), "filter {filter} after {minutes} min");
+        }
+    }
+    // The temporary locks have run out: nothing is locked and nobody needs a request.
+    let d = env.console.dashboard(9 * 60).unwrap();
+    assert_eq!(d.locks.login_temporary, 0);
+    assert!(d.customers_needing_request.is_empty());
+    assert_eq!(
+        d.lockouts_per_day.last().unwrap().count,
+        2,
+        "history stays"
+    );
+    // Search by the start of a login ID, a name or an address, case-insensitively.
+    assert_eq!(env.page("all", "SABURO"), ["saburodt"]);
+    assert_eq!(env.page("all", "データ h"), ["hanakodt"]);
+    assert_eq!(env.page("all", "ichirodt@"), ["ichirodt"]);
+    assert!(env.page("all", "zzz").is_empty());
+}
+
+#[test]
+fn bulk_unlock_needs_the_confirmation_password_and_reports_each_user() {
+    let mut env = Env::new();
+    let mut engine = env.engine();
+    lock(&mut engine, "saburodt");
+    let ids = vec!["saburodt".to_owned(), "ichirodt".to_owned(), "nobody".to_owned()];
+    let err = env
+        .console
+        .unlock_users(&ids, &Secret::new("not-my-confirmation"))
+        .unwrap_err();
+    assert!(matches!(err, Error::ConfirmationFailed), "{err:?}");
+    assert_eq!(env.page("locked", ""), ["saburodt"], "a refusal changes nothing");
+    let r = env.console.unlock_users(&ids, &conf()).unwrap();
+    let outcomes: Vec<String> = r
+        .rows
+        .iter()
+        .map(|row| serde_json::to_string(&row.outcome).unwrap())
+        .collect();
+    assert_eq!(outcomes, ["\"unlocked\"", "\"not_locked\"", "\"not_found\""]);
+    assert!(env.page("locked", "").is_empty());
+}
+
+#[test]
+fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
+    let mut env = Env::new();
+    let slip = env
+        .console
+        .set_user_passwords(
+            "ichirodt",
+            PasswordsForm {
+                login: true,
+                confirmation: false,
+                generate: true,
+                login_password: None,
+                confirmation_password: None,
+                force_change: false,
+            },
+            &conf(),
+        )
+        .unwrap();
+    let pw = slip.login_password.clone().expect("a generated password");
+    assert!(slip.confirmation_password.is_none());
+    assert!(slip.must_change, "a generated password is temporary");
+    assert_eq!(slip.customer_name, "株式会社テスト商事");
+    assert!(slip.issued_by.contains("sv001"));
+    // It works once, as a must-change password, and is nowhere in the user's detail.
+    let mut engine = env.engine();
+    let v = engine
+        .verify("ichirodt", CredentialKind::Login, Channel::Web, &Secret::new(&pw))
+        .unwrap();
+    assert!(v.must_change);
+    let detail = env.console.user_detail("ichirodt").unwrap();
+    assert!(!serde_json::to_string(&detail).unwrap().contains(&pw));
+    assert!(detail.events.iter().any(|e| e.kind == "password_set"));
+}
+
+#[test]
+fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
+    let mut env = Env::new();
+    let mut engine = env.engine();
+    lock(&mut engine, "saburodt");
+    env.console
+        .unlock_users(&["saburodt".into()], &conf())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let filter = kagiya_console::desk::AuditFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let out = env
+        .console
+        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .unwrap();
+    let csv = std::fs::read_to_string(&out.path).unwrap();
+    assert!(csv.starts_with("\u{feff}番号,日時,操作者,種類,操作元,内容,ハッシュ\n"));
+    assert_eq!(csv.lines().count() as u32, out.rows + 1);
+    assert!(csv.contains("user_unlocked"));
+    assert!(!csv.contains("$argon2"), "hashes never leave in an export");
+    let page = env.console.audit_page(&filter).unwrap();
+    assert_eq!(page.rows.len() as u32, out.rows);
+    assert!(page.kinds.contains(&"credential_failed".to_owned()));
+    let v = env.console.verify_audit_chain().unwrap();
+    assert!(v.intact);
+    assert_eq!(v.entries, out.rows);
+}
+
+#[test]
+fn nothing_is_shown_or_changed_when_signed_out() {
+    let mut env = Env::new();
+    env.console.sign_out().unwrap();
+    assert!(matches!(env.console.dashboard(0), Err(Error::NotSignedIn)));
+    assert!(matches!(
+        env.console.user_page(&UserPageQuery::default()),
+        Err(Error::NotSignedIn)
+    ));
+    assert!(matches!(
+        env.console.unlock_users(&["saburodt".into()], &conf()),
+        Err(Error::NotSignedIn)
+    ));
+}

@@ -1,0 +1,248 @@
+// The branch workflows in the real window, end to end: register a customer and its users, lock
+// them by wrong passwords through the CLI's authentication path (the server's path), see it on
+// the dashboard, bulk unlock with the confirmation password, issue a temporary password and
+// print its slip, run an initialization request with a second supervisor's approval, and export
+// the audit log. Screenshots of every screen in both languages go to the artifacts.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as h from "../harness.js";
+
+const CLI = process.env.KAGIYA_CLI ?? join(h.application, "..", "kagiya");
+const SV = { id: "sv001", password: "Kagiya-Demo-2026", confirmation: "Kakunin-Demo-2026" };
+const OP = { id: "op101", password: "Sato-Branch-0101", confirmation: "Sato-Kakunin-0101" };
+const CUSTOMER = "K-2026-001";
+
+/** Runs the CLI on the app's data folder with `input` on stdin. */
+function cli(dataDir, args, input = "") {
+  const r = spawnSync(CLI, ["--data-dir", dataDir, ...args], { input, encoding: "utf8", timeout: 30_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Sends wrong login passwords for `id` through the authentication path until it is locked. */
+function lockByFailures(dataDir, id) {
+  for (let i = 0; i < 20; i++) {
+    const r = cli(dataDir, ["auth", "verify", id, "--channel", "api"], "wrong-password-123\n");
+    if (r.code === 4) return i;
+    assert.equal(r.code, 3, `wrong password answered ${r.code}: ${r.err}`);
+  }
+  throw new Error(`${id} was not locked after 20 failures`);
+}
+
+async function nav(app, screen) {
+  await app.$(`#nav-${screen}`).click();
+  await app.waitUntil(async () => (await app.$(".content").getAttribute("data-place")) === screen, {
+    timeout: 5_000,
+    timeoutMsg: `did not open ${screen}`,
+  });
+}
+
+async function count(app, selector) {
+  const el = await app.$(selector);
+  await el.waitForDisplayed({ timeout: 10_000 });
+  return Number(await el.getAttribute("data-count"));
+}
+
+describe("branch workflows", () => {
+  let driver;
+  let app;
+  let dataDir;
+  let exportDir;
+
+  before(async () => {
+    driver = await h.startDriver("workflows");
+    dataDir = h.freshDataDir("workflows");
+    exportDir = mkdtempSync(join(tmpdir(), "kagiya-e2e-exports-"));
+    app = await h.openApp(dataDir, ["--demo", "--export-dir", exportDir]);
+    await h.signIn(app, SV.id, SV.password);
+    await h.waitForScreen(app, "active");
+  });
+
+  after(async () => {
+    await h.closeApp(app);
+    await h.stopDriver(driver);
+  });
+
+  it("registers a customer and its master and admin, each with a slip", async () => {
+    await nav(app, "customers");
+    await app.$("#new-customer").click();
+    await h.type(app, "#c-contract", CUSTOMER);
+    await h.type(app, "#c-name", "株式会社みなと商事");
+    await h.type(app, "#c-confirmation", SV.confirmation);
+    await app.$("#c-register").click();
+    await app.$("#customer-title").waitForDisplayed({ timeout: 10_000 });
+    assert.match(await h.text(app, "#customer-title"), /株式会社みなと商事/);
+    for (const [id, name, role] of [["minato-master", "港 一郎", "master"], ["minato-admin", "港 花子", "admin"]]) {
+      if (!(await app.$("#user-form").isExisting())) await app.$("#customer-new-user").click();
+      await h.type(app, "#u-login-id", id);
+      await h.type(app, "#u-name", name);
+      await app.$("#u-role").selectByAttribute("value", role);
+      await h.type(app, "#u-confirmation", SV.confirmation);
+      await app.$("#u-register").click();
+      const slip = await app.$(`.slip[data-login-id="${id}"]`);
+      await slip.waitForDisplayed({ timeout: 10_000 });
+      const login = await slip.$(".slip-login").getText();
+      assert.ok(login.length >= 8, "a temporary login password is on the slip");
+      await h.shot(app, `20-slip-new-user-${role}`);
+      await app.$("#close-slips").click();
+      await app.$("#slips").waitForExist({ reverse: true, timeout: 5_000 });
+    }
+    await app.waitUntil(async () => (await h.text(app, "#customer-user-count")) === "2", { timeout: 5_000 });
+    await h.shot(app, "21-customer-ja");
+  });
+
+  it("shows locks made through the authentication path on the dashboard", async () => {
+    lockByFailures(dataDir, "minato-master");
+    lockByFailures(dataDir, "minato-admin");
+    await nav(app, "dashboard");
+    await app.$("#refresh-dashboard").click();
+    await app.waitUntil(async () => (await count(app, "#tile-login-temporary")) === 2, {
+      timeout: 10_000,
+      timeoutMsg: "the dashboard did not show 2 temporarily locked login passwords",
+    });
+    assert.equal(await app.$(`#need-request li[data-contract-no="${CUSTOMER}"]`).isExisting(), true);
+    const today = await app.$$("#lockout-chart rect.bar").map((r) => r.getAttribute("data-count"));
+    assert.equal(Number(today.at(-1)), 2, "today's bar counts both locks");
+    await h.shot(app, "22-dashboard-ja");
+  });
+
+  it("finds the locked users, and bulk unlocks them with the confirmation password", async () => {
+    await app.$("#tile-login-temporary").click();
+    await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) === 2, {
+      timeout: 10_000,
+      timeoutMsg: "the locked filter did not find 2 users",
+    });
+    await h.type(app, "#user-search", "minato-m");
+    await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) === 1, { timeout: 5_000 });
+    await h.type(app, "#user-search", "");
+    await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) === 2, { timeout: 5_000 });
+    for (const id of ["minato-admin", "minato-master"]) {
+      await app.$(`.vrow[data-login-id="${id}"] input[type=checkbox]`).click();
+    }
+    assert.match(await h.text(app, "#selected-count"), /2/);
+    await h.shot(app, "23-users-locked-ja");
+    await app.$("#bulk-unlock").click();
+    // A wrong confirmation password is refused and unlocks nobody.
+    await h.type(app, "#unlock-confirmation", "not-my-confirmation");
+    await app.$("#unlock-submit").click();
+    assert.equal((await h.alertShown(app)).code, "auth.confirmation_failed");
+    await h.type(app, "#unlock-confirmation", SV.confirmation);
+    await app.$("#unlock-submit").click();
+    await app.$("#unlock-results").waitForDisplayed({ timeout: 10_000 });
+    const outcomes = await app.$$("#unlock-results tbody tr").map((r) => r.getAttribute("data-outcome"));
+    assert.deepEqual(outcomes, ["unlocked", "unlocked"]);
+    await h.shot(app, "24-unlock-results-ja");
+    await app.$("#unlock-close").click();
+    await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) === 0, { timeout: 5_000 });
+  });
+
+  it("issues a temporary password from the user's detail and prints its slip", async () => {
+    await app.$("#user-filter").selectByAttribute("value", "all");
+    await h.type(app, "#user-search", "minato-admin");
+    const link = await app.$('.vrow[data-login-id="minato-admin"] .c-id button');
+    await link.waitForDisplayed({ timeout: 5_000 });
+    await link.click();
+    await app.$("#credentials").waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await app.$('#credentials tr[data-credential="login"]').getAttribute("data-state"), "must_change");
+    await app.$("#act-passwords").click();
+    await h.type(app, "#action-confirmation", SV.confirmation);
+    await app.$("#action-submit").click();
+    const slip = await app.$('.slip[data-login-id="minato-admin"]');
+    await slip.waitForDisplayed({ timeout: 10_000 });
+    assert.match(await slip.$(".slip-customer").getText(), new RegExp(CUSTOMER));
+    assert.match(await slip.getText(), /初回ログイン時に必ずパスワードを変更/);
+    // Printing: the slips are marked for the print stylesheet while the print dialog is open.
+    await app.execute(() => {
+      window.__printed = [];
+      window.print = () => window.__printed.push(document.body.classList.contains("printing-slips"));
+    });
+    await app.$("#print-slips").click();
+    assert.deepEqual(await app.execute(() => window.__printed), [true]);
+    await h.shot(app, "25-temporary-password-slip-ja");
+    await app.$("#close-slips").click();
+    // Shown once: the detail never shows the password again.
+    assert.equal(await app.$(".slip").isExisting(), false);
+    await h.shot(app, "26-user-detail-ja");
+  });
+
+  it("runs an initialization request with a second supervisor's approval, offline", async () => {
+    lockByFailures(dataDir, "minato-master");
+    lockByFailures(dataDir, "minato-admin");
+    // An operator takes the paper form at the counter.
+    await app.$("#sign-out").click();
+    await h.waitForScreen(app, "signed_out");
+    await h.signIn(app, OP.id, OP.password);
+    await h.waitForScreen(app, "active");
+    await nav(app, "requests");
+    await app.$("#new-request").click();
+    await h.type(app, "#r-no", "R-0001");
+    await h.type(app, "#r-contract", CUSTOMER);
+    await h.type(app, "#r-requester", "港 一郎");
+    await app.$("#r-check-seal").click();
+    await app.$("#r-check-id_card").click();
+    await h.type(app, "#r-confirmation", OP.confirmation);
+    await app.$("#r-record").click();
+    const row = await app.$('#requests tr[data-request-no="R-0001"]');
+    await row.waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await row.getAttribute("data-state"), "recorded");
+    // The recorder cannot approve their own request; the supervisor approves at the same PC.
+    await row.$("button.approve").click();
+    await h.type(app, "#a-id", SV.id);
+    await h.type(app, "#a-confirmation", SV.confirmation);
+    await app.$("#a-submit").click();
+    await app.waitUntil(async () => (await row.getAttribute("data-state")) === "approved", { timeout: 10_000 });
+    await h.shot(app, "27-request-approved-ja");
+    await row.$("button.execute").click();
+    await h.type(app, "#x-confirmation", OP.confirmation);
+    await app.$("#x-submit").click();
+    await app.$("#slips").waitForDisplayed({ timeout: 10_000 });
+    const ids = await app.$$(".slip").map((s) => s.getAttribute("data-login-id"));
+    assert.deepEqual([...ids].sort(), ["minato-admin", "minato-master"]);
+    await h.shot(app, "28-request-slips-ja");
+    await app.$("#close-slips").click();
+    await app.waitUntil(async () => (await row.getAttribute("data-state")) === "executed", { timeout: 10_000 });
+    // Both can act again: the authentication path no longer answers "locked".
+    const r = cli(dataDir, ["auth", "verify", "minato-master", "--channel", "api"], "wrong-password-123\n");
+    assert.equal(r.code, 3);
+  });
+
+  it("checks the audit chain and exports the log as CSV", async () => {
+    await nav(app, "audit");
+    await app.$("#verify-chain").click();
+    const status = await app.$("#chain-status");
+    await status.waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await status.getAttribute("data-intact"), "true");
+    await h.type(app, "#audit-text", "minato-master");
+    await app.$("#audit-go").click();
+    await app.waitUntil(async () => (await app.$$("#audit tbody tr").length) > 0, { timeout: 5_000 });
+    await app.$("#export-csv").click();
+    const done = await app.$("#export-status");
+    await done.waitForDisplayed({ timeout: 10_000 });
+    const path = await done.getAttribute("data-path");
+    assert.ok(path.startsWith(exportDir), path);
+    const files = readdirSync(exportDir).filter((f) => f.endsWith(".csv"));
+    assert.equal(files.length, 1);
+    const csv = readFileSync(join(exportDir, files[0]), "utf8");
+    assert.ok(csv.startsWith("\ufeff番号,日時,操作者,種類"), csv.slice(0, 40));
+    assert.match(csv, /user_unlocked/);
+    assert.match(csv, /init_request_executed/);
+    assert.doesNotMatch(csv, /argon2/, "no hashes in the export");
+    await h.shot(app, "29-audit-ja");
+  });
+
+  it("shows every screen in Japanese and English", async () => {
+    for (const lang of ["ja", "en"]) {
+      await app.$(`#lang-${lang}`).click();
+      await app.waitUntil(async () => (await app.$("html").getAttribute("lang")) === lang, { timeout: 5_000 });
+      for (const [i, screen] of ["dashboard", "customers", "users", "requests", "certificates", "audit", "settings"].entries()) {
+        await nav(app, screen);
+        await app.pause(300);
+        await h.shot(app, `3${i}-${screen}-${lang}`);
+      }
+    }
+    assert.equal(await h.text(app, "#settings-title"), "Settings");
+  });
+});

@@ -167,25 +167,30 @@ fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
         env.clock.advance(minutes * MINUTE);
         if minutes > 0 {
             // The idle lock fell meanwhile: the operator signs back in on the lock screen.
-            assert!(matches!(env.console.dashboard(0), Err(Error::SessionLocked)));
-            env.console.resume(&Secret::new("Branch-Login-2026")).unwrap();
+            assert!(matches!(
+                env.console.dashboard(0),
+                Err(Error::SessionLocked)
+            ));
+            env.console
+                .resume(&Secret::new("Branch-Login-2026"))
+                .unwrap();
         }
         let views = engine.user_views(Some("C-1001"), None, 1000).unwrap();
         for filter in ["all", "locked", "expired", "must_change", "suspended"] {
             let mut sql = env.page(filter, "");
             sql.sort();
-            assert_eq!(sql, by_core(&views, filter), "filter {filter} after {minutes} min");
+            assert_eq!(
+                sql,
+                by_core(&views, filter),
+                "filter {filter} after {minutes} min"
+            );
         }
     }
     // The temporary locks have run out: nothing is locked and nobody needs a request.
     let d = env.console.dashboard(9 * 60).unwrap();
     assert_eq!(d.locks.login_temporary, 0);
     assert!(d.customers_needing_request.is_empty());
-    assert_eq!(
-        d.lockouts_per_day.last().unwrap().count,
-        2,
-        "history stays"
-    );
+    assert_eq!(d.lockouts_per_day.last().unwrap().count, 2, "history stays");
     // Search by the start of a login ID, a name or an address, case-insensitively.
     assert_eq!(env.page("all", "SABURO"), ["saburodt"]);
     assert_eq!(env.page("all", "データ h"), ["hanakodt"]);
@@ -198,20 +203,31 @@ fn bulk_unlock_needs_the_confirmation_password_and_reports_each_user() {
     let mut env = Env::new();
     let mut engine = env.engine();
     lock(&mut engine, "saburodt");
-    let ids = vec!["saburodt".to_owned(), "ichirodt".to_owned(), "nobody".to_owned()];
+    let ids = vec![
+        "saburodt".to_owned(),
+        "ichirodt".to_owned(),
+        "nobody".to_owned(),
+    ];
     let err = env
         .console
         .unlock_users(&ids, &Secret::new("not-my-confirmation"))
         .unwrap_err();
     assert!(matches!(err, Error::ConfirmationFailed), "{err:?}");
-    assert_eq!(env.page("locked", ""), ["saburodt"], "a refusal changes nothing");
+    assert_eq!(
+        env.page("locked", ""),
+        ["saburodt"],
+        "a refusal changes nothing"
+    );
     let r = env.console.unlock_users(&ids, &conf()).unwrap();
     let outcomes: Vec<String> = r
         .rows
         .iter()
         .map(|row| serde_json::to_string(&row.outcome).unwrap())
         .collect();
-    assert_eq!(outcomes, ["\"unlocked\"", "\"not_locked\"", "\"not_found\""]);
+    assert_eq!(
+        outcomes,
+        ["\"unlocked\"", "\"not_locked\"", "\"not_found\""]
+    );
     assert!(env.page("locked", "").is_empty());
 }
 
@@ -241,7 +257,12 @@ fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
     // It works once, as a must-change password, and is nowhere in the user's detail.
     let mut engine = env.engine();
     let v = engine
-        .verify("ichirodt", CredentialKind::Login, Channel::Web, &Secret::new(&pw))
+        .verify(
+            "ichirodt",
+            CredentialKind::Login,
+            Channel::Web,
+            &Secret::new(&pw),
+        )
         .unwrap();
     assert!(v.must_change);
     let detail = env.console.user_detail("ichirodt").unwrap();

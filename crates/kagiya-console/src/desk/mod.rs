@@ -14,7 +14,8 @@ mod users;
 pub use audit::{AuditExport, AuditFilter, AuditPage, AuditRow, AuditVerification};
 pub use certificates::{CertificateReportView, CertificateRow, FindingView};
 pub use customers::{
-    Choice, Choices, CustomerDetail, CustomerForm, CustomerRow, IpCheckView, IpRulesForm, IpRulesView, PolicyView,
+    Choice, Choices, CustomerDetail, CustomerForm, CustomerRow, IpCheckView, IpRulesForm,
+    IpRulesView, PolicyView,
 };
 pub use dashboard::{Dashboard, DayCount, LockCountsView, NamedCustomer};
 pub use requests::{InitRequestView, IntakeForm};

@@ -32,6 +32,9 @@ impl FixedClock {
     pub fn advance(&self, ms: Millis) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
+    pub fn set(&self, at: Millis) {
+        self.0.store(at, Ordering::SeqCst);
+    }
 }
 
 impl Clock for FixedClock {

@@ -443,10 +443,15 @@ impl Console {
         Ok(rows.iter().map(|e| EventView::new(e, self.lang)).collect())
     }
 
-    /// Fills an empty database with the demo branch (see `demo`); false when it was not empty.
+    /// Fills an empty database with the demo branch (operators, see `demo`; customers and users,
+    /// see `demo_branch`); false when it was not empty.
     pub fn seed_demo(&mut self) -> Result<bool, Error> {
         let now = self.now();
-        crate::demo::seed(self.engine.store_mut(), &self.hasher, now)
+        if !crate::demo::seed(self.engine.store_mut(), &self.hasher, now)? {
+            return Ok(false);
+        }
+        crate::demo_branch::seed(&mut self.engine, now)?;
+        Ok(true)
     }
 
     /// Verifies the whole audit chain; the number of entries when intact.

@@ -6,6 +6,7 @@ mod auth;
 mod clock;
 mod console;
 pub mod demo;
+mod demo_branch;
 pub mod desk;
 pub mod engine;
 mod view;

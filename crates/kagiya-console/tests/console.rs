@@ -406,6 +406,26 @@ fn demo_data_fills_an_empty_database_once() {
     assert_eq!(recent[0].kind, "operator_signed_in");
     assert_eq!(recent[0].summary, "sv001 がサインイン");
     assert_eq!(c.verify_audit().unwrap() as usize, e.event_kinds().len());
+    // The demo customers: what the dashboard shows on the first look.
+    let d = c.dashboard(9 * 60).unwrap();
+    assert_eq!(d.customers, 3);
+    assert_eq!(d.users, 11);
+    assert_eq!(
+        (
+            d.locks.login_temporary,
+            d.locks.login_permanent,
+            d.locks.confirmation_temporary
+        ),
+        (2, 1, 1),
+        "minato-master and -admin now, minato-kato for good after three, kitahama-mori's confirmation"
+    );
+    assert_eq!(d.customers_needing_request[0].contract_no, "K-1001");
+    assert_eq!(d.customers_needing_request.len(), 1);
+    assert_eq!(d.requests_to_approve, 1);
+    assert_eq!(d.passwords_expiring, 4, "K-1001's passwords set 85 days ago expire at 90");
+    let total: u32 = d.lockouts_per_day.iter().map(|x| x.count).sum();
+    assert_eq!(total, 12);
+    assert!(c.verify_audit().is_ok());
 }
 
 #[test]

@@ -256,6 +256,47 @@ pub fn search(conn: &Connection, prefix: &str, limit: u32) -> Result<Vec<User>, 
     )
 }
 
+/// Records wrong passwords for one credential of `id` at `at` until `lock` locks it (or locks it
+/// for good), as the authentication path would — without a password check. For demo data and
+/// test fixtures, which need locked users without paying an argon2 hash per attempt.
+pub fn fail_until_locked(
+    tx: &Tx<'_>,
+    id: &str,
+    kind: CredentialKind,
+    lock: &kagiya_core::lockout::LockoutPolicy,
+    at: Millis,
+    origin: &str,
+) -> Result<(), Error> {
+    use kagiya_core::directory::Channel;
+    use kagiya_core::lockout::FailureOutcome;
+    let u = user(tx, id)?.ok_or(Error::UnknownUser)?;
+    let mut facts = u.credential(kind).lockout;
+    if let Some(ended_at) = lock.expired_lock(&facts, at) {
+        let ev = EventKind::CredentialLockReleased {
+            login_id: id.to_owned(),
+            credential: kind,
+            ended_at,
+        };
+        record(tx, at, None, Some(origin), ev)?;
+        facts = lock.on_release(&facts);
+    }
+    for _ in 0..lock.threshold {
+        let (f, outcome) = lock.on_failure(&facts, at);
+        facts = f;
+        let ev = EventKind::CredentialFailed {
+            login_id: id.to_owned(),
+            credential: kind,
+            channel: Channel::Web,
+            outcome,
+        };
+        record(tx, at, None, Some(origin), ev)?;
+        if !matches!(outcome, FailureOutcome::Counted { .. }) {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// The users with these row IDs, in the same order (IDs that do not exist are left out).
 pub(crate) fn users_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<User>, Error> {
     if ids.is_empty() {

@@ -2,7 +2,7 @@
 //! fold still matches), for tests and benchmarks that need thousands of users without paying an
 //! argon2 hash per user. Compiled only with the `fixtures` feature.
 
-use kagiya_core::directory::{Channel, CredentialKind, UserRole};
+use kagiya_core::directory::{CredentialKind, UserRole};
 use kagiya_core::event::{EventKind, PasswordSetReason};
 use kagiya_core::{Error, Millis};
 
@@ -55,25 +55,12 @@ pub fn users(
     Ok(ids)
 }
 
-/// Fails `id`'s login password up to the threshold at `at`.
+/// Fails `id`'s login password up to the threshold at `at` (see `directory::fail_until_locked`).
 pub fn lock_login(
     tx: &crate::Tx<'_>,
     id: &str,
     lock: &kagiya_core::lockout::LockoutPolicy,
     at: Millis,
 ) -> Result<(), Error> {
-    let u = directory::user(tx, id)?.ok_or(Error::UnknownUser)?;
-    let mut facts = u.login.lockout;
-    for _ in 0..lock.threshold {
-        let (f, outcome) = lock.on_failure(&facts, at);
-        facts = f;
-        let ev = EventKind::CredentialFailed {
-            login_id: id.to_owned(),
-            credential: CredentialKind::Login,
-            channel: Channel::Api,
-            outcome,
-        };
-        directory::record(tx, at, None, Some("fixture"), ev)?;
-    }
-    Ok(())
+    directory::fail_until_locked(tx, id, CredentialKind::Login, lock, at, "fixture")
 }

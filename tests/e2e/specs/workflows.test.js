@@ -14,7 +14,7 @@ import * as h from "../harness.js";
 const CLI = process.env.KAGIYA_CLI ?? join(h.application, "..", "kagiya");
 const SV = { id: "sv001", password: "Kagiya-Demo-2026", confirmation: "Kakunin-Demo-2026" };
 const OP = { id: "op101", password: "Sato-Branch-0101", confirmation: "Sato-Kakunin-0101" };
-const CUSTOMER = "K-2026-001";
+const CUSTOMER = "E2E-001";
 
 /** Runs the CLI on the app's data folder with `input` on stdin. */
 function cli(dataDir, args, input = "") {
@@ -70,12 +70,12 @@ describe("branch workflows", () => {
     await nav(app, "customers");
     await app.$("#new-customer").click();
     await h.type(app, "#c-contract", CUSTOMER);
-    await h.type(app, "#c-name", "株式会社みなと商事");
+    await h.type(app, "#c-name", "株式会社テスト港湾");
     await h.type(app, "#c-confirmation", SV.confirmation);
     await app.$("#c-register").click();
     await app.$("#customer-title").waitForDisplayed({ timeout: 10_000 });
-    assert.match(await h.text(app, "#customer-title"), /株式会社みなと商事/);
-    for (const [id, name, role] of [["minato-master", "港 一郎", "master"], ["minato-admin", "港 花子", "admin"]]) {
+    assert.match(await h.text(app, "#customer-title"), /株式会社テスト港湾/);
+    for (const [id, name, role] of [["e2e-master", "港 一郎", "master"], ["e2e-admin", "港 花子", "admin"]]) {
       if (!(await app.$("#user-form").isExisting())) await app.$("#customer-new-user").click();
       await h.type(app, "#u-login-id", id);
       await h.type(app, "#u-name", name);
@@ -95,17 +95,20 @@ describe("branch workflows", () => {
   });
 
   it("shows locks made through the authentication path on the dashboard", async () => {
-    lockByFailures(dataDir, "minato-master");
-    lockByFailures(dataDir, "minato-admin");
     await nav(app, "dashboard");
+    const locksBefore = await count(app, "#tile-login-temporary");
+    const todayBar = async () => Number(await app.$("#lockout-chart rect.bar:last-of-type").getAttribute("data-count"));
+    const todayBefore = await todayBar();
+    assert.equal(await app.$(`#need-request li[data-contract-no="${CUSTOMER}"]`).isExisting(), false);
+    lockByFailures(dataDir, "e2e-master");
+    lockByFailures(dataDir, "e2e-admin");
     await app.$("#refresh-dashboard").click();
-    await app.waitUntil(async () => (await count(app, "#tile-login-temporary")) === 2, {
+    await app.waitUntil(async () => (await count(app, "#tile-login-temporary")) === locksBefore + 2, {
       timeout: 10_000,
-      timeoutMsg: "the dashboard did not show 2 temporarily locked login passwords",
+      timeoutMsg: "the dashboard did not count the 2 new temporary locks",
     });
     assert.equal(await app.$(`#need-request li[data-contract-no="${CUSTOMER}"]`).isExisting(), true);
-    const today = await app.$$("#lockout-chart rect.bar").map((r) => r.getAttribute("data-count"));
-    assert.equal(Number(today.at(-1)), 2, "today's bar counts both locks");
+    assert.equal(await todayBar(), todayBefore + 2, "today's bar counts both locks");
     await h.shot(app, "22-dashboard-ja");
   });
 
@@ -115,11 +118,11 @@ describe("branch workflows", () => {
       timeout: 10_000,
       timeoutMsg: "the locked filter did not find 2 users",
     });
-    await h.type(app, "#user-search", "minato-m");
+    await h.type(app, "#user-search", "e2e-m");
     await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) === 1, { timeout: 5_000 });
-    await h.type(app, "#user-search", "minato");
+    await h.type(app, "#user-search", "e2e-");
     await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) === 2, { timeout: 5_000 });
-    for (const id of ["minato-admin", "minato-master"]) {
+    for (const id of ["e2e-admin", "e2e-master"]) {
       await app.$(`.vrow[data-login-id="${id}"] input[type=checkbox]`).click();
     }
     assert.match(await h.text(app, "#selected-count"), /2/);
@@ -141,8 +144,8 @@ describe("branch workflows", () => {
 
   it("issues a temporary password from the user's detail and prints its slip", async () => {
     await app.$("#user-filter").selectByAttribute("value", "all");
-    await h.type(app, "#user-search", "minato-admin");
-    const link = await app.$('.vrow[data-login-id="minato-admin"] .c-id button');
+    await h.type(app, "#user-search", "e2e-admin");
+    const link = await app.$('.vrow[data-login-id="e2e-admin"] .c-id button');
     await link.waitForDisplayed({ timeout: 5_000 });
     await link.click();
     await app.$("#credentials").waitForDisplayed({ timeout: 10_000 });
@@ -150,7 +153,7 @@ describe("branch workflows", () => {
     await app.$("#act-passwords").click();
     await h.type(app, "#action-confirmation", SV.confirmation);
     await app.$("#action-submit").click();
-    const slip = await app.$('.slip[data-login-id="minato-admin"]');
+    const slip = await app.$('.slip[data-login-id="e2e-admin"]');
     await slip.waitForDisplayed({ timeout: 10_000 });
     assert.match(await slip.$(".slip-customer").getText(), new RegExp(CUSTOMER));
     assert.match(await slip.getText(), /初回ログイン時に必ずパスワードを変更/);
@@ -169,8 +172,8 @@ describe("branch workflows", () => {
   });
 
   it("runs an initialization request with a second supervisor's approval, offline", async () => {
-    lockByFailures(dataDir, "minato-master");
-    lockByFailures(dataDir, "minato-admin");
+    lockByFailures(dataDir, "e2e-master");
+    lockByFailures(dataDir, "e2e-admin");
     // An operator takes the paper form at the counter.
     await app.$("#sign-out").click();
     await h.waitForScreen(app, "signed_out");
@@ -200,12 +203,12 @@ describe("branch workflows", () => {
     await app.$("#x-submit").click();
     await app.$("#slips").waitForDisplayed({ timeout: 10_000 });
     const ids = await app.$$(".slip").map((s) => s.getAttribute("data-login-id"));
-    assert.deepEqual([...ids].sort(), ["minato-admin", "minato-master"]);
+    assert.deepEqual([...ids].sort(), ["e2e-admin", "e2e-master"]);
     await h.shot(app, "28-request-slips-ja");
     await app.$("#close-slips").click();
     await app.waitUntil(async () => (await row.getAttribute("data-state")) === "executed", { timeout: 10_000 });
     // Both can act again: the authentication path no longer answers "locked".
-    const r = cli(dataDir, ["auth", "verify", "minato-master", "--channel", "api"], "wrong-password-123\n");
+    const r = cli(dataDir, ["auth", "verify", "e2e-master", "--channel", "api"], "wrong-password-123\n");
     assert.equal(r.code, 3);
   });
 
@@ -215,7 +218,7 @@ describe("branch workflows", () => {
     const status = await app.$("#chain-status");
     await status.waitForDisplayed({ timeout: 10_000 });
     assert.equal(await status.getAttribute("data-intact"), "true");
-    await h.type(app, "#audit-text", "minato-master");
+    await h.type(app, "#audit-text", "e2e-master");
     await app.$("#audit-go").click();
     await app.waitUntil(async () => (await app.$$("#audit tbody tr").length) > 0, { timeout: 5_000 });
     await app.$("#export-csv").click();
@@ -227,15 +230,15 @@ describe("branch workflows", () => {
     assert.equal(files.length, 1);
     const csv = readFileSync(join(exportDir, files[0]), "utf8");
     assert.ok(csv.startsWith("\ufeff番号,日時,操作者,種類"), csv.slice(0, 40));
-    // The export holds what the search shows: the entries about minato-master, and only those.
+    // The export holds what the search shows: the entries about e2e-master, and only those.
     const lines = csv.trim().split("\n").slice(1);
     const shown = await app.$$("#audit tbody tr").length;
     assert.ok(lines.length >= 10, `${lines.length} lines`);
     assert.equal(lines.length, shown, "one CSV line per entry on the screen");
-    const others = lines.filter((l) => !l.includes("minato-master")).map((l) => l.split(",")[3]);
+    const others = lines.filter((l) => !l.includes("e2e-master")).map((l) => l.split(",")[3]);
     assert.deepEqual(others, ["init_request_recorded"], "besides the user's own entries, only the request that lists them");
     assert.match(csv, /,user_unlocked,/);
-    assert.match(csv, /,password_set,desktop,minato-master の確認用パスワードを設定：初期化依頼による再発行/);
+    assert.match(csv, /,password_set,desktop,e2e-master の確認用パスワードを設定：初期化依頼による再発行/);
     assert.doesNotMatch(csv, /argon2/, "no hashes in the export");
     await h.shot(app, "29-audit-ja");
   });

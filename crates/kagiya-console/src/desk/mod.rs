@@ -7,7 +7,7 @@ mod audit;
 mod certificates;
 mod customers;
 mod dashboard;
-mod dates;
+pub(crate) mod dates;
 mod requests;
 mod users;
 

@@ -104,6 +104,11 @@ impl Engine {
         self.clock.now()
     }
 
+    /// Replaces the clock (the demo data is written at past times); returns the one before.
+    pub(crate) fn set_clock(&mut self, clock: Arc<dyn Clock>) -> Arc<dyn Clock> {
+        std::mem::replace(&mut self.clock, clock)
+    }
+
     pub fn hasher(&self) -> &PasswordHasher {
         &self.hasher
     }

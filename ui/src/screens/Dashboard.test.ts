@@ -1,0 +1,61 @@
+// The dashboard shows the console's counts and opens the list behind each one.
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, waitFor } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import Dashboard from "./Dashboard.svelte";
+import type { Status } from "../lib/api";
+import { i18n } from "../lib/i18n.svelte";
+import { nav } from "../lib/nav.svelte";
+
+i18n.lang = "en";
+
+const status: Status = {
+  needs_setup: false,
+  lang: "en",
+  session: { state: "active", operator: { operator_id: "sv001", name: "Hanako Yamada", role: "supervisor" } },
+  idle_lock_minutes: 10,
+  idle_lock_seconds: 600,
+  theme: "system",
+  operator_password_rules: [],
+};
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("Dashboard", () => {
+  it("shows the counts and the chart, and drills down to the locked users", async () => {
+    let offset: number | undefined;
+    mockIPC((cmd, args) => {
+      if (cmd === "dashboard") {
+        offset = (args as { utcOffsetMinutes: number }).utcOffsetMinutes;
+        return {
+          customers: 3,
+          users: 11,
+          locks: { login_temporary: 2, login_permanent: 1, confirmation_temporary: 0, confirmation_permanent: 0 },
+          customers_needing_request: [{ contract_no: "K-1001", name: "Minato Trading" }],
+          passwords_expiring: 4,
+          certificates_expiring: 0,
+          certificates_expired: 0,
+          requests_to_approve: 1,
+          requests_to_execute: 0,
+          lockouts_per_day: Array.from({ length: 30 }, (_, i) => ({ day: `2026-11-${String(i + 1).padStart(2, "0")}`, count: i === 29 ? 4 : 0 })),
+        };
+      }
+      if (cmd === "recent_events") return [];
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(Dashboard, { status });
+    await waitFor(() => expect(document.querySelector("#tile-login-temporary")?.getAttribute("data-count")).toBe("2"));
+    expect(offset).toBe(-new Date().getTimezoneOffset());
+    expect(document.querySelector("#tile-login-permanent")?.textContent).toContain("1");
+    expect(document.querySelector('#need-request li[data-contract-no="K-1001"]')?.textContent).toContain("Minato Trading");
+    expect(document.querySelectorAll("#lockout-chart rect.bar").length).toBe(30);
+    expect(document.querySelector("#lockout-chart rect.bar:last-of-type")?.getAttribute("data-count")).toBe("4");
+    // The same figures as a table for screen readers.
+    expect(document.querySelectorAll("#lockout-chart table tbody tr").length).toBe(30);
+    await fireEvent.click(document.querySelector("#tile-login-temporary")!);
+    expect(nav.place).toEqual({ screen: "users", filter: "locked" });
+  });
+});

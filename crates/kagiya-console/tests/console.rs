@@ -422,7 +422,10 @@ fn demo_data_fills_an_empty_database_once() {
     assert_eq!(d.customers_needing_request[0].contract_no, "K-1001");
     assert_eq!(d.customers_needing_request.len(), 1);
     assert_eq!(d.requests_to_approve, 1);
-    assert_eq!(d.passwords_expiring, 4, "K-1001's passwords set 85 days ago expire at 90");
+    assert_eq!(
+        d.passwords_expiring, 4,
+        "K-1001's passwords set 85 days ago expire at 90"
+    );
     let total: u32 = d.lockouts_per_day.iter().map(|x| x.count).sum();
     assert_eq!(total, 12);
     assert!(c.verify_audit().is_ok());

@@ -314,3 +314,96 @@ fn nothing_is_shown_or_changed_when_signed_out() {
         Err(Error::NotSignedIn)
     ));
 }
+
+#[test]
+fn dense_sparse_and_capped_searches_return_the_same_rows_as_a_plain_filter() {
+    let mut env = Env::new();
+    let hash = kagiya_core::password::PasswordHasher::new(kagiya_core::password::HashParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap()
+    .hash(&Secret::new("Temp-Pass-0001"))
+    .unwrap();
+    let mut store = kagiya_store::Store::open(&env.path, &key()).unwrap();
+    // 10,050 users "f000000"…, named 利用者 N: "f" is dense and over the count cap, "f0100"
+    // sparse, "利用者 12" matches by name only.
+    let ids =
+        kagiya_store::fixtures::users(&mut store, "C-1001", "f", 10_050, &hash, T0, false).unwrap();
+    let q = |text: &str, sort: &str, descending: bool, offset: u32| UserPageQuery {
+        text: text.into(),
+        sort: sort.into(),
+        descending,
+        offset,
+        limit: 100,
+        ..UserPageQuery::default()
+    };
+    let plain = |pred: &dyn Fn(&str, usize) -> bool| -> Vec<String> {
+        ids.iter()
+            .enumerate()
+            .filter(|(i, id)| pred(id, *i))
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+
+    let dense = env
+        .console
+        .user_page(&q("F", "login_id", false, 0))
+        .unwrap();
+    assert!(dense.capped, "10,050 matches are over the cap");
+    assert_eq!(dense.total, 10_000);
+    let got: Vec<String> = dense.rows.iter().map(|r| r.login_id.clone()).collect();
+    assert_eq!(got, plain(&|_, _| true)[..100]);
+    // The last capped page ends at the cap.
+    let tail = env
+        .console
+        .user_page(&q("f", "login_id", false, 9_950))
+        .unwrap();
+    assert_eq!(tail.rows.len(), 50);
+    assert_eq!(tail.rows.last().unwrap().login_id, ids[9_999]);
+    let desc = env.console.user_page(&q("f", "login_id", true, 0)).unwrap();
+    assert_eq!(desc.rows[0].login_id, ids[10_049]);
+
+    let sparse = env
+        .console
+        .user_page(&q("f0099", "login_id", false, 0))
+        .unwrap();
+    assert!(!sparse.capped);
+    let want = plain(&|id, _| id.starts_with("f0099"));
+    assert_eq!(sparse.total as usize, want.len());
+    assert_eq!(want.len(), 100);
+    assert_eq!(
+        sparse
+            .rows
+            .iter()
+            .map(|r| r.login_id.clone())
+            .collect::<Vec<_>>(),
+        want
+    );
+
+    // By name, sorted by name: 利用者 12, 利用者 120…129, 利用者 1200…
+    let by_name = env
+        .console
+        .user_page(&q("利用者 12", "name", false, 0))
+        .unwrap();
+    let mut want: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("利用者 {i}"), id.clone()))
+        .filter(|(n, _)| n.starts_with("利用者 12"))
+        .collect();
+    want.sort();
+    assert_eq!(by_name.total as usize, want.len());
+    assert_eq!(
+        by_name
+            .rows
+            .iter()
+            .map(|r| r.login_id.clone())
+            .collect::<Vec<_>>(),
+        want.iter()
+            .take(100)
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+}

@@ -508,8 +508,10 @@ export type UserPageQuery = {
 };
 
 export type UserPageView = {
-	/**  How many users match, over all pages. */
+	/**  How many users match, over all pages (for a text search at most 10,000). */
 	total: number,
+	/**  A text search has more matches than `total`: the table shows "10,000 or more". */
+	capped: boolean,
 	offset: number,
 	rows: UserRow[],
 };

@@ -52,8 +52,10 @@ pub struct UserRow {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UserPageView {
-    /// How many users match, over all pages.
+    /// How many users match, over all pages (for a text search at most 10,000).
     pub total: u32,
+    /// A text search has more matches than `total`: the table shows "10,000 or more".
+    pub capped: bool,
     pub offset: u32,
     pub rows: Vec<UserRow>,
 }
@@ -175,10 +177,10 @@ impl Console {
         };
         let lang = self.lang();
         let conn = self.engine.store().conn();
-        let (total, users) = reports::user_page(conn, &query, now)?;
+        let page = reports::user_page(conn, &query, now)?;
         let mut tenants: Vec<kagiya_core::directory::Tenant> = Vec::new();
-        let mut rows = Vec::with_capacity(users.len());
-        for u in &users {
+        let mut rows = Vec::with_capacity(page.users.len());
+        for u in &page.users {
             if !tenants.iter().any(|t| t.contract_no == u.contract_no) {
                 tenants.push(directory::tenant(conn, &u.contract_no)?.ok_or(Error::UnknownTenant)?);
             }
@@ -188,7 +190,8 @@ impl Console {
             }
         }
         Ok(UserPageView {
-            total: u32::try_from(total).unwrap_or(u32::MAX),
+            total: u32::try_from(page.total).unwrap_or(u32::MAX),
+            capped: page.capped,
             offset: q.offset,
             rows,
         })

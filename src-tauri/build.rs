@@ -29,6 +29,7 @@ const COMMANDS: &[&str] = &[
     "create_user",
     "unlock_users",
     "set_user_passwords",
+    "add_address",
     "set_users_suspended",
     "init_requests",
     "record_init_request",

@@ -39,6 +39,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::create_user,
             desk::unlock_users,
             desk::set_user_passwords,
+            desk::add_address,
             desk::set_users_suspended,
             desk::init_requests,
             desk::record_init_request,

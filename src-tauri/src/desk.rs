@@ -148,6 +148,18 @@ pub fn set_user_passwords(
 
 #[tauri::command]
 #[specta::specta]
+pub fn add_address(
+    state: State<'_, AppState>,
+    login_id: String,
+    address: String,
+    purposes: Vec<String>,
+    confirmation: Secret,
+) -> Reply<Vec<kagiya_console::engine::addresses::AddressView>> {
+    state.with(|c| c.add_address(&login_id, &address, &purposes, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub fn set_users_suspended(
     state: State<'_, AppState>,
     login_ids: Vec<String>,

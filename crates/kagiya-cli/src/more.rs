@@ -159,9 +159,9 @@ pub fn cert(e: &mut Engine, cli: &Cli, cmd: &CertCmd, stdin: &mut Stdin) -> Resu
         );
         println!("  {}: {:?}", lang.pick("形式", "Format"), report.format);
         println!(
-            "  {}: {:?}",
+            "  {}: {}",
             lang.pick("証明書チェーン", "Chain"),
-            report.chain
+            report.chain.message(lang)
         );
         for f in &report.findings {
             println!(

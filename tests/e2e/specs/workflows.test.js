@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as h from "../harness.js";
@@ -30,6 +30,24 @@ function lockByFailures(dataDir, id) {
     assert.equal(r.code, 3, `wrong password answered ${r.code}: ${r.err}`);
   }
   throw new Error(`${id} was not locked after 20 failures`);
+}
+
+/** A CA and two S/MIME certificates made by openssl, as a customer's mail program would have. */
+function makeCertificates() {
+  const dir = mkdtempSync(join(tmpdir(), "kagiya-e2e-pki-"));
+  const ssl = (...args) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    assert.equal(r.status, 0, `openssl ${args.join(" ")}: ${r.stderr}`);
+  };
+  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
+    "-subj", "/CN=Kagiya E2E CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign");
+  for (const who of ["e2e-admin", "other"]) {
+    writeFileSync(join(dir, `${who}.ext`), `subjectAltName=email:${who}@example.co.jp\nextendedKeyUsage=emailProtection\nkeyUsage=digitalSignature,keyEncipherment\n`);
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", `${who}.key`, "-out", `${who}.csr`, "-subj", `/CN=${who}`);
+    ssl("x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${who}.pem`, "-days", "365", "-extfile", `${who}.ext`);
+  }
+  ssl("crl2pkcs7", "-nocrl", "-certfile", "e2e-admin.pem", "-certfile", "ca.pem", "-out", "e2e-admin.p7b");
+  return { good: join(dir, "e2e-admin.p7b"), other: join(dir, "other.pem") };
 }
 
 async function nav(app, screen) {
@@ -170,6 +188,47 @@ describe("branch workflows", () => {
     // Shown once: the detail never shows the password again.
     assert.equal(await app.$(".slip").isExisting(), false);
     await h.shot(app, "26-user-detail-ja");
+  });
+
+  it("adds an address and registers its S/MIME certificate from a picked file, explaining a dropped unfit one", async () => {
+    const pki = makeCertificates();
+    await app.$("#addr-new").waitForDisplayed({ timeout: 5_000 });
+    await h.type(app, "#addr-new", "e2e-admin@example.co.jp");
+    await h.type(app, "#addr-confirmation", SV.confirmation);
+    await app.$("#addr-add").click();
+    const row = await app.$('#addresses tr[data-address="e2e-admin@example.co.jp"]');
+    await row.waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await row.getAttribute("data-cert"), "none");
+    await row.$("button").click();
+    await app.$("#cert-form").waitForDisplayed({ timeout: 5_000 });
+    assert.equal(await app.$("#cert-address").getValue(), "e2e-admin@example.co.jp", "prefilled from the user");
+    // Dropped: a certificate for another address is explained and cannot be registered.
+    await app.execute(
+      (name, text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: "application/x-pem-file" }));
+        document.querySelector("#cert-drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      "other.pem",
+      readFileSync(pki.other, "utf8"),
+    );
+    const report = await app.$("#cert-report");
+    await report.waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await report.getAttribute("data-acceptable"), "false");
+    assert.equal(await app.$('#cert-findings li.error[data-code="cert.address_mismatch"]').isExisting(), true);
+    assert.equal(await app.$("#cert-register").isExisting(), false);
+    await h.shot(app, "26a-certificate-refused-ja");
+    // Picked: the customer's own certificate, in a signed-mail bundle (.p7b).
+    await app.$("#cert-file").setValue(pki.good);
+    await app.waitUntil(async () => (await app.$("#cert-file-name").getText()) === "e2e-admin.p7b", { timeout: 10_000 });
+    await app.waitUntil(async () => (await app.$("#cert-report").getAttribute("data-acceptable")) === "true", { timeout: 10_000 });
+    await h.type(app, "#cert-confirmation", SV.confirmation);
+    await app.$("#cert-register").click();
+    await app.$("#cert-saved").waitForDisplayed({ timeout: 10_000 });
+    const listed = await app.$('#certificates tr[data-address="e2e-admin@example.co.jp"]');
+    await listed.waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await listed.getAttribute("data-status"), "registered");
+    await h.shot(app, "26b-certificate-registered-ja");
   });
 
   it("runs an initialization request with a second supervisor's approval, offline", async () => {

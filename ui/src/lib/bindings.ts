@@ -33,6 +33,7 @@ export const commands = {
 	createUser: (form: NewUserForm, confirmation: string) => __TAURI_INVOKE<IssuedSlip>("create_user", { form, confirmation }),
 	unlockUsers: (loginIds: string[], confirmation: string) => __TAURI_INVOKE<UnlockResult>("unlock_users", { loginIds, confirmation }),
 	setUserPasswords: (loginId: string, form: PasswordsForm, confirmation: string) => __TAURI_INVOKE<IssuedSlip>("set_user_passwords", { loginId, form, confirmation }),
+	addAddress: (loginId: string, address: string, purposes: string[], confirmation: string) => __TAURI_INVOKE<AddressView[]>("add_address", { loginId, address, purposes, confirmation }),
 	setUsersSuspended: (loginIds: string[], suspend: boolean, confirmation: string) => __TAURI_INVOKE<string[]>("set_users_suspended", { loginIds, suspend, confirmation }),
 	initRequests: () => __TAURI_INVOKE<InitRequestView[]>("init_requests"),
 	recordInitRequest: (form: IntakeForm, confirmation: string) => __TAURI_INVOKE<InitRequestView>("record_init_request", { form, confirmation }),

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use kagiya_core::certs::{ChainStatus, Severity};
 use kagiya_core::directory::CertStatus;
 use kagiya_core::secret::Secret;
-use kagiya_core::{Error, Millis};
+use kagiya_core::{Error, Lang, Millis};
 use kagiya_store::reports;
 use serde::Serialize;
 
@@ -61,13 +61,13 @@ pub struct CertificateReportView {
     pub acceptable: bool,
 }
 
-impl From<CertReport> for CertificateReportView {
-    fn from(r: CertReport) -> Self {
+impl CertificateReportView {
+    fn new(r: CertReport, lang: Lang) -> Self {
         let c = r.certificate;
-        let (chain_trusted, chain) = match r.chain {
-            ChainStatus::Trusted { root } => (true, root),
-            ChainStatus::Untrusted { reason } => (false, reason),
-        };
+        let (chain_trusted, chain) = (
+            matches!(r.chain, ChainStatus::Trusted { .. }),
+            r.chain.message(lang),
+        );
         CertificateReportView {
             format: serde_json::to_value(r.format)
                 .ok()
@@ -150,7 +150,11 @@ impl Console {
     ) -> Result<CertificateReportView, Error> {
         self.active_operator()?;
         let bytes = file_bytes(base64_file)?;
-        Ok(self.engine.certificate_report(address, &bytes)?.into())
+        let lang = self.lang();
+        Ok(CertificateReportView::new(
+            self.engine.certificate_report(address, &bytes)?,
+            lang,
+        ))
     }
 
     /// Registers the file's certificate for the user's address.
@@ -163,9 +167,10 @@ impl Console {
     ) -> Result<CertificateReportView, Error> {
         let who = self.acting_operator()?;
         let bytes = file_bytes(base64_file)?;
-        Ok(self
-            .engine
-            .import_certificate(&who, confirmation, login_id, address, &bytes)?
-            .into())
+        let lang = self.lang();
+        let report =
+            self.engine
+                .import_certificate(&who, confirmation, login_id, address, &bytes)?;
+        Ok(CertificateReportView::new(report, lang))
     }
 }

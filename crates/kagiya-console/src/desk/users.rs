@@ -1,7 +1,7 @@
 //! The users table (one page at a time, so 100,000 users scroll smoothly), a user's detail, and
 //! the actions on users: register, unlock one or many, set or issue passwords, suspend / resume.
 
-use kagiya_core::directory::UserRole;
+use kagiya_core::directory::{Purpose, UserRole};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 use kagiya_store::directory;
@@ -283,6 +283,25 @@ impl Console {
             .engine
             .set_passwords(&who, confirmation, login_id, req)?;
         self.slip(issued, must_change, None)
+    }
+
+    /// Adds an e-mail address to a user's address book (seed 002: at most 10) for the purposes
+    /// given (`notifications`, `otp`, `reset`, `forwarding`); returns the addresses.
+    pub fn add_address(
+        &mut self,
+        login_id: &str,
+        address: &str,
+        purposes: &[String],
+        confirmation: &Secret,
+    ) -> Result<Vec<AddressView>, Error> {
+        let who = self.acting_operator()?;
+        let purposes = purposes
+            .iter()
+            .map(|p| Purpose::parse(p).ok_or(Error::InvalidValue("purposes")))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.engine
+            .add_address(&who, confirmation, login_id, address, &purposes)?;
+        self.engine.address_views(login_id)
     }
 
     /// Suspends or resumes the listed users (all or none).

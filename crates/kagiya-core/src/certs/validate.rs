@@ -154,8 +154,43 @@ pub fn check_for_address(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ChainStatus {
-    Trusted { root: String },
-    Untrusted { reason: String },
+    Trusted {
+        root: String,
+    },
+    /// `reason`: `unreadable`, `self_signed` (`subject` is not a trusted root), `issuer_unknown`
+    /// (`subject` names the issuer not found) or `too_long`.
+    Untrusted {
+        reason: &'static str,
+        subject: String,
+    },
+}
+
+impl ChainStatus {
+    /// In words, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ChainStatus::Trusted { root }, Lang::Ja) => {
+                format!("信頼済みのルート証明書 {root} まで確認できました")
+            }
+            (ChainStatus::Trusted { root }, Lang::En) => {
+                format!("leads to the trusted root {root}")
+            }
+            (ChainStatus::Untrusted { reason, subject }, Lang::Ja) => match *reason {
+                "self_signed" => {
+                    format!("自己署名の証明書で、信頼済みのルートではありません（{subject}）")
+                }
+                "issuer_unknown" => format!("発行者が信頼済みのルートにありません（{subject}）"),
+                "too_long" => "証明書チェーンが長すぎます".to_owned(),
+                _ => "証明書を読み取れませんでした".to_owned(),
+            },
+            (ChainStatus::Untrusted { reason, subject }, Lang::En) => match *reason {
+                "self_signed" => format!("self-signed, not a trusted root ({subject})"),
+                "issuer_unknown" => format!("issuer not among the trusted roots ({subject})"),
+                "too_long" => "the chain is too long".to_owned(),
+                _ => "the certificate could not be read".to_owned(),
+            },
+        }
+    }
 }
 
 fn parse(d: &[u8]) -> Option<X509Certificate<'_>> {
@@ -167,7 +202,8 @@ fn parse(d: &[u8]) -> Option<X509Certificate<'_>> {
 pub fn chain_status(leaf: &[u8], intermediates: &[Vec<u8>], roots: &[Vec<u8>]) -> ChainStatus {
     let Some(mut current) = parse(leaf) else {
         return ChainStatus::Untrusted {
-            reason: "unreadable".into(),
+            reason: "unreadable",
+            subject: String::new(),
         };
     };
     let roots: Vec<X509Certificate<'_>> = roots.iter().filter_map(|r| parse(r)).collect();
@@ -189,20 +225,22 @@ pub fn chain_status(leaf: &[u8], intermediates: &[Vec<u8>], roots: &[Vec<u8>]) -
         match next {
             Some(m) => current = m.clone(),
             None => {
-                return ChainStatus::Untrusted {
-                    reason: if current.subject() == current.issuer() {
-                        format!("self-signed, not a trusted root: {}", current.subject())
-                    } else {
-                        format!(
-                            "issuer not found among the trusted roots: {}",
-                            current.issuer()
-                        )
-                    },
+                return if current.subject() == current.issuer() {
+                    ChainStatus::Untrusted {
+                        reason: "self_signed",
+                        subject: current.subject().to_string(),
+                    }
+                } else {
+                    ChainStatus::Untrusted {
+                        reason: "issuer_unknown",
+                        subject: current.issuer().to_string(),
+                    }
                 }
             }
         }
     }
     ChainStatus::Untrusted {
-        reason: "chain too long".into(),
+        reason: "too_long",
+        subject: String::new(),
     }
 }

@@ -1,0 +1,131 @@
+// The desktop benchmark (not a test): the real window on a branch with 100,000 users. Measures
+// launch to the sign-in screen, sign-in to an interactive dashboard, one users-table search per
+// keystroke (input event to rows on screen, measured in the page), and the peak memory of the
+// app and its WebKit processes. Run by scripts/bench-desktop.sh; figures go to stdout as JSON.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as h from "../harness.js";
+
+const dataDir = process.argv[2];
+if (!dataDir) throw new Error("usage: desktop.mjs DATA_DIR");
+const KEYS = (process.env.KAGIYA_BENCH_KEYS ?? "b0123,利用者 456,x0004,b").split(",");
+
+const now = () => performance.now();
+
+function peakKib(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+function processTree(root) {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const kids = execFileSync("pgrep", ["-P", String(out[i])], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+      out.push(...kids.map(Number));
+    } catch {
+      // no children
+    }
+  }
+  return out;
+}
+
+const driver = await h.startDriver("bench");
+const figures = {};
+let app;
+try {
+  const t0 = now();
+  app = await h.openApp(dataDir);
+  figures.launch_to_sign_in_ms = Math.round(now() - t0);
+
+  await h.type(app, "#signin-id", "sv001");
+  await h.type(app, "#signin-password", "Kagiya-Demo-2026");
+  const t1 = now();
+  await app.$("#signin-submit").click();
+  await app.waitUntil(async () => (await app.$("#tile-login-temporary").isExisting()) && (await app.$("#tile-login-temporary").getAttribute("data-count")) !== null, {
+    timeout: 30_000,
+    interval: 20,
+  });
+  figures.sign_in_to_dashboard_ms = Math.round(now() - t1);
+  figures.dashboard_locked_login = Number(await app.$("#tile-login-temporary").getAttribute("data-count"));
+
+  await app.$("#nav-users").click();
+  await app.$("#users-viewport").waitForExist({ timeout: 30_000 });
+  await app.waitUntil(async () => Number(await app.$("#users-total").getAttribute("data-total")) > 0, { timeout: 30_000 });
+  figures.users_total = Number(await app.$("#users-total").getAttribute("data-total"));
+
+  // Each keystroke: set the field as typing does and wait for the page's own measurement
+  // (input event → console → rows rendered), read from data-last-search-ms.
+  const keystrokes = [];
+  for (const word of KEYS) {
+    for (let n = 1; n <= word.length; n++) {
+      const text = word.slice(0, n);
+      const ms = await app.execute(async (value) => {
+        const input = document.querySelector("#user-search");
+        const viewport = document.querySelector("#users-viewport");
+        const before = viewport.getAttribute("data-last-search-ms");
+        viewport.removeAttribute("data-last-search-ms");
+        input.value = value;
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 1));
+          const got = viewport.getAttribute("data-last-search-ms");
+          if (got !== null && got !== before) return Number(got);
+        }
+        return -1;
+      }, text);
+      const total = Number(await app.$("#users-total").getAttribute("data-total"));
+      keystrokes.push({ text, ms, total });
+    }
+  }
+  figures.keystrokes = keystrokes;
+  const times = keystrokes.map((k) => k.ms).sort((a, b) => a - b);
+  figures.keystroke_ms = {
+    median: times[Math.floor(times.length / 2)],
+    p95: times[Math.min(times.length - 1, Math.floor(times.length * 0.95))],
+    max: times.at(-1),
+  };
+
+  // Scroll to the middle of the unfiltered list.
+  await app.execute(() => {
+    const input = document.querySelector("#user-search");
+    input.value = "";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await app.pause(500);
+  const scrollMs = await app.execute(async () => {
+    const v = document.querySelector("#users-viewport");
+    const t = performance.now();
+    v.scrollTop = v.scrollHeight / 2;
+    v.dispatchEvent(new Event("scroll"));
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const rows = [...v.querySelectorAll(".vrow")].filter((r) => r.dataset.loginId);
+      const top = v.scrollTop;
+      if (rows.some((r) => Math.abs(parseFloat(r.style.top) - top) < 40)) return performance.now() - t;
+    }
+    return -1;
+  });
+  figures.scroll_to_middle_ms = Math.round(scrollMs);
+  await h.shot(app, "bench-users-100k");
+
+  const appPid = Number(execFileSync("pgrep", ["-f", "-n", `--data-dir ${dataDir}`], { encoding: "utf8" }).trim());
+  const tree = processTree(appPid);
+  const peaks = tree.map((pid) => {
+    let name = "?";
+    try {
+      name = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      // gone
+    }
+    return { pid, name, peak_kib: peakKib(pid) };
+  });
+  figures.peak_memory = peaks;
+  figures.peak_memory_total_mib = Math.round(peaks.reduce((s, p) => s + p.peak_kib, 0) / 1024);
+} finally {
+  await h.closeApp(app);
+  await h.stopDriver(driver);
+}
+console.log(JSON.stringify(figures, null, 2));

@@ -84,7 +84,7 @@ impl Console {
     pub fn init_requests(&mut self) -> Result<Vec<InitRequestView>, Error> {
         self.active_operator()?;
         let mut list = directory::init_requests(self.engine.store().conn())?;
-        list.sort_by(|a, b| b.recorded_at.cmp(&a.recorded_at));
+        list.sort_by_key(|r| std::cmp::Reverse(r.recorded_at));
         list.into_iter().map(|r| self.request_view(r)).collect()
     }
 

@@ -1,0 +1,71 @@
+// A customer's IP rules: the engine's warnings appear while the rules are typed (nothing saved),
+// and an address check shows the console's decision and its reason.
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import Customer from "./Customer.svelte";
+import type { Status } from "../lib/api";
+import { i18n } from "../lib/i18n.svelte";
+
+i18n.lang = "en";
+
+const status: Status = {
+  needs_setup: false,
+  lang: "en",
+  session: { state: "active", operator: { operator_id: "sv001", name: "Hanako Yamada", role: "supervisor" } },
+  idle_lock_minutes: 10,
+  idle_lock_seconds: 600,
+  theme: "system",
+  operator_password_rules: [],
+};
+
+const policy = (credential: string) => ({
+  credential,
+  rules: [{ code: "password.length", label: "8 to 12 characters", ok: false }],
+  expiry_days: 90,
+  warn_days: 14,
+  history: 3,
+  lock_threshold: 5,
+  lock_window_minutes: 30,
+  lock_minutes: 30,
+  permanent_after: 3,
+});
+
+const detail = {
+  customer: { contract_no: "K-1001", name: "Minato Trading", services: ["User web"], preset_title: "Business Web", users: 4, needs_init_request: false },
+  preset: "business_web",
+  policies: [policy("login"), policy("confirmation")],
+  ip_rules: [{ service: "user_web", service_label: "User web", lines: [], default_allow: true, allowed_countries: null }],
+  ip_released_until: null,
+};
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("Customer", () => {
+  it("shows the engine's warnings while the rules are typed, and checks an address", async () => {
+    const warned: Array<{ lines: string[] }> = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "customer") return detail;
+      if (cmd === "choices") return { presets: [{ code: "business_web", label: "Business Web" }], services: [], roles: [] };
+      if (cmd === "ip_rule_warnings") {
+        const form = (args as { form: { lines: string[] } }).form;
+        warned.push(form);
+        return form.lines.length > 1 ? ["Rule 2 can never decide: rule 1 contains it."] : [];
+      }
+      if (cmd === "check_ip") return { allowed: false, reason: "rule 1 (192.0.2.0/24)" };
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(Customer, { status, contractNo: "K-1001" });
+    const rules = await screen.findByLabelText("IP access rules");
+    await fireEvent.input(rules, { target: { value: "deny 192.0.2.0/24\ndeny 192.0.2.128/25" } });
+    await screen.findByText("Rule 2 can never decide: rule 1 contains it.");
+    expect(warned.at(-1)?.lines).toEqual(["deny 192.0.2.0/24", "deny 192.0.2.128/25"]);
+    await fireEvent.input(screen.getByLabelText("IP address"), { target: { value: "192.0.2.7" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Check an address" }));
+    await waitFor(() => expect(document.querySelector("#ip-check-result")?.getAttribute("data-allowed")).toBe("false"));
+    expect(document.querySelector("#ip-check-result")?.textContent).toContain("rule 1 (192.0.2.0/24)");
+  });
+});

@@ -59,7 +59,7 @@ describe("Customer", () => {
       throw new Error(`unexpected ${cmd}`);
     });
     render(Customer, { status, contractNo: "K-1001" });
-    const rules = await screen.findByLabelText("IP access rules");
+    const rules = await screen.findByRole("textbox", { name: "IP access rules" });
     await fireEvent.input(rules, { target: { value: "deny 192.0.2.0/24\ndeny 192.0.2.128/25" } });
     await screen.findByText("Rule 2 can never decide: rule 1 contains it.");
     expect(warned.at(-1)?.lines).toEqual(["deny 192.0.2.0/24", "deny 192.0.2.128/25"]);

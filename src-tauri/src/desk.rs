@@ -2,6 +2,8 @@
 //! Each hands over to `kagiya_console::desk`; secrets arrive as `Secret` and are wiped after use.
 
 use kagiya_console::desk::*;
+use kagiya_console::engine::addresses::AddressView;
+use kagiya_console::engine::InitRequestForm;
 use kagiya_console::Secret;
 use kagiya_core::directory::CredentialKind;
 use tauri::State;
@@ -154,7 +156,7 @@ pub fn add_address(
     address: String,
     purposes: Vec<String>,
     confirmation: Secret,
-) -> Reply<Vec<kagiya_console::engine::addresses::AddressView>> {
+) -> Reply<Vec<AddressView>> {
     state.with(|c| c.add_address(&login_id, &address, &purposes, &confirmation))
 }
 
@@ -179,10 +181,10 @@ pub fn init_requests(state: State<'_, AppState>) -> Reply<Vec<InitRequestView>> 
 #[specta::specta]
 pub fn record_init_request(
     state: State<'_, AppState>,
-    form: IntakeForm,
+    form: InitRequestForm,
     confirmation: Secret,
 ) -> Reply<InitRequestView> {
-    state.with(|c| c.record_init_request(&form, &confirmation))
+    state.with(|c| c.record_init_request(form, &confirmation))
 }
 
 #[tauri::command]

@@ -203,14 +203,12 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         let mut o = ConsoleOptions::new(db_path(&cli)?);
         o.os_locale = Some(lang.code().into());
         let mut c = Console::open(o)?;
-        c.create_first_supervisor(&FirstSupervisor {
-            operator_id: operator_id.clone(),
-            name: name.clone(),
-            password: kagiya_core::secret::Secret::new(login.expose()),
-            password_repeat: login,
-            confirmation_password: kagiya_core::secret::Secret::new(confirmation.expose()),
-            confirmation_password_repeat: confirmation,
-        })?;
+        c.create_first_supervisor(&FirstSupervisor::new(
+            operator_id,
+            name,
+            login.expose(),
+            confirmation.expose(),
+        ))?;
         done(
             j,
             lang,

@@ -33,15 +33,8 @@ fn open(path: &std::path::Path) -> Console {
 fn branch(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("kagiya.db");
     let mut c = open(&path);
-    c.create_first_supervisor(&FirstSupervisor {
-        operator_id: "sv001".into(),
-        name: "山田 花子".into(),
-        password: LOGIN.into(),
-        password_repeat: LOGIN.into(),
-        confirmation_password: CONF.into(),
-        confirmation_password_repeat: CONF.into(),
-    })
-    .unwrap();
+    c.create_first_supervisor(&FirstSupervisor::new("sv001", "山田 花子", LOGIN, CONF))
+        .unwrap();
     drop(c);
     let mut e = Engine::open(EngineOptions::new(
         path.clone(),

@@ -29,14 +29,12 @@ fn engine(dir: &std::path::Path) -> Engine {
     let mut o = ConsoleOptions::new(path.clone());
     o.key = KeySource::Given(key());
     let mut c = Console::open(o).unwrap();
-    c.create_first_supervisor(&FirstSupervisor {
-        operator_id: "sv001".into(),
-        name: "山田 花子".into(),
-        password: "Branch-Login-2026".into(),
-        password_repeat: "Branch-Login-2026".into(),
-        confirmation_password: CONF.into(),
-        confirmation_password_repeat: CONF.into(),
-    })
+    c.create_first_supervisor(&FirstSupervisor::new(
+        "sv001",
+        "山田 花子",
+        "Branch-Login-2026",
+        CONF,
+    ))
     .unwrap();
     drop(c);
     let mut e = Engine::open(EngineOptions::new(path, KeySource::Given(key()), "bench")).unwrap();

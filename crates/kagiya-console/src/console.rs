@@ -67,6 +67,20 @@ pub struct FirstSupervisor {
     pub confirmation_password_repeat: Secret,
 }
 
+impl FirstSupervisor {
+    /// The form with each password typed the same way twice (the CLI, demo set-ups and tests).
+    pub fn new(operator_id: &str, name: &str, password: &str, confirmation: &str) -> Self {
+        FirstSupervisor {
+            operator_id: operator_id.into(),
+            name: name.into(),
+            password: password.into(),
+            password_repeat: password.into(),
+            confirmation_password: confirmation.into(),
+            confirmation_password_repeat: confirmation.into(),
+        }
+    }
+}
+
 pub struct Console {
     /// The credential engine over the same encrypted file: the branch workflows (see `desk`).
     pub(crate) engine: Engine,

@@ -56,14 +56,12 @@ impl Env {
 }
 
 fn first() -> FirstSupervisor {
-    FirstSupervisor {
-        operator_id: "sv001".into(),
-        name: "山田 花子".into(),
-        password: "Branch-Login-2026".into(),
-        password_repeat: "Branch-Login-2026".into(),
-        confirmation_password: "Branch-Confirm-2026".into(),
-        confirmation_password_repeat: "Branch-Confirm-2026".into(),
-    }
+    FirstSupervisor::new(
+        "sv001",
+        "山田 花子",
+        "Branch-Login-2026",
+        "Branch-Confirm-2026",
+    )
 }
 
 fn pw(s: &str) -> Secret {

@@ -38,14 +38,12 @@ impl Env {
         o.os_locale = Some("ja-JP".into());
         let mut console = Console::open(o).unwrap();
         console
-            .create_first_supervisor(&FirstSupervisor {
-                operator_id: "sv001".into(),
-                name: "山田 花子".into(),
-                password: "Branch-Login-2026".into(),
-                password_repeat: "Branch-Login-2026".into(),
-                confirmation_password: SV_CONF.into(),
-                confirmation_password_repeat: SV_CONF.into(),
-            })
+            .create_first_supervisor(&FirstSupervisor::new(
+                "sv001",
+                "山田 花子",
+                "Branch-Login-2026",
+                SV_CONF,
+            ))
             .unwrap();
         console
             .create_customer(

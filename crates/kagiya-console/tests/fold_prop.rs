@@ -75,14 +75,7 @@ proptest! {
         o.key = KeySource::Given(DbKey::from_bytes([1; 32]));
         o.hash_params = FAST;
         o.clock = clock.clone();
-        Console::open(o).unwrap().create_first_supervisor(&FirstSupervisor {
-            operator_id: "sv001".into(),
-            name: "山田 花子".into(),
-            password: "Branch-Login-2026".into(),
-            password_repeat: "Branch-Login-2026".into(),
-            confirmation_password: CONF.into(),
-            confirmation_password_repeat: CONF.into(),
-        }).unwrap();
+        Console::open(o).unwrap().create_first_supervisor(&FirstSupervisor::new("sv001", "山田 花子", "Branch-Login-2026", CONF)).unwrap();
         let mut eo = EngineOptions::new(path, KeySource::Given(DbKey::from_bytes([1; 32])), "prop");
         eo.hash_params = FAST;
         eo.clock = clock.clone();

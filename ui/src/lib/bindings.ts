@@ -36,7 +36,7 @@ export const commands = {
 	addAddress: (loginId: string, address: string, purposes: string[], confirmation: string) => __TAURI_INVOKE<AddressView[]>("add_address", { loginId, address, purposes, confirmation }),
 	setUsersSuspended: (loginIds: string[], suspend: boolean, confirmation: string) => __TAURI_INVOKE<string[]>("set_users_suspended", { loginIds, suspend, confirmation }),
 	initRequests: () => __TAURI_INVOKE<InitRequestView[]>("init_requests"),
-	recordInitRequest: (form: IntakeForm, confirmation: string) => __TAURI_INVOKE<InitRequestView>("record_init_request", { form, confirmation }),
+	recordInitRequest: (form: InitRequestForm, confirmation: string) => __TAURI_INVOKE<InitRequestView>("record_init_request", { form, confirmation }),
 	decideInitRequest: (requestNo: string, supervisorId: string, supervisorConfirmation: string, rejectReason: string | null) => __TAURI_INVOKE<InitRequestView>("decide_init_request", { requestNo, supervisorId, supervisorConfirmation, rejectReason }),
 	executeInitRequest: (requestNo: string, confirmation: string) => __TAURI_INVOKE<IssuedSlip[]>("execute_init_request", { requestNo, confirmation }),
 	certificates: () => __TAURI_INVOKE<CertificateRow[]>("certificates"),
@@ -282,6 +282,18 @@ export type FirstSupervisor = {
 	confirmation_password_repeat: string,
 };
 
+/**  The paper form as typed in at the counter (by the CLI's arguments or the window's form). */
+export type InitRequestForm = {
+	request_no: string,
+	contract_no: string,
+	/**  YYYY-MM-DD. */
+	received_on: string,
+	requester: string,
+	identity_checks: string[],
+	/**  Login IDs; empty means every master and admin user of the customer. */
+	targets: string[],
+};
+
 export type InitRequestView = {
 	request_no: string,
 	contract_no: string,
@@ -298,18 +310,6 @@ export type InitRequestView = {
 	approved_by: string | null,
 	decided_at: number | null,
 	executed_at: number | null,
-};
-
-/**  The paper form as typed in. */
-export type IntakeForm = {
-	request_no: string,
-	contract_no: string,
-	/**  YYYY-MM-DD. */
-	received_on: string,
-	requester: string,
-	identity_checks: string[],
-	/**  Login IDs; empty: every master and admin of the customer. */
-	targets: string[],
 };
 
 export type IpCheckView = {

@@ -4,20 +4,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import Customer from "./Customer.svelte";
-import type { Status } from "../lib/api";
+import { signedInStatus } from "../lib/test-status";
 import { i18n } from "../lib/i18n.svelte";
 
 i18n.lang = "en";
 
-const status: Status = {
-  needs_setup: false,
-  lang: "en",
-  session: { state: "active", operator: { operator_id: "sv001", name: "Hanako Yamada", role: "supervisor" } },
-  idle_lock_minutes: 10,
-  idle_lock_seconds: 600,
-  theme: "system",
-  operator_password_rules: [],
-};
+const status = signedInStatus("supervisor");
 
 const policy = (credential: string) => ({
   credential,

@@ -6,25 +6,11 @@ use kagiya_core::directory::InitRequest;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang, Millis};
 use kagiya_store::directory;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::users::IssuedSlip;
 use crate::console::Console;
 use crate::engine::{ActorRef, InitRequestForm};
-
-/// The paper form as typed in.
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct IntakeForm {
-    pub request_no: String,
-    pub contract_no: String,
-    /// YYYY-MM-DD.
-    pub received_on: String,
-    pub requester: String,
-    pub identity_checks: Vec<String>,
-    /// Login IDs; empty: every master and admin of the customer.
-    pub targets: Vec<String>,
-}
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -91,22 +77,11 @@ impl Console {
     /// Records the paper form (refused while some master or admin can still act).
     pub fn record_init_request(
         &mut self,
-        form: &IntakeForm,
+        form: InitRequestForm,
         confirmation: &Secret,
     ) -> Result<InitRequestView, Error> {
         let who = self.acting_operator()?;
-        let r = self.engine.record_init_request(
-            &who,
-            confirmation,
-            InitRequestForm {
-                request_no: form.request_no.clone(),
-                contract_no: form.contract_no.clone(),
-                received_on: form.received_on.clone(),
-                requester: form.requester.clone(),
-                identity_checks: form.identity_checks.clone(),
-                targets: form.targets.clone(),
-            },
-        )?;
+        let r = self.engine.record_init_request(&who, confirmation, form)?;
         self.request_view(r)
     }
 

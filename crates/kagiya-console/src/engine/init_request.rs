@@ -15,8 +15,9 @@ use kagiya_store::directory;
 use super::passwords::{generated, password_set, How, Issued};
 use super::{ActorRef, Engine};
 
-/// The paper form as typed in at the counter.
-#[derive(Debug, Clone)]
+/// The paper form as typed in at the counter (by the CLI's arguments or the window's form).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InitRequestForm {
     pub request_no: String,
     pub contract_no: String,

@@ -7,70 +7,26 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kagiya_console::desk::UserPageQuery;
-use kagiya_console::engine::{ActorRef, NewTenant};
-use kagiya_console::{
-    Clock, Console, ConsoleOptions, Engine, EngineOptions, FirstSupervisor, SystemClock,
-};
-use kagiya_core::directory::Service;
-use kagiya_core::password::{HashParams, PasswordHasher, Preset};
+use kagiya_console::{Clock, SystemClock};
 use kagiya_core::secret::Secret;
-use kagiya_store::{fixtures, DbKey, KeySource};
+use kagiya_store::fixtures;
 
-const CONF: &str = "Branch-Confirm-2026";
-const LOGIN: &str = "Branch-Login-2026";
+mod support;
 
-fn key() -> DbKey {
-    DbKey::from_bytes([9; 32])
-}
+use support::{bench_dir, cheap_hash, engine, open_console as open, LOGIN};
 
-fn open(path: &std::path::Path) -> Console {
-    let mut o = ConsoleOptions::new(path.to_path_buf());
-    o.key = KeySource::Given(key());
-    Console::open(o).unwrap()
-}
-
-/// 100,000 users of one customer, 1,000 more of them locked.
+/// 100,000 users of one customer, 1,000 of them locked.
 fn branch(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("kagiya.db");
-    let mut c = open(&path);
-    c.create_first_supervisor(&FirstSupervisor::new("sv001", "山田 花子", LOGIN, CONF))
-        .unwrap();
-    drop(c);
-    let mut e = Engine::open(EngineOptions::new(
-        path.clone(),
-        KeySource::Given(key()),
-        "bench",
-    ))
-    .unwrap();
-    e.create_tenant(
-        &ActorRef::Operator("sv001".into()),
-        &Secret::new(CONF),
-        NewTenant {
-            contract_no: "C-1".into(),
-            name: "ベンチ株式会社".into(),
-            services: vec![Service::UserWeb],
-            preset: Preset::BusinessWeb,
-        },
-    )
-    .unwrap();
-    let hash = PasswordHasher::new(HashParams {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-    .unwrap()
-    .hash(&Secret::new("Temp-Pass-0001"))
-    .unwrap();
+    let mut e = engine(dir);
+    let hash = cheap_hash();
     let now = SystemClock.now();
     fixtures::users(e.store_mut(), "C-1", "u", 99_000, &hash, now, false).unwrap();
     fixtures::users(e.store_mut(), "C-1", "l", 1_000, &hash, now, true).unwrap();
-    path
+    dir.join("kagiya.db")
 }
 
 fn desk(c: &mut Criterion) {
-    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    std::fs::create_dir_all(base).unwrap();
-    let dir = tempfile::tempdir_in(base).unwrap();
+    let dir = bench_dir();
     let path = branch(dir.path());
 
     let mut g = c.benchmark_group("desk with 100,000 users");

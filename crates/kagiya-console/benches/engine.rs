@@ -7,67 +7,17 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kagiya_console::engine::{ActorRef, NewTenant};
-use kagiya_console::{
-    Clock, Console, ConsoleOptions, Engine, EngineOptions, FirstSupervisor, SystemClock,
-};
-use kagiya_core::directory::{Channel, CredentialKind, Service};
+use kagiya_console::engine::ActorRef;
+use kagiya_console::{Clock, SystemClock};
+use kagiya_core::directory::{Channel, CredentialKind};
 use kagiya_core::event::EventKind;
-use kagiya_core::password::{HashParams, PasswordHasher, Preset};
+use kagiya_core::password::{HashParams, PasswordHasher};
 use kagiya_core::secret::Secret;
-use kagiya_store::{directory, fixtures, DbKey, KeySource};
+use kagiya_store::{directory, fixtures};
 
-const CONF: &str = "Branch-Confirm-2026";
+mod support;
 
-fn key() -> DbKey {
-    DbKey::from_bytes([9; 32])
-}
-
-/// A database on disk (next to the build, not tmpfs) with a supervisor and one customer.
-fn engine(dir: &std::path::Path) -> Engine {
-    let path = dir.join("kagiya.db");
-    let mut o = ConsoleOptions::new(path.clone());
-    o.key = KeySource::Given(key());
-    let mut c = Console::open(o).unwrap();
-    c.create_first_supervisor(&FirstSupervisor::new(
-        "sv001",
-        "山田 花子",
-        "Branch-Login-2026",
-        CONF,
-    ))
-    .unwrap();
-    drop(c);
-    let mut e = Engine::open(EngineOptions::new(path, KeySource::Given(key()), "bench")).unwrap();
-    e.create_tenant(
-        &ActorRef::Operator("sv001".into()),
-        &Secret::new(CONF),
-        NewTenant {
-            contract_no: "C-1".into(),
-            name: "ベンチ株式会社".into(),
-            services: vec![Service::UserWeb],
-            preset: Preset::BusinessWeb,
-        },
-    )
-    .unwrap();
-    e
-}
-
-fn cheap_hash() -> String {
-    PasswordHasher::new(HashParams {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-    .unwrap()
-    .hash(&Secret::new("Temp-Pass-0001"))
-    .unwrap()
-}
-
-fn bench_dir() -> tempfile::TempDir {
-    let base = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    std::fs::create_dir_all(base).unwrap();
-    tempfile::tempdir_in(base).unwrap()
-}
+use support::{bench_dir, cheap_hash, engine, CONF};
 
 fn record_failure(c: &mut Criterion) {
     let dir = bench_dir();

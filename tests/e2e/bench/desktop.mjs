@@ -111,7 +111,7 @@ try {
   figures.scroll_to_middle_ms = Math.round(scrollMs);
   await h.shot(app, "bench-users-100k");
 
-  const appPid = Number(execFileSync("pgrep", ["-f", "-n", `--data-dir ${dataDir}`], { encoding: "utf8" }).trim());
+  const appPid = Number(execFileSync("pgrep", ["-f", "-n", "--", `--data-dir ${dataDir}`], { encoding: "utf8" }).trim());
   const tree = processTree(appPid);
   const peaks = tree.map((pid) => {
     let name = "?";

@@ -12,7 +12,8 @@ export KAGIYA_APP="$ROOT/target/release/kagiya-desktop"
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 NO_AT_BRIDGE=1 LANG=ja_JP.UTF-8
 data="$(mktemp -d)"
 say "Writing $users users to $data, then measuring the window"
+# The key lives in the session's keyring: the branch is written and measured in one session.
 "$ROOT/scripts/with-keyring.sh" bash -c "
   cargo run --quiet --release -p kagiya-console --example big_branch -- '$data' '$users' &&
-  xvfb-run -a -s '-screen 0 1280x820x24' node tests/e2e/bench/desktop.mjs '$data'
+  for run in 1 2; do xvfb-run -a -s '-screen 0 1280x820x24' node tests/e2e/bench/desktop.mjs '$data'; done
 " </dev/null

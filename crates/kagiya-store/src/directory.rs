@@ -193,21 +193,26 @@ fn select_users(
     Ok(rows.into_iter().map(|(_, u)| u).collect())
 }
 
-/// Reads each user's two credentials into it.
+/// Reads each user's two credentials into it (one query for all of them).
 fn with_credentials(conn: &Connection, users: &mut [(i64, User)]) -> Result<(), Error> {
-    let mut cst = conn
-        .prepare_cached(&format!(
-            "SELECT {CRED_COLUMNS} FROM credentials WHERE user_id = ?1"
+    if users.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; users.len()].join(", ");
+    let mut st = conn
+        .prepare(&format!(
+            "SELECT {CRED_COLUMNS} FROM credentials WHERE user_id IN ({marks})"
         ))
         .map_err(storage)?;
-    for (id, u) in users.iter_mut() {
-        let creds = cst
-            .query_map([*id], cred_from_row)
-            .map_err(storage)?
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(storage)?;
-        for (_, kind, c) in creds {
-            *u.credential_mut(kind) = c;
+    let ids: Vec<i64> = users.iter().map(|(id, _)| *id).collect();
+    let at: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let rows = st
+        .query_map(rusqlite::params_from_iter(&ids), cred_from_row)
+        .map_err(storage)?;
+    for row in rows {
+        let (user_id, kind, c) = row.map_err(storage)?;
+        if let Some(i) = at.get(&user_id) {
+            *users[*i].1.credential_mut(kind) = c;
         }
     }
     Ok(())

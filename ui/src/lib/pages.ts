@@ -2,7 +2,7 @@
 // that 100,000 users scroll without holding them all. A new query starts a new generation; answers
 // to an older one are dropped.
 
-export const PAGE = 100;
+export const PAGE = 50;
 
 export interface PageSource<Row> {
   fetch(offset: number, limit: number): Promise<{ total: number; rows: Row[] }>;

@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "add_address",
     "set_users_suspended",
     "init_requests",
+    "init_request_preview",
     "record_init_request",
     "decide_init_request",
     "execute_init_request",

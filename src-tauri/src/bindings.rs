@@ -42,6 +42,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::add_address,
             desk::set_users_suspended,
             desk::init_requests,
+            desk::init_request_preview,
             desk::record_init_request,
             desk::decide_init_request,
             desk::execute_init_request,

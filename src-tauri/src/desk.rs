@@ -179,6 +179,16 @@ pub fn init_requests(state: State<'_, AppState>) -> Reply<Vec<InitRequestView>> 
 
 #[tauri::command]
 #[specta::specta]
+pub fn init_request_preview(
+    state: State<'_, AppState>,
+    contract_no: String,
+    targets: Vec<String>,
+) -> Reply<Vec<ProposedAction>> {
+    state.with(|c| c.init_request_preview(&contract_no, &targets))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub fn record_init_request(
     state: State<'_, AppState>,
     form: InitRequestForm,

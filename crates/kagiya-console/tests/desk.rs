@@ -405,3 +405,36 @@ fn dense_sparse_and_capped_searches_return_the_same_rows_as_a_plain_filter() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn the_intake_form_shows_what_executing_the_request_would_do() {
+    let mut env = Env::new();
+    assert!(matches!(
+        env.console.init_request_preview("C-1001", &[]),
+        Err(Error::ManagersStillAvailable)
+    ));
+    let mut engine = env.engine();
+    lock(&mut engine, "saburodt");
+    env.console
+        .set_users_suspended(&["hanakodt".into()], true, &conf())
+        .unwrap();
+    let proposed = env.console.init_request_preview("C-1001", &[]).unwrap();
+    let ids: Vec<&str> = proposed.iter().map(|p| p.login_id.as_str()).collect();
+    assert_eq!(ids, ["hanakodt", "saburodt"], "every master and admin");
+    assert_eq!(proposed[0].actions.len(), 2, "resume, new passwords");
+    assert!(proposed[0].actions[0].contains("利用再開"));
+    assert!(proposed[1].actions[0].contains("ロック解除"));
+    assert!(proposed[1].actions[1].contains("仮パスワード"));
+    // A listed general user is taken as listed; an unknown one is refused.
+    let one = env
+        .console
+        .init_request_preview("C-1001", &["ICHIRODT".into()])
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].login_id, "ichirodt");
+    assert!(matches!(
+        env.console
+            .init_request_preview("C-1001", &["nobody".into()]),
+        Err(Error::UnknownUser)
+    ));
+}

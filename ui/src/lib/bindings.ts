@@ -36,6 +36,7 @@ export const commands = {
 	addAddress: (loginId: string, address: string, purposes: string[], confirmation: string) => __TAURI_INVOKE<AddressView[]>("add_address", { loginId, address, purposes, confirmation }),
 	setUsersSuspended: (loginIds: string[], suspend: boolean, confirmation: string) => __TAURI_INVOKE<string[]>("set_users_suspended", { loginIds, suspend, confirmation }),
 	initRequests: () => __TAURI_INVOKE<InitRequestView[]>("init_requests"),
+	initRequestPreview: (contractNo: string, targets: string[]) => __TAURI_INVOKE<ProposedAction[]>("init_request_preview", { contractNo, targets }),
 	recordInitRequest: (form: InitRequestForm, confirmation: string) => __TAURI_INVOKE<InitRequestView>("record_init_request", { form, confirmation }),
 	decideInitRequest: (requestNo: string, supervisorId: string, supervisorConfirmation: string, rejectReason: string | null) => __TAURI_INVOKE<InitRequestView>("decide_init_request", { requestNo, supervisorId, supervisorConfirmation, rejectReason }),
 	executeInitRequest: (requestNo: string, confirmation: string) => __TAURI_INVOKE<IssuedSlip[]>("execute_init_request", { requestNo, confirmation }),
@@ -405,6 +406,17 @@ export type PolicyView = {
 	/**  0: the first lock is already permanent. */
 	lock_minutes: number,
 	permanent_after: number | null,
+};
+
+/**  What executing the request would do to one user, for the intake form. */
+export type ProposedAction = {
+	login_id: string,
+	name: string,
+	role: string,
+	/**  サービス状態 now, in seed 004's words. */
+	service_state: string,
+	/**  In order: unlock (when locked), resume (when suspended), new temporary passwords. */
+	actions: string[],
 };
 
 /**  What an address is used for. */

@@ -18,7 +18,7 @@ pub use customers::{
     IpRulesView, PolicyView,
 };
 pub use dashboard::{Dashboard, DayCount, LockCountsView, NamedCustomer};
-pub use requests::InitRequestView;
+pub use requests::{InitRequestView, ProposedAction};
 pub use users::{
     IssuedSlip, NewUserForm, PasswordsForm, UnlockResult, UserDetail, UserPageQuery, UserPageView,
     UserRow,

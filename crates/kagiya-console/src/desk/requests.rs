@@ -2,7 +2,7 @@
 //! supervisor's approval on the same PC (they confirm with their own ID and confirmation password
 //! while the recorder stays signed in), execution, and the slips — all offline.
 
-use kagiya_core::directory::InitRequest;
+use kagiya_core::directory::{InitRequest, UserStatus};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang, Millis};
 use kagiya_store::directory;
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::users::IssuedSlip;
 use crate::console::Console;
+use crate::engine::views::user_view;
 use crate::engine::{ActorRef, InitRequestForm};
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +31,19 @@ pub struct InitRequestView {
     pub approved_by: Option<String>,
     pub decided_at: Option<Millis>,
     pub executed_at: Option<Millis>,
+}
+
+/// What executing the request would do to one user, for the intake form.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ProposedAction {
+    pub login_id: String,
+    pub name: String,
+    pub role: String,
+    /// サービス状態 now, in seed 004's words.
+    pub service_state: String,
+    /// In order: unlock (when locked), resume (when suspended), new temporary passwords.
+    pub actions: Vec<String>,
 }
 
 fn state_label(state: &str, lang: Lang) -> String {
@@ -72,6 +86,45 @@ impl Console {
         let mut list = directory::init_requests(self.engine.store().conn())?;
         list.sort_by_key(|r| std::cmp::Reverse(r.recorded_at));
         list.into_iter().map(|r| self.request_view(r)).collect()
+    }
+
+    /// What a request for `contract_no` listing `targets` (none: every master and admin) would
+    /// do; refused, as recording would be, while some master or admin can still act.
+    pub fn init_request_preview(
+        &mut self,
+        contract_no: &str,
+        targets: &[String],
+    ) -> Result<Vec<ProposedAction>, Error> {
+        self.active_operator()?;
+        let (tenant, users) = self.engine.init_request_targets(contract_no, targets)?;
+        let (now, lang) = (self.engine.now(), self.lang());
+        Ok(users
+            .iter()
+            .map(|u| {
+                let view = user_view(u, &tenant, now, lang);
+                let mut actions = Vec::new();
+                if u.is_locked(&tenant, now) {
+                    actions.push(lang.pick("ロック解除", "Unlock").to_owned());
+                }
+                if u.status == UserStatus::Suspended {
+                    actions.push(lang.pick("利用再開", "Resume").to_owned());
+                }
+                actions.push(
+                    lang.pick(
+                        "ログインパスワードと確認用パスワードの仮パスワードを発行（ログイン時に強制変更）",
+                        "New temporary login and confirmation passwords (changed at the next login)",
+                    )
+                    .to_owned(),
+                );
+                ProposedAction {
+                    login_id: view.login_id,
+                    name: view.name,
+                    role: view.role,
+                    service_state: view.service_state,
+                    actions,
+                }
+            })
+            .collect())
     }
 
     /// Records the paper form (refused while some master or admin can still act).

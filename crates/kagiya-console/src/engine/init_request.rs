@@ -5,7 +5,7 @@
 use kagiya_core::directory::ids::{parse_display_name, ContractNo};
 use kagiya_core::directory::init_request::valid_date;
 use kagiya_core::directory::{
-    authorize, Action, CredentialKind, InitRequest, InitRequestState, UserStatus,
+    authorize, Action, CredentialKind, InitRequest, InitRequestState, Tenant, User, UserStatus,
 };
 use kagiya_core::event::{EventKind, PasswordSetReason};
 use kagiya_core::secret::Secret;
@@ -34,6 +34,38 @@ fn state_name(s: InitRequestState) -> &'static str {
 }
 
 impl Engine {
+    /// The customer and the users a request for it would act on: the listed login IDs, or every
+    /// master and admin when none are listed. Refused while some master or admin can still act.
+    pub fn init_request_targets(
+        &self,
+        contract_no: &str,
+        listed: &[String],
+    ) -> Result<(Tenant, Vec<User>), Error> {
+        let conn = self.store.conn();
+        let tenant = directory::tenant(conn, contract_no)?.ok_or(Error::UnknownTenant)?;
+        let users = directory::users_of(conn, &tenant.contract_no)?;
+        let now = self.now();
+        let managers: Vec<&User> = users.iter().filter(|u| u.role.is_manager()).collect();
+        if managers.is_empty() || managers.iter().any(|u| !u.is_unavailable(&tenant, now)) {
+            return Err(Error::ManagersStillAvailable);
+        }
+        let mut out: Vec<User> = Vec::new();
+        if listed.iter().all(|t| t.trim().is_empty()) {
+            out.extend(managers.into_iter().cloned());
+        } else {
+            for t in listed.iter().filter(|t| !t.trim().is_empty()) {
+                let u = users
+                    .iter()
+                    .find(|u| u.login_id.eq_ignore_ascii_case(t.trim()))
+                    .ok_or(Error::UnknownUser)?;
+                if !out.iter().any(|o| o.login_id == u.login_id) {
+                    out.push(u.clone());
+                }
+            }
+        }
+        Ok((tenant, out))
+    }
+
     /// Records a request. Refused when some master or admin of the customer can still act.
     pub fn record_init_request(
         &mut self,
@@ -56,29 +88,9 @@ impl Engine {
         if checks.is_empty() || checks.iter().any(|c| c.chars().count() > 64) {
             return Err(Error::InvalidValue("identity_checks"));
         }
-        let conn = self.store.conn();
-        let tenant = directory::tenant(conn, &form.contract_no)?.ok_or(Error::UnknownTenant)?;
-        let users = directory::users_of(conn, &tenant.contract_no)?;
-        let now = self.now();
-        let managers: Vec<_> = users.iter().filter(|u| u.role.is_manager()).collect();
-        if managers.is_empty() || managers.iter().any(|u| !u.is_unavailable(&tenant, now)) {
-            return Err(Error::ManagersStillAvailable);
-        }
-        let targets: Vec<String> = if form.targets.is_empty() {
-            managers.iter().map(|u| u.login_id.clone()).collect()
-        } else {
-            let mut out = Vec::new();
-            for t in &form.targets {
-                let u = users
-                    .iter()
-                    .find(|u| u.login_id.eq_ignore_ascii_case(t.trim()))
-                    .ok_or(Error::UnknownUser)?;
-                if !out.contains(&u.login_id) {
-                    out.push(u.login_id.clone());
-                }
-            }
-            out
-        };
+        let (tenant, targets) = self.init_request_targets(&form.contract_no, &form.targets)?;
+        let targets: Vec<String> = targets.into_iter().map(|u| u.login_id).collect();
+        let (conn, now) = (self.store.conn(), self.now());
         if directory::init_request(conn, request_no.as_str())?.is_some() {
             return Err(Error::AlreadyExists("request_no"));
         }

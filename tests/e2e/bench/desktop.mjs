@@ -71,15 +71,13 @@ try {
       const ms = await app.execute(async (value) => {
         const input = document.querySelector("#user-search");
         const viewport = document.querySelector("#users-viewport");
-        const before = viewport.getAttribute("data-last-search-ms");
-        viewport.removeAttribute("data-last-search-ms");
+        const before = Number(viewport.getAttribute("data-searches"));
         input.value = value;
         input.dispatchEvent(new Event("input", { bubbles: true }));
         const deadline = Date.now() + 10_000;
         while (Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 1));
-          const got = viewport.getAttribute("data-last-search-ms");
-          if (got !== null && got !== before) return Number(got);
+          if (Number(viewport.getAttribute("data-searches")) > before) return Number(viewport.getAttribute("data-last-search-ms"));
         }
         return -1;
       }, text);

@@ -283,6 +283,26 @@ export type FirstSupervisor = {
 	confirmation_password_repeat: string,
 };
 
+export type InitRequest = {
+	/**  The number written on the paper form. */
+	request_no: string,
+	contract_no: string,
+	/**  The date on the form (YYYY-MM-DD). */
+	received_on: string,
+	/**  Who brought it (name as on the form). */
+	requester: string,
+	/**  The identity checks done at the counter (e.g. "seal", "driver_licence"). */
+	identity_checks: string[],
+	/**  The users to unlock and reissue, as login IDs. */
+	targets: string[],
+	recorded_by: string,
+	recorded_at: number,
+	state: InitRequestState,
+	approved_by: string | null,
+	decided_at: number | null,
+	executed_at: number | null,
+};
+
 /**  The paper form as typed in at the counter (by the CLI's arguments or the window's form). */
 export type InitRequestForm = {
 	request_no: string,
@@ -295,23 +315,13 @@ export type InitRequestForm = {
 	targets: string[],
 };
 
+export type InitRequestState = "recorded" | "approved" | "rejected" | "executed";
+
+/**  A request as listed: the request itself, its customer's name and its state in words. */
 export type InitRequestView = {
-	request_no: string,
-	contract_no: string,
 	customer_name: string,
-	received_on: string,
-	requester: string,
-	identity_checks: string[],
-	targets: string[],
-	recorded_by: string,
-	recorded_at: number,
-	/**  `recorded`, `approved`, `rejected` or `executed`. */
-	state: string,
 	state_label: string,
-	approved_by: string | null,
-	decided_at: number | null,
-	executed_at: number | null,
-};
+} & InitRequest;
 
 export type IpCheckView = {
 	allowed: boolean,

@@ -4,7 +4,7 @@
 
 use kagiya_core::directory::{InitRequest, UserStatus};
 use kagiya_core::secret::Secret;
-use kagiya_core::{Error, Lang, Millis};
+use kagiya_core::{Error, Lang};
 use kagiya_store::directory;
 use serde::Serialize;
 
@@ -13,24 +13,14 @@ use crate::console::Console;
 use crate::engine::views::user_view;
 use crate::engine::{ActorRef, InitRequestForm};
 
+/// A request as listed: the request itself, its customer's name and its state in words.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct InitRequestView {
-    pub request_no: String,
-    pub contract_no: String,
+    #[serde(flatten)]
+    pub request: InitRequest,
     pub customer_name: String,
-    pub received_on: String,
-    pub requester: String,
-    pub identity_checks: Vec<String>,
-    pub targets: Vec<String>,
-    pub recorded_by: String,
-    pub recorded_at: Millis,
-    /// `recorded`, `approved`, `rejected` or `executed`.
-    pub state: &'static str,
     pub state_label: String,
-    pub approved_by: Option<String>,
-    pub decided_at: Option<Millis>,
-    pub executed_at: Option<Millis>,
 }
 
 /// What executing the request would do to one user, for the intake form.
@@ -61,22 +51,10 @@ impl Console {
         let customer_name = directory::tenant(self.engine.store().conn(), &r.contract_no)?
             .map(|t| t.name)
             .unwrap_or_default();
-        let state = r.state.code();
         Ok(InitRequestView {
-            state_label: state_label(state, self.lang()),
-            state,
-            request_no: r.request_no,
-            contract_no: r.contract_no,
+            state_label: state_label(r.state.code(), self.lang()),
+            request: r,
             customer_name,
-            received_on: r.received_on,
-            requester: r.requester,
-            identity_checks: r.identity_checks,
-            targets: r.targets,
-            recorded_by: r.recorded_by,
-            recorded_at: r.recorded_at,
-            approved_by: r.approved_by,
-            decided_at: r.decided_at,
-            executed_at: r.executed_at,
         })
     }
 

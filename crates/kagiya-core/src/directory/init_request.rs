@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Millis;
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InitRequestState {
@@ -27,6 +28,7 @@ impl InitRequestState {
     }
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitRequest {
     /// The number written on the paper form.

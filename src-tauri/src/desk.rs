@@ -13,31 +13,31 @@ use crate::state::{AppState, ExportDir};
 
 #[tauri::command]
 #[specta::specta]
-pub fn dashboard(state: State<'_, AppState>, utc_offset_minutes: i32) -> Reply<Dashboard> {
+pub async fn dashboard(state: State<'_, AppState>, utc_offset_minutes: i32) -> Reply<Dashboard> {
     state.with(|c| c.dashboard(utc_offset_minutes))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn choices(state: State<'_, AppState>) -> Reply<Choices> {
+pub async fn choices(state: State<'_, AppState>) -> Reply<Choices> {
     state.with(|c| Ok(c.choices()))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn customers(state: State<'_, AppState>) -> Reply<Vec<CustomerRow>> {
+pub async fn customers(state: State<'_, AppState>) -> Reply<Vec<CustomerRow>> {
     state.with(|c| c.customers())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn customer(state: State<'_, AppState>, contract_no: String) -> Reply<CustomerDetail> {
+pub async fn customer(state: State<'_, AppState>, contract_no: String) -> Reply<CustomerDetail> {
     state.with(|c| c.customer(&contract_no))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn create_customer(
+pub async fn create_customer(
     state: State<'_, AppState>,
     form: CustomerForm,
     confirmation: Secret,
@@ -48,7 +48,7 @@ pub fn create_customer(
 #[tauri::command]
 #[specta::specta]
 #[allow(clippy::too_many_arguments)]
-pub fn set_customer_policy(
+pub async fn set_customer_policy(
     state: State<'_, AppState>,
     contract_no: String,
     credential: CredentialKind,
@@ -75,7 +75,7 @@ pub fn set_customer_policy(
 
 #[tauri::command]
 #[specta::specta]
-pub fn ip_rule_warnings(
+pub async fn ip_rule_warnings(
     state: State<'_, AppState>,
     contract_no: String,
     form: IpRulesForm,
@@ -85,7 +85,7 @@ pub fn ip_rule_warnings(
 
 #[tauri::command]
 #[specta::specta]
-pub fn set_ip_rules(
+pub async fn set_ip_rules(
     state: State<'_, AppState>,
     contract_no: String,
     form: IpRulesForm,
@@ -96,7 +96,7 @@ pub fn set_ip_rules(
 
 #[tauri::command]
 #[specta::specta]
-pub fn check_ip(
+pub async fn check_ip(
     state: State<'_, AppState>,
     contract_no: String,
     service: String,
@@ -107,19 +107,19 @@ pub fn check_ip(
 
 #[tauri::command]
 #[specta::specta]
-pub fn user_page(state: State<'_, AppState>, query: UserPageQuery) -> Reply<UserPageView> {
+pub async fn user_page(state: State<'_, AppState>, query: UserPageQuery) -> Reply<UserPageView> {
     state.with(|c| c.user_page(&query))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn user_detail(state: State<'_, AppState>, login_id: String) -> Reply<UserDetail> {
+pub async fn user_detail(state: State<'_, AppState>, login_id: String) -> Reply<UserDetail> {
     state.with(|c| c.user_detail(&login_id))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn create_user(
+pub async fn create_user(
     state: State<'_, AppState>,
     form: NewUserForm,
     confirmation: Secret,
@@ -129,7 +129,7 @@ pub fn create_user(
 
 #[tauri::command]
 #[specta::specta]
-pub fn unlock_users(
+pub async fn unlock_users(
     state: State<'_, AppState>,
     login_ids: Vec<String>,
     confirmation: Secret,
@@ -139,7 +139,7 @@ pub fn unlock_users(
 
 #[tauri::command]
 #[specta::specta]
-pub fn set_user_passwords(
+pub async fn set_user_passwords(
     state: State<'_, AppState>,
     login_id: String,
     form: PasswordsForm,
@@ -150,7 +150,7 @@ pub fn set_user_passwords(
 
 #[tauri::command]
 #[specta::specta]
-pub fn add_address(
+pub async fn add_address(
     state: State<'_, AppState>,
     login_id: String,
     address: String,
@@ -162,7 +162,7 @@ pub fn add_address(
 
 #[tauri::command]
 #[specta::specta]
-pub fn set_users_suspended(
+pub async fn set_users_suspended(
     state: State<'_, AppState>,
     login_ids: Vec<String>,
     suspend: bool,
@@ -173,13 +173,13 @@ pub fn set_users_suspended(
 
 #[tauri::command]
 #[specta::specta]
-pub fn init_requests(state: State<'_, AppState>) -> Reply<Vec<InitRequestView>> {
+pub async fn init_requests(state: State<'_, AppState>) -> Reply<Vec<InitRequestView>> {
     state.with(|c| c.init_requests())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn init_request_preview(
+pub async fn init_request_preview(
     state: State<'_, AppState>,
     contract_no: String,
     targets: Vec<String>,
@@ -189,7 +189,7 @@ pub fn init_request_preview(
 
 #[tauri::command]
 #[specta::specta]
-pub fn record_init_request(
+pub async fn record_init_request(
     state: State<'_, AppState>,
     form: InitRequestForm,
     confirmation: Secret,
@@ -199,7 +199,7 @@ pub fn record_init_request(
 
 #[tauri::command]
 #[specta::specta]
-pub fn decide_init_request(
+pub async fn decide_init_request(
     state: State<'_, AppState>,
     request_no: String,
     supervisor_id: String,
@@ -218,7 +218,7 @@ pub fn decide_init_request(
 
 #[tauri::command]
 #[specta::specta]
-pub fn execute_init_request(
+pub async fn execute_init_request(
     state: State<'_, AppState>,
     request_no: String,
     confirmation: Secret,
@@ -228,13 +228,13 @@ pub fn execute_init_request(
 
 #[tauri::command]
 #[specta::specta]
-pub fn certificates(state: State<'_, AppState>) -> Reply<Vec<CertificateRow>> {
+pub async fn certificates(state: State<'_, AppState>) -> Reply<Vec<CertificateRow>> {
     state.with(|c| c.certificates())
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn certificate_report(
+pub async fn certificate_report(
     state: State<'_, AppState>,
     address: String,
     file_base64: String,
@@ -244,7 +244,7 @@ pub fn certificate_report(
 
 #[tauri::command]
 #[specta::specta]
-pub fn import_certificate(
+pub async fn import_certificate(
     state: State<'_, AppState>,
     login_id: String,
     address: String,
@@ -256,13 +256,13 @@ pub fn import_certificate(
 
 #[tauri::command]
 #[specta::specta]
-pub fn audit_page(state: State<'_, AppState>, filter: AuditFilter) -> Reply<AuditPage> {
+pub async fn audit_page(state: State<'_, AppState>, filter: AuditFilter) -> Reply<AuditPage> {
     state.with(|c| c.audit_page(&filter))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub fn verify_audit_chain(state: State<'_, AppState>) -> Reply<AuditVerification> {
+pub async fn verify_audit_chain(state: State<'_, AppState>) -> Reply<AuditVerification> {
     state.with(|c| c.verify_audit_chain())
 }
 
@@ -270,7 +270,7 @@ pub fn verify_audit_chain(state: State<'_, AppState>) -> Reply<AuditVerification
 /// `--export-dir` says otherwise); the webview never names a path.
 #[tauri::command]
 #[specta::specta]
-pub fn export_audit_csv(
+pub async fn export_audit_csv(
     state: State<'_, AppState>,
     dir: State<'_, ExportDir>,
     filter: AuditFilter,

@@ -32,13 +32,20 @@ pub async fn check_operator_password(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_first_supervisor(state: State<'_, AppState>, form: FirstSupervisor) -> Reply<Status> {
+pub async fn create_first_supervisor(
+    state: State<'_, AppState>,
+    form: FirstSupervisor,
+) -> Reply<Status> {
     state.with(|c| c.create_first_supervisor(&form))
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sign_in(state: State<'_, AppState>, operator_id: String, password: Secret) -> Reply<Status> {
+pub async fn sign_in(
+    state: State<'_, AppState>,
+    operator_id: String,
+    password: Secret,
+) -> Reply<Status> {
     state.with(|c| c.sign_in(&operator_id, &password))
 }
 

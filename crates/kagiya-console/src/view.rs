@@ -78,20 +78,23 @@ pub struct EventView {
     pub at: Millis,
     pub actor: Option<String>,
     pub kind: String,
+    /// Where it was done (`desktop`, `cli`, `… ip=`), when recorded.
+    pub origin: Option<String>,
     pub summary: String,
 }
 
 impl EventView {
     pub fn new(e: &StoredEvent, lang: Lang) -> Self {
-        let summary = serde_json::from_str::<EventBody>(&e.body)
-            .map(|b| b.kind.summary(lang))
-            .unwrap_or_else(|_| e.kind.clone());
+        let body = serde_json::from_str::<EventBody>(&e.body).ok();
         EventView {
             seq: e.seq,
             at: e.at,
             actor: e.actor.clone(),
             kind: e.kind.clone(),
-            summary,
+            origin: body.as_ref().and_then(|b| b.origin.clone()),
+            summary: body
+                .map(|b| b.kind.summary(lang))
+                .unwrap_or_else(|| e.kind.clone()),
         }
     }
 }

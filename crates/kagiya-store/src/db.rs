@@ -22,6 +22,18 @@ pub(crate) fn storage(e: impl std::fmt::Display) -> Error {
     Error::Storage(e.to_string())
 }
 
+/// Every row of `sql` with `params`, mapped by `f` (the statement is cached on the connection).
+pub(crate) fn rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, Error> {
+    let mut st = conn.prepare_cached(sql).map_err(storage)?;
+    let rows = st.query_map(params, f).map_err(storage)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+}
+
 /// The schema, one migration per step; never edit a released step, add a new one.
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![

@@ -19,14 +19,14 @@ use kagiya_core::lockout::LockoutFacts;
 use kagiya_core::{Error, Millis};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
-use crate::db::{storage, Tx};
+use crate::db::{rows, storage, Tx};
 use crate::events;
 
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("directory values always serialize")
 }
 
-fn parse<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
     serde_json::from_str(s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
@@ -38,9 +38,7 @@ fn all<T>(
     sql: &str,
     f: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>, Error> {
-    let mut st = conn.prepare(sql).map_err(storage)?;
-    let rows = st.query_map([], f).map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+    rows(conn, sql, [], f)
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -178,19 +176,14 @@ fn select_users(
     tail: &str,
     p: impl rusqlite::Params,
 ) -> Result<Vec<User>, Error> {
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id {tail}"
-        ))
-        .map_err(storage)?;
-    let rows: Vec<(i64, User)> = st
-        .query_map(p, user_from_row)
-        .map_err(storage)?
-        .collect::<rusqlite::Result<_>>()
-        .map_err(storage)?;
-    let mut rows = rows;
-    with_credentials(conn, &mut rows)?;
-    Ok(rows.into_iter().map(|(_, u)| u).collect())
+    let mut users = rows(
+        conn,
+        &format!("SELECT {USER_COLUMNS} FROM users u JOIN tenants t ON t.id = u.tenant_id {tail}"),
+        p,
+        user_from_row,
+    )?;
+    with_credentials(conn, &mut users)?;
+    Ok(users.into_iter().map(|(_, u)| u).collect())
 }
 
 /// Reads each user's two credentials into it (one query for all of them).
@@ -314,14 +307,14 @@ pub(crate) fn users_by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<User>, 
              WHERE u.id IN ({marks})"
         ))
         .map_err(storage)?;
-    let found: HashMap<i64, User> = st
+    let mut found: HashMap<i64, User> = st
         .query_map(rusqlite::params_from_iter(ids), user_from_row)
         .map_err(storage)?
         .collect::<rusqlite::Result<_>>()
         .map_err(storage)?;
     let mut users: Vec<(i64, User)> = ids
         .iter()
-        .filter_map(|id| found.get(id).map(|u| (*id, u.clone())))
+        .filter_map(|id| found.remove(id).map(|u| (*id, u)))
         .collect();
     with_credentials(conn, &mut users)?;
     Ok(users.into_iter().map(|(_, u)| u).collect())

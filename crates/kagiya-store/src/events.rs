@@ -7,7 +7,7 @@ use kagiya_core::event::{
 use kagiya_core::{Error, Millis};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::db::{storage, Tx};
+use crate::db::{rows, storage, Tx};
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
@@ -85,11 +85,12 @@ fn select(
     tail: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<StoredEvent>, Error> {
-    let mut st = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM events {tail}"))
-        .map_err(storage)?;
-    let rows = st.query_map(params, from_row).map_err(storage)?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map_err(storage)
+    rows(
+        conn,
+        &format!("SELECT {COLUMNS} FROM events {tail}"),
+        params,
+        from_row,
+    )
 }
 
 /// The newest `limit` entries, newest first.
@@ -131,11 +132,12 @@ pub fn search(conn: &Connection, q: &AuditQuery) -> Result<Vec<StoredEvent>, Err
 
 /// The distinct event kinds in the log, for the audit screen's filter.
 pub fn kinds(conn: &Connection) -> Result<Vec<String>, Error> {
-    let mut st = conn
-        .prepare("SELECT DISTINCT kind FROM events ORDER BY kind")
-        .map_err(storage)?;
-    let rows = st.query_map([], |r| r.get(0)).map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+    rows(
+        conn,
+        "SELECT DISTINCT kind FROM events ORDER BY kind",
+        [],
+        |r| r.get(0),
+    )
 }
 
 /// Walks the whole log from the first entry and checks every link. Returns the number of entries,

@@ -9,7 +9,8 @@ use kagiya_core::{Error, Millis};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection};
 
-use crate::db::storage;
+use crate::db::{rows, storage};
+use crate::directory::parse;
 
 /// A credential row that is locked at `:now`: for good, or until a time still to come.
 const LOCKED: &str = "(c.permanent_at IS NOT NULL OR c.locked_until > :now)";
@@ -26,30 +27,21 @@ pub struct LockCounts {
 pub fn lock_counts(conn: &Connection, now: Millis) -> Result<LockCounts, Error> {
     // Two index ranges (permanent_at set; locked_until still ahead) instead of one OR, which
     // would read every credential.
-    let mut st = conn
-        .prepare_cached(
-            "SELECT x.kind, sum(NOT x.permanent), sum(x.permanent) FROM ( \
-                 SELECT kind, user_id, 1 AS permanent FROM credentials \
-                 WHERE permanent_at IS NOT NULL \
-                 UNION ALL \
-                 SELECT kind, user_id, 0 FROM credentials \
-                 WHERE locked_until > :now AND permanent_at IS NULL) x \
-             JOIN users u ON u.id = x.user_id \
-             WHERE u.status != 'deleted' GROUP BY x.kind",
-        )
-        .map_err(storage)?;
+    let by_kind: Vec<(String, i64, i64)> = rows(
+        conn,
+        "SELECT x.kind, sum(NOT x.permanent), sum(x.permanent) FROM ( \
+             SELECT kind, user_id, 1 AS permanent FROM credentials \
+             WHERE permanent_at IS NOT NULL \
+             UNION ALL \
+             SELECT kind, user_id, 0 FROM credentials \
+             WHERE locked_until > :now AND permanent_at IS NULL) x \
+         JOIN users u ON u.id = x.user_id \
+         WHERE u.status != 'deleted' GROUP BY x.kind",
+        rusqlite::named_params! {":now": now},
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     let mut counts = LockCounts::default();
-    let rows = st
-        .query_map(rusqlite::named_params! {":now": now}, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
-        .map_err(storage)?;
-    for row in rows {
-        let (kind, temporary, permanent) = row.map_err(storage)?;
+    for (kind, temporary, permanent) in by_kind {
         if kind == "login" {
             (counts.login_temporary, counts.login_permanent) = (temporary, permanent);
         } else {
@@ -73,8 +65,9 @@ pub fn passwords_expiring(conn: &Connection, now: Millis, until: Millis) -> Resu
 /// Customers that have masters or admins and none of them can act at `now` (each is locked on a
 /// credential, suspended or deleted): they need an initialization request.
 pub fn tenants_needing_init_request(conn: &Connection, now: Millis) -> Result<Vec<String>, Error> {
-    let mut st = conn
-        .prepare_cached(&format!(
+    rows(
+        conn,
+        &format!(
             "SELECT t.contract_no FROM tenants t \
              WHERE EXISTS (SELECT 1 FROM users m \
                            WHERE m.tenant_id = t.id AND m.role IN ('master', 'admin')) \
@@ -85,84 +78,67 @@ pub fn tenants_needing_init_request(conn: &Connection, now: Millis) -> Result<Ve
                      AND NOT EXISTS (SELECT 1 FROM credentials c \
                                      WHERE c.user_id = m.id AND {LOCKED})) \
              ORDER BY t.contract_no"
-        ))
-        .map_err(storage)?;
-    let rows = st
-        .query_map(rusqlite::named_params! {":now": now}, |r| r.get(0))
-        .map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+        ),
+        rusqlite::named_params! {":now": now},
+        |r| r.get(0),
+    )
 }
 
 /// Users per customer, keyed by contract number.
 pub fn user_counts(conn: &Connection) -> Result<Vec<(String, i64)>, Error> {
-    let mut st = conn
-        .prepare_cached(
-            "SELECT t.contract_no, count(u.id) FROM tenants t \
-             LEFT JOIN users u ON u.tenant_id = t.id AND u.status != 'deleted' \
-             GROUP BY t.id ORDER BY t.contract_no",
-        )
-        .map_err(storage)?;
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+    rows(
+        conn,
+        "SELECT t.contract_no, count(u.id) FROM tenants t \
+         LEFT JOIN users u ON u.tenant_id = t.id AND u.status != 'deleted' \
+         GROUP BY t.id ORDER BY t.contract_no",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Initialization requests per state (`recorded`, `approved`, …).
 pub fn init_request_counts(conn: &Connection) -> Result<Vec<(String, i64)>, Error> {
-    let mut st = conn
-        .prepare_cached("SELECT state, count(*) FROM init_requests GROUP BY state")
-        .map_err(storage)?;
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+    rows(
+        conn,
+        "SELECT state, count(*) FROM init_requests GROUP BY state",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// When each lock of a customer's user happened (temporary or permanent) since `since`, oldest
 /// first: the failures whose outcome locked the credential.
 pub fn lock_times(conn: &Connection, since: Millis) -> Result<Vec<Millis>, Error> {
-    let mut st = conn
-        .prepare_cached(
-            "SELECT at FROM events WHERE kind = 'credential_failed' AND at >= ?1 \
-               AND json_extract(body, '$.outcome.result') IN ('locked_now', 'locked_permanently') \
-             ORDER BY at",
-        )
-        .map_err(storage)?;
-    let rows = st.query_map([since], |r| r.get(0)).map_err(storage)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(storage)
+    rows(
+        conn,
+        "SELECT at FROM events WHERE kind = 'credential_failed' AND at >= ?1 \
+           AND json_extract(body, '$.outcome.result') IN ('locked_now', 'locked_permanently') \
+         ORDER BY at",
+        [since],
+        |r| r.get(0),
+    )
 }
 
 /// Every user's addresses that hold a certificate: (login ID, contract number, address).
 pub fn addresses_with_certificates(
     conn: &Connection,
 ) -> Result<Vec<(String, String, Address)>, Error> {
-    let mut st = conn
-        .prepare_cached(
-            "SELECT u.login_id, t.contract_no, a.body FROM user_addresses a \
-             JOIN users u ON u.id = a.user_id JOIN tenants t ON t.id = u.tenant_id \
-             WHERE u.status != 'deleted' ORDER BY u.login_key",
-        )
-        .map_err(storage)?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
+    let found: Vec<(String, String, Vec<Address>)> = rows(
+        conn,
+        "SELECT u.login_id, t.contract_no, a.body FROM user_addresses a \
+         JOIN users u ON u.id = a.user_id JOIN tenants t ON t.id = u.tenant_id \
+         WHERE u.status != 'deleted' ORDER BY u.login_key",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, parse(&r.get::<_, String>(2)?)?)),
+    )?;
+    Ok(found
+        .into_iter()
+        .flat_map(|(login_id, contract_no, list)| {
+            list.into_iter()
+                .filter(|a| a.certificate.is_some())
+                .map(move |a| (login_id.clone(), contract_no.clone(), a))
         })
-        .map_err(storage)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (login_id, contract_no, body) = row.map_err(storage)?;
-        let list: Vec<Address> = serde_json::from_str(&body)
-            .map_err(|e| Error::Storage(format!("addresses of {login_id}: {e}")))?;
-        for a in list.into_iter().filter(|a| a.certificate.is_some()) {
-            out.push((login_id.clone(), contract_no.clone(), a));
-        }
-    }
-    Ok(out)
+        .collect())
 }
 
 // ---- the users table
@@ -332,18 +308,15 @@ pub fn user_page(conn: &Connection, q: &UserQuery, now: Millis) -> Result<UserPa
     let limit = i64::from(q.limit.clamp(1, 500)).min(last - offset);
     let limit = arg_push(&mut args, Value::Integer(limit));
     let offset = arg_push(&mut args, Value::Integer(offset));
-    let ids: Vec<i64> = {
-        let mut st = conn
-            .prepare_cached(&format!(
-                "SELECT u.id FROM {from} WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
-                cond.join(" AND ")
-            ))
-            .map_err(storage)?;
-        let rows = st
-            .query_map(params_from_iter(args.iter()), |r| r.get(0))
-            .map_err(storage)?;
-        rows.collect::<rusqlite::Result<_>>().map_err(storage)?
-    };
+    let ids: Vec<i64> = rows(
+        conn,
+        &format!(
+            "SELECT u.id FROM {from} WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
+            cond.join(" AND ")
+        ),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
     Ok(UserPage {
         total,
         capped,

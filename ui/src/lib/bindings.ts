@@ -99,18 +99,9 @@ export type AuditFilter = {
 };
 
 export type AuditPage = {
-	rows: AuditRow[],
+	rows: EventView[],
 	/**  Every kind in the log, for the filter. */
 	kinds: string[],
-};
-
-export type AuditRow = {
-	seq: number,
-	at: number,
-	actor: string | null,
-	kind: string,
-	origin: string | null,
-	summary: string,
 };
 
 export type AuditVerification = {
@@ -263,6 +254,8 @@ export type EventView = {
 	at: number,
 	actor: string | null,
 	kind: string,
+	/**  Where it was done (`desktop`, `cli`, `… ip=`), when recorded. */
+	origin: string | null,
 	summary: string,
 };
 

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use kagiya_core::event::EventBody;
 use kagiya_core::{Error, Lang, Millis};
 use kagiya_store::events::{self, AuditQuery};
 use serde::{Deserialize, Serialize};
 
 use super::dates::{iso_date, local_day, DAY};
 use crate::console::Console;
+use crate::view::EventView;
 
 /// The most rows one export writes.
 pub const MAX_EXPORT_ROWS: u32 = 100_000;
@@ -30,19 +30,8 @@ pub struct AuditFilter {
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AuditRow {
-    pub seq: i64,
-    pub at: Millis,
-    pub actor: Option<String>,
-    pub kind: String,
-    pub origin: Option<String>,
-    pub summary: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditPage {
-    pub rows: Vec<AuditRow>,
+    pub rows: Vec<EventView>,
     /// Every kind in the log, for the filter.
     pub kinds: Vec<String>,
 }
@@ -62,20 +51,6 @@ pub struct AuditVerification {
 pub struct AuditExport {
     pub path: String,
     pub rows: u32,
-}
-
-fn row(e: &kagiya_core::event::StoredEvent, lang: Lang) -> AuditRow {
-    let body = serde_json::from_str::<EventBody>(&e.body).ok();
-    AuditRow {
-        seq: e.seq,
-        at: e.at,
-        actor: e.actor.clone(),
-        kind: e.kind.clone(),
-        origin: body.as_ref().and_then(|b| b.origin.clone()),
-        summary: body
-            .map(|b| b.kind.summary(lang))
-            .unwrap_or_else(|| e.kind.clone()),
-    }
 }
 
 fn query(f: &AuditFilter, limit: u32) -> AuditQuery {
@@ -110,7 +85,7 @@ impl Console {
         let conn = self.engine.store().conn();
         let rows = events::search(conn, &query(f, f.limit.clamp(1, 500)))?;
         Ok(AuditPage {
-            rows: rows.iter().map(|e| row(e, lang)).collect(),
+            rows: rows.iter().map(|e| EventView::new(e, lang)).collect(),
             kinds: events::kinds(conn)?,
         })
     }
@@ -177,7 +152,7 @@ impl Console {
             w.write_record(head)
                 .map_err(|e| Error::ExportFailed(e.to_string()))?;
             for e in &rows {
-                let r = row(e, lang);
+                let r = EventView::new(e, lang);
                 w.write_record([
                     r.seq.to_string(),
                     local_time(r.at, utc_offset_minutes),

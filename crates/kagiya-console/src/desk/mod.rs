@@ -11,7 +11,7 @@ pub(crate) mod dates;
 mod requests;
 mod users;
 
-pub use audit::{AuditExport, AuditFilter, AuditPage, AuditRow, AuditVerification};
+pub use audit::{AuditExport, AuditFilter, AuditPage, AuditVerification};
 pub use certificates::{CertificateReportView, CertificateRow, FindingView};
 pub use customers::{
     Choice, Choices, CustomerDetail, CustomerForm, CustomerRow, IpCheckView, IpRulesForm,

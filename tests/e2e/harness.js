@@ -12,8 +12,14 @@ const root = resolve(here, "..", "..");
 export const artifacts = join(root, "tests", "artifacts", "e2e");
 mkdirSync(artifacts, { recursive: true });
 
-/** The app built by `tauri build --debug` (KAGIYA_APP overrides). */
-export const application = process.env.KAGIYA_APP ?? join(root, "target", "debug", "kagiya-desktop");
+/**
+ * The release app that the .deb and .rpm ship, built by `scripts/build.sh --release`: the suite
+ * tests what users install (KAGIYA_APP overrides, e.g. with a debug build).
+ */
+export const application = process.env.KAGIYA_APP ?? join(root, "target", "release", "kagiya-desktop");
+
+/** The headless CLI, built by `cargo test --workspace` (KAGIYA_CLI overrides). */
+export const cli = process.env.KAGIYA_CLI ?? join(root, "target", "debug", "kagiya");
 
 const PORT = Number(process.env.TAURI_DRIVER_PORT ?? 4444);
 
@@ -31,7 +37,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export async function startDriver(name) {
   if (!existsSync(application)) {
-    throw new Error(`The app is not built at ${application}: run 'tauri build --debug --no-bundle' first.`);
+    throw new Error(`The app is not built at ${application}: run 'scripts/build.sh --release' first.`);
   }
   const log = openSync(join(artifacts, `${name}-driver.log`), "a");
   const proc = spawn(driverPath(), ["--port", String(PORT)], { stdio: ["ignore", log, log] });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as h from "../harness.js";
 
-const CLI = process.env.KAGIYA_CLI ?? join(h.application, "..", "kagiya");
+const CLI = h.cli;
 const SV = { id: "sv001", password: "Kagiya-Demo-2026", confirmation: "Kakunin-Demo-2026" };
 const OP = { id: "op101", password: "Sato-Branch-0101", confirmation: "Sato-Kakunin-0101" };
 const CUSTOMER = "E2E-001";

@@ -14,8 +14,10 @@ APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl
   libdbus-1-dev fonts-noto-cjk)
 # Tests: the WebDriver for WebKitGTK, a virtual display, a D-Bus session for WebKitGTK and for
 # GNOME Keyring (the real Secret Service the database key is kept in), ImageMagick for screenshots
-# of the real window, and openssl as the S/MIME peer that makes the test certificates and signed mails.
-APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl)
+# of the real window, openssl as the S/MIME peer that makes the test certificates and signed mails,
+# and Chromium with poppler-utils to print the slips to PDF and read the pages back (WebKitWebDriver
+# has no print command; Chromium is WebView2's engine, which prints on Windows).
+APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl chromium poppler-utils)
 
 pkgs=("${APT_APP[@]}")
 [ $want_test = 1 ] && pkgs+=("${APT_TEST[@]}")

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as h from "../harness.js";
+import { catchPrints, printed, printToPdf } from "../print.js";
 
 const CLI = h.cli;
 const SV = { id: "sv001", password: "Kagiya-Demo-2026", confirmation: "Kakunin-Demo-2026" };
@@ -176,13 +177,21 @@ describe("branch workflows", () => {
     await slip.waitForDisplayed({ timeout: 10_000 });
     assert.match(await slip.$(".slip-customer").getText(), new RegExp(CUSTOMER));
     assert.match(await slip.getText(), /初回ログイン時に必ずパスワードを変更/);
-    // Printing: the slips are marked for the print stylesheet while the print dialog is open.
-    await app.execute(() => {
-      window.__printed = [];
-      window.print = () => window.__printed.push(document.body.classList.contains("printing-slips"));
-    });
+    const password = await slip.$(".slip-login").getText();
+    // Printing: the slips are marked for the print stylesheet while the print dialog is open, and
+    // the document as it is then, printed, is the slip alone on one page.
+    await catchPrints(app);
     await app.$("#print-slips").click();
-    assert.deepEqual(await app.execute(() => window.__printed), [true]);
+    const prints = await printed(app);
+    assert.deepEqual(prints.map((p) => p.marked), [true]);
+    const pdf = printToPdf(prints[0].html, "25b-slip-print");
+    assert.equal(pdf.pages, 1);
+    assert.match(pdf.text[0], /e2e-admin/);
+    assert.ok(pdf.text[0].includes(password), "the printed slip carries the temporary password");
+    assert.match(pdf.text[0], new RegExp(CUSTOMER));
+    assert.match(pdf.text[0], /初回ログイン時に必ずパスワードを変更/);
+    // Nothing of the window behind it: no menu, no buttons, no user detail.
+    for (const behind of ["ダッシュボード", "印刷", "ロック解除"]) assert.ok(!pdf.text[0].includes(behind), behind);
     await h.shot(app, "25-temporary-password-slip-ja");
     await app.$("#close-slips").click();
     // Shown once: the detail never shows the password again.
@@ -265,6 +274,16 @@ describe("branch workflows", () => {
     const ids = await app.$$(".slip").map((s) => s.getAttribute("data-login-id"));
     assert.deepEqual([...ids].sort(), ["e2e-admin", "e2e-master"]);
     await h.shot(app, "28-request-slips-ja");
+    // Printed, each slip is a page of its own and names the request.
+    await catchPrints(app);
+    await app.$("#print-slips").click();
+    const pdf = printToPdf((await printed(app))[0].html, "28b-request-slips-print");
+    assert.equal(pdf.pages, 2);
+    assert.deepEqual(
+      pdf.text.map((page) => ["e2e-admin", "e2e-master"].filter((id) => page.includes(id))),
+      ids.map((id) => [id]),
+    );
+    for (const page of pdf.text) assert.match(page, /R-0001/);
     await app.$("#close-slips").click();
     await app.waitUntil(async () => (await row.getAttribute("data-state")) === "executed", { timeout: 10_000 });
     // Both can act again: the authentication path no longer answers "locked".

@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "set_customer_policy",
     "ip_rule_warnings",
     "set_ip_rules",
+    "release_ip_restrictions",
     "check_ip",
     "user_page",
     "user_detail",

@@ -33,6 +33,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::set_customer_policy,
             desk::ip_rule_warnings,
             desk::set_ip_rules,
+            desk::release_ip_restrictions,
             desk::check_ip,
             desk::user_page,
             desk::user_detail,

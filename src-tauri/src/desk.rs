@@ -96,6 +96,18 @@ pub async fn set_ip_rules(
 
 #[tauri::command]
 #[specta::specta]
+pub async fn release_ip_restrictions(
+    state: State<'_, AppState>,
+    contract_no: String,
+    minutes: u32,
+    reason: String,
+    confirmation: Secret,
+) -> Reply<CustomerDetail> {
+    state.with(|c| c.release_ip_restrictions(&contract_no, minutes, &reason, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn check_ip(
     state: State<'_, AppState>,
     contract_no: String,

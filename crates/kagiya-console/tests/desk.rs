@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kagiya_console::desk::{CustomerForm, NewUserForm, PasswordsForm, UserPageQuery};
+use kagiya_console::desk::{CustomerForm, IpRulesForm, NewUserForm, PasswordsForm, UserPageQuery};
 use kagiya_console::engine::views::UserView;
 use kagiya_console::engine::{Engine, EngineOptions};
 use kagiya_console::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
@@ -296,6 +296,78 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
     let v = env.console.verify_audit_chain().unwrap();
     assert!(v.intact);
     assert_eq!(v.entries, out.rows);
+}
+
+#[test]
+fn a_forced_ip_release_lets_a_shut_out_customer_in_until_it_ends() {
+    let mut env = Env::new();
+    let rules = IpRulesForm {
+        service: "user_web".into(),
+        lines: vec!["allow 203.0.113.0/24".into()],
+        default_allow: false,
+        allowed_countries: None,
+    };
+    env.console.set_ip_rules("C-1001", &rules, &conf()).unwrap();
+    let outside_result = |env: &mut Env| env.console.check_ip("C-1001", "user_web", "198.51.100.7");
+    let outside = |env: &mut Env| outside_result(env).unwrap();
+    assert!(!outside(&mut env).allowed);
+
+    // Refusals change nothing: a wrong confirmation password, minutes out of 1..=1440, no reason.
+    let refused = [
+        (
+            30,
+            "管理者の異動",
+            Secret::new("not-my-confirmation"),
+            "auth.confirmation_failed",
+        ),
+        (0, "管理者の異動", conf(), "input.invalid"),
+        (24 * 60 + 1, "管理者の異動", conf(), "input.invalid"),
+        (30, "  ", conf(), "input.invalid"),
+    ];
+    for (minutes, reason, confirmation, code) in refused {
+        let err = env
+            .console
+            .release_ip_restrictions("C-1001", minutes, reason, &confirmation)
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{minutes} {reason:?}");
+    }
+    assert_eq!(
+        env.console.customer("C-1001").unwrap().ip_released_until,
+        None
+    );
+    assert!(!outside(&mut env).allowed);
+
+    let detail = env
+        .console
+        .release_ip_restrictions(
+            "C-1001",
+            30,
+            "管理者の異動でIPアドレスが変わったため",
+            &conf(),
+        )
+        .unwrap();
+    assert_eq!(detail.ip_released_until, Some(T0 + 30 * MINUTE));
+    let during = outside(&mut env);
+    assert!(during.allowed);
+    assert_eq!(during.reason, "スーパーバイザーによる強制解除中");
+    let audit = env.console.recent_events(5).unwrap();
+    assert!(audit.iter().any(|e| e.kind == "ip_restrictions_released"));
+
+    // It ends by itself: the rules decide again and the detail no longer shows a release.
+    env.clock.set(T0 + 30 * MINUTE + 1);
+    // Half an hour idle has locked the window meanwhile.
+    assert!(matches!(
+        outside_result(&mut env),
+        Err(Error::SessionLocked)
+    ));
+    env.console
+        .resume(&Secret::new("Branch-Login-2026"))
+        .unwrap();
+    assert!(!outside(&mut env).allowed);
+    assert_eq!(
+        env.console.customer("C-1001").unwrap().ip_released_until,
+        None
+    );
 }
 
 #[test]

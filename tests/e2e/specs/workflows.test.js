@@ -291,6 +291,48 @@ describe("branch workflows", () => {
     assert.equal(r.code, 3);
   });
 
+  it("edits the IP rules with the engine's warnings, and a supervisor forces a release that the server's path sees", async () => {
+    await app.$("#sign-out").click();
+    await h.waitForScreen(app, "signed_out");
+    await h.signIn(app, SV.id, SV.password);
+    await h.waitForScreen(app, "active");
+    await nav(app, "customers");
+    await app.$(`tr[data-contract-no="${CUSTOMER}"] button`).click();
+    await app.$("#ip-rules").waitForDisplayed({ timeout: 10_000 });
+    await app.$("#ip-service").selectByAttribute("value", "user_web");
+    // A rule inside an earlier one is pointed out while typing; nothing is saved yet.
+    await h.type(app, "#ip-rules", "allow 203.0.113.0/24");
+    await app.keys("Enter"); // WebKitWebDriver drops a "\n" sent as text
+    await app.$("#ip-rules").addValue("allow 203.0.113.128/25");
+    await app.waitUntil(async () => /規則2は規則1に含まれる/.test(await app.$("#ip-warnings").getText()), {
+      timeout: 5_000,
+      timeoutMsg: "no live warning for the shadowed rule",
+    });
+    const check = (ip) => cli(dataDir, ["ip", "check", ip, "--tenant", CUSTOMER, "--service", "user_web"]).code;
+    assert.equal(check("198.51.100.7"), 0, "nothing saved while typing");
+    await h.type(app, "#ip-rules", "allow 203.0.113.0/24");
+    await app.$("#ip-default").selectByIndex(1);
+    await h.type(app, "#ip-confirmation", SV.confirmation);
+    await app.$("#ip-save").click();
+    // The window and the CLI (the server's path, on the same database) now deny other addresses.
+    await app.waitUntil(async () => check("198.51.100.7") === 5, { timeout: 10_000, timeoutMsg: "the rules were not saved" });
+    assert.equal(check("203.0.113.9"), 0);
+    await h.type(app, "#ip-check", "198.51.100.7");
+    await app.$("#ip-check-submit").click();
+    await app.waitUntil(async () => (await app.$("#ip-check-result").getAttribute("data-allowed")) === "false", { timeout: 5_000 });
+    // The customer's administrators are shut out: a supervisor releases the restrictions for 30 minutes.
+    await h.type(app, "#ip-release-minutes", "30");
+    await h.type(app, "#ip-release-reason", "管理者の事務所移転でIPアドレスが変わったため");
+    await h.type(app, "#ip-release-confirmation", SV.confirmation);
+    await app.$("#ip-release-submit").click();
+    await app.$("#ip-released").waitForDisplayed({ timeout: 10_000 });
+    assert.equal(check("198.51.100.7"), 0, "released for the server's path too");
+    await app.$("#ip-check-submit").click();
+    await app.waitUntil(async () => (await app.$("#ip-check-result").getAttribute("data-allowed")) === "true", { timeout: 5_000 });
+    assert.match(await h.text(app, "#ip-check-result"), /スーパーバイザーによる強制解除中/);
+    await h.shot(app, "28c-ip-release-ja");
+  });
+
   it("checks the audit chain and exports the log as CSV", async () => {
     await nav(app, "audit");
     await app.$("#verify-chain").click();

@@ -27,6 +27,7 @@ export const commands = {
 	setCustomerPolicy: (contractNo: string, credential: CredentialKind, preset: string, lockThreshold: number, lockWindowMinutes: number, lockMinutes: number, permanentAfter: number | null, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("set_customer_policy", { contractNo, credential, preset, lockThreshold, lockWindowMinutes, lockMinutes, permanentAfter, confirmation }),
 	ipRuleWarnings: (contractNo: string, form: IpRulesForm) => __TAURI_INVOKE<string[]>("ip_rule_warnings", { contractNo, form }),
 	setIpRules: (contractNo: string, form: IpRulesForm, confirmation: string) => __TAURI_INVOKE<string[]>("set_ip_rules", { contractNo, form, confirmation }),
+	releaseIpRestrictions: (contractNo: string, minutes: number, reason: string, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("release_ip_restrictions", { contractNo, minutes, reason, confirmation }),
 	checkIp: (contractNo: string, service: string, ip: string) => __TAURI_INVOKE<IpCheckView>("check_ip", { contractNo, service, ip }),
 	userPage: (query: UserPageQuery) => __TAURI_INVOKE<UserPageView>("user_page", { query }),
 	userDetail: (loginId: string) => __TAURI_INVOKE<UserDetail>("user_detail", { loginId }),

@@ -1,5 +1,6 @@
 // A customer's IP rules: the engine's warnings appear while the rules are typed (nothing saved),
-// and an address check shows the console's decision and its reason.
+// an address check shows the console's decision and its reason, and a supervisor can force a
+// release of the restrictions for a while.
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
@@ -59,5 +60,53 @@ describe("Customer", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Check an address" }));
     await waitFor(() => expect(document.querySelector("#ip-check-result")?.getAttribute("data-allowed")).toBe("false"));
     expect(document.querySelector("#ip-check-result")?.textContent).toContain("rule 1 (192.0.2.0/24)");
+  });
+
+  it("lets a supervisor force a release of the IP restrictions, showing the console's refusal first", async () => {
+    const sent: Array<{ minutes: number; reason: string; confirmation: string }> = [];
+    const until = Date.UTC(2026, 10, 23, 12, 30);
+    mockIPC((cmd, args) => {
+      if (cmd === "customer") return detail;
+      if (cmd === "choices") return { presets: [], services: [], roles: [] };
+      if (cmd === "release_ip_restrictions") {
+        const a = args as { contractNo: string; minutes: number; reason: string; confirmation: string };
+        expect(a.contractNo).toBe("K-1001");
+        sent.push({ minutes: a.minutes, reason: a.reason, confirmation: a.confirmation });
+        if (a.minutes > 1440) throw { code: "input.invalid", message: "The value of minutes is not valid." };
+        return { ...detail, ip_released_until: until };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(Customer, { status, contractNo: "K-1001" });
+    const minutes = await screen.findByLabelText("Release for (minutes, at most 1440)");
+    await fireEvent.input(minutes, { target: { value: "2000" } });
+    await fireEvent.input(screen.getByLabelText("Reason"), { target: { value: "The admins' office moved" } });
+    const confirmation = () => document.querySelector<HTMLInputElement>("#ip-release-confirmation")!;
+    await fireEvent.input(confirmation(), { target: { value: "my-confirmation" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    expect((await screen.findByRole("alert")).getAttribute("data-code")).toBe("input.invalid");
+    expect(document.querySelector("#ip-released")).toBeNull();
+    await waitFor(() => expect(confirmation().value).toBe(""));
+
+    await fireEvent.input(minutes, { target: { value: "90" } });
+    await fireEvent.input(confirmation(), { target: { value: "my-confirmation" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Release" }));
+    await waitFor(() => expect(document.querySelector("#ip-released")).not.toBeNull());
+    expect(document.querySelector("#ip-released")?.textContent).toContain("IP restrictions released by a supervisor until");
+    expect(sent).toEqual([
+      { minutes: 2000, reason: "The admins' office moved", confirmation: "my-confirmation" },
+      { minutes: 90, reason: "The admins' office moved", confirmation: "my-confirmation" },
+    ]);
+  });
+
+  it("offers no forced release to an operator", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "customer") return detail;
+      if (cmd === "choices") return { presets: [], services: [], roles: [] };
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(Customer, { status: signedInStatus("operator"), contractNo: "K-1001" });
+    await screen.findByRole("textbox", { name: "IP access rules" });
+    expect(document.querySelector("#ip-release-form")).toBeNull();
   });
 });

@@ -226,7 +226,7 @@ fn decided_by(by: &DecidedBy, lang: Lang) -> String {
         (DecidedBy::Default, _) => lang.pick("既定の動作", "the default action").to_owned(),
         (DecidedBy::Released { .. }, _) => lang
             .pick(
-                "スーパーバイザーによる一時解除中",
+                "スーパーバイザーによる強制解除中",
                 "a supervisor's forced release",
             )
             .to_owned(),
@@ -394,6 +394,21 @@ impl Console {
             .iter()
             .map(|w| w.message(lang))
             .collect())
+    }
+
+    /// A supervisor's forced release of the customer's IP restrictions for `minutes` (at most
+    /// 24 hours), for a customer shut out by its own rules; it ends by itself.
+    pub fn release_ip_restrictions(
+        &mut self,
+        contract_no: &str,
+        minutes: u32,
+        reason: &str,
+        confirmation: &Secret,
+    ) -> Result<CustomerDetail, Error> {
+        let who = self.acting_operator()?;
+        self.engine
+            .release_ip_restrictions(&who, confirmation, contract_no, minutes, reason)?;
+        self.customer(contract_no)
     }
 
     /// Whether `ip` may use the customer's service now, and why.

@@ -2,6 +2,7 @@
 //! shows `{code, message}`; scripts match on the code.
 
 use crate::i18n::Lang;
+use crate::iprules::IpRuleProblem;
 
 /// An error a user or script can see.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,7 +85,7 @@ pub enum Error {
     #[error("the certificate does not fit: {0:?}")]
     CertificateRejected(Vec<&'static str>),
     #[error("the IP rule is not valid: {0}")]
-    InvalidIpRule(String),
+    InvalidIpRule(IpRuleProblem),
     #[error("address rule: {0}")]
     AddressRule(&'static str),
     #[error("the file could not be read or written: {0}")]
@@ -328,9 +329,9 @@ impl Error {
                 Lang::Ja => format!("この証明書はこのメールアドレスに使えません（{}）。何も変更していません。", codes.join(", ")),
                 Lang::En => format!("This certificate cannot be used for this address ({}). Nothing was changed.", codes.join(", ")),
             },
-            Error::InvalidIpRule(what) => match lang {
-                Lang::Ja => format!("IPアドレスの規則が正しくありません（{what}）。何も変更していません。"),
-                Lang::En => format!("The IP rule is not valid ({what}). Nothing was changed."),
+            Error::InvalidIpRule(problem) => match lang {
+                Lang::Ja => format!("IPアドレスの規則が正しくありません（{}）。何も変更していません。", problem.message(lang)),
+                Lang::En => format!("The IP rule is not valid ({}). Nothing was changed.", problem.message(lang)),
             },
             Error::AddressRule(code) => {
                 let why = crate::directory::addresses::rule_message(code, lang);
@@ -390,7 +391,7 @@ mod tests {
             Error::KeyMissing,
             Error::CertificateUnreadable("empty"),
             Error::CertificateRejected(vec!["cert.expired"]),
-            Error::InvalidIpRule("x".into()),
+            Error::InvalidIpRule(IpRuleProblem::CountryCode),
             Error::AddressRule("limit"),
             Error::File("x".into()),
         ];

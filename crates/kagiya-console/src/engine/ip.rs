@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use kagiya_core::directory::{authorize, Action, Service, UserRole};
 use kagiya_core::event::{EventBody, EventKind};
 use kagiya_core::iprules::rules::warnings;
-use kagiya_core::iprules::{CountryTable, Decision, RuleSet, RuleWarning};
+use kagiya_core::iprules::{CountryTable, Decision, IpRuleProblem, RuleSet, RuleWarning};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, MINUTE};
 use kagiya_store::{countries, directory, events};
@@ -142,7 +142,7 @@ impl Engine {
     ) -> Result<usize, Error> {
         let table = CountryTable::from_csv(csv)?;
         if table.is_empty() {
-            return Err(Error::InvalidIpRule("the country table is empty".into()));
+            return Err(Error::InvalidIpRule(IpRuleProblem::EmptyCountryTable));
         }
         let acting = self.confirm(who, confirmation, "import_countries")?;
         authorize(acting.actor(), Action::ChangeTenantPolicy)?;

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::problem::IpRuleProblem;
 use crate::Error;
 
 /// Ranges sorted for binary search, per address family.
@@ -25,7 +26,7 @@ impl CountryTable {
             {
                 continue;
             }
-            let bad = || Error::InvalidIpRule(format!("countries line {}", n + 1));
+            let bad = || Error::InvalidIpRule(IpRuleProblem::CountryLine { line: n + 1 });
             let (cidr, cc) = line.split_once(',').ok_or_else(bad)?;
             let net: IpNet = cidr.trim().parse().map_err(|_| bad())?;
             let cc = cc.trim().to_ascii_uppercase();
@@ -131,7 +132,7 @@ mod tests {
         );
         assert_eq!(
             CountryTable::from_csv("10.0.0.0/8,US\nnonsense\n").unwrap_err(),
-            Error::InvalidIpRule("countries line 2".into())
+            Error::InvalidIpRule(IpRuleProblem::CountryLine { line: 2 })
         );
         assert!(CountryTable::from_csv("10.0.0.0/8,USA\n").is_err());
     }

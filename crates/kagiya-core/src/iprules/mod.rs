@@ -4,7 +4,9 @@
 //! customer's own administrators, and a supervisor's bounded forced release.
 
 pub mod countries;
+pub mod problem;
 pub mod rules;
 
 pub use countries::CountryTable;
+pub use problem::IpRuleProblem;
 pub use rules::{DecidedBy, Decision, IpAction, IpRule, RuleSet, RuleWarning};

@@ -9,6 +9,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::countries::CountryTable;
+use super::problem::IpRuleProblem;
 use crate::{Error, Lang, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,17 @@ pub struct Decision {
     pub by: DecidedBy,
 }
 
+/// Refuses a CIDR with host bits set (`192.0.2.1/24`), naming the network probably meant.
+fn host_bits_clear(net: &IpNet) -> Result<(), Error> {
+    if net.trunc() == *net {
+        return Ok(());
+    }
+    Err(Error::InvalidIpRule(IpRuleProblem::HostBits {
+        given: net.to_string(),
+        network: net.trunc().to_string(),
+    }))
+}
+
 /// The most rules a set may have.
 pub const MAX_RULES: usize = 20_000;
 
@@ -85,19 +97,26 @@ impl RuleSet {
         let action = match parts.next().map(str::to_ascii_lowercase).as_deref() {
             Some("allow") => IpAction::Allow,
             Some("deny") => IpAction::Deny,
-            _ => return Err(Error::InvalidIpRule(format!("\"{line}\": allow or deny"))),
+            _ => {
+                return Err(Error::InvalidIpRule(IpRuleProblem::NoAction {
+                    line: line.trim().to_owned(),
+                }))
+            }
         };
-        let net_text = parts.next().unwrap_or("");
+        let Some(net_text) = parts.next() else {
+            return Err(Error::InvalidIpRule(IpRuleProblem::NoAddress {
+                line: line.trim().to_owned(),
+            }));
+        };
         let net: IpNet = net_text
             .parse()
             .or_else(|_| net_text.parse::<IpAddr>().map(IpNet::from))
-            .map_err(|_| Error::InvalidIpRule(format!("\"{net_text}\": not a CIDR")))?;
-        if net.trunc() != net {
-            return Err(Error::InvalidIpRule(format!(
-                "\"{net}\": host bits set (did you mean {}?)",
-                net.trunc()
-            )));
-        }
+            .map_err(|_| {
+                Error::InvalidIpRule(IpRuleProblem::NotAnAddress {
+                    text: net_text.to_owned(),
+                })
+            })?;
+        host_bits_clear(&net)?;
         Ok(IpRule {
             action,
             net,
@@ -108,24 +127,19 @@ impl RuleSet {
     /// Checks sizes and country codes.
     pub fn validate(&self) -> Result<(), Error> {
         if self.rules.len() > MAX_RULES {
-            return Err(Error::InvalidIpRule(format!("more than {MAX_RULES} rules")));
+            return Err(Error::InvalidIpRule(IpRuleProblem::TooMany {
+                max: MAX_RULES,
+            }));
         }
         for r in &self.rules {
-            if r.net.trunc() != r.net {
-                return Err(Error::InvalidIpRule(format!(
-                    "\"{}\": host bits set",
-                    r.net
-                )));
-            }
+            host_bits_clear(&r.net)?;
         }
         if let Some(cs) = &self.allowed_countries {
             if cs
                 .iter()
                 .any(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()))
             {
-                return Err(Error::InvalidIpRule(
-                    "country codes are two capital letters".into(),
-                ));
+                return Err(Error::InvalidIpRule(IpRuleProblem::CountryCode));
             }
         }
         Ok(())
@@ -487,12 +501,35 @@ mod tests {
                 .to_string(),
             "192.0.2.1/32"
         );
-        assert!(RuleSet::parse_rule("permit 192.0.2.0/24").is_err());
-        assert!(
-            RuleSet::parse_rule("allow 192.0.2.1/24").is_err(),
-            "host bits set"
+        let problem = |line: &str| match RuleSet::parse_rule(line) {
+            Err(Error::InvalidIpRule(p)) => p,
+            other => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(
+            problem(" permit 192.0.2.0/24 "),
+            IpRuleProblem::NoAction {
+                line: "permit 192.0.2.0/24".into()
+            }
         );
-        assert!(RuleSet::parse_rule("allow 300.0.0.0/8").is_err());
+        assert_eq!(
+            problem("allow 192.0.2.1/24"),
+            IpRuleProblem::HostBits {
+                given: "192.0.2.1/24".into(),
+                network: "192.0.2.0/24".into()
+            }
+        );
+        assert_eq!(
+            problem("allow 300.0.0.0/8"),
+            IpRuleProblem::NotAnAddress {
+                text: "300.0.0.0/8".into()
+            }
+        );
+        assert_eq!(
+            problem("allow"),
+            IpRuleProblem::NoAddress {
+                line: "allow".into()
+            }
+        );
     }
 
     /// A naive reference: scan the rules with ipnet's own `contains`.

@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "unlock_users",
     "set_user_passwords",
     "add_address",
+    "set_address_flags",
+    "delete_address",
     "set_users_suspended",
     "init_requests",
     "init_request_preview",

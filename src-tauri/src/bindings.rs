@@ -41,6 +41,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::unlock_users,
             desk::set_user_passwords,
             desk::add_address,
+            desk::set_address_flags,
+            desk::delete_address,
             desk::set_users_suspended,
             desk::init_requests,
             desk::init_request_preview,

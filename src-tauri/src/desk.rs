@@ -174,6 +174,30 @@ pub async fn add_address(
 
 #[tauri::command]
 #[specta::specta]
+pub async fn set_address_flags(
+    state: State<'_, AppState>,
+    login_id: String,
+    address: String,
+    sign: bool,
+    encrypt: bool,
+    confirmation: Secret,
+) -> Reply<Vec<AddressView>> {
+    state.with(|c| c.set_address_flags(&login_id, &address, sign, encrypt, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_address(
+    state: State<'_, AppState>,
+    login_id: String,
+    address: String,
+    confirmation: Secret,
+) -> Reply<Vec<AddressView>> {
+    state.with(|c| c.delete_address(&login_id, &address, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn set_users_suspended(
     state: State<'_, AppState>,
     login_ids: Vec<String>,

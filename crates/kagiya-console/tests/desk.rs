@@ -371,6 +371,63 @@ fn a_forced_ip_release_lets_a_shut_out_customer_in_until_it_ends() {
 }
 
 #[test]
+fn address_flags_and_deletion_follow_the_rules_and_refusals_change_nothing() {
+    let mut env = Env::new();
+    let (a, b) = ("hanako.reset@example.co.jp", "hanako.news@example.co.jp");
+    let purposes = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    let c = &mut env.console;
+    c.add_address("hanakodt", a, &purposes(&["reset"]), &conf())
+        .unwrap();
+    let before = c
+        .add_address("hanakodt", b, &purposes(&["notifications"]), &conf())
+        .unwrap();
+    let find = |list: &[kagiya_console::engine::addresses::AddressView], addr: &str| {
+        list.iter().find(|v| v.address == addr).cloned().unwrap()
+    };
+    assert!(!find(&before, b).sign && !find(&before, b).encrypt);
+
+    let code = |r: Result<Vec<_>, Error>| r.unwrap_err().code();
+    let unchanged = |c: &mut Console| {
+        let now = c.user_detail("hanakodt").unwrap().addresses;
+        assert_eq!(now.len(), before.len());
+        assert!(!find(&now, b).sign && !find(&now, b).encrypt);
+    };
+    // Encryption needs a valid certificate; a wrong confirmation password is refused.
+    assert_eq!(
+        code(c.set_address_flags("hanakodt", b, true, true, &conf())),
+        "email.refused"
+    );
+    unchanged(c);
+    assert_eq!(
+        code(c.set_address_flags("hanakodt", b, true, false, &Secret::new("not-mine-1234"))),
+        "auth.confirmation_failed"
+    );
+    unchanged(c);
+    let signed = c
+        .set_address_flags("hanakodt", b, true, false, &conf())
+        .unwrap();
+    assert!(find(&signed, b).sign && !find(&signed, b).encrypt);
+
+    // The last address password resets go to stays; another one can go.
+    assert_eq!(
+        code(c.delete_address("hanakodt", a, &conf())),
+        "email.refused"
+    );
+    let left = c.delete_address("hanakodt", b, &conf()).unwrap();
+    assert!(left.iter().all(|v| v.address != b));
+    assert!(left.iter().any(|v| v.address == a));
+    let kinds: Vec<String> = c
+        .user_detail("hanakodt")
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"address_flags_set".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"address_deleted".to_owned()), "{kinds:?}");
+}
+
+#[test]
 fn nothing_is_shown_or_changed_when_signed_out() {
     let mut env = Env::new();
     env.console.sign_out().unwrap();

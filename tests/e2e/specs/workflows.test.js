@@ -199,7 +199,7 @@ describe("branch workflows", () => {
     await h.shot(app, "26-user-detail-ja");
   });
 
-  it("adds an address and registers its S/MIME certificate from a picked file, explaining a dropped unfit one", async () => {
+  it("adds an address and registers its S/MIME certificate from a picked file, explaining a dropped unfit one; then notices to it are signed and encrypted", async () => {
     const pki = makeCertificates();
     await app.$("#addr-new").waitForDisplayed({ timeout: 5_000 });
     await h.type(app, "#addr-new", "e2e-admin@example.co.jp");
@@ -208,7 +208,7 @@ describe("branch workflows", () => {
     const row = await app.$('#addresses tr[data-address="e2e-admin@example.co.jp"]');
     await row.waitForDisplayed({ timeout: 10_000 });
     assert.equal(await row.getAttribute("data-cert"), "none");
-    await row.$("button").click();
+    await row.$("button.addr-cert").click();
     await app.$("#cert-form").waitForDisplayed({ timeout: 5_000 });
     assert.equal(await app.$("#cert-address").getValue(), "e2e-admin@example.co.jp", "prefilled from the user");
     // Dropped: a certificate for another address is explained and cannot be registered.
@@ -238,6 +238,24 @@ describe("branch workflows", () => {
     await listed.waitForDisplayed({ timeout: 10_000 });
     assert.equal(await listed.getAttribute("data-status"), "registered");
     await h.shot(app, "26b-certificate-registered-ja");
+    // With that certificate, notices to the address can be signed and encrypted.
+    await nav(app, "users");
+    await h.type(app, "#user-search", "e2e-admin");
+    const link = await app.$('.vrow[data-login-id="e2e-admin"] .c-id button');
+    await link.waitForDisplayed({ timeout: 5_000 });
+    await link.click();
+    const addressRow = await app.$('#addresses tr[data-address="e2e-admin@example.co.jp"]');
+    await addressRow.waitForDisplayed({ timeout: 10_000 });
+    assert.equal(await addressRow.getAttribute("data-encrypt"), "false");
+    await addressRow.$("button.addr-change").click();
+    await app.$("#address-edit-sign").click();
+    await app.$("#address-edit-encrypt").click();
+    await h.type(app, "#address-edit-confirmation", SV.confirmation);
+    await h.shot(app, "26c-address-settings-ja");
+    await app.$("#address-edit-submit").click();
+    await app.$("#address-edit").waitForExist({ reverse: true, timeout: 10_000 });
+    await app.waitUntil(async () => (await addressRow.getAttribute("data-encrypt")) === "true", { timeout: 5_000 });
+    assert.equal(await addressRow.getAttribute("data-sign"), "true");
   });
 
   it("runs an initialization request with a second supervisor's approval, offline", async () => {

@@ -304,6 +304,36 @@ impl Console {
         self.engine.address_views(login_id)
     }
 
+    /// Turns signing and encryption for one of a user's addresses on or off (encryption needs a
+    /// valid certificate); returns the user's addresses.
+    pub fn set_address_flags(
+        &mut self,
+        login_id: &str,
+        address: &str,
+        sign: bool,
+        encrypt: bool,
+        confirmation: &Secret,
+    ) -> Result<Vec<AddressView>, Error> {
+        let who = self.acting_operator()?;
+        self.engine
+            .set_address_flags(&who, confirmation, login_id, address, sign, encrypt)?;
+        self.engine.address_views(login_id)
+    }
+
+    /// Deletes one of a user's addresses (never the last one for resets, or for one-time
+    /// passwords when the user has them); returns the user's addresses.
+    pub fn delete_address(
+        &mut self,
+        login_id: &str,
+        address: &str,
+        confirmation: &Secret,
+    ) -> Result<Vec<AddressView>, Error> {
+        let who = self.acting_operator()?;
+        self.engine
+            .delete_address(&who, confirmation, login_id, address)?;
+        self.engine.address_views(login_id)
+    }
+
     /// Suspends or resumes the listed users (all or none).
     pub fn set_users_suspended(
         &mut self,

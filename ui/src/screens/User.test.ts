@@ -1,0 +1,122 @@
+// A user's addresses: the change dialog sends the flags or the deletion with the operator's
+// confirmation password, shows the console's refusal in place, and the table shows what the
+// console answers.
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import User from "./User.svelte";
+import type { AddressView, CredentialView, UserDetail } from "../lib/api";
+import { i18n } from "../lib/i18n.svelte";
+
+i18n.lang = "en";
+
+const credential = (kind: "login" | "confirmation"): CredentialView => ({
+  kind,
+  state: { state: "available", failures: 0, expires_soon: null },
+  label: "Available",
+  failures: 0,
+  last_failure_at: null,
+  locked_until: null,
+  temporary_locks: 0,
+  set_at: Date.UTC(2026, 10, 1),
+  expires_at: null,
+  must_change: false,
+  temporary: false,
+});
+
+const address = (addr: string, over: Partial<AddressView> = {}): AddressView => ({
+  address: addr,
+  purposes: ["notifications"],
+  verified: true,
+  sign: false,
+  encrypt: false,
+  certificate: { status: "none" },
+  certificate_subject: null,
+  certificate_not_after: null,
+  replaced_certificates: 0,
+  pending_change: null,
+  ...over,
+});
+
+const detail = (addresses: AddressView[]): UserDetail => ({
+  user: {
+    login_id: "hanako",
+    contract_no: "K-1001",
+    name: "Minato Hanako",
+    role: "Admin",
+    role_code: "admin",
+    status: "active",
+    service_state: "Available",
+    email: "hanako@example.co.jp",
+    mfa: false,
+    login: credential("login"),
+    confirmation: credential("confirmation"),
+    affected_services: [],
+  },
+  customer_name: "Minato Trading",
+  addresses,
+  events: [],
+});
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const row = (addr: string) => document.querySelector<HTMLTableRowElement>(`#addresses tr[data-address="${addr}"]`);
+
+describe("User addresses", () => {
+  it("sets the flags after a refusal, then deletes an address, with the confirmation password", async () => {
+    const calls: Array<[string, Record<string, unknown>]> = [];
+    let list = [address("reset@example.co.jp", { purposes: ["reset"] }), address("news@example.co.jp")];
+    mockIPC((cmd, args) => {
+      const a = args as Record<string, unknown>;
+      if (cmd === "user_detail") return detail(list);
+      if (cmd === "set_address_flags") {
+        calls.push([cmd, a]);
+        if (a.encrypt) throw { code: "email.refused", message: "Not possible: encryption needs a valid certificate. Nothing was changed." };
+        list = list.map((x) => (x.address === a.address ? { ...x, sign: a.sign as boolean, encrypt: false } : x));
+        return list;
+      }
+      if (cmd === "delete_address") {
+        calls.push([cmd, a]);
+        list = list.filter((x) => x.address !== a.address);
+        return list;
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(User, { loginId: "hanako" });
+    await waitFor(() => expect(row("news@example.co.jp")).not.toBeNull());
+
+    await fireEvent.click(within(row("news@example.co.jp")!).getByRole("button", { name: /Change/ }));
+    const dialog = await screen.findByRole("dialog", { name: "E-mail address settings" });
+    await fireEvent.click(within(dialog).getByLabelText("Sign"));
+    await fireEvent.click(within(dialog).getByLabelText("Encrypt"));
+    const confirmation = () => document.querySelector<HTMLInputElement>("#address-edit-confirmation")!;
+    await fireEvent.input(confirmation(), { target: { value: "my-confirmation" } });
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Save settings" }));
+    expect((await within(dialog).findByRole("alert")).getAttribute("data-code")).toBe("email.refused");
+    expect(row("news@example.co.jp")!.textContent).not.toContain("✓");
+
+    await fireEvent.click(within(dialog).getByLabelText("Encrypt"));
+    await fireEvent.input(confirmation(), { target: { value: "my-confirmation" } });
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Save settings" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(row("news@example.co.jp")!.textContent).toContain("✓");
+
+    await fireEvent.click(within(row("news@example.co.jp")!).getByRole("button", { name: /Change/ }));
+    const again = await screen.findByRole("dialog", { name: "E-mail address settings" });
+    expect((within(again).getByLabelText("Sign") as HTMLInputElement).checked).toBe(true);
+    await fireEvent.click(within(again).getByLabelText("Delete this address"));
+    await fireEvent.input(confirmation(), { target: { value: "my-confirmation" } });
+    await fireEvent.click(within(again).getByRole("button", { name: "Delete" }));
+    await waitFor(() => expect(row("news@example.co.jp")).toBeNull());
+    expect(row("reset@example.co.jp")).not.toBeNull();
+
+    expect(calls).toEqual([
+      ["set_address_flags", { loginId: "hanako", address: "news@example.co.jp", sign: true, encrypt: true, confirmation: "my-confirmation" }],
+      ["set_address_flags", { loginId: "hanako", address: "news@example.co.jp", sign: true, encrypt: false, confirmation: "my-confirmation" }],
+      ["delete_address", { loginId: "hanako", address: "news@example.co.jp", confirmation: "my-confirmation" }],
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The desktop benchmark (figures, not a pass/fail test): writes a branch with 100,000 users
-# (crates/kagiya-console/examples/big_branch.rs) and drives the real window over it
+# (crates/kagiya-desk/examples/big_branch.rs) and drives the real window over it
 # (tests/e2e/bench/desktop.mjs) — start-up to the dashboard, search per keystroke, peak memory.
 #   scripts/bench-desktop.sh [USERS]
 source "$(dirname "$0")/lib.sh"
@@ -14,6 +14,6 @@ data="$(mktemp -d)"
 say "Writing $users users to $data, then measuring the window"
 # The key lives in the session's keyring: the branch is written and measured in one session.
 "$ROOT/scripts/with-keyring.sh" bash -c "
-  cargo run --quiet --release -p kagiya-console --example big_branch -- '$data' '$users' &&
+  cargo run --quiet --release -p kagiya-desk --example big_branch -- '$data' '$users' &&
   for run in 1 2; do xvfb-run -a -s '-screen 0 1280x820x24' node tests/e2e/bench/desktop.mjs '$data'; done
 " </dev/null

@@ -5,8 +5,8 @@
 //! the window's event loop for the argon2 check or the query (measured: a users-table search
 //! answered in 8–20 ms from the main thread against 1–7 ms for the same work off it).
 
-use kagiya_console::{ErrorView, EventView, FirstSupervisor, Secret, Status};
 use kagiya_core::password::RuleStatus;
+use kagiya_desk::{ErrorView, EventView, FirstSupervisor, Secret, Status};
 use tauri::State;
 
 use crate::state::AppState;

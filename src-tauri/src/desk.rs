@@ -1,11 +1,11 @@
 //! The branch workflows' commands (dashboard, customers, users, requests, certificates, audit).
-//! Each hands over to `kagiya_console::desk`; secrets arrive as `Secret` and are wiped after use.
+//! Each hands over to `kagiya_desk::desk`; secrets arrive as `Secret` and are wiped after use.
 
-use kagiya_console::desk::*;
-use kagiya_console::engine::addresses::AddressView;
-use kagiya_console::engine::InitRequestForm;
-use kagiya_console::Secret;
 use kagiya_core::directory::CredentialKind;
+use kagiya_desk::desk::*;
+use kagiya_desk::Secret;
+use kagiya_engine::addresses::AddressView;
+use kagiya_engine::InitRequestForm;
 use tauri::State;
 
 use crate::commands::Reply;

@@ -1,5 +1,5 @@
 //! The desktop shell: opens the console on the local database and exposes its use cases to the
-//! webview as commands. It decides nothing itself; see `crates/kagiya-console`.
+//! webview as commands. It decides nothing itself; see `crates/kagiya-desk` and `crates/kagiya-engine`.
 
 mod bindings;
 mod commands;

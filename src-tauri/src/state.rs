@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use kagiya_console::{Console, ConsoleOptions, Error, ErrorView, Lang};
+use kagiya_core::ErrorKind;
+use kagiya_desk::{Console, ConsoleOptions, Error, ErrorView, Lang};
 
 use crate::options::LaunchOptions;
 
@@ -51,10 +52,7 @@ impl AppState {
             AppState::Ready(m) => {
                 let mut c: MutexGuard<'_, Console> = m.lock().unwrap_or_else(|p| p.into_inner());
                 f(&mut c).map_err(|e| {
-                    if matches!(
-                        e,
-                        Error::Storage(_) | Error::DatabaseUnavailable(_) | Error::Internal(_)
-                    ) {
+                    if matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable) {
                         tracing::error!(error = %e, "command failed");
                     }
                     ErrorView::new(&e, c.lang())

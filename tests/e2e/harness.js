@@ -167,7 +167,7 @@ export async function alertShown(browser) {
   return { code: await el.getAttribute("data-code"), message: await el.getText() };
 }
 
-/** Demo operators (see crates/kagiya-console/src/demo.rs). */
+/** Demo operators (see crates/kagiya-desk/src/demo.rs). */
 export const demo = {
   supervisor: { id: "sv001", name: "山田 花子", password: "Kagiya-Demo-2026" },
   lockedOperator: { id: "op102", password: "Suzuki-Branch-0102" },

@@ -1,6 +1,6 @@
 //! Exit codes, so that scripts can tell a wrong password from a lock or a missing user.
 
-use kagiya_core::Error;
+use kagiya_core::{Error, ErrorKind};
 
 pub const OK: i32 = 0;
 pub const INTERNAL: i32 = 1;
@@ -13,37 +13,17 @@ pub const CONFLICT: i32 = 8;
 pub const AUDIT_BROKEN: i32 = 9;
 pub const UNAVAILABLE: i32 = 10;
 
-/// The exit code of an error.
+/// The exit code of an error: one per kind.
 pub fn code_of(e: &Error) -> i32 {
-    match e {
-        Error::InvalidCredentials | Error::InvalidUserCredentials | Error::ConfirmationFailed => {
-            WRONG_PASSWORD
-        }
-        Error::CredentialLocked { .. } | Error::SignInLocked { .. } => LOCKED,
-        Error::NotPermitted(_) => NOT_PERMITTED,
-        Error::UnknownTenant | Error::UnknownUser | Error::UnknownRequest => NOT_FOUND,
-        Error::PasswordPolicy(_)
-        | Error::PasswordRepeatMismatch
-        | Error::InvalidLoginId
-        | Error::InvalidContractNo
-        | Error::InvalidName
-        | Error::InvalidOperatorId
-        | Error::InvalidOperatorName
-        | Error::InvalidValue(_)
-        | Error::UnknownLanguage
-        | Error::CertificateUnreadable(_)
-        | Error::CertificateRejected(_)
-        | Error::InvalidIpRule(_)
-        | Error::AddressRule(_)
-        | Error::File(_) => INVALID,
-        Error::AlreadyExists(_)
-        | Error::OperatorIdTaken
-        | Error::SetupAlreadyDone
-        | Error::SetupRequired
-        | Error::RequestState(_)
-        | Error::ManagersStillAvailable => CONFLICT,
-        Error::AuditChainBroken { .. } | Error::EventLogInconsistent(_) => AUDIT_BROKEN,
-        Error::DatabaseUnavailable(_) | Error::KeyUnavailable(_) | Error::KeyMissing => UNAVAILABLE,
-        _ => INTERNAL,
+    match e.kind() {
+        ErrorKind::WrongPassword => WRONG_PASSWORD,
+        ErrorKind::Locked => LOCKED,
+        ErrorKind::NotPermitted => NOT_PERMITTED,
+        ErrorKind::NotFound => NOT_FOUND,
+        ErrorKind::Invalid => INVALID,
+        ErrorKind::Conflict => CONFLICT,
+        ErrorKind::AuditBroken => AUDIT_BROKEN,
+        ErrorKind::Unavailable => UNAVAILABLE,
+        ErrorKind::Internal => INTERNAL,
     }
 }

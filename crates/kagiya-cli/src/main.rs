@@ -3,22 +3,20 @@
 //! can do anything the window can.
 
 mod args;
+mod commands;
+mod context;
 mod exit;
 mod input;
-mod more;
 mod output;
-mod run;
 
 use clap::Parser;
 
 fn main() {
-    let cli = args::Cli::parse();
-    let lang = output::lang_of(&cli);
-    let json = cli.json;
-    let code = match run::run(cli) {
+    let ctx = context::Ctx::new(args::Cli::parse());
+    let code = match commands::run(&ctx) {
         Ok(code) => code,
         Err(e) => {
-            output::error(&e, lang, json);
+            output::error(&e, ctx.lang, ctx.json);
             exit::code_of(&e)
         }
     };

@@ -317,7 +317,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
 fn many_locked_users(dir: &Path, n: usize) -> Vec<String> {
     let path = dir.join("kagiya.db");
     let key = KeySource::OsKeyring.resolve(&path).unwrap();
-    let mut store = Store::open(&path, &key).unwrap();
+    let store = Store::open(&path, &key).unwrap();
     let hasher = PasswordHasher::new(HashParams {
         memory_kib: 8,
         iterations: 1,
@@ -330,7 +330,7 @@ fn many_locked_users(dir: &Path, n: usize) -> Vec<String> {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    fixtures::users(&mut store, "C-1001", "u", n, &hash, now, true).unwrap()
+    fixtures::users(&store, "C-1001", "u", n, &hash, now, true).unwrap()
 }
 
 fn unlocked_state(dir: &Path, ids: &[String]) -> (usize, usize) {
@@ -338,15 +338,15 @@ fn unlocked_state(dir: &Path, ids: &[String]) -> (usize, usize) {
     let key = KeySource::OsKeyring.resolve(&path).unwrap();
     let store = Store::open(&path, &key).unwrap();
     store.integrity_check().unwrap();
-    events::verify(store.conn()).unwrap();
+    events::verify(&store.conn()).unwrap();
     assert!(
-        directory::rebuild_matches(store.conn()).unwrap(),
+        directory::rebuild_matches(&store.conn()).unwrap(),
         "tables == fold of the log"
     );
-    let unlocked_events = events::of_kind(store.conn(), "user_unlocked").unwrap();
+    let unlocked_events = events::of_kind(&store.conn(), "user_unlocked").unwrap();
     let mut unlocked = 0;
     for id in ids {
-        let u = directory::user(store.conn(), id).unwrap().unwrap();
+        let u = directory::user(&store.conn(), id).unwrap().unwrap();
         let is_unlocked = u.login.lockout.admin_unlocked_at.is_some();
         let has_event = unlocked_events
             .iter()
@@ -689,4 +689,75 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
     assert_eq!(out[0]["kind"], "password_setup_request");
     assert_eq!(out[0]["recipient"], "hanako@example.co.jp");
     assert_eq!(kagiya(dir, &["db", "check"], "").status.code(), Some(0));
+}
+
+/// `policy check --preset` and `policy show` need no database and no keyring: a help-desk PC can
+/// check a password against a preset before any branch database exists (issue 10).
+#[test]
+fn policy_against_a_preset_needs_no_database_or_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("KAGIYA_DATA_DIR", dir.path())
+            .env("LANG", "en_US.UTF-8")
+            // No Secret Service to reach: opening the database would fail with key_unavailable.
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run(
+        &[
+            "--json",
+            "policy",
+            "check",
+            "--preset",
+            "interfax",
+            "--login-id",
+            "yamada",
+        ],
+        "abc-123\n",
+    );
+    let v = json(&o);
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(o.status.code(), Some(7));
+    let failed: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ok"] == false)
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["password.allowed_chars"]);
+    let o = run(&["policy", "show", "nist"], "");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A customer's policy does need the database, and says so.
+    let o = run(
+        &[
+            "--json",
+            "policy",
+            "check",
+            "--tenant",
+            "C-1",
+            "--login-id",
+            "x",
+        ],
+        "pw\n",
+    );
+    assert_eq!(json(&o)["error"]["code"], "storage.key_unavailable");
+    assert_eq!(o.status.code(), Some(10));
+    assert!(
+        !dir.path().join("kagiya.db").exists(),
+        "nothing was created for the preset checks"
+    );
 }

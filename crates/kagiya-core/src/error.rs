@@ -92,7 +92,77 @@ pub enum Error {
     File(String),
 }
 
+/// What kind of refusal an error is. Every shell maps the kinds once — the CLI to exit codes,
+/// the window to its error view, the server to HTTP statuses — so that no error falls through to
+/// "internal" by accident: adding an error means choosing its kind here.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// A password or confirmation password did not match (or the ID is unknown: same answer).
+    WrongPassword,
+    /// A sign-in or credential is locked.
+    Locked,
+    /// Not allowed for this actor, or not in this session state.
+    NotPermitted,
+    /// What was asked for does not exist.
+    NotFound,
+    /// The input breaks a rule; nothing was changed.
+    Invalid,
+    /// The input fits the rules but not the current state (taken, already done, wrong state).
+    Conflict,
+    /// The audit log or its fold does not check out.
+    AuditBroken,
+    /// The database, its key or a file is not reachable.
+    Unavailable,
+    /// A fault of the program or the storage; the detail is logged.
+    Internal,
+}
+
 impl Error {
+    /// The kind of the error (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        use ErrorKind::*;
+        match self {
+            Error::InvalidCredentials
+            | Error::InvalidUserCredentials
+            | Error::ConfirmationFailed => WrongPassword,
+            Error::CredentialLocked { .. } | Error::SignInLocked { .. } => Locked,
+            Error::NotPermitted(_)
+            | Error::NotSignedIn
+            | Error::SessionLocked
+            | Error::SessionNotLocked => NotPermitted,
+            Error::UnknownTenant | Error::UnknownUser | Error::UnknownRequest => NotFound,
+            Error::PasswordPolicy(_)
+            | Error::PasswordRepeatMismatch
+            | Error::InvalidLoginId
+            | Error::InvalidContractNo
+            | Error::InvalidName
+            | Error::InvalidOperatorId
+            | Error::InvalidOperatorName
+            | Error::InvalidValue(_)
+            | Error::IdleLockOutOfRange { .. }
+            | Error::UnknownLanguage
+            | Error::CertificateUnreadable(_)
+            | Error::CertificateRejected(_)
+            | Error::InvalidIpRule(_)
+            | Error::AddressRule(_)
+            | Error::File(_) => Invalid,
+            Error::AlreadyExists(_)
+            | Error::OperatorIdTaken
+            | Error::SetupAlreadyDone
+            | Error::SetupRequired
+            | Error::RequestState(_)
+            | Error::ManagersStillAvailable => Conflict,
+            Error::AuditChainBroken { .. } | Error::EventLogInconsistent(_) => AuditBroken,
+            Error::DatabaseUnavailable(_)
+            | Error::KeyUnavailable(_)
+            | Error::KeyMissing
+            | Error::ExportFailed(_) => Unavailable,
+            Error::Storage(_) | Error::Internal(_) => Internal,
+        }
+    }
+
     /// The stable code.
     pub fn code(&self) -> &'static str {
         match self {

@@ -306,138 +306,65 @@ impl EventKind {
     }
 }
 
+/// Which half of the log an event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only this branch PC has it: its operators, sessions, settings and database care. It never
+    /// leaves the PC.
+    Branch,
+    /// The customers' directory: customers, users, credentials, addresses, certificates, IP rules
+    /// and initialization requests. Folded into the tables, and what travels in sync.
+    Directory,
+}
+
 impl EventKind {
-    /// One line for the audit list, in the UI language.
-    pub fn summary(&self, lang: crate::Lang) -> String {
-        use crate::Lang::{En, Ja};
-        let role = |r: &Role| match (r, lang) {
-            (Role::Supervisor, Ja) => "スーパーバイザー",
-            (Role::Supervisor, En) => "supervisor",
-            (Role::Operator, Ja) => "オペレーター",
-            (Role::Operator, En) => "operator",
-        };
-        match (self, lang) {
-            (
-                EventKind::OperatorCreated {
-                    operator_id,
-                    name,
-                    role: r,
-                },
-                Ja,
-            ) => {
-                format!("{}「{operator_id}」（{name}）を登録", role(r))
-            }
-            (
-                EventKind::OperatorCreated {
-                    operator_id,
-                    name,
-                    role: r,
-                },
-                En,
-            ) => {
-                format!("Registered {} {operator_id} ({name})", role(r))
-            }
-            (EventKind::OperatorSignedIn { operator_id }, Ja) => {
-                format!("{operator_id} がサインイン")
-            }
-            (EventKind::OperatorSignedIn { operator_id }, En) => format!("{operator_id} signed in"),
-            (
-                EventKind::OperatorSignInFailed {
-                    attempted_id,
-                    reason,
-                    failures,
-                },
-                Ja,
-            ) => match reason {
-                SignInFailure::UnknownOperator => {
-                    format!("未登録のID「{attempted_id}」でサインイン失敗")
-                }
-                SignInFailure::WrongPassword => {
-                    format!("{attempted_id} のサインイン失敗（パスワード誤り、{failures}回目）")
-                }
-                SignInFailure::Locked => format!("{attempted_id} のサインインを拒否（利用停止中）"),
-            },
-            (
-                EventKind::OperatorSignInFailed {
-                    attempted_id,
-                    reason,
-                    failures,
-                },
-                En,
-            ) => {
-                match reason {
-                    SignInFailure::UnknownOperator => {
-                        format!("Sign-in failed for unknown ID \"{attempted_id}\"")
-                    }
-                    SignInFailure::WrongPassword => {
-                        format!("Sign-in failed for {attempted_id} (wrong password, failure {failures})")
-                    }
-                    SignInFailure::Locked => format!("Sign-in refused for {attempted_id} (locked)"),
-                }
-            }
-            (EventKind::OperatorLocked { operator_id, .. }, Ja) => {
-                format!("{operator_id} のサインインを一時利用停止")
-            }
-            (EventKind::OperatorLocked { operator_id, .. }, En) => {
-                format!("Sign-in temporarily locked for {operator_id}")
-            }
-            (EventKind::OperatorLockReleased { operator_id, .. }, Ja) => {
-                format!("{operator_id} の一時利用停止が時間経過で解除")
-            }
-            (EventKind::OperatorLockReleased { operator_id, .. }, En) => {
-                format!("Temporary lock of {operator_id} ended")
-            }
-            (EventKind::OperatorPasswordRehashed { operator_id }, Ja) => {
-                format!("{operator_id} のパスワードハッシュを現在の強度で再計算")
-            }
-            (EventKind::OperatorPasswordRehashed { operator_id }, En) => {
-                format!("Password hash of {operator_id} upgraded to current parameters")
-            }
-            (EventKind::OperatorSignedOut { operator_id }, Ja) => {
-                format!("{operator_id} がサインアウト")
-            }
-            (EventKind::OperatorSignedOut { operator_id }, En) => {
-                format!("{operator_id} signed out")
-            }
-            (EventKind::SessionLocked { operator_id, idle }, Ja) => {
-                if *idle {
-                    format!("{operator_id} の画面を無操作のため自動ロック")
-                } else {
-                    format!("{operator_id} が画面をロック")
-                }
-            }
-            (EventKind::SessionLocked { operator_id, idle }, En) => {
-                if *idle {
-                    format!("Screen of {operator_id} locked after inactivity")
-                } else {
-                    format!("{operator_id} locked the screen")
-                }
-            }
-            (EventKind::SessionResumed { operator_id }, Ja) => {
-                format!("{operator_id} が画面ロックを解除")
-            }
-            (EventKind::SessionResumed { operator_id }, En) => {
-                format!("{operator_id} unlocked the screen")
-            }
-            (EventKind::SettingChanged { key, value }, Ja) => {
-                let name = match key.as_str() {
-                    "language" => "表示言語",
-                    "idle_lock_minutes" => "自動ロックまでの時間（分）",
-                    "cert_expiring_days" => "証明書の期限切れ予告（日）",
-                    other => other,
-                };
-                format!("設定「{name}」を「{value}」に変更")
-            }
-            (EventKind::SettingChanged { key, value }, En) => {
-                let name = match key.as_str() {
-                    "idle_lock_minutes" => "idle lock (minutes)",
-                    "cert_expiring_days" => "certificate expiry warning (days)",
-                    other => other,
-                };
-                format!("Setting \"{name}\" changed to {value}")
-            }
-            (other, lang) => crate::directory::summary::summary(other, lang),
+    /// The half of the log this event belongs to.
+    pub fn scope(&self) -> Scope {
+        match self {
+            EventKind::OperatorCreated { .. }
+            | EventKind::OperatorSignedIn { .. }
+            | EventKind::OperatorSignInFailed { .. }
+            | EventKind::OperatorLocked { .. }
+            | EventKind::OperatorLockReleased { .. }
+            | EventKind::OperatorPasswordRehashed { .. }
+            | EventKind::OperatorSignedOut { .. }
+            | EventKind::SessionLocked { .. }
+            | EventKind::SessionResumed { .. }
+            | EventKind::SettingChanged { .. }
+            | EventKind::ConfirmationFailed { .. }
+            | EventKind::DatabaseBackedUp { .. }
+            | EventKind::DatabaseRestored { .. } => Scope::Branch,
+            EventKind::TenantCreated { .. }
+            | EventKind::TenantPolicyChanged { .. }
+            | EventKind::UserCreated { .. }
+            | EventKind::PasswordSet { .. }
+            | EventKind::CredentialFailed { .. }
+            | EventKind::CredentialRefused { .. }
+            | EventKind::CredentialVerified { .. }
+            | EventKind::CredentialLockReleased { .. }
+            | EventKind::UserUnlocked { .. }
+            | EventKind::UserSuspended { .. }
+            | EventKind::UserResumed { .. }
+            | EventKind::InitRequestRecorded { .. }
+            | EventKind::InitRequestApproved { .. }
+            | EventKind::InitRequestRejected { .. }
+            | EventKind::InitRequestExecuted { .. }
+            | EventKind::AddressAdded { .. }
+            | EventKind::AddressChangeRequested { .. }
+            | EventKind::AddressChangeConfirmed { .. }
+            | EventKind::AddressDeleted { .. }
+            | EventKind::AddressFlagsSet { .. }
+            | EventKind::CertificateImported { .. }
+            | EventKind::TrustedRootAdded { .. }
+            | EventKind::IpRulesSet { .. }
+            | EventKind::IpRestrictionsReleased { .. }
+            | EventKind::CountryTableImported { .. } => Scope::Directory,
         }
+    }
+
+    /// One line for the audit list, in the UI language (see `summary`).
+    pub fn summary(&self, lang: crate::Lang) -> String {
+        crate::summary::summary(self, lang)
     }
 }
 

@@ -13,8 +13,9 @@ pub mod password;
 pub mod random;
 pub mod secret;
 pub mod session;
+pub mod summary;
 
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use i18n::Lang;
 
 /// Milliseconds since the Unix epoch (UTC). Every timestamp in Kagiya uses this unit.

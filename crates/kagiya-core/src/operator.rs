@@ -69,6 +69,19 @@ pub fn parse_name(raw: &str) -> Result<String, Error> {
     }
 }
 
+/// An operator as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    pub operator_id: String,
+    pub name: String,
+    pub role: Role,
+    pub login_hash: String,
+    pub confirm_hash: String,
+    pub created_at: crate::Millis,
+    pub lockout: crate::lockout::LockoutFacts,
+    pub last_sign_in_at: Option<crate::Millis>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

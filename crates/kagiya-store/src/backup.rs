@@ -28,7 +28,7 @@ fn summary(store: &Store, file: &Path) -> Result<BackupSummary, Error> {
         .map_err(storage)?;
     Ok(BackupSummary {
         events,
-        users: crate::directory::user_count(store.conn())?,
+        users: crate::directory::user_count(&store.conn())?,
         bytes: std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
     })
 }
@@ -41,7 +41,8 @@ impl Store {
         }
         let mut out = connect(dest, key)?;
         {
-            let b = Backup::new(self.conn(), &mut out).map_err(storage)?;
+            let conn = self.conn();
+            let b = Backup::new(&conn, &mut out).map_err(storage)?;
             b.run_to_completion(256, Duration::from_millis(0), None)
                 .map_err(storage)?;
         }
@@ -55,16 +56,18 @@ impl Store {
 
     /// Replaces the whole database with the backup at `src`, after checking it. On any error
     /// the live database is unchanged.
-    pub fn restore_from(&mut self, src: &Path, key: &DbKey) -> Result<BackupSummary, Error> {
+    pub fn restore_from(&self, src: &Path, key: &DbKey) -> Result<BackupSummary, Error> {
         if !src.exists() {
             return Err(Error::File(format!("{} does not exist", src.display())));
         }
         let copy = Store::open(src, key)?;
         copy.integrity_check()?;
-        events::verify(copy.conn())?;
+        events::verify(&copy.conn())?;
         let s = summary(&copy, src)?;
         {
-            let b = Backup::new(copy.conn(), self.conn_mut()).map_err(storage)?;
+            let from = copy.conn();
+            let mut to = self.conn();
+            let b = Backup::new(&from, &mut to).map_err(storage)?;
             b.run_to_completion(256, Duration::from_millis(0), None)
                 .map_err(storage)?;
             drop(b);

@@ -1,6 +1,7 @@
 //! Opening the encrypted database file, its pragmas and its versioned migrations.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use kagiya_core::Error;
 use rusqlite::{Connection, TransactionBehavior};
@@ -8,9 +9,10 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::key::DbKey;
 
-/// An open store.
+/// An open store: one connection behind a mutex, so that the engine can be shared across
+/// threads (the window's commands run off its main thread) while SQLite sees one writer.
 pub struct Store {
-    conn: Connection,
+    conn: Mutex<Connection>,
     path: PathBuf,
 }
 
@@ -87,7 +89,7 @@ impl Store {
             .to_latest(&mut conn)
             .map_err(|e| unavailable(&e))?;
         Ok(Store {
-            conn,
+            conn: Mutex::new(conn),
             path: path.to_owned(),
         })
     }
@@ -97,20 +99,19 @@ impl Store {
         &self.path
     }
 
-    /// Mutable access for the backup API.
-    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
-    }
-
-    /// Read access.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
+    /// The connection, held until the guard is dropped. Never keep it across a call into the
+    /// engine, which takes it too. A panic while it was held leaves no transaction open (a
+    /// dropped transaction rolls back), so a poisoned lock is taken over as it is.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` in an immediate transaction: committed if it returns Ok, rolled back otherwise.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        let tx = self
-            .conn
+    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let mut conn = self.conn();
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(storage)?;
         let out = f(&tx)?;
@@ -120,15 +121,14 @@ impl Store {
 
     /// SQLite's own consistency check plus the foreign-key check; `Ok(())` when both are clean.
     pub fn integrity_check(&self) -> Result<(), Error> {
-        let res: String = self
-            .conn
+        let conn = self.conn();
+        let res: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .map_err(storage)?;
         if res != "ok" {
             return Err(Error::Storage(format!("integrity_check: {res}")));
         }
-        let fk: Option<String> = self
-            .conn
+        let fk: Option<String> = conn
             .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
             .ok();
         match fk {
@@ -139,7 +139,7 @@ impl Store {
 
     /// The schema version (`user_version`).
     pub fn schema_version(&self) -> Result<i64, Error> {
-        self.conn
+        self.conn()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(storage)
     }
@@ -188,7 +188,7 @@ mod tests {
     fn the_file_is_encrypted_and_needs_its_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
-        let mut s = Store::open(&path, &test_key()).unwrap();
+        let s = Store::open(&path, &test_key()).unwrap();
         s.write(|tx| {
             tx.execute(
                 "INSERT INTO settings(key, value) VALUES ('secret_marker', 'TOPSECRETVALUE')",
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn a_failed_write_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db"), &test_key()).unwrap();
+        let s = Store::open(&dir.path().join("k.db"), &test_key()).unwrap();
         let r: Result<(), Error> = s.write(|tx| {
             tx.execute("INSERT INTO settings(key, value) VALUES ('a', '1')", [])
                 .map_err(storage)?;

@@ -169,31 +169,31 @@ mod tests {
 
     #[test]
     fn appends_chain_and_verify() {
-        let (_d, mut s) = store();
+        let (_d, s) = store();
         for i in 0..5 {
             s.write(|tx| append(tx, 1000 + i, Some("sv001"), signed_in("sv001")))
                 .unwrap();
         }
-        assert_eq!(verify(s.conn()).unwrap(), 5);
-        let r = recent(s.conn(), 2).unwrap();
+        assert_eq!(verify(&s.conn()).unwrap(), 5);
+        let r = recent(&s.conn(), 2).unwrap();
         assert_eq!(r.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![5, 4]);
         assert_eq!(r[1].hash, r[0].prev_hash);
     }
 
     #[test]
     fn updates_and_deletes_are_refused_by_the_database() {
-        let (_d, mut s) = store();
+        let (_d, s) = store();
         s.write(|tx| append(tx, 1, None, signed_in("a"))).unwrap();
         let upd = s.conn().execute("UPDATE events SET actor = 'x'", []);
         assert!(upd.unwrap_err().to_string().contains("append-only"));
         let del = s.conn().execute("DELETE FROM events", []);
         assert!(del.unwrap_err().to_string().contains("append-only"));
-        assert_eq!(verify(s.conn()).unwrap(), 1);
+        assert_eq!(verify(&s.conn()).unwrap(), 1);
     }
 
     #[test]
     fn tampering_behind_the_triggers_is_detected() {
-        let (_d, mut s) = store();
+        let (_d, s) = store();
         for i in 0..3 {
             s.write(|tx| append(tx, i, None, signed_in("a"))).unwrap();
         }
@@ -204,6 +204,6 @@ mod tests {
                  UPDATE events SET body = replace(body, '\"a\"', '\"b\"') WHERE seq = 2;",
             )
             .unwrap();
-        assert_eq!(verify(s.conn()), Err(Error::AuditChainBroken { seq: 2 }));
+        assert_eq!(verify(&s.conn()), Err(Error::AuditChainBroken { seq: 2 }));
     }
 }

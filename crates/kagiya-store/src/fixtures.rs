@@ -12,7 +12,7 @@ use crate::{directory, Store};
 /// named 利用者 N and addressed `{prefix}{i}@example.co.jp`; with `locked`, each login password is
 /// then failed up to the tenant's threshold at `at`. Returns the login IDs.
 pub fn users(
-    store: &mut Store,
+    store: &Store,
     contract_no: &str,
     prefix: &str,
     n: usize,
@@ -20,7 +20,7 @@ pub fn users(
     at: Millis,
     locked: bool,
 ) -> Result<Vec<String>, Error> {
-    let tenant = directory::tenant(store.conn(), contract_no)?.ok_or(Error::UnknownTenant)?;
+    let tenant = directory::tenant(&store.conn(), contract_no)?.ok_or(Error::UnknownTenant)?;
     let lock = tenant.policy(CredentialKind::Login).lockout;
     let ids: Vec<String> = (0..n).map(|i| format!("{prefix}{i:06}")).collect();
     store.write(|tx| {

@@ -1,24 +1,11 @@
 //! Operator rows: registration, look-up by ID (case-insensitive), lockout facts and hashes.
 
 use kagiya_core::lockout::LockoutFacts;
-use kagiya_core::operator::Role;
+use kagiya_core::operator::{OperatorRecord, Role};
 use kagiya_core::{Error, Millis};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
 use crate::db::{storage, Tx};
-
-/// An operator as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OperatorRecord {
-    pub operator_id: String,
-    pub name: String,
-    pub role: Role,
-    pub login_hash: String,
-    pub confirm_hash: String,
-    pub created_at: Millis,
-    pub lockout: LockoutFacts,
-    pub last_sign_in_at: Option<Millis>,
-}
 
 /// What registration stores.
 pub struct NewOperatorRow<'a> {
@@ -169,23 +156,23 @@ mod tests {
     #[test]
     fn ids_are_unique_ignoring_case_and_found_ignoring_case() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
+        let s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         s.write(|tx| insert(tx, &row("SV001"))).unwrap();
         assert_eq!(
             s.write(|tx| insert(tx, &row("sv001"))),
             Err(Error::OperatorIdTaken)
         );
-        let found = find(s.conn(), "sv001").unwrap().unwrap();
+        let found = find(&s.conn(), "sv001").unwrap().unwrap();
         assert_eq!(found.operator_id, "SV001");
         assert_eq!(found.role, Role::Supervisor);
-        assert_eq!(count(s.conn()).unwrap(), 1);
-        assert!(find(s.conn(), "nobody").unwrap().is_none());
+        assert_eq!(count(&s.conn()).unwrap(), 1);
+        assert!(find(&s.conn(), "nobody").unwrap().is_none());
     }
 
     #[test]
     fn lockout_facts_round_trip_and_sign_in_clears_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
+        let s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         s.write(|tx| insert(tx, &row("op1"))).unwrap();
         let f = LockoutFacts {
             failures: 5,
@@ -194,9 +181,9 @@ mod tests {
             ..LockoutFacts::default()
         };
         s.write(|tx| set_lockout(tx, "op1", &f)).unwrap();
-        assert_eq!(find(s.conn(), "op1").unwrap().unwrap().lockout, f);
+        assert_eq!(find(&s.conn(), "op1").unwrap().unwrap().lockout, f);
         s.write(|tx| record_sign_in(tx, "OP1", 1000)).unwrap();
-        let r = find(s.conn(), "op1").unwrap().unwrap();
+        let r = find(&s.conn(), "op1").unwrap().unwrap();
         assert_eq!(r.lockout, LockoutFacts::default());
         assert_eq!(r.last_sign_in_at, Some(1000));
         assert!(s.write(|tx| set_lockout(tx, "ghost", &f)).is_err());
@@ -205,10 +192,10 @@ mod tests {
     #[test]
     fn the_schema_refuses_anything_but_argon2id_hashes() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
+        let s = Store::open(&dir.path().join("k.db"), &crate::db::test_key()).unwrap();
         let mut r = row("op2");
         r.login_hash = "plaintext";
         assert!(s.write(|tx| insert(tx, &r)).is_err());
-        assert_eq!(count(s.conn()).unwrap(), 0);
+        assert_eq!(count(&s.conn()).unwrap(), 0);
     }
 }

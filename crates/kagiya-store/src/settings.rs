@@ -39,12 +39,12 @@ mod tests {
     fn set_overwrites_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.db");
-        let mut s = Store::open(&path, &crate::db::test_key()).unwrap();
-        assert_eq!(get(s.conn(), LANGUAGE).unwrap(), None);
+        let s = Store::open(&path, &crate::db::test_key()).unwrap();
+        assert_eq!(get(&s.conn(), LANGUAGE).unwrap(), None);
         s.write(|tx| set(tx, LANGUAGE, "ja")).unwrap();
         s.write(|tx| set(tx, LANGUAGE, "en")).unwrap();
         drop(s);
         let s = Store::open(&path, &crate::db::test_key()).unwrap();
-        assert_eq!(get(s.conn(), LANGUAGE).unwrap().as_deref(), Some("en"));
+        assert_eq!(get(&s.conn(), LANGUAGE).unwrap().as_deref(), Some("en"));
     }
 }

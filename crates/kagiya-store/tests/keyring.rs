@@ -22,7 +22,7 @@ fn the_key_is_created_once_kept_in_the_os_keyring_and_required_afterwards() {
         }
         Err(e) => panic!("{e:?}"),
     };
-    let mut s = Store::open(&path, &key).unwrap();
+    let s = Store::open(&path, &key).unwrap();
     s.write(|tx| {
         kagiya_store::settings::set(tx, "language", "ja")?;
         Ok(())
@@ -42,7 +42,7 @@ fn the_key_is_created_once_kept_in_the_os_keyring_and_required_afterwards() {
     let again = KeySource::OsKeyring.resolve(&path).unwrap();
     let s = Store::open(&path, &again).unwrap();
     assert_eq!(
-        kagiya_store::settings::get(s.conn(), "language")
+        kagiya_store::settings::get(&s.conn(), "language")
             .unwrap()
             .as_deref(),
         Some("ja")

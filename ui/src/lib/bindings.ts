@@ -245,9 +245,36 @@ export type DayCount = {
 	count: number,
 };
 
+/**
+ *  What kind of refusal an error is. Every shell maps the kinds once — the CLI to exit codes,
+ *  the window to its error view, the server to HTTP statuses — so that no error falls through to
+ *  "internal" by accident: adding an error means choosing its kind here.
+ */
+export type ErrorKind = 
+/**  A password or confirmation password did not match (or the ID is unknown: same answer). */
+"wrong_password" | 
+/**  A sign-in or credential is locked. */
+"locked" | 
+/**  Not allowed for this actor, or not in this session state. */
+"not_permitted" | 
+/**  What was asked for does not exist. */
+"not_found" | 
+/**  The input breaks a rule; nothing was changed. */
+"invalid" | 
+/**  The input fits the rules but not the current state (taken, already done, wrong state). */
+"conflict" | 
+/**  The audit log or its fold does not check out. */
+"audit_broken" | 
+/**  The database, its key or a file is not reachable. */
+"unavailable" | 
+/**  A fault of the program or the storage; the detail is logged. */
+"internal";
+
 /**  An error as `{code, message}`. */
 export type ErrorView = {
 	code: string,
+	/**  What kind of refusal it is, so that the window treats each kind alike. */
+	kind: ErrorKind,
 	message: string,
 };
 
@@ -269,7 +296,7 @@ export type FindingView = {
 	message: string,
 };
 
-/**  The first-run form. */
+/**  The first-run form: the branch's first supervisor, each password typed twice. */
 export type FirstSupervisor = {
 	operator_id: string,
 	name: string,

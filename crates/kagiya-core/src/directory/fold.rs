@@ -413,11 +413,7 @@ impl Directory {
         let Some(t) = self.tenant(contract_no) else {
             return false;
         };
-        let mut managers = self
-            .users_of(contract_no)
-            .filter(|u| u.role.is_manager())
-            .peekable();
-        managers.peek().is_some() && managers.all(|u| u.is_unavailable(t, now))
+        super::init_request::needs_init_request(t, self.users_of(contract_no), now)
     }
 }
 

@@ -5,7 +5,23 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::directory::{Tenant, User};
 use crate::Millis;
+
+/// The seed 004 rule: 「マスターユーザ、および管理者ユーザがすべて利用停止になってしまった」 — the
+/// customer has masters or admins and none of them can act at `now` (each is locked, suspended or
+/// deleted), so only a paper initialization request helps. `users` are the customer's users (any
+/// order; general users are ignored). The dashboard, the customers' list, the request's intake
+/// and its execution all ask this one function; the store's report SQL is its index-backed twin,
+/// kept equal by an agreement test.
+pub fn needs_init_request<'a>(
+    tenant: &Tenant,
+    users: impl IntoIterator<Item = &'a User>,
+    now: Millis,
+) -> bool {
+    let mut managers = users.into_iter().filter(|u| u.role.is_manager()).peekable();
+    managers.peek().is_some() && managers.all(|u| u.is_unavailable(tenant, now))
+}
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

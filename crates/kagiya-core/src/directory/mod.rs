@@ -9,7 +9,6 @@ pub mod fold;
 pub mod ids;
 pub mod init_request;
 pub mod services;
-pub mod summary;
 pub mod tenant;
 pub mod user;
 
@@ -18,7 +17,7 @@ pub use authz::{authorize, Action, Actor};
 pub use credential::{Credential, CredentialKind, CredentialState};
 pub use fold::Directory;
 pub use ids::{ContractNo, LoginId};
-pub use init_request::{InitRequest, InitRequestState};
+pub use init_request::{needs_init_request, InitRequest, InitRequestState};
 pub use services::{Channel, Service};
 pub use tenant::{CredentialPolicy, Tenant};
 pub use user::{User, UserRole, UserStatus};

@@ -1,0 +1,467 @@
+//! One-line audit summaries of every event — the branch's and the directory's — in Japanese and
+//! English: the one place the audit screen, the CSV export and the CLI take their words from.
+
+use crate::event::{EventKind, PasswordSetReason, RefusalReason, Scope, SignInFailure};
+use crate::lockout::FailureOutcome;
+use crate::operator::Role;
+use crate::Lang;
+
+fn reason_label(r: PasswordSetReason, lang: Lang) -> &'static str {
+    match r {
+        PasswordSetReason::Initial => lang.pick("初期設定", "initial"),
+        PasswordSetReason::AdminReset => lang.pick("管理者による変更", "set by an administrator"),
+        PasswordSetReason::OwnChange => lang.pick("本人による変更", "changed by the user"),
+        PasswordSetReason::ExpiredChange => lang.pick("期限切れによる変更", "changed after expiry"),
+        PasswordSetReason::ForcedChange => lang.pick("強制変更", "forced change"),
+        PasswordSetReason::InitRequest => lang.pick(
+            "初期化依頼による再発行",
+            "reissued by initialization request",
+        ),
+    }
+}
+
+fn pick(ja: bool, j: String, e: String) -> String {
+    if ja {
+        j
+    } else {
+        e
+    }
+}
+
+fn on_off(b: bool, ja: bool) -> &'static str {
+    match (b, ja) {
+        (true, true) => "オン",
+        (false, true) => "オフ",
+        (true, false) => "on",
+        (false, false) => "off",
+    }
+}
+
+/// The summary of any event.
+pub fn summary(kind: &EventKind, lang: Lang) -> String {
+    match kind.scope() {
+        Scope::Branch => branch_summary(kind, lang),
+        Scope::Directory => directory_summary(kind, lang),
+    }
+}
+
+/// The summary of a branch event; directory events go to `directory_summary`.
+fn branch_summary(kind: &EventKind, lang: Lang) -> String {
+    use crate::Lang::{En, Ja};
+    let role = |r: &Role| match (r, lang) {
+        (Role::Supervisor, Ja) => "スーパーバイザー",
+        (Role::Supervisor, En) => "supervisor",
+        (Role::Operator, Ja) => "オペレーター",
+        (Role::Operator, En) => "operator",
+    };
+    match (kind, lang) {
+        (
+            EventKind::OperatorCreated {
+                operator_id,
+                name,
+                role: r,
+            },
+            Ja,
+        ) => {
+            format!("{}「{operator_id}」（{name}）を登録", role(r))
+        }
+        (
+            EventKind::OperatorCreated {
+                operator_id,
+                name,
+                role: r,
+            },
+            En,
+        ) => {
+            format!("Registered {} {operator_id} ({name})", role(r))
+        }
+        (EventKind::OperatorSignedIn { operator_id }, Ja) => {
+            format!("{operator_id} がサインイン")
+        }
+        (EventKind::OperatorSignedIn { operator_id }, En) => format!("{operator_id} signed in"),
+        (
+            EventKind::OperatorSignInFailed {
+                attempted_id,
+                reason,
+                failures,
+            },
+            Ja,
+        ) => match reason {
+            SignInFailure::UnknownOperator => {
+                format!("未登録のID「{attempted_id}」でサインイン失敗")
+            }
+            SignInFailure::WrongPassword => {
+                format!("{attempted_id} のサインイン失敗（パスワード誤り、{failures}回目）")
+            }
+            SignInFailure::Locked => format!("{attempted_id} のサインインを拒否（利用停止中）"),
+        },
+        (
+            EventKind::OperatorSignInFailed {
+                attempted_id,
+                reason,
+                failures,
+            },
+            En,
+        ) => match reason {
+            SignInFailure::UnknownOperator => {
+                format!("Sign-in failed for unknown ID \"{attempted_id}\"")
+            }
+            SignInFailure::WrongPassword => {
+                format!("Sign-in failed for {attempted_id} (wrong password, failure {failures})")
+            }
+            SignInFailure::Locked => format!("Sign-in refused for {attempted_id} (locked)"),
+        },
+        (EventKind::OperatorLocked { operator_id, .. }, Ja) => {
+            format!("{operator_id} のサインインを一時利用停止")
+        }
+        (EventKind::OperatorLocked { operator_id, .. }, En) => {
+            format!("Sign-in temporarily locked for {operator_id}")
+        }
+        (EventKind::OperatorLockReleased { operator_id, .. }, Ja) => {
+            format!("{operator_id} の一時利用停止が時間経過で解除")
+        }
+        (EventKind::OperatorLockReleased { operator_id, .. }, En) => {
+            format!("Temporary lock of {operator_id} ended")
+        }
+        (EventKind::OperatorPasswordRehashed { operator_id }, Ja) => {
+            format!("{operator_id} のパスワードハッシュを現在の強度で再計算")
+        }
+        (EventKind::OperatorPasswordRehashed { operator_id }, En) => {
+            format!("Password hash of {operator_id} upgraded to current parameters")
+        }
+        (EventKind::OperatorSignedOut { operator_id }, Ja) => {
+            format!("{operator_id} がサインアウト")
+        }
+        (EventKind::OperatorSignedOut { operator_id }, En) => {
+            format!("{operator_id} signed out")
+        }
+        (EventKind::SessionLocked { operator_id, idle }, Ja) => {
+            if *idle {
+                format!("{operator_id} の画面を無操作のため自動ロック")
+            } else {
+                format!("{operator_id} が画面をロック")
+            }
+        }
+        (EventKind::SessionLocked { operator_id, idle }, En) => {
+            if *idle {
+                format!("Screen of {operator_id} locked after inactivity")
+            } else {
+                format!("{operator_id} locked the screen")
+            }
+        }
+        (EventKind::SessionResumed { operator_id }, Ja) => {
+            format!("{operator_id} が画面ロックを解除")
+        }
+        (EventKind::SessionResumed { operator_id }, En) => {
+            format!("{operator_id} unlocked the screen")
+        }
+        (EventKind::SettingChanged { key, value }, Ja) => {
+            let name = match key.as_str() {
+                "language" => "表示言語",
+                "idle_lock_minutes" => "自動ロックまでの時間（分）",
+                "cert_expiring_days" => "証明書の期限切れ予告（日）",
+                other => other,
+            };
+            format!("設定「{name}」を「{value}」に変更")
+        }
+        (EventKind::SettingChanged { key, value }, En) => {
+            let name = match key.as_str() {
+                "idle_lock_minutes" => "idle lock (minutes)",
+                "cert_expiring_days" => "certificate expiry warning (days)",
+                other => other,
+            };
+            format!("Setting \"{name}\" changed to {value}")
+        }
+        (other, lang) => directory_summary(other, lang),
+    }
+}
+
+/// The summary of a directory event.
+fn directory_summary(kind: &EventKind, lang: Lang) -> String {
+    let ja = lang == Lang::Ja;
+    match kind {
+        EventKind::TenantCreated {
+            contract_no,
+            name,
+            preset,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "お客さま「{name}」（契約番号 {contract_no}、{}）を登録",
+                    preset.title(lang)
+                )
+            } else {
+                format!(
+                    "Registered customer {name} (contract {contract_no}, {})",
+                    preset.title(lang)
+                )
+            }
+        }
+        EventKind::TenantPolicyChanged {
+            contract_no,
+            credential,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "契約番号 {contract_no} の{}のポリシーを変更",
+                    credential.label(lang)
+                )
+            } else {
+                format!(
+                    "Changed the {} policy of contract {contract_no}",
+                    credential.label(lang)
+                )
+            }
+        }
+        EventKind::UserCreated {
+            login_id,
+            name,
+            role,
+            contract_no,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "{}「{login_id}」（{name}、契約番号 {contract_no}）を登録",
+                    role.label(lang)
+                )
+            } else {
+                format!(
+                    "Registered {} {login_id} ({name}, contract {contract_no})",
+                    role.label(lang)
+                )
+            }
+        }
+        EventKind::PasswordSet {
+            login_id,
+            credential,
+            reason,
+            must_change,
+            ..
+        } => {
+            let forced = match (must_change, ja) {
+                (true, true) => "（ログイン時に強制変更）",
+                (true, false) => " (change at next login)",
+                _ => "",
+            };
+            if ja {
+                format!(
+                    "{login_id} の{}を設定：{}{forced}",
+                    credential.label(lang),
+                    reason_label(*reason, lang)
+                )
+            } else {
+                format!(
+                    "Set the {} of {login_id}: {}{forced}",
+                    credential.label(lang),
+                    reason_label(*reason, lang)
+                )
+            }
+        }
+        EventKind::CredentialFailed {
+            login_id,
+            credential,
+            channel,
+            outcome,
+        } => {
+            let c = credential.label(lang);
+            let ch = channel.code();
+            match (outcome, ja) {
+                (FailureOutcome::Counted { failures }, true) => {
+                    format!("{login_id} の{c}の誤り（{ch}、{failures}回目）")
+                }
+                (FailureOutcome::Counted { failures }, false) => {
+                    format!("Wrong {c} for {login_id} ({ch}, failure {failures})")
+                }
+                (FailureOutcome::LockedNow { .. }, true) => {
+                    format!("{login_id} の{c}を一時利用停止（{ch}）")
+                }
+                (FailureOutcome::LockedNow { .. }, false) => {
+                    format!("{login_id}'s {c} temporarily locked ({ch})")
+                }
+                (FailureOutcome::LockedPermanently { .. }, true) => {
+                    format!("{login_id} の{c}を利用停止（{ch}）")
+                }
+                (FailureOutcome::LockedPermanently { .. }, false) => {
+                    format!("{login_id}'s {c} locked ({ch})")
+                }
+                (_, true) => format!("停止中の {login_id} の{c}の試行を拒否（{ch}）"),
+                (_, false) => format!("Refused an attempt on {login_id}'s locked {c} ({ch})"),
+            }
+        }
+        EventKind::CredentialRefused {
+            attempted_id,
+            channel,
+            reason,
+            ..
+        } => {
+            let ch = channel.code();
+            match (reason, ja) {
+                (RefusalReason::UnknownUser, true) => {
+                    format!("未登録のID「{attempted_id}」での認証を拒否（{ch}）")
+                }
+                (RefusalReason::UnknownUser, false) => {
+                    format!("Refused unknown ID {attempted_id} ({ch})")
+                }
+                (RefusalReason::Suspended, true) => {
+                    format!("停止中の {attempted_id} の認証を拒否（{ch}）")
+                }
+                (RefusalReason::Suspended, false) => {
+                    format!("Refused suspended user {attempted_id} ({ch})")
+                }
+            }
+        }
+        EventKind::CredentialVerified {
+            login_id,
+            credential,
+            channel,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "{login_id} の{}を確認（{}）",
+                    credential.label(lang),
+                    channel.code()
+                )
+            } else {
+                format!(
+                    "Verified the {} of {login_id} ({})",
+                    credential.label(lang),
+                    channel.code()
+                )
+            }
+        }
+        EventKind::CredentialLockReleased {
+            login_id,
+            credential,
+            ..
+        } => {
+            if ja {
+                format!(
+                    "{login_id} の{}の一時利用停止が時間経過で解除",
+                    credential.label(lang)
+                )
+            } else {
+                format!("{login_id}'s {} lock ran out", credential.label(lang))
+            }
+        }
+        EventKind::UserUnlocked {
+            login_id, batch, ..
+        } => match (batch, ja) {
+            (Some(b), true) => format!("{login_id} の利用停止を解除（一括 {b}）"),
+            (Some(b), false) => format!("Unlocked {login_id} (bulk {b})"),
+            (None, true) => format!("{login_id} の利用停止を解除"),
+            (None, false) => format!("Unlocked {login_id}"),
+        },
+        EventKind::UserSuspended { login_id } => {
+            if ja {
+                format!("{login_id} の利用を停止")
+            } else {
+                format!("Suspended {login_id}")
+            }
+        }
+        EventKind::UserResumed { login_id } => {
+            if ja {
+                format!("{login_id} の利用を再開")
+            } else {
+                format!("Resumed {login_id}")
+            }
+        }
+        EventKind::InitRequestRecorded { request } => {
+            if ja {
+                format!(
+                    "初期化依頼書 {} を受付（契約番号 {}、{}名）",
+                    request.request_no,
+                    request.contract_no,
+                    request.targets.len()
+                )
+            } else {
+                format!(
+                    "Recorded initialization request {} (contract {}, {} users)",
+                    request.request_no,
+                    request.contract_no,
+                    request.targets.len()
+                )
+            }
+        }
+        EventKind::InitRequestApproved { request_no } => {
+            if ja {
+                format!("初期化依頼書 {request_no} を承認")
+            } else {
+                format!("Approved initialization request {request_no}")
+            }
+        }
+        EventKind::InitRequestRejected { request_no, reason } => {
+            if ja {
+                format!("初期化依頼書 {request_no} を却下：{reason}")
+            } else {
+                format!("Rejected initialization request {request_no}: {reason}")
+            }
+        }
+        EventKind::InitRequestExecuted { request_no } => {
+            if ja {
+                format!("初期化依頼書 {request_no} を実行")
+            } else {
+                format!("Executed initialization request {request_no}")
+            }
+        }
+        EventKind::ConfirmationFailed { actor, action } => {
+            if ja {
+                format!("{actor} の確認用パスワードの誤り（{action}、実行せず）")
+            } else {
+                format!("Wrong confirmation password by {actor} ({action}, not done)")
+            }
+        }
+        EventKind::DatabaseBackedUp { file, events } => {
+            if ja {
+                format!("データベースをバックアップ（{file}、監査ログ{events}件）")
+            } else {
+                format!("Backed up the database to {file} ({events} audit entries)")
+            }
+        }
+        EventKind::DatabaseRestored { file, events } => {
+            if ja {
+                format!("バックアップ {file} からデータベースを復元（監査ログ{events}件）")
+            } else {
+                format!("Restored the database from {file} ({events} audit entries)")
+            }
+        }
+        EventKind::AddressAdded { login_id, address, .. } => pick(ja, format!("{login_id} にメールアドレス {address} を追加"), format!("Added {address} to {login_id}")),
+        EventKind::AddressChangeRequested { login_id, address, new_address } => pick(
+            ja,
+            format!("{login_id} のメールアドレス {address} → {new_address} の変更依頼（旧アドレスへ確認メール）"),
+            format!("Requested changing {login_id}'s {address} to {new_address} (confirmation to the old address)"),
+        ),
+        EventKind::AddressChangeConfirmed { login_id, address, new_address } => pick(
+            ja,
+            format!("{login_id} のメールアドレスを {address} から {new_address} に変更"),
+            format!("Changed {login_id}'s {address} to {new_address}"),
+        ),
+        EventKind::AddressDeleted { login_id, address } => pick(ja, format!("{login_id} のメールアドレス {address} を削除（通知メール）"), format!("Deleted {address} of {login_id} (notice sent)")),
+        EventKind::AddressFlagsSet { login_id, address, sign, encrypt } => pick(
+            ja,
+            format!("{login_id} の {address}：電子署名 {}、暗号化 {}", on_off(*sign, ja), on_off(*encrypt, ja)),
+            format!("{address} of {login_id}: signing {}, encryption {}", on_off(*sign, ja), on_off(*encrypt, ja)),
+        ),
+        EventKind::CertificateImported { login_id, address, certificate } => pick(
+            ja,
+            format!("{login_id} の {address} に証明書を登録（{}）", certificate.subject),
+            format!("Registered a certificate for {address} of {login_id} ({})", certificate.subject),
+        ),
+        EventKind::TrustedRootAdded { subject, .. } => pick(ja, format!("信頼するルート証明書を追加（{subject}）"), format!("Added trusted root {subject}")),
+        EventKind::IpRulesSet { contract_no, service, rules } => pick(
+            ja,
+            format!("契約番号 {contract_no} の{}のIPアクセス制限を設定（{}件）", service.label(lang), rules.rules.len()),
+            format!("Set the IP rules of {} for contract {contract_no} ({} rules)", service.label(lang), rules.rules.len()),
+        ),
+        EventKind::IpRestrictionsReleased { contract_no, reason, .. } => pick(
+            ja,
+            format!("契約番号 {contract_no} のIPアクセス制限を一時的に強制解除：{reason}"),
+            format!("Released the IP restrictions of contract {contract_no} for a while: {reason}"),
+        ),
+        EventKind::CountryTableImported { ranges, .. } => pick(ja, format!("国別アドレス表を読み込み（{ranges}件）"), format!("Imported the country table ({ranges} ranges)")),
+        other => other.type_name().to_owned(),
+    }
+}

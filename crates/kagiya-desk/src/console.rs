@@ -1,0 +1,409 @@
+//! The console: one store, one session, one language. Every method returns the new `Status` or a
+//! refusal; refusals change nothing beyond the audit entries they are owed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kagiya_core::event::EventKind;
+use kagiya_core::lockout::LockoutPolicy;
+use kagiya_core::operator::OperatorRecord;
+use kagiya_core::password::{
+    HashParams, PasswordHasher, PasswordPolicy, PolicyContext, RuleStatus,
+};
+use kagiya_core::secret::Secret;
+use kagiya_core::session::{Session, SessionOperator, SessionState, Transition};
+use kagiya_core::{Error, Lang, Millis, MINUTE};
+use kagiya_store::operators;
+use kagiya_store::{events, settings, KeySource, Store};
+
+use crate::auth::authenticate;
+use crate::view::{EventView, SessionView, Status};
+use kagiya_engine::{Clock, Engine, FirstSupervisor, SystemClock};
+use kagiya_store::{Branch, BranchOptions};
+
+/// Idle-lock minutes allowed in the settings.
+pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=120;
+/// The default idle lock: 10 minutes.
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
+/// The colour themes: follow the OS, or fixed.
+pub const THEMES: [&str; 3] = ["system", "light", "dark"];
+
+/// How to open the console.
+pub struct ConsoleOptions {
+    /// The SQLite file.
+    pub db_path: PathBuf,
+    /// Where its encryption key comes from (the OS keyring in the product).
+    pub key: KeySource,
+    /// The OS locale, used for the language until one is chosen.
+    pub os_locale: Option<String>,
+    /// An idle lock in seconds that overrides the setting (for kiosk set-ups and the E2E tests).
+    pub idle_lock_seconds_override: Option<u32>,
+    pub hash_params: HashParams,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl ConsoleOptions {
+    pub fn new(db_path: PathBuf) -> Self {
+        ConsoleOptions {
+            db_path,
+            key: KeySource::OsKeyring,
+            os_locale: None,
+            idle_lock_seconds_override: None,
+            hash_params: HashParams::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+pub struct Console {
+    /// The branch database and the credential engine over it: the branch workflows (see `desk`).
+    pub(crate) branch: Branch,
+    session: Session,
+    hasher: PasswordHasher,
+    lockout: LockoutPolicy,
+    lang: Lang,
+    idle_minutes: u32,
+    idle_override: Option<u32>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Console {
+    /// Opens the database (creating and migrating it as needed) with a signed-out session.
+    pub fn open(opts: ConsoleOptions) -> Result<Console, Error> {
+        let mut bo = BranchOptions::new(opts.db_path.clone(), opts.key, "desktop");
+        bo.hash_params = opts.hash_params;
+        bo.clock = opts.clock.clone();
+        let branch = Branch::open(bo)?;
+        let store = branch.store();
+        let lang = match settings::get(&store.conn(), settings::LANGUAGE)? {
+            Some(code) => Lang::parse(&code).unwrap_or(Lang::En),
+            None => opts
+                .os_locale
+                .as_deref()
+                .map(Lang::from_locale)
+                .unwrap_or(Lang::En),
+        };
+        let idle_minutes = settings::get(&store.conn(), settings::IDLE_LOCK_MINUTES)?
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|m| IDLE_LOCK_MINUTES.contains(m))
+            .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
+        let idle_override = opts.idle_lock_seconds_override.filter(|s| *s > 0);
+        let mut c = Console {
+            branch,
+            session: Session::new(0),
+            hasher: PasswordHasher::new(opts.hash_params)?,
+            lockout: LockoutPolicy::OPERATOR,
+            lang,
+            idle_minutes,
+            idle_override,
+            clock: opts.clock,
+        };
+        c.session.set_idle_ms(c.idle_ms());
+        Ok(c)
+    }
+
+    fn idle_ms(&self) -> Millis {
+        match self.idle_override {
+            Some(s) => Millis::from(s) * 1000,
+            None => Millis::from(self.idle_minutes) * MINUTE,
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    /// The credential engine over this branch's database.
+    pub fn engine(&self) -> &Engine {
+        self.branch.engine()
+    }
+
+    pub fn store(&self) -> &Store {
+        self.branch.store()
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Appends one audit event in a transaction of its own.
+    fn record(&mut self, at: Millis, actor: Option<&str>, kind: EventKind) -> Result<(), Error> {
+        self.branch
+            .store()
+            .write(|tx| events::append(tx, at, actor, kind).map(|_| ()))
+    }
+
+    /// Stores a setting together with its audit event.
+    fn save_setting(&mut self, key: &str, value: &str, actor: Option<&str>) -> Result<(), Error> {
+        let now = self.now();
+        self.branch.store().write(|tx| {
+            settings::set(tx, key, value)?;
+            let kind = EventKind::SettingChanged {
+                key: key.into(),
+                value: value.into(),
+            };
+            events::append(tx, now, actor, kind).map(|_| ())
+        })
+    }
+
+    /// Applies the idle rule and records an idle lock when it happens.
+    fn observe(&mut self) -> Result<(), Error> {
+        if let Transition::IdleLocked { at } = self.session.observe(self.now()) {
+            if let Some(id) = self.session.operator().map(|op| op.operator_id.clone()) {
+                let kind = EventKind::SessionLocked {
+                    operator_id: id.clone(),
+                    idle: true,
+                };
+                self.record(at, Some(&id), kind)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The operator of an active session, or the refusal to show.
+    pub(crate) fn active_operator(&mut self) -> Result<SessionOperator, Error> {
+        self.observe()?;
+        match self.session.state() {
+            SessionState::Active { operator, .. } => Ok(operator.clone()),
+            SessionState::Locked { .. } => Err(Error::SessionLocked),
+            SessionState::SignedOut => Err(Error::NotSignedIn),
+        }
+    }
+
+    /// Where things stand, after applying the idle rule.
+    pub fn status(&mut self) -> Result<Status, Error> {
+        self.observe()?;
+        let needs_setup = operators::count(&self.branch.store().conn())? == 0;
+        // Only the first-run form shows the empty checklist; polls after that skip building it.
+        let operator_password_rules = if needs_setup {
+            PasswordPolicy::OPERATOR.checklist("", &PolicyContext::default(), self.lang)
+        } else {
+            Vec::new()
+        };
+        Ok(Status {
+            needs_setup,
+            lang: self.lang,
+            session: SessionView::from(self.session.state()),
+            idle_lock_minutes: self.idle_minutes,
+            idle_lock_seconds: self.idle_ms() / 1000,
+            theme: settings::get(&self.branch.store().conn(), settings::THEME)?
+                .filter(|t| THEMES.contains(&t.as_str()))
+                .unwrap_or_else(|| "system".to_owned()),
+            operator_password_rules,
+        })
+    }
+
+    /// The operator password checklist for what is being typed.
+    pub fn check_operator_password(
+        &self,
+        operator_id: &str,
+        password: &Secret,
+        login_password: Option<&Secret>,
+    ) -> Vec<RuleStatus> {
+        let ctx = PolicyContext {
+            login_id: operator_id.trim(),
+            must_differ_from: login_password.map(Secret::expose),
+            ..Default::default()
+        };
+        PasswordPolicy::OPERATOR.checklist(password.expose(), &ctx, self.lang)
+    }
+
+    /// Registers the first supervisor on an empty database (the engine's rule) and signs them in.
+    pub fn create_first_supervisor(&mut self, f: &FirstSupervisor) -> Result<Status, Error> {
+        let id = self.engine().create_first_supervisor(f)?;
+        let record = operators::find(&self.branch.store().conn(), &id)?
+            .ok_or_else(|| Error::Internal("first supervisor not stored".into()))?;
+        let now = self.now();
+        self.branch.store().write(|tx| {
+            operators::record_sign_in(tx, &id, now)?;
+            let signed_in = EventKind::OperatorSignedIn {
+                operator_id: id.clone(),
+            };
+            events::append(tx, now, Some(&id), signed_in).map(|_| ())
+        })?;
+        let operator = SessionOperator {
+            operator_id: record.operator_id,
+            name: record.name,
+            role: record.role,
+        };
+        self.session.sign_in(operator, now);
+        self.status()
+    }
+
+    /// Checks an operator's password with the operators' lockout policy (see `auth`).
+    fn authenticate(
+        &mut self,
+        operator_id: &str,
+        password: &Secret,
+        now: Millis,
+        success_event: impl FnOnce(&str) -> EventKind,
+    ) -> Result<OperatorRecord, Error> {
+        authenticate(
+            self.branch.store(),
+            &self.hasher,
+            &self.lockout,
+            operator_id,
+            password,
+            now,
+            success_event,
+        )
+    }
+
+    fn session_operator(op: &OperatorRecord) -> SessionOperator {
+        SessionOperator {
+            operator_id: op.operator_id.clone(),
+            name: op.name.clone(),
+            role: op.role,
+        }
+    }
+
+    /// Signs an operator in. Any current session is signed out first.
+    pub fn sign_in(&mut self, operator_id: &str, password: &Secret) -> Result<Status, Error> {
+        if operators::count(&self.branch.store().conn())? == 0 {
+            return Err(Error::SetupRequired);
+        }
+        if self.session.operator().is_some() {
+            self.sign_out()?;
+        }
+        let now = self.now();
+        let op = self.authenticate(operator_id, password, now, |id| {
+            EventKind::OperatorSignedIn {
+                operator_id: id.to_owned(),
+            }
+        })?;
+        self.session.sign_in(Self::session_operator(&op), now);
+        self.status()
+    }
+
+    /// Re-sign-in on the lock screen: the locked session's operator enters the password again and
+    /// the screen comes back as it was. Failures count towards the sign-in lockout.
+    pub fn resume(&mut self, password: &Secret) -> Result<Status, Error> {
+        self.observe()?;
+        let operator_id = match self.session.state() {
+            SessionState::Locked { operator, .. } => operator.operator_id.clone(),
+            SessionState::Active { .. } => return Err(Error::SessionNotLocked),
+            SessionState::SignedOut => return Err(Error::NotSignedIn),
+        };
+        let now = self.now();
+        self.authenticate(&operator_id, password, now, |id| {
+            EventKind::SessionResumed {
+                operator_id: id.to_owned(),
+            }
+        })?;
+        self.session.resume(now);
+        self.status()
+    }
+
+    /// Records activity (keyboard or pointer) in an active session.
+    pub fn touch(&mut self) -> Result<Status, Error> {
+        self.observe()?;
+        let now = self.now();
+        self.session.touch(now);
+        self.status()
+    }
+
+    /// Locks the screen now.
+    pub fn lock_now(&mut self) -> Result<Status, Error> {
+        let op = self.active_operator()?;
+        let now = self.now();
+        self.session.lock(now);
+        let kind = EventKind::SessionLocked {
+            operator_id: op.operator_id.clone(),
+            idle: false,
+        };
+        self.record(now, Some(&op.operator_id), kind)?;
+        self.status()
+    }
+
+    /// Signs out (from an active or a locked session); the kept screen state is discarded.
+    pub fn sign_out(&mut self) -> Result<Status, Error> {
+        self.observe()?;
+        if let Some(op) = self.session.operator().cloned() {
+            let now = self.now();
+            let kind = EventKind::OperatorSignedOut {
+                operator_id: op.operator_id.clone(),
+            };
+            self.record(now, Some(&op.operator_id), kind)?;
+            self.session.sign_out();
+        }
+        self.status()
+    }
+
+    /// The signed-in (active or locked) operator's name and ID, for slips.
+    pub(crate) fn session_operator_name(&self) -> Option<String> {
+        self.session
+            .operator()
+            .map(|op| format!("{}（{}）", op.name, op.operator_id))
+    }
+
+    /// Chooses the colour theme: "system", "light" or "dark" (signed-in operators only).
+    pub fn set_theme(&mut self, theme: &str) -> Result<Status, Error> {
+        let op = self.active_operator()?;
+        if !THEMES.contains(&theme) {
+            return Err(Error::InvalidValue("theme"));
+        }
+        self.save_setting(settings::THEME, theme, Some(&op.operator_id))?;
+        self.status()
+    }
+
+    fn actor(&self) -> Option<String> {
+        match self.session.state() {
+            SessionState::Active { operator, .. } => Some(operator.operator_id.clone()),
+            _ => None,
+        }
+    }
+
+    /// Chooses the UI language ("ja" or "en"); allowed before sign-in too.
+    pub fn set_language(&mut self, code: &str) -> Result<Status, Error> {
+        self.observe()?;
+        let lang = Lang::parse(code).ok_or(Error::UnknownLanguage)?;
+        let actor = self.actor();
+        self.save_setting(settings::LANGUAGE, lang.code(), actor.as_deref())?;
+        self.lang = lang;
+        self.status()
+    }
+
+    /// Sets the idle-lock time in minutes (signed-in operators only).
+    pub fn set_idle_lock_minutes(&mut self, minutes: u32) -> Result<Status, Error> {
+        let op = self.active_operator()?;
+        if !IDLE_LOCK_MINUTES.contains(&minutes) {
+            return Err(Error::IdleLockOutOfRange {
+                min: *IDLE_LOCK_MINUTES.start(),
+                max: *IDLE_LOCK_MINUTES.end(),
+            });
+        }
+        self.save_setting(
+            settings::IDLE_LOCK_MINUTES,
+            &minutes.to_string(),
+            Some(&op.operator_id),
+        )?;
+        self.idle_minutes = minutes;
+        self.session.set_idle_ms(self.idle_ms());
+        self.session.touch(self.now());
+        self.status()
+    }
+
+    /// The newest audit entries (signed-in operators only).
+    pub fn recent_events(&mut self, limit: u32) -> Result<Vec<EventView>, Error> {
+        self.active_operator()?;
+        let rows = events::recent(&self.branch.store().conn(), limit.clamp(1, 500))?;
+        Ok(rows.iter().map(|e| EventView::new(e, self.lang)).collect())
+    }
+
+    /// Fills an empty database with the demo branch (operators, see `demo`; customers and users,
+    /// see `demo_branch`); false when it was not empty.
+    pub fn seed_demo(&mut self) -> Result<bool, Error> {
+        let now = self.now();
+        if !crate::demo::seed(self.branch.store(), &self.hasher, now)? {
+            return Ok(false);
+        }
+        crate::demo_branch::seed(&mut self.branch, now)?;
+        Ok(true)
+    }
+
+    /// Verifies the whole audit chain; the number of entries when intact.
+    pub fn verify_audit(&mut self) -> Result<i64, Error> {
+        self.active_operator()?;
+        events::verify(&self.branch.store().conn())
+    }
+}

@@ -1,0 +1,378 @@
+//! The users table (one page at a time, so 100,000 users scroll smoothly), a user's detail, and
+//! the actions on users: register, unlock one or many, set or issue passwords, suspend / resume.
+
+use kagiya_core::directory::{Purpose, UserRole};
+use kagiya_core::secret::Secret;
+use kagiya_core::{Error, Millis};
+use kagiya_store::directory;
+use kagiya_store::events::{self, AuditQuery};
+use kagiya_store::reports::{self, UserFilter, UserQuery, UserSort};
+use serde::{Deserialize, Serialize};
+
+use super::dashboard::PASSWORD_EXPIRY_DAYS;
+use super::dates::DAY;
+use crate::console::Console;
+use crate::view::EventView;
+use kagiya_engine::addresses::AddressView;
+use kagiya_engine::views::{user_view, UserView};
+use kagiya_engine::{Issued, NewPassword, NewUser, SetPasswords, UnlockRow};
+
+/// What the table asks for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserPageQuery {
+    pub text: String,
+    pub contract_no: Option<String>,
+    /// `all`, `locked`, `expired`, `expiring` (within 14 days), `must_change` or `suspended`.
+    pub filter: String,
+    /// `login_id`, `name` or `customer`.
+    pub sort: String,
+    pub descending: bool,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserRow {
+    pub login_id: String,
+    pub name: String,
+    pub contract_no: String,
+    pub role: String,
+    pub status: &'static str,
+    /// サービス状態 in seed 004's words.
+    pub service_state: String,
+    pub locked: bool,
+    pub expired: bool,
+    pub must_change: bool,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserPageView {
+    /// How many users match, over all pages (for a text search at most 10,000).
+    pub total: u32,
+    /// A text search has more matches than `total`: the table shows "10,000 or more".
+    pub capped: bool,
+    pub offset: u32,
+    pub rows: Vec<UserRow>,
+}
+
+/// A user with everything the detail screen shows.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserDetail {
+    pub user: UserView,
+    pub customer_name: String,
+    pub addresses: Vec<AddressView>,
+    /// The newest audit entries that mention the user.
+    pub events: Vec<EventView>,
+}
+
+/// The registration form of one user.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct NewUserForm {
+    pub contract_no: String,
+    pub login_id: String,
+    pub name: String,
+    /// `master`, `admin` or `general`.
+    pub role: String,
+    pub email: Option<String>,
+    pub mfa: bool,
+}
+
+/// Setting another user's passwords. Generated ones are temporary and come back once.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PasswordsForm {
+    pub login: bool,
+    pub confirmation: bool,
+    /// Generate them (a temporary password slip); otherwise the given values are used.
+    pub generate: bool,
+    pub login_password: Option<Secret>,
+    pub confirmation_password: Option<Secret>,
+    /// ログイン時に強制変更する.
+    pub force_change: bool,
+}
+
+/// Passwords to hand over on a printed slip in a sealed envelope: shown once, never stored in
+/// clear.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct IssuedSlip {
+    pub contract_no: String,
+    pub customer_name: String,
+    pub login_id: String,
+    pub name: String,
+    pub login_password: Option<String>,
+    pub confirmation_password: Option<String>,
+    pub must_change: bool,
+    pub issued_at: Millis,
+    pub issued_by: String,
+    /// The initialization request this slip belongs to, if any.
+    pub request_no: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UnlockResult {
+    pub batch: String,
+    pub rows: Vec<UnlockRow>,
+}
+
+fn filter_of(s: &str, now: Millis) -> Result<UserFilter, Error> {
+    Ok(match s {
+        "expiring" => UserFilter::ExpiringBy(now + PASSWORD_EXPIRY_DAYS * DAY),
+        "" | "all" => UserFilter::All,
+        "locked" => UserFilter::Locked,
+        "expired" => UserFilter::Expired,
+        "must_change" => UserFilter::MustChange,
+        "suspended" => UserFilter::Suspended,
+        _ => return Err(Error::InvalidValue("filter")),
+    })
+}
+
+fn sort_of(s: &str) -> Result<UserSort, Error> {
+    Ok(match s {
+        "" | "login_id" => UserSort::LoginId,
+        "name" => UserSort::Name,
+        "customer" => UserSort::Customer,
+        _ => return Err(Error::InvalidValue("sort")),
+    })
+}
+
+fn row(v: UserView) -> UserRow {
+    use kagiya_core::directory::CredentialState as S;
+    let creds = [&v.login, &v.confirmation];
+    UserRow {
+        locked: creds.iter().any(|c| c.state.is_locked()),
+        expired: creds.iter().any(|c| matches!(c.state, S::Expired { .. })),
+        must_change: creds.iter().any(|c| c.must_change),
+        login_id: v.login_id,
+        name: v.name,
+        contract_no: v.contract_no,
+        role: v.role,
+        status: v.status,
+        service_state: v.service_state,
+        email: v.email,
+    }
+}
+
+impl Console {
+    /// One page of the users table.
+    pub fn user_page(&mut self, q: &UserPageQuery) -> Result<UserPageView, Error> {
+        self.active_operator()?;
+        let now = self.engine().now();
+        let query = UserQuery {
+            text: q.text.chars().take(128).collect(),
+            contract_no: q.contract_no.clone().filter(|c| !c.trim().is_empty()),
+            filter: filter_of(&q.filter, now)?,
+            sort: sort_of(&q.sort)?,
+            descending: q.descending,
+            offset: q.offset,
+            limit: q.limit.clamp(1, 500),
+        };
+        let lang = self.lang();
+        let guard = self.branch.store().conn();
+        let conn = &*guard;
+        let page = reports::user_page(conn, &query, now)?;
+        let mut tenants: Vec<kagiya_core::directory::Tenant> = Vec::new();
+        let mut rows = Vec::with_capacity(page.users.len());
+        for u in &page.users {
+            if !tenants.iter().any(|t| t.contract_no == u.contract_no) {
+                tenants.push(directory::tenant(conn, &u.contract_no)?.ok_or(Error::UnknownTenant)?);
+            }
+            let t = tenants.iter().find(|t| t.contract_no == u.contract_no);
+            if let Some(t) = t {
+                rows.push(row(user_view(u, t, now, lang)));
+            }
+        }
+        Ok(UserPageView {
+            total: u32::try_from(page.total).unwrap_or(u32::MAX),
+            capped: page.capped,
+            offset: q.offset,
+            rows,
+        })
+    }
+
+    /// A user's detail: credentials, affected services, addresses and recent audit entries.
+    pub fn user_detail(&mut self, login_id: &str) -> Result<UserDetail, Error> {
+        self.active_operator()?;
+        let user = self.engine().user_view(login_id, self.lang())?;
+        let addresses = self.engine().address_views(&user.login_id)?;
+        let guard = self.branch.store().conn();
+        let conn = &*guard;
+        let customer_name = directory::tenant(conn, &user.contract_no)?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        let q = AuditQuery {
+            text: format!("\"{}\"", user.login_id),
+            limit: 20,
+            ..AuditQuery::default()
+        };
+        let lang = self.lang();
+        let events = events::search(conn, &q)?
+            .iter()
+            .map(|e| EventView::new(e, lang))
+            .collect();
+        Ok(UserDetail {
+            addresses,
+            user,
+            customer_name,
+            events,
+        })
+    }
+
+    /// Registers a user; the temporary passwords come back once for the slip.
+    pub fn create_user(
+        &mut self,
+        form: &NewUserForm,
+        confirmation: &Secret,
+    ) -> Result<IssuedSlip, Error> {
+        let who = self.acting_operator()?;
+        let role = UserRole::parse(&form.role).ok_or(Error::InvalidValue("role"))?;
+        let issued = self.engine().create_user(
+            &who,
+            confirmation,
+            NewUser {
+                contract_no: form.contract_no.clone(),
+                login_id: form.login_id.clone(),
+                name: form.name.clone(),
+                role,
+                email: form.email.clone().filter(|e| !e.trim().is_empty()),
+                mfa: form.mfa,
+            },
+        )?;
+        self.slip(issued, true, None)
+    }
+
+    /// Unlocks the listed users (seed 004's bulk unlock) and returns its result table.
+    pub fn unlock_users(
+        &mut self,
+        login_ids: &[String],
+        confirmation: &Secret,
+    ) -> Result<UnlockResult, Error> {
+        let who = self.acting_operator()?;
+        let (batch, rows) = self
+            .engine()
+            .unlock(&who, confirmation, login_ids, self.lang())?;
+        Ok(UnlockResult { batch, rows })
+    }
+
+    /// Sets or issues another user's passwords.
+    pub fn set_user_passwords(
+        &mut self,
+        login_id: &str,
+        form: PasswordsForm,
+        confirmation: &Secret,
+    ) -> Result<IssuedSlip, Error> {
+        let who = self.acting_operator()?;
+        let pick = |wanted: bool, given: Option<Secret>| -> Result<Option<NewPassword>, Error> {
+            match (wanted, form.generate, given) {
+                (false, _, _) => Ok(None),
+                (true, true, _) => Ok(Some(NewPassword::Generate)),
+                (true, false, Some(p)) if !p.expose().is_empty() => Ok(Some(NewPassword::Given(p))),
+                (true, false, _) => Err(Error::InvalidValue("password")),
+            }
+        };
+        let req = SetPasswords {
+            login: pick(form.login, form.login_password)?,
+            confirmation: pick(form.confirmation, form.confirmation_password)?,
+            force_change: form.force_change || form.generate,
+        };
+        let must_change = req.force_change;
+        let issued = self
+            .engine()
+            .set_passwords(&who, confirmation, login_id, req)?;
+        self.slip(issued, must_change, None)
+    }
+
+    /// Adds an e-mail address to a user's address book (seed 002: at most 10) for the purposes
+    /// given (`notifications`, `otp`, `reset`, `forwarding`); returns the addresses.
+    pub fn add_address(
+        &mut self,
+        login_id: &str,
+        address: &str,
+        purposes: &[String],
+        confirmation: &Secret,
+    ) -> Result<Vec<AddressView>, Error> {
+        let who = self.acting_operator()?;
+        let purposes = purposes
+            .iter()
+            .map(|p| Purpose::parse(p).ok_or(Error::InvalidValue("purposes")))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.engine()
+            .add_address(&who, confirmation, login_id, address, &purposes)?;
+        self.engine().address_views(login_id)
+    }
+
+    /// Turns signing and encryption for one of a user's addresses on or off (encryption needs a
+    /// valid certificate); returns the user's addresses.
+    pub fn set_address_flags(
+        &mut self,
+        login_id: &str,
+        address: &str,
+        sign: bool,
+        encrypt: bool,
+        confirmation: &Secret,
+    ) -> Result<Vec<AddressView>, Error> {
+        let who = self.acting_operator()?;
+        self.engine()
+            .set_address_flags(&who, confirmation, login_id, address, sign, encrypt)?;
+        self.engine().address_views(login_id)
+    }
+
+    /// Deletes one of a user's addresses (never the last one for resets, or for one-time
+    /// passwords when the user has them); returns the user's addresses.
+    pub fn delete_address(
+        &mut self,
+        login_id: &str,
+        address: &str,
+        confirmation: &Secret,
+    ) -> Result<Vec<AddressView>, Error> {
+        let who = self.acting_operator()?;
+        self.engine()
+            .delete_address(&who, confirmation, login_id, address)?;
+        self.engine().address_views(login_id)
+    }
+
+    /// Suspends or resumes the listed users (all or none).
+    pub fn set_users_suspended(
+        &mut self,
+        login_ids: &[String],
+        suspend: bool,
+        confirmation: &Secret,
+    ) -> Result<Vec<String>, Error> {
+        let who = self.acting_operator()?;
+        self.engine()
+            .set_suspended(&who, confirmation, login_ids, suspend)
+    }
+
+    /// The slip of `issued`, with the customer and the issuing operator.
+    pub(crate) fn slip(
+        &self,
+        issued: Issued,
+        must_change: bool,
+        request_no: Option<String>,
+    ) -> Result<IssuedSlip, Error> {
+        let guard = self.branch.store().conn();
+        let conn = &*guard;
+        let u = directory::user(conn, &issued.login_id)?.ok_or(Error::UnknownUser)?;
+        let t = directory::tenant(conn, &u.contract_no)?.ok_or(Error::UnknownTenant)?;
+        Ok(IssuedSlip {
+            contract_no: t.contract_no,
+            customer_name: t.name,
+            login_id: issued.login_id,
+            name: issued.name,
+            login_password: issued.login.as_ref().map(|s| s.expose().to_owned()),
+            confirmation_password: issued.confirmation.as_ref().map(|s| s.expose().to_owned()),
+            must_change,
+            issued_at: self.engine().now(),
+            issued_by: self.session_operator_name().unwrap_or_default(),
+            request_no,
+        })
+    }
+}

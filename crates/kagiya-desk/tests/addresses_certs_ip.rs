@@ -1,0 +1,706 @@
+//! Addresses, certificates and IP rules through the engine on a real encrypted file. The
+//! certificates, bundles and signed mails are made by the openssl command line, as a customer's
+//! mail program or CA would make them (seed 001: register by sending a signed mail).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use kagiya_core::certs::{ChainStatus, Format};
+use kagiya_core::directory::{CertStatus, Channel, CredentialKind, Purpose, Service, UserRole};
+use kagiya_core::iprules::{DecidedBy, IpAction, RuleSet, RuleWarning};
+use kagiya_core::password::Preset;
+use kagiya_core::Lang;
+use kagiya_core::MINUTE;
+use kagiya_desk::{
+    Clock, Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret, SystemClock,
+};
+use kagiya_engine::{ActorRef, NewTenant, NewUser};
+use kagiya_store::{directory, outbox, Branch, BranchOptions, DbKey, KeySource};
+
+const CONF: &str = "Branch-Confirm-2026";
+const DAY: i64 = 24 * 60 * MINUTE;
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl is installed");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and end-entity certificates for hanako@example.co.jp, in every form a customer brings.
+struct Pki {
+    dir: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        openssl(
+            d,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=Kagiya Test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        let leaf = |name: &str, bits: &str, ext: &str| {
+            std::fs::write(d.join(format!("{name}.ext")), ext).unwrap();
+            openssl(
+                d,
+                &[
+                    "req",
+                    "-newkey",
+                    bits,
+                    "-nodes",
+                    "-keyout",
+                    &format!("{name}.key"),
+                    "-out",
+                    &format!("{name}.csr"),
+                    "-subj",
+                    &format!("/CN={name}"),
+                ],
+            );
+            openssl(
+                d,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &format!("{name}.csr"),
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    &format!("{name}.pem"),
+                    "-days",
+                    "365",
+                    "-extfile",
+                    &format!("{name}.ext"),
+                ],
+            );
+        };
+        let good = "subjectAltName=email:hanako@example.co.jp\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=emailProtection\nbasicConstraints=CA:FALSE\n";
+        leaf("hanako", "rsa:2048", good);
+        leaf("hanako2", "rsa:2048", good);
+        leaf("other", "rsa:2048", &good.replace("hanako@", "someone@"));
+        leaf("weak", "rsa:1024", good);
+        leaf(
+            "server",
+            "rsa:2048",
+            &good.replace("emailProtection", "serverAuth"),
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-in",
+                "hanako.pem",
+                "-outform",
+                "DER",
+                "-out",
+                "hanako.der",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "crl2pkcs7",
+                "-nocrl",
+                "-certfile",
+                "hanako.pem",
+                "-certfile",
+                "ca.pem",
+                "-out",
+                "bundle.p7b",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "crl2pkcs7",
+                "-nocrl",
+                "-certfile",
+                "hanako.pem",
+                "-certfile",
+                "ca.pem",
+                "-outform",
+                "DER",
+                "-out",
+                "bundle-der.p7c",
+            ],
+        );
+        std::fs::write(d.join("msg.txt"), "InterFAX registration\r\n").unwrap();
+        openssl(
+            d,
+            &[
+                "smime",
+                "-sign",
+                "-in",
+                "msg.txt",
+                "-signer",
+                "hanako.pem",
+                "-inkey",
+                "hanako.key",
+                "-certfile",
+                "ca.pem",
+                "-outform",
+                "DER",
+                "-binary",
+                "-out",
+                "signed.p7s",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "smime",
+                "-sign",
+                "-nodetach",
+                "-in",
+                "msg.txt",
+                "-signer",
+                "hanako.pem",
+                "-inkey",
+                "hanako.key",
+                "-outform",
+                "DER",
+                "-out",
+                "opaque.p7m",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "smime",
+                "-sign",
+                "-in",
+                "msg.txt",
+                "-text",
+                "-signer",
+                "hanako.pem",
+                "-inkey",
+                "hanako.key",
+                "-from",
+                "hanako@example.co.jp",
+                "-to",
+                "digitalid@example.jp",
+                "-subject",
+                "register",
+                "-out",
+                "signed.eml",
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "smime",
+                "-encrypt",
+                "-aes256",
+                "-in",
+                "msg.txt",
+                "-from",
+                "hanako@example.co.jp",
+                "-to",
+                "digitalid@example.jp",
+                "-subject",
+                "register",
+                "-out",
+                "encrypted.eml",
+                "hanako.pem",
+            ],
+        );
+        Pki { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn bytes(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap()
+    }
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    clock: Arc<FixedClock>,
+    e: Branch,
+}
+
+fn sv() -> ActorRef {
+    ActorRef::Operator("sv001".into())
+}
+
+fn conf() -> Secret {
+    Secret::new(CONF)
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kagiya.db");
+    // Real time: the certificates openssl makes are valid from now.
+    let clock = Arc::new(FixedClock::new(SystemClock.now()));
+    let mut o = ConsoleOptions::new(path.clone());
+    o.key = KeySource::Given(DbKey::from_bytes([4; 32]));
+    o.clock = clock.clone();
+    Console::open(o)
+        .unwrap()
+        .create_first_supervisor(&FirstSupervisor::new(
+            "sv001",
+            "山田 花子",
+            "Branch-Login-2026",
+            CONF,
+        ))
+        .unwrap();
+    let mut eo = BranchOptions::new(path, KeySource::Given(DbKey::from_bytes([4; 32])), "test");
+    eo.clock = clock.clone();
+    let e = Branch::open(eo).unwrap();
+    e.create_tenant(
+        &sv(),
+        &conf(),
+        NewTenant {
+            contract_no: "C-1".into(),
+            name: "株式会社テスト".into(),
+            services: vec![
+                Service::AdminConsole,
+                Service::UserWeb,
+                Service::MailSubmission,
+            ],
+            preset: Preset::Interfax,
+        },
+    )
+    .unwrap();
+    for (id, role, mfa) in [
+        ("hanako", UserRole::Admin, true),
+        ("taro", UserRole::General, false),
+    ] {
+        e.create_user(
+            &sv(),
+            &conf(),
+            NewUser {
+                contract_no: "C-1".into(),
+                login_id: id.into(),
+                name: id.into(),
+                role,
+                email: None,
+                mfa,
+            },
+        )
+        .unwrap();
+    }
+    Env {
+        _dir: dir,
+        clock,
+        e,
+    }
+}
+
+#[test]
+fn every_format_a_customer_brings_is_read_and_explained() {
+    let pki = Pki::new();
+    let t = env();
+    for (file, format) in [
+        ("hanako.pem", Format::Pem),
+        ("hanako.der", Format::Der),
+        ("bundle.p7b", Format::Pem),
+        ("bundle-der.p7c", Format::Pkcs7),
+        ("signed.p7s", Format::Pkcs7),
+        ("opaque.p7m", Format::Pkcs7),
+        ("signed.eml", Format::Email),
+    ] {
+        let r =
+            t.e.certificate_report("hanako@example.co.jp", &pki.bytes(file), Lang::Ja)
+                .unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        assert_eq!(r.format, format, "{file}");
+        assert_eq!(r.certificate.subject, "CN=hanako", "{file}");
+        assert!(r.acceptable, "{file}: {:?}", r.findings);
+        assert!(matches!(r.chain, ChainStatus::Untrusted { .. }), "{file}");
+    }
+    // Once the CA is trusted, the chain is: from the bundle, or from the stored root alone.
+    t.e.add_trusted_root(&sv(), &conf(), &pki.bytes("ca.pem"))
+        .unwrap();
+    for file in ["hanako.pem", "signed.eml", "bundle.p7b"] {
+        let r =
+            t.e.certificate_report("hanako@example.co.jp", &pki.bytes(file), Lang::Ja)
+                .unwrap();
+        assert_eq!(
+            r.chain,
+            ChainStatus::Trusted {
+                root: "CN=Kagiya Test CA".into()
+            },
+            "{file}"
+        );
+    }
+    // An end-entity certificate is not a root.
+    assert_eq!(
+        t.e.add_trusted_root(&sv(), &conf(), &pki.bytes("hanako.pem"))
+            .unwrap_err(),
+        Error::CertificateRejected(vec!["cert.not_a_root"])
+    );
+}
+
+#[test]
+fn unfit_certificates_are_refused_with_the_reason_and_nothing_changes() {
+    let pki = Pki::new();
+    let t = env();
+    t.e.add_address(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &[Purpose::Otp],
+    )
+    .unwrap();
+    let import = |t: &Env, file: &str| {
+        t.e.import_certificate(
+            &sv(),
+            &conf(),
+            "hanako",
+            "hanako@example.co.jp",
+            &pki.bytes(file),
+            Lang::Ja,
+        )
+    };
+    assert_eq!(
+        import(&t, "other.pem").unwrap_err(),
+        Error::CertificateRejected(vec!["cert.address_mismatch"])
+    );
+    assert_eq!(
+        import(&t, "weak.pem").unwrap_err(),
+        Error::CertificateRejected(vec!["cert.weak_key"])
+    );
+    assert_eq!(
+        import(&t, "server.pem").unwrap_err(),
+        Error::CertificateRejected(vec!["cert.no_email_protection"])
+    );
+    assert_eq!(
+        import(&t, "encrypted.eml").unwrap_err(),
+        Error::CertificateUnreadable("encrypted")
+    );
+    assert_eq!(
+        import(&t, "msg.txt").unwrap_err(),
+        Error::CertificateUnreadable("unknown_format")
+    );
+    assert!(t.e.address_views("hanako").unwrap()[0].certificate == CertStatus::None);
+    // A year and a day later the good one has expired.
+    t.clock.advance(366 * DAY);
+    assert_eq!(
+        import(&t, "hanako.pem").unwrap_err(),
+        Error::CertificateRejected(vec!["cert.expired"])
+    );
+}
+
+#[test]
+fn registering_replacing_expiring_and_the_encryption_flag() {
+    let pki = Pki::new();
+    let t = env();
+    t.e.add_address(
+        &sv(),
+        &conf(),
+        "hanako",
+        "Hanako@Example.co.jp",
+        &[Purpose::Otp, Purpose::Forwarding],
+    )
+    .unwrap();
+    // Encryption needs a certificate (seed 001).
+    assert_eq!(
+        t.e.set_address_flags(&sv(), &conf(), "hanako", "hanako@example.co.jp", true, true)
+            .unwrap_err(),
+        Error::AddressRule("encrypt_needs_certificate")
+    );
+    // Registered by the signed mail, as seed 001's customers do.
+    let r =
+        t.e.import_certificate(
+            &sv(),
+            &conf(),
+            "hanako",
+            "hanako@example.co.jp",
+            &pki.bytes("signed.eml"),
+            Lang::Ja,
+        )
+        .unwrap();
+    assert_eq!(r.format, Format::Email);
+    t.e.set_address_flags(&sv(), &conf(), "hanako", "hanako@example.co.jp", true, true)
+        .unwrap();
+    let v = &t.e.address_views("hanako").unwrap()[0];
+    assert_eq!(
+        (v.sign, v.encrypt, v.certificate),
+        (true, true, CertStatus::Registered)
+    );
+    // Re-importing replaces and keeps the history.
+    t.e.import_certificate(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &pki.bytes("hanako2.pem"),
+        Lang::Ja,
+    )
+    .unwrap();
+    let v = &t.e.address_views("hanako").unwrap()[0];
+    assert_eq!(
+        (v.replaced_certificates, v.certificate_subject.as_deref()),
+        (1, Some("CN=hanako2"))
+    );
+    // 20 days before its end it is expiring (30-day window); after it, expired.
+    let not_after = v.certificate_not_after.unwrap();
+    t.clock.advance(not_after - 20 * DAY - t.clock.now());
+    assert!(matches!(
+        t.e.address_views("hanako").unwrap()[0].certificate,
+        CertStatus::Expiring { days_left: 20 }
+    ));
+    t.clock.advance(21 * DAY);
+    assert_eq!(
+        t.e.address_views("hanako").unwrap()[0].certificate,
+        CertStatus::Expired
+    );
+    assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
+}
+
+#[test]
+fn addresses_follow_seed_002_and_queue_their_mails() {
+    let t = env();
+    for i in 0..10 {
+        t.e.add_address(
+            &sv(),
+            &conf(),
+            "taro",
+            &format!("taro{i}@example.jp"),
+            &[Purpose::Notifications],
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        t.e.add_address(&sv(), &conf(), "taro", "taro10@example.jp", &[])
+            .unwrap_err(),
+        Error::AddressRule("limit")
+    );
+    assert_eq!(
+        t.e.add_address(&sv(), &conf(), "hanako", "not an address", &[])
+            .unwrap_err(),
+        Error::InvalidValue("email")
+    );
+    t.e.add_address(
+        &sv(),
+        &conf(),
+        "hanako",
+        "h@example.jp",
+        &[Purpose::Otp, Purpose::Reset],
+    )
+    .unwrap();
+    assert_eq!(
+        t.e.add_address(&sv(), &conf(), "hanako", "H@EXAMPLE.JP", &[])
+            .unwrap_err(),
+        Error::AlreadyExists("email")
+    );
+    // Hanako signs in with one-time passwords to that address: it cannot go.
+    assert_eq!(
+        t.e.delete_address(&sv(), &conf(), "hanako", "h@example.jp")
+            .unwrap_err(),
+        Error::AddressRule("last_otp")
+    );
+    // A change is confirmed through the old address; the deleted address gets a notice.
+    t.e.request_address_change(
+        &sv(),
+        &conf(),
+        "hanako",
+        "h@example.jp",
+        "hanako@example.jp",
+    )
+    .unwrap();
+    t.e.confirm_address_change(&sv(), &conf(), "hanako", "h@example.jp")
+        .unwrap();
+    assert_eq!(
+        t.e.address_views("hanako").unwrap()[0].address,
+        "hanako@example.jp"
+    );
+    t.e.delete_address(&sv(), &conf(), "taro", "taro3@example.jp")
+        .unwrap();
+    let queued: Vec<(String, String)> = outbox::pending(&t.e.store().conn())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.kind, r.recipient))
+        .collect();
+    assert_eq!(
+        queued
+            .iter()
+            .filter(|q| q.0 == "password_setup_request")
+            .count(),
+        11
+    );
+    assert!(queued.contains(&("address_change_request".into(), "h@example.jp".into())));
+    assert!(queued.contains(&("address_deleted_notice".into(), "taro3@example.jp".into())));
+    assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
+}
+
+#[test]
+fn ip_rules_decide_warn_and_can_be_released_for_a_while() {
+    let t = env();
+    // Hanako (an admin) has signed in from the office before.
+    let pw =
+        t.e.set_passwords(
+            &sv(),
+            &conf(),
+            "hanako",
+            kagiya_engine::SetPasswords {
+                login: Some(kagiya_engine::NewPassword::Given(Secret::new("Office2026"))),
+                confirmation: None,
+                force_change: false,
+            },
+        )
+        .unwrap();
+    assert!(pw.login.is_none());
+    t.e.verify_from(
+        "hanako",
+        CredentialKind::Login,
+        Channel::Web,
+        &Secret::new("Office2026"),
+        Some("192.0.2.44".parse().unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        t.e.admin_addresses("C-1").unwrap(),
+        vec!["192.0.2.44".parse::<std::net::IpAddr>().unwrap()]
+    );
+    let rules = |lines: &[&str], countries: Option<Vec<String>>| RuleSet {
+        rules: lines
+            .iter()
+            .map(|l| RuleSet::parse_rule(l).unwrap())
+            .collect(),
+        default: IpAction::Deny,
+        allowed_countries: countries,
+    };
+    // A set that would shut the admin out says so (and is saved: the supervisor decided).
+    let w =
+        t.e.set_ip_rules(
+            &sv(),
+            &conf(),
+            "C-1",
+            Service::AdminConsole,
+            rules(&["allow 198.51.100.0/24"], None),
+        )
+        .unwrap();
+    assert_eq!(
+        w,
+        vec![RuleWarning::LocksOutAdministrators {
+            addresses: vec!["192.0.2.44".into()]
+        }]
+    );
+    let w =
+        t.e.set_ip_rules(
+            &sv(),
+            &conf(),
+            "C-1",
+            Service::AdminConsole,
+            rules(&["allow 192.0.2.0/24", "deny 192.0.2.44/32"], None),
+        )
+        .unwrap();
+    assert_eq!(
+        w,
+        vec![RuleWarning::Shadowed {
+            index: 1,
+            by: 0,
+            same_action: false
+        }]
+    );
+    let d =
+        t.e.check_ip("C-1", Service::AdminConsole, "192.0.2.44".parse().unwrap())
+            .unwrap();
+    assert_eq!(
+        (d.action, d.by),
+        (
+            IpAction::Allow,
+            DecidedBy::Rule {
+                index: 0,
+                net: "192.0.2.0/24".into()
+            }
+        )
+    );
+    // Services the customer does not use are refused.
+    assert_eq!(
+        t.e.set_ip_rules(&sv(), &conf(), "C-1", Service::Api, RuleSet::default())
+            .unwrap_err(),
+        Error::InvalidValue("service")
+    );
+    // Seed 003's default: overseas addresses denied, by the imported country table.
+    let n =
+        t.e.import_countries(
+            &sv(),
+            &conf(),
+            include_str!("../../kagiya-core/data/countries-sample.csv"),
+        )
+        .unwrap();
+    assert_eq!(n, 6);
+    t.e.set_ip_rules(
+        &sv(),
+        &conf(),
+        "C-1",
+        Service::UserWeb,
+        RuleSet {
+            default: IpAction::Allow,
+            ..rules(&[], Some(vec!["JP".into()]))
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        t.e.check_ip("C-1", Service::UserWeb, "198.51.100.9".parse().unwrap())
+            .unwrap()
+            .by,
+        DecidedBy::Country {
+            country: Some("US".into())
+        }
+    );
+    assert_eq!(
+        t.e.check_ip("C-1", Service::UserWeb, "192.0.2.9".parse().unwrap())
+            .unwrap()
+            .action,
+        IpAction::Allow
+    );
+    // A supervisor's forced release lets everyone in for 30 minutes, then ends by itself.
+    let until =
+        t.e.release_ip_restrictions(&sv(), &conf(), "C-1", 30, "管理者がロックアウトされたため")
+            .unwrap();
+    assert_eq!(
+        t.e.check_ip("C-1", Service::AdminConsole, "203.0.113.1".parse().unwrap())
+            .unwrap()
+            .by,
+        DecidedBy::Released { until }
+    );
+    t.clock.advance(30 * MINUTE);
+    assert_eq!(
+        t.e.check_ip("C-1", Service::AdminConsole, "203.0.113.1".parse().unwrap())
+            .unwrap()
+            .action,
+        IpAction::Deny
+    );
+    assert_eq!(
+        t.e.release_ip_restrictions(&sv(), &conf(), "C-1", 24 * 60 + 1, "x")
+            .unwrap_err(),
+        Error::InvalidValue("minutes")
+    );
+    assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
+}

@@ -1,0 +1,571 @@
+//! The desktop's use cases (`kagiya_desk::desk`) on a real encrypted SQLite file: the
+//! dashboard's and the users table's SQL answers are compared with the core's own rules over the
+//! same users, before and after the locks run out; unlocks, slips and the audit export.
+
+use std::sync::Arc;
+
+use kagiya_core::directory::{Channel, CredentialKind, CredentialState};
+use kagiya_core::Lang;
+use kagiya_core::MINUTE;
+use kagiya_desk::desk::{CustomerForm, IpRulesForm, NewUserForm, PasswordsForm, UserPageQuery};
+use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
+use kagiya_engine::views::UserView;
+use kagiya_store::{Branch, BranchOptions, DbKey, KeySource};
+
+const T0: i64 = 1_795_400_000_000;
+const SV_CONF: &str = "Branch-Confirm-2026";
+
+fn key() -> DbKey {
+    DbKey::from_bytes([9; 32])
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    clock: Arc<FixedClock>,
+    console: Console,
+}
+
+impl Env {
+    /// A signed-in supervisor and customer C-1001 with a master, an admin and two general users.
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kagiya.db");
+        let clock = Arc::new(FixedClock::new(T0));
+        let mut o = ConsoleOptions::new(path.clone());
+        o.key = KeySource::Given(key());
+        o.clock = clock.clone();
+        o.os_locale = Some("ja-JP".into());
+        let mut console = Console::open(o).unwrap();
+        console
+            .create_first_supervisor(&FirstSupervisor::new(
+                "sv001",
+                "山田 花子",
+                "Branch-Login-2026",
+                SV_CONF,
+            ))
+            .unwrap();
+        console
+            .create_customer(
+                &CustomerForm {
+                    contract_no: "C-1001".into(),
+                    name: "株式会社テスト商事".into(),
+                    services: vec!["user_web".into(), "admin_console".into()],
+                    preset: "business_web".into(),
+                },
+                &conf(),
+            )
+            .unwrap();
+        for (id, role) in [
+            ("saburodt", "master"),
+            ("hanakodt", "admin"),
+            ("ichirodt", "general"),
+            ("jirodt", "general"),
+        ] {
+            let slip = console
+                .create_user(
+                    &NewUserForm {
+                        contract_no: "C-1001".into(),
+                        login_id: id.into(),
+                        name: format!("データ {id}"),
+                        role: role.into(),
+                        email: Some(format!("{id}@example.co.jp")),
+                        mfa: false,
+                    },
+                    &conf(),
+                )
+                .unwrap();
+            assert!(slip.login_password.is_some() && slip.must_change);
+        }
+        Env {
+            _dir: dir,
+            path,
+            clock,
+            console,
+        }
+    }
+
+    /// A second connection, as the CLI or the server would have.
+    fn engine(&self) -> Branch {
+        let mut o = BranchOptions::new(self.path.clone(), KeySource::Given(key()), "test");
+        o.clock = self.clock.clone();
+        Branch::open(o).unwrap()
+    }
+
+    fn page(&mut self, filter: &str, text: &str) -> Vec<String> {
+        let p = self
+            .console
+            .user_page(&UserPageQuery {
+                text: text.into(),
+                filter: filter.into(),
+                limit: 100,
+                ..UserPageQuery::default()
+            })
+            .unwrap();
+        assert_eq!(p.total as usize, p.rows.len());
+        p.rows.into_iter().map(|r| r.login_id).collect()
+    }
+}
+
+fn conf() -> Secret {
+    Secret::new(SV_CONF)
+}
+
+fn lock(e: &Branch, id: &str) {
+    for _ in 0..5 {
+        let _ = e.verify(
+            id,
+            CredentialKind::Login,
+            Channel::Api,
+            &Secret::new("wrong-password-1"),
+        );
+    }
+}
+
+/// What the core says each filter should hold, from the users' full views.
+fn by_core(views: &[UserView], filter: &str) -> Vec<String> {
+    let creds = |v: &UserView| [v.login.clone(), v.confirmation.clone()];
+    let mut ids: Vec<String> = views
+        .iter()
+        .filter(|v| match filter {
+            "locked" => creds(v).iter().any(|c| c.state.is_locked()),
+            "expired" => creds(v)
+                .iter()
+                .any(|c| matches!(c.state, CredentialState::Expired { .. })),
+            "must_change" => creds(v).iter().any(|c| c.must_change),
+            "suspended" => v.status == "suspended",
+            _ => true,
+        })
+        .map(|v| v.login_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
+    let mut env = Env::new();
+    let engine = env.engine();
+    lock(&engine, "saburodt");
+    lock(&engine, "hanakodt");
+    env.console
+        .set_users_suspended(&["jirodt".into()], true, &conf())
+        .unwrap();
+
+    let d = env.console.dashboard(9 * 60).unwrap();
+    assert_eq!(d.locks.login_temporary, 2);
+    assert_eq!(d.locks.login_permanent + d.locks.confirmation_temporary, 0);
+    assert_eq!(d.customers_needing_request.len(), 1);
+    assert_eq!(d.customers_needing_request[0].contract_no, "C-1001");
+    assert_eq!(d.lockouts_per_day.len(), 30);
+    assert_eq!(d.lockouts_per_day.last().unwrap().count, 2);
+    assert_eq!(d.users, 4);
+
+    for minutes in [0, 31] {
+        env.clock.advance(minutes * MINUTE);
+        if minutes > 0 {
+            // The idle lock fell meanwhile: the operator signs back in on the lock screen.
+            assert!(matches!(
+                env.console.dashboard(0),
+                Err(Error::SessionLocked)
+            ));
+            env.console
+                .resume(&Secret::new("Branch-Login-2026"))
+                .unwrap();
+        }
+        let views = engine
+            .user_views(Some("C-1001"), None, 1000, Lang::Ja)
+            .unwrap();
+        for filter in ["all", "locked", "expired", "must_change", "suspended"] {
+            let mut sql = env.page(filter, "");
+            sql.sort();
+            assert_eq!(
+                sql,
+                by_core(&views, filter),
+                "filter {filter} after {minutes} min"
+            );
+        }
+    }
+    // The temporary locks have run out: nothing is locked and nobody needs a request.
+    let d = env.console.dashboard(9 * 60).unwrap();
+    assert_eq!(d.locks.login_temporary, 0);
+    assert!(d.customers_needing_request.is_empty());
+    assert_eq!(d.lockouts_per_day.last().unwrap().count, 2, "history stays");
+    // Search by the start of a login ID, a name or an address, case-insensitively.
+    assert_eq!(env.page("all", "SABURO"), ["saburodt"]);
+    assert_eq!(env.page("all", "データ h"), ["hanakodt"]);
+    assert_eq!(env.page("all", "ichirodt@"), ["ichirodt"]);
+    assert!(env.page("all", "zzz").is_empty());
+}
+
+#[test]
+fn bulk_unlock_needs_the_confirmation_password_and_reports_each_user() {
+    let mut env = Env::new();
+    let engine = env.engine();
+    lock(&engine, "saburodt");
+    let ids = vec![
+        "saburodt".to_owned(),
+        "ichirodt".to_owned(),
+        "nobody".to_owned(),
+    ];
+    let err = env
+        .console
+        .unlock_users(&ids, &Secret::new("not-my-confirmation"))
+        .unwrap_err();
+    assert!(matches!(err, Error::ConfirmationFailed), "{err:?}");
+    assert_eq!(
+        env.page("locked", ""),
+        ["saburodt"],
+        "a refusal changes nothing"
+    );
+    let r = env.console.unlock_users(&ids, &conf()).unwrap();
+    let outcomes: Vec<String> = r
+        .rows
+        .iter()
+        .map(|row| serde_json::to_string(&row.outcome).unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["\"unlocked\"", "\"not_locked\"", "\"not_found\""]
+    );
+    assert!(env.page("locked", "").is_empty());
+}
+
+#[test]
+fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
+    let mut env = Env::new();
+    let slip = env
+        .console
+        .set_user_passwords(
+            "ichirodt",
+            PasswordsForm {
+                login: true,
+                confirmation: false,
+                generate: true,
+                login_password: None,
+                confirmation_password: None,
+                force_change: false,
+            },
+            &conf(),
+        )
+        .unwrap();
+    let pw = slip.login_password.clone().expect("a generated password");
+    assert!(slip.confirmation_password.is_none());
+    assert!(slip.must_change, "a generated password is temporary");
+    assert_eq!(slip.customer_name, "株式会社テスト商事");
+    assert!(slip.issued_by.contains("sv001"));
+    // It works once, as a must-change password, and is nowhere in the user's detail.
+    let engine = env.engine();
+    let v = engine
+        .verify(
+            "ichirodt",
+            CredentialKind::Login,
+            Channel::Web,
+            &Secret::new(&pw),
+        )
+        .unwrap();
+    assert!(v.must_change);
+    let detail = env.console.user_detail("ichirodt").unwrap();
+    assert!(!serde_json::to_string(&detail).unwrap().contains(&pw));
+    assert!(detail.events.iter().any(|e| e.kind == "password_set"));
+}
+
+#[test]
+fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
+    let mut env = Env::new();
+    let engine = env.engine();
+    lock(&engine, "saburodt");
+    env.console
+        .unlock_users(&["saburodt".into()], &conf())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let filter = kagiya_desk::desk::AuditFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let out = env
+        .console
+        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .unwrap();
+    let csv = std::fs::read_to_string(&out.path).unwrap();
+    assert!(csv.starts_with("\u{feff}番号,日時,操作者,種類,操作元,内容,ハッシュ\n"));
+    assert_eq!(csv.lines().count() as u32, out.rows + 1);
+    assert!(csv.contains("user_unlocked"));
+    assert!(!csv.contains("$argon2"), "hashes never leave in an export");
+    let page = env.console.audit_page(&filter).unwrap();
+    assert_eq!(page.rows.len() as u32, out.rows);
+    assert!(page.kinds.contains(&"credential_failed".to_owned()));
+    let v = env.console.verify_audit_chain().unwrap();
+    assert!(v.intact);
+    assert_eq!(v.entries, out.rows);
+}
+
+#[test]
+fn a_forced_ip_release_lets_a_shut_out_customer_in_until_it_ends() {
+    let mut env = Env::new();
+    let rules = IpRulesForm {
+        service: "user_web".into(),
+        lines: vec!["allow 203.0.113.0/24".into()],
+        default_allow: false,
+        allowed_countries: None,
+    };
+    env.console.set_ip_rules("C-1001", &rules, &conf()).unwrap();
+    let outside_result = |env: &mut Env| env.console.check_ip("C-1001", "user_web", "198.51.100.7");
+    let outside = |env: &mut Env| outside_result(env).unwrap();
+    assert!(!outside(&mut env).allowed);
+
+    // Refusals change nothing: a wrong confirmation password, minutes out of 1..=1440, no reason.
+    let refused = [
+        (
+            30,
+            "管理者の異動",
+            Secret::new("not-my-confirmation"),
+            "auth.confirmation_failed",
+        ),
+        (0, "管理者の異動", conf(), "input.invalid"),
+        (24 * 60 + 1, "管理者の異動", conf(), "input.invalid"),
+        (30, "  ", conf(), "input.invalid"),
+    ];
+    for (minutes, reason, confirmation, code) in refused {
+        let err = env
+            .console
+            .release_ip_restrictions("C-1001", minutes, reason, &confirmation)
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{minutes} {reason:?}");
+    }
+    assert_eq!(
+        env.console.customer("C-1001").unwrap().ip_released_until,
+        None
+    );
+    assert!(!outside(&mut env).allowed);
+
+    let detail = env
+        .console
+        .release_ip_restrictions(
+            "C-1001",
+            30,
+            "管理者の異動でIPアドレスが変わったため",
+            &conf(),
+        )
+        .unwrap();
+    assert_eq!(detail.ip_released_until, Some(T0 + 30 * MINUTE));
+    let during = outside(&mut env);
+    assert!(during.allowed);
+    assert_eq!(during.reason, "スーパーバイザーによる強制解除中");
+    let audit = env.console.recent_events(5).unwrap();
+    assert!(audit.iter().any(|e| e.kind == "ip_restrictions_released"));
+
+    // It ends by itself: the rules decide again and the detail no longer shows a release.
+    env.clock.set(T0 + 30 * MINUTE + 1);
+    // Half an hour idle has locked the window meanwhile.
+    assert!(matches!(
+        outside_result(&mut env),
+        Err(Error::SessionLocked)
+    ));
+    env.console
+        .resume(&Secret::new("Branch-Login-2026"))
+        .unwrap();
+    assert!(!outside(&mut env).allowed);
+    assert_eq!(
+        env.console.customer("C-1001").unwrap().ip_released_until,
+        None
+    );
+}
+
+#[test]
+fn address_flags_and_deletion_follow_the_rules_and_refusals_change_nothing() {
+    let mut env = Env::new();
+    let (a, b) = ("hanako.reset@example.co.jp", "hanako.news@example.co.jp");
+    let purposes = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    let c = &mut env.console;
+    c.add_address("hanakodt", a, &purposes(&["reset"]), &conf())
+        .unwrap();
+    let before = c
+        .add_address("hanakodt", b, &purposes(&["notifications"]), &conf())
+        .unwrap();
+    let find = |list: &[kagiya_engine::addresses::AddressView], addr: &str| {
+        list.iter().find(|v| v.address == addr).cloned().unwrap()
+    };
+    assert!(!find(&before, b).sign && !find(&before, b).encrypt);
+
+    let code = |r: Result<Vec<_>, Error>| r.unwrap_err().code();
+    let unchanged = |c: &mut Console| {
+        let now = c.user_detail("hanakodt").unwrap().addresses;
+        assert_eq!(now.len(), before.len());
+        assert!(!find(&now, b).sign && !find(&now, b).encrypt);
+    };
+    // Encryption needs a valid certificate; a wrong confirmation password is refused.
+    assert_eq!(
+        code(c.set_address_flags("hanakodt", b, true, true, &conf())),
+        "email.refused"
+    );
+    unchanged(c);
+    assert_eq!(
+        code(c.set_address_flags("hanakodt", b, true, false, &Secret::new("not-mine-1234"))),
+        "auth.confirmation_failed"
+    );
+    unchanged(c);
+    let signed = c
+        .set_address_flags("hanakodt", b, true, false, &conf())
+        .unwrap();
+    assert!(find(&signed, b).sign && !find(&signed, b).encrypt);
+
+    // The last address password resets go to stays; another one can go.
+    assert_eq!(
+        code(c.delete_address("hanakodt", a, &conf())),
+        "email.refused"
+    );
+    let left = c.delete_address("hanakodt", b, &conf()).unwrap();
+    assert!(left.iter().all(|v| v.address != b));
+    assert!(left.iter().any(|v| v.address == a));
+    let kinds: Vec<String> = c
+        .user_detail("hanakodt")
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"address_flags_set".to_owned()), "{kinds:?}");
+    assert!(kinds.contains(&"address_deleted".to_owned()), "{kinds:?}");
+}
+
+#[test]
+fn nothing_is_shown_or_changed_when_signed_out() {
+    let mut env = Env::new();
+    env.console.sign_out().unwrap();
+    assert!(matches!(env.console.dashboard(0), Err(Error::NotSignedIn)));
+    assert!(matches!(
+        env.console.user_page(&UserPageQuery::default()),
+        Err(Error::NotSignedIn)
+    ));
+    assert!(matches!(
+        env.console.unlock_users(&["saburodt".into()], &conf()),
+        Err(Error::NotSignedIn)
+    ));
+}
+
+#[test]
+fn dense_sparse_and_capped_searches_return_the_same_rows_as_a_plain_filter() {
+    let mut env = Env::new();
+    let hash = kagiya_core::password::PasswordHasher::new(kagiya_core::password::HashParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap()
+    .hash(&Secret::new("Temp-Pass-0001"))
+    .unwrap();
+    let store = kagiya_store::Store::open(&env.path, &key()).unwrap();
+    // 10,050 users "f000000"…, named 利用者 N: "f" is dense and over the count cap, "f0100"
+    // sparse, "利用者 12" matches by name only.
+    let ids =
+        kagiya_store::fixtures::users(&store, "C-1001", "f", 10_050, &hash, T0, false).unwrap();
+    let q = |text: &str, sort: &str, descending: bool, offset: u32| UserPageQuery {
+        text: text.into(),
+        sort: sort.into(),
+        descending,
+        offset,
+        limit: 100,
+        ..UserPageQuery::default()
+    };
+    let plain = |pred: &dyn Fn(&str, usize) -> bool| -> Vec<String> {
+        ids.iter()
+            .enumerate()
+            .filter(|(i, id)| pred(id, *i))
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+
+    let dense = env
+        .console
+        .user_page(&q("F", "login_id", false, 0))
+        .unwrap();
+    assert!(dense.capped, "10,050 matches are over the cap");
+    assert_eq!(dense.total, 10_000);
+    let got: Vec<String> = dense.rows.iter().map(|r| r.login_id.clone()).collect();
+    assert_eq!(got, plain(&|_, _| true)[..100]);
+    // The last capped page ends at the cap.
+    let tail = env
+        .console
+        .user_page(&q("f", "login_id", false, 9_950))
+        .unwrap();
+    assert_eq!(tail.rows.len(), 50);
+    assert_eq!(tail.rows.last().unwrap().login_id, ids[9_999]);
+    let desc = env.console.user_page(&q("f", "login_id", true, 0)).unwrap();
+    assert_eq!(desc.rows[0].login_id, ids[10_049]);
+
+    let sparse = env
+        .console
+        .user_page(&q("f0099", "login_id", false, 0))
+        .unwrap();
+    assert!(!sparse.capped);
+    let want = plain(&|id, _| id.starts_with("f0099"));
+    assert_eq!(sparse.total as usize, want.len());
+    assert_eq!(want.len(), 100);
+    assert_eq!(
+        sparse
+            .rows
+            .iter()
+            .map(|r| r.login_id.clone())
+            .collect::<Vec<_>>(),
+        want
+    );
+
+    // By name, sorted by name: 利用者 12, 利用者 120…129, 利用者 1200…
+    let by_name = env
+        .console
+        .user_page(&q("利用者 12", "name", false, 0))
+        .unwrap();
+    let mut want: Vec<(String, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("利用者 {i}"), id.clone()))
+        .filter(|(n, _)| n.starts_with("利用者 12"))
+        .collect();
+    want.sort();
+    assert_eq!(by_name.total as usize, want.len());
+    assert_eq!(
+        by_name
+            .rows
+            .iter()
+            .map(|r| r.login_id.clone())
+            .collect::<Vec<_>>(),
+        want.iter()
+            .take(100)
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_intake_form_shows_what_executing_the_request_would_do() {
+    let mut env = Env::new();
+    assert!(matches!(
+        env.console.init_request_preview("C-1001", &[]),
+        Err(Error::ManagersStillAvailable)
+    ));
+    let engine = env.engine();
+    lock(&engine, "saburodt");
+    env.console
+        .set_users_suspended(&["hanakodt".into()], true, &conf())
+        .unwrap();
+    let proposed = env.console.init_request_preview("C-1001", &[]).unwrap();
+    let ids: Vec<&str> = proposed.iter().map(|p| p.login_id.as_str()).collect();
+    assert_eq!(ids, ["hanakodt", "saburodt"], "every master and admin");
+    assert_eq!(proposed[0].actions.len(), 2, "resume, new passwords");
+    assert!(proposed[0].actions[0].contains("利用再開"));
+    assert!(proposed[1].actions[0].contains("ロック解除"));
+    assert!(proposed[1].actions[1].contains("仮パスワード"));
+    // A listed general user is taken as listed; an unknown one is refused.
+    let one = env
+        .console
+        .init_request_preview("C-1001", &["ICHIRODT".into()])
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].login_id, "ichirodt");
+    assert!(matches!(
+        env.console
+            .init_request_preview("C-1001", &["nobody".into()]),
+        Err(Error::UnknownUser)
+    ));
+}

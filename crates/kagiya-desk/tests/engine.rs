@@ -1,0 +1,693 @@
+//! The credential engine on a real encrypted SQLite file: the seed 004 flows end to end, the
+//! authorization matrix as the engine applies it, exact counting under 16 concurrent threads, and
+//! the tables always equal to the fold of the log.
+
+use std::sync::Arc;
+
+use kagiya_core::directory::{Channel, CredentialKind, CredentialState, Service, UserRole};
+use kagiya_core::operator::Role;
+use kagiya_core::password::{PolicyContext, Preset};
+use kagiya_core::Lang;
+use kagiya_core::MINUTE;
+use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
+use kagiya_engine::{
+    ActorRef, ChangeOwn, InitRequestForm, NewOperator, NewPassword, NewTenant, NewUser,
+    SetPasswords, UnlockOutcome,
+};
+use kagiya_store::{directory, events, Branch, BranchOptions, DbKey, KeySource};
+
+const T0: i64 = 1_795_400_000_000;
+const SV_CONF: &str = "Branch-Confirm-2026";
+const SV2_CONF: &str = "Second-Confirm-2026";
+
+fn key() -> DbKey {
+    DbKey::from_bytes([5; 32])
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    clock: Arc<FixedClock>,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kagiya.db");
+        let clock = Arc::new(FixedClock::new(T0));
+        let mut o = ConsoleOptions::new(path.clone());
+        o.key = KeySource::Given(key());
+        o.clock = clock.clone();
+        let mut c = Console::open(o).unwrap();
+        c.create_first_supervisor(&FirstSupervisor::new(
+            "sv001",
+            "山田 花子",
+            "Branch-Login-2026",
+            SV_CONF,
+        ))
+        .unwrap();
+        Env {
+            _dir: dir,
+            path,
+            clock,
+        }
+    }
+
+    fn engine(&self) -> Branch {
+        let mut o = BranchOptions::new(self.path.clone(), KeySource::Given(key()), "test");
+        o.clock = self.clock.clone();
+        Branch::open(o).unwrap()
+    }
+}
+
+fn sv() -> ActorRef {
+    ActorRef::Operator("sv001".into())
+}
+
+fn conf() -> Secret {
+    Secret::new(SV_CONF)
+}
+
+/// A customer with a master, an admin and two general users, on the Business Web preset.
+fn company(e: &Branch) -> Vec<(String, Secret, Secret)> {
+    e.create_tenant(
+        &sv(),
+        &conf(),
+        NewTenant {
+            contract_no: "C-1001".into(),
+            name: "株式会社テスト商事".into(),
+            services: vec![Service::UserWeb, Service::AdminConsole],
+            preset: Preset::BusinessWeb,
+        },
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for (id, role) in [
+        ("saburodt", UserRole::Master),
+        ("hanakodt", UserRole::Admin),
+        ("ichirodt", UserRole::General),
+        ("jirodt", UserRole::General),
+    ] {
+        let issued = e
+            .create_user(
+                &sv(),
+                &conf(),
+                NewUser {
+                    contract_no: "C-1001".into(),
+                    login_id: id.into(),
+                    name: format!("データ {id}"),
+                    role,
+                    email: Some(format!("{id}@example.co.jp")),
+                    mfa: false,
+                },
+            )
+            .unwrap();
+        out.push((
+            id.to_owned(),
+            issued.login.unwrap(),
+            issued.confirmation.unwrap(),
+        ));
+    }
+    out
+}
+
+fn wrong() -> Secret {
+    Secret::new("wrong-password-1")
+}
+
+fn lock(e: &Branch, id: &str, kind: CredentialKind) {
+    for _ in 0..5 {
+        let _ = e.verify(id, kind, Channel::Web, &wrong());
+    }
+    let v = e.user_view(id, Lang::Ja).unwrap();
+    let state = if kind == CredentialKind::Login {
+        v.login.state
+    } else {
+        v.confirmation.state
+    };
+    assert_eq!(
+        state,
+        CredentialState::TemporarilyStopped {
+            until: e.now() + 30 * MINUTE
+        }
+    );
+}
+
+fn assert_fold(e: &Branch) {
+    assert!(
+        directory::rebuild_matches(&e.store().conn()).unwrap(),
+        "tables == fold of the log"
+    );
+    events::verify(&e.store().conn()).unwrap();
+}
+
+#[test]
+fn new_users_get_temporary_passwords_that_must_be_changed() {
+    let env = Env::new();
+    let e = env.engine();
+    let users = company(&e);
+    let (id, login, confirmation) = &users[2];
+    // The temporary passwords meet the policy and work, but must be changed (seed 004 §2.4).
+    let v = e
+        .verify(id, CredentialKind::Login, Channel::Web, login)
+        .unwrap();
+    assert!(v.must_change && !v.expired);
+    // A new password that breaks the policy is refused with every code, nothing changes.
+    let bad = e.change_own_passwords(
+        id,
+        ChangeOwn {
+            login: Some((Secret::new(login.expose()), Secret::new("ichirodt1"))),
+            confirmation: None,
+        },
+    );
+    assert_eq!(
+        bad.unwrap_err(),
+        Error::PasswordPolicy(vec!["password.no_login_id"])
+    );
+    // The same as the current password is refused by the reuse rule.
+    let same = e.change_own_passwords(
+        id,
+        ChangeOwn {
+            login: Some((Secret::new(login.expose()), Secret::new(login.expose()))),
+            confirmation: None,
+        },
+    );
+    assert_eq!(
+        same.unwrap_err(),
+        Error::PasswordPolicy(vec!["password.not_current"])
+    );
+    // Login and confirmation must differ (seed 004).
+    let same_pair = e.change_own_passwords(
+        id,
+        ChangeOwn {
+            login: Some((Secret::new(login.expose()), Secret::new("kagiya2026"))),
+            confirmation: Some((
+                Secret::new(confirmation.expose()),
+                Secret::new("kagiya2026"),
+            )),
+        },
+    );
+    assert_eq!(
+        same_pair.unwrap_err(),
+        Error::PasswordPolicy(vec!["password.differs_from_login"])
+    );
+    e.change_own_passwords(
+        id,
+        ChangeOwn {
+            login: Some((Secret::new(login.expose()), Secret::new("kagiya2026"))),
+            confirmation: Some((Secret::new(confirmation.expose()), Secret::new("kakunin77"))),
+        },
+    )
+    .unwrap();
+    let v = e
+        .verify(
+            id,
+            CredentialKind::Login,
+            Channel::Web,
+            &Secret::new("kagiya2026"),
+        )
+        .unwrap();
+    assert!(!v.must_change);
+    // 90 days later it has expired (Business Web preset) and must be changed with the current one.
+    env.clock.advance(91 * 24 * 60 * MINUTE);
+    let v = e
+        .verify(
+            id,
+            CredentialKind::Login,
+            Channel::Web,
+            &Secret::new("kagiya2026"),
+        )
+        .unwrap();
+    assert!(v.expired);
+    // History: the last 3 passwords are refused.
+    e.change_own_passwords(
+        id,
+        ChangeOwn {
+            login: Some((Secret::new("kagiya2026"), Secret::new("kagiya2027"))),
+            confirmation: None,
+        },
+    )
+    .unwrap();
+    let back = e.change_own_passwords(
+        id,
+        ChangeOwn {
+            login: Some((Secret::new("kagiya2027"), Secret::new("kagiya2026"))),
+            confirmation: None,
+        },
+    );
+    assert_eq!(
+        back.unwrap_err(),
+        Error::PasswordPolicy(vec!["password.not_recent"])
+    );
+    assert_fold(&e);
+}
+
+#[test]
+fn lockout_bulk_unlock_with_confirmation_and_the_result_table() {
+    let env = Env::new();
+    let e = env.engine();
+    company(&e);
+    for id in ["ichirodt", "jirodt"] {
+        for i in 1..=4 {
+            assert_eq!(
+                e.verify(id, CredentialKind::Login, Channel::Web, &wrong())
+                    .unwrap_err(),
+                Error::InvalidUserCredentials,
+                "failure {i}"
+            );
+        }
+        assert!(matches!(
+            e.verify(id, CredentialKind::Login, Channel::Api, &wrong()),
+            Err(Error::CredentialLocked { until: Some(_) })
+        ));
+    }
+    let view = e.user_view("ichirodt", Lang::Ja).unwrap();
+    assert_eq!(view.service_state, "ログインパスワード一時利用停止");
+    assert_eq!(view.login.failures, 5);
+
+    // A wrong confirmation password changes nothing and is recorded.
+    let before = events::recent(&e.store().conn(), 1).unwrap()[0].seq;
+    let ids: Vec<String> = ["ichirodt", "jirodt", "hanakodt", "nobody"]
+        .map(String::from)
+        .to_vec();
+    assert_eq!(
+        e.unlock(&sv(), &wrong(), &ids, Lang::Ja).unwrap_err(),
+        Error::ConfirmationFailed
+    );
+    let after = events::recent(&e.store().conn(), 1).unwrap();
+    assert_eq!(
+        (after[0].seq, after[0].kind.as_str()),
+        (before + 1, "confirmation_failed")
+    );
+    assert!(
+        e.user_view("ichirodt", Lang::Ja).unwrap().login.state
+            != CredentialState::Available {
+                failures: 0,
+                expires_soon: None
+            }
+    );
+
+    let (batch, rows) = e.unlock(&sv(), &conf(), &ids, Lang::Ja).unwrap();
+    let outcomes: Vec<_> = rows
+        .iter()
+        .map(|r| (r.login_id.as_str(), r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("ichirodt", UnlockOutcome::Unlocked),
+            ("jirodt", UnlockOutcome::Unlocked),
+            ("hanakodt", UnlockOutcome::NotLocked),
+            ("nobody", UnlockOutcome::NotFound)
+        ]
+    );
+    assert_eq!(rows[0].before, "ログインパスワード一時利用停止");
+    assert_eq!(rows[0].role, "一般ユーザ");
+    assert!(batch.starts_with('U'));
+    assert!(matches!(
+        e.user_view("jirodt", Lang::Ja).unwrap().login.state,
+        CredentialState::MustChange
+    ));
+    assert_fold(&e);
+}
+
+#[test]
+fn repeated_temporary_locks_become_permanent_until_an_admin_unlocks() {
+    let env = Env::new();
+    let e = env.engine();
+    let users = company(&e);
+    // Business Web: 5 in 30 min lock for 30 min; the lock after 3 temporary ones is permanent.
+    for round in 1..=3 {
+        for _ in 0..5 {
+            let _ = e.verify(
+                "jirodt",
+                CredentialKind::Confirmation,
+                Channel::Web,
+                &wrong(),
+            );
+        }
+        let v = e.user_view("jirodt", Lang::Ja).unwrap();
+        assert!(
+            matches!(
+                v.confirmation.state,
+                CredentialState::TemporarilyStopped { .. }
+            ),
+            "round {round}"
+        );
+        assert_eq!(v.confirmation.temporary_locks, round);
+        env.clock.advance(31 * MINUTE);
+    }
+    for _ in 0..5 {
+        let _ = e.verify(
+            "jirodt",
+            CredentialKind::Confirmation,
+            Channel::Web,
+            &wrong(),
+        );
+    }
+    let v = e.user_view("jirodt", Lang::Ja).unwrap();
+    assert_eq!(v.service_state, "確認用パスワード利用停止");
+    env.clock.advance(365 * 24 * 60 * MINUTE);
+    assert!(matches!(
+        e.user_view("jirodt", Lang::Ja).unwrap().confirmation.state,
+        CredentialState::Stopped { .. }
+    ));
+    // The automatic releases were recorded as they were observed.
+    let released = events::of_kind(&e.store().conn(), "credential_lock_released").unwrap();
+    assert_eq!(released.len(), 3);
+    // The master unlocks it with their own confirmation password (seed 004 §2.2), once the
+    // master has replaced the temporary passwords.
+    let (_, mlogin, mconf) = &users[0];
+    let as_master = ActorRef::User("saburodt".into());
+    let early = e.unlock(
+        &as_master,
+        &Secret::new(mconf.expose()),
+        &["jirodt".into()],
+        Lang::Ja,
+    );
+    assert!(matches!(early, Err(Error::NotPermitted(_))), "{early:?}");
+    e.change_own_passwords(
+        "saburodt",
+        ChangeOwn {
+            login: Some((Secret::new(mlogin.expose()), Secret::new("master2026"))),
+            confirmation: Some((Secret::new(mconf.expose()), Secret::new("masterconf1"))),
+        },
+    )
+    .unwrap();
+    let (_, rows) = e
+        .unlock(
+            &as_master,
+            &Secret::new("masterconf1"),
+            &["jirodt".into()],
+            Lang::Ja,
+        )
+        .unwrap();
+    assert_eq!(rows[0].outcome, UnlockOutcome::Unlocked);
+    assert_eq!(rows[0].before, "確認用パスワード利用停止");
+    let v = e.user_view("jirodt", Lang::Ja).unwrap();
+    assert_eq!(
+        (v.confirmation.temporary_locks, v.confirmation.failures),
+        (0, 0)
+    );
+    assert_fold(&e);
+}
+
+#[test]
+fn customers_masters_and_admins_follow_the_matrix() {
+    let env = Env::new();
+    let e = env.engine();
+    let users = company(&e);
+    // Change the master's temporary confirmation password so they can act.
+    let master = &users[0];
+    e.change_own_passwords(
+        "saburodt",
+        ChangeOwn {
+            login: Some((Secret::new(master.1.expose()), Secret::new("master2026"))),
+            confirmation: Some((Secret::new(master.2.expose()), Secret::new("masterconf1"))),
+        },
+    )
+    .unwrap();
+    let as_master = ActorRef::User("saburodt".into());
+    let mconf = Secret::new("masterconf1");
+    // A master sets a general user's passwords with forced change; generated ones come back once.
+    let issued = e
+        .set_passwords(
+            &as_master,
+            &mconf,
+            "ichirodt",
+            SetPasswords {
+                login: Some(NewPassword::Generate),
+                confirmation: Some(NewPassword::Given(Secret::new("given777x"))),
+                force_change: true,
+            },
+        )
+        .unwrap();
+    let pw = issued.login.expect("generated login password");
+    assert!(
+        issued.confirmation.is_none(),
+        "given passwords are not echoed"
+    );
+    assert!(
+        e.verify("ichirodt", CredentialKind::Login, Channel::Web, &pw)
+            .unwrap()
+            .must_change
+    );
+    // Never one's own through this route.
+    let own = e.set_passwords(
+        &as_master,
+        &mconf,
+        "saburodt",
+        SetPasswords {
+            login: Some(NewPassword::Generate),
+            confirmation: None,
+            force_change: true,
+        },
+    );
+    assert!(matches!(own, Err(Error::NotPermitted(_))));
+    // A general user cannot manage others; an operator cannot create customers.
+    let g = &users[3];
+    let as_general = ActorRef::User("jirodt".into());
+    let early = e.unlock(
+        &as_general,
+        &Secret::new(g.2.expose()),
+        &["ichirodt".into()],
+        Lang::Ja,
+    );
+    assert!(
+        matches!(early, Err(Error::NotPermitted(_))),
+        "temporary passwords first"
+    );
+    e.change_own_passwords(
+        "jirodt",
+        ChangeOwn {
+            login: Some((Secret::new(g.1.expose()), Secret::new("jiro2026a"))),
+            confirmation: Some((Secret::new(g.2.expose()), Secret::new("jiroconf2"))),
+        },
+    )
+    .unwrap();
+    let (_, rows) = e
+        .unlock(
+            &as_general,
+            &Secret::new("jiroconf2"),
+            &["ichirodt".into()],
+            Lang::Ja,
+        )
+        .unwrap();
+    assert_eq!(rows[0].outcome, UnlockOutcome::NotPermitted);
+    e.create_operator(
+        &sv(),
+        &conf(),
+        NewOperator {
+            operator_id: "op101".into(),
+            name: "佐藤 健".into(),
+            role: Role::Operator,
+            login: Secret::new("Sato-Branch-0101"),
+            confirmation: Secret::new("Sato-Kakunin-0101"),
+        },
+    )
+    .unwrap();
+    let op = ActorRef::Operator("op101".into());
+    let t = e.create_tenant(
+        &op,
+        &Secret::new("Sato-Kakunin-0101"),
+        NewTenant {
+            contract_no: "C-2".into(),
+            name: "x".into(),
+            services: vec![],
+            preset: Preset::Nist,
+        },
+    );
+    assert!(matches!(t, Err(Error::NotPermitted(_))));
+    // Suspension blocks every channel with the same refusal as a wrong password.
+    e.set_suspended(&as_master, &mconf, &["jirodt".into()], true)
+        .unwrap();
+    assert_eq!(
+        e.verify(
+            "jirodt",
+            CredentialKind::Login,
+            Channel::Web,
+            &Secret::new("jiro2026a")
+        )
+        .unwrap_err(),
+        Error::InvalidUserCredentials
+    );
+    e.set_suspended(&as_master, &mconf, &["jirodt".into()], false)
+        .unwrap();
+    assert!(e
+        .verify(
+            "jirodt",
+            CredentialKind::Login,
+            Channel::Web,
+            &Secret::new("jiro2026a")
+        )
+        .is_ok());
+    // Unknown IDs and wrong passwords look the same.
+    assert_eq!(
+        e.verify("nobody", CredentialKind::Login, Channel::Web, &wrong())
+            .unwrap_err(),
+        Error::InvalidUserCredentials
+    );
+    assert_fold(&e);
+}
+
+#[test]
+fn initialization_request_with_four_eyes_offline() {
+    let env = Env::new();
+    let e = env.engine();
+    company(&e);
+    let form = || InitRequestForm {
+        request_no: "R-2026-001".into(),
+        contract_no: "C-1001".into(),
+        received_on: "2026-11-23".into(),
+        requester: "テスト 太郎".into(),
+        identity_checks: vec!["registered_seal".into(), "driver_licence".into()],
+        targets: vec![],
+    };
+    // While a master or admin can still act, the branch does not initialise.
+    assert_eq!(
+        e.record_init_request(&sv(), &conf(), form()).unwrap_err(),
+        Error::ManagersStillAvailable
+    );
+    lock(&e, "saburodt", CredentialKind::Login);
+    e.set_suspended(&sv(), &conf(), &["hanakodt".into()], true)
+        .unwrap();
+    let req = e.record_init_request(&sv(), &conf(), form()).unwrap();
+    assert_eq!(req.targets, ["hanakodt", "saburodt"]);
+    // Not executable before approval; the recorder cannot approve their own.
+    assert!(matches!(
+        e.execute_init_request(&sv(), &conf(), "R-2026-001"),
+        Err(Error::RequestState("recorded"))
+    ));
+    assert!(matches!(
+        e.decide_init_request(&sv(), &conf(), "R-2026-001", None),
+        Err(Error::NotPermitted(_))
+    ));
+    e.create_operator(
+        &sv(),
+        &conf(),
+        NewOperator {
+            operator_id: "sv002".into(),
+            name: "高橋 次長".into(),
+            role: Role::Supervisor,
+            login: Secret::new("Second-Login-2026"),
+            confirmation: Secret::new(SV2_CONF),
+        },
+    )
+    .unwrap();
+    let sv2 = ActorRef::Operator("sv002".into());
+    e.decide_init_request(&sv2, &Secret::new(SV2_CONF), "R-2026-001", None)
+        .unwrap();
+    let issued = e
+        .execute_init_request(&sv(), &conf(), "R-2026-001")
+        .unwrap();
+    assert_eq!(issued.len(), 2);
+    for i in &issued {
+        let v = e
+            .verify(
+                &i.login_id,
+                CredentialKind::Login,
+                Channel::Web,
+                i.login.as_ref().unwrap(),
+            )
+            .unwrap();
+        assert!(v.must_change);
+        assert!(
+            e.verify(
+                &i.login_id,
+                CredentialKind::Confirmation,
+                Channel::Web,
+                i.confirmation.as_ref().unwrap()
+            )
+            .unwrap()
+            .must_change
+        );
+    }
+    assert_eq!(e.user_view("hanakodt", Lang::Ja).unwrap().status, "active");
+    assert!(matches!(
+        e.execute_init_request(&sv(), &conf(), "R-2026-001"),
+        Err(Error::RequestState("executed"))
+    ));
+    assert_fold(&e);
+}
+
+#[test]
+fn sixteen_threads_of_wrong_passwords_count_exactly_to_the_lock() {
+    let env = Env::new();
+    let e = env.engine();
+    company(&e);
+    drop(e);
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let e = env.engine();
+            std::thread::spawn(move || {
+                (0..3)
+                    .map(|_| e.verify("ichirodt", CredentialKind::Login, Channel::Api, &wrong()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(results.len(), 48);
+    let counted = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::InvalidUserCredentials)))
+        .count();
+    assert_eq!(counted, 4, "failures 1-4 counted, the 5th locks");
+    let e = env.engine();
+    let failed = events::of_kind(&e.store().conn(), "credential_failed").unwrap();
+    let bodies: Vec<String> = failed.iter().map(|f| f.body.clone()).collect();
+    let counted_events = bodies
+        .iter()
+        .filter(|b| b.contains("\"result\":\"counted\""))
+        .count();
+    let locks = bodies
+        .iter()
+        .filter(|b| b.contains("\"result\":\"locked_now\""))
+        .count();
+    let refused = bodies
+        .iter()
+        .filter(|b| b.contains("\"result\":\"refused_while_locked\""))
+        .count();
+    assert_eq!(
+        (counted_events, locks, refused),
+        (4, 1, 43),
+        "none lost, none extra"
+    );
+    let v = e.user_view("ichirodt", Lang::Ja).unwrap();
+    assert_eq!(v.login.failures, 5);
+    assert_fold(&e);
+}
+
+#[test]
+fn policy_check_against_a_preset_or_a_tenant() {
+    let env = Env::new();
+    let e = env.engine();
+    company(&e);
+    let ctx = |login_id| PolicyContext {
+        login_id,
+        ..Default::default()
+    };
+    let rules = Preset::Interfax
+        .password()
+        .checklist("abc-123", &ctx("x"), Lang::Ja);
+    let failed: Vec<_> = rules.iter().filter(|r| !r.ok).map(|r| r.code).collect();
+    assert_eq!(failed, ["password.allowed_chars"]);
+    let rules = e
+        .tenant_policy_check(
+            "C-1001",
+            CredentialKind::Login,
+            "short",
+            &ctx("x"),
+            Lang::Ja,
+        )
+        .unwrap();
+    assert!(rules.iter().any(|r| r.code == "password.length" && !r.ok));
+    assert_eq!(
+        e.tenant_policy_check("nope", CredentialKind::Login, "", &ctx("x"), Lang::Ja)
+            .unwrap_err(),
+        Error::UnknownTenant
+    );
+}

@@ -1,0 +1,162 @@
+//! Registering an address's S/MIME certificate from any file a customer brings (seed 001), with the
+//! validation explained; trusted roots for the chain check. A certificate with an error finding is
+//! refused and nothing changes; warnings (an untrusted chain, a near end) are reported and kept.
+
+use base64::Engine as _;
+use kagiya_core::certs::{
+    self, chain_status, check_for_address, inspect, CertInfo, ChainStatus, Finding, Format,
+    Severity,
+};
+use kagiya_core::directory::{authorize, Action, StoredCert};
+use kagiya_core::event::EventKind;
+use kagiya_core::secret::Secret;
+use kagiya_core::{Error, Lang};
+use serde::Serialize;
+
+use crate::addresses::find;
+use crate::{ActorRef, Engine};
+
+/// What a certificate file holds and how it fits an address.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertReport {
+    pub format: Format,
+    pub certificates_in_file: usize,
+    pub certificate: CertInfo,
+    pub findings: Vec<Finding>,
+    pub chain: ChainStatus,
+    /// Whether it can be registered (no error findings).
+    pub acceptable: bool,
+}
+
+impl Engine {
+    /// Reads `bytes` and explains how its certificate fits `address`, changing nothing.
+    pub fn certificate_report(
+        &self,
+        address: &str,
+        bytes: &[u8],
+        lang: Lang,
+    ) -> Result<CertReport, Error> {
+        self.examine(address, bytes, lang).map(|(report, _)| report)
+    }
+
+    /// The report on `bytes` for `address`, and the DER of the certificate it is about.
+    fn examine(
+        &self,
+        address: &str,
+        bytes: &[u8],
+        lang: Lang,
+    ) -> Result<(CertReport, Vec<u8>), Error> {
+        let mut decoded = certs::certificates(bytes)?;
+        let infos: Vec<(usize, CertInfo)> = decoded
+            .certificates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| inspect(d).ok().map(|c| (i, c)))
+            .collect();
+        // The end-entity certificate naming the address; else the first end-entity one.
+        let names = |c: &CertInfo| {
+            c.emails
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(address.trim()))
+        };
+        let (leaf_i, info) = infos
+            .iter()
+            .find(|(_, c)| !c.is_ca && names(c))
+            .or_else(|| infos.iter().find(|(_, c)| !c.is_ca))
+            .or_else(|| infos.first())
+            .cloned()
+            .ok_or(Error::CertificateUnreadable("no_certificate"))?;
+        let findings = check_for_address(&info, address, self.now(), self.expiring_days(), lang);
+        let others: Vec<Vec<u8>> = decoded
+            .certificates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != leaf_i)
+            .map(|(_, d)| d.clone())
+            .collect();
+        let roots: Vec<Vec<u8>> = self
+            .read(|r| r.trusted_roots())?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        let chain = chain_status(&decoded.certificates[leaf_i], &others, &roots);
+        let report = CertReport {
+            format: decoded.format,
+            certificates_in_file: decoded.certificates.len(),
+            acceptable: !findings.iter().any(|f| f.severity == Severity::Error),
+            certificate: info,
+            findings,
+            chain,
+        };
+        Ok((report, decoded.certificates.swap_remove(leaf_i)))
+    }
+
+    /// Registers the certificate in `bytes` for `login_id`'s `address`, replacing (and keeping in
+    /// the history) the one before.
+    pub fn import_certificate(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        login_id: &str,
+        address: &str,
+        bytes: &[u8],
+        lang: Lang,
+    ) -> Result<CertReport, Error> {
+        let (report, der) = self.examine(address, bytes, lang)?;
+        if !report.acceptable {
+            let codes = report
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| f.code)
+                .collect();
+            return Err(Error::CertificateRejected(codes));
+        }
+        let (acting, user, list) =
+            self.confirm_for_addresses(who, confirmation, login_id, "import_certificate")?;
+        let current = find(&list, address)?;
+        let ev = EventKind::CertificateImported {
+            login_id: user.login_id,
+            address: current.address.clone(),
+            certificate: StoredCert {
+                der: base64::engine::general_purpose::STANDARD.encode(&der),
+                sha256: report.certificate.sha256.clone(),
+                subject: report.certificate.subject.clone(),
+                issuer: report.certificate.issuer.clone(),
+                not_after: report.certificate.not_after,
+                imported_at: self.now(),
+                format: report.format,
+                trusted: matches!(report.chain, ChainStatus::Trusted { .. }),
+            },
+        };
+        self.record_all(Some(&acting.audit_name()), self.now(), vec![ev])?;
+        Ok(report)
+    }
+
+    /// A supervisor adds a root certificate to trust for chain checks.
+    pub fn add_trusted_root(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        bytes: &[u8],
+    ) -> Result<CertInfo, Error> {
+        let decoded = certs::certificates(bytes)?;
+        let der = decoded
+            .certificates
+            .first()
+            .ok_or(Error::CertificateUnreadable("no_certificate"))?;
+        let info = inspect(der)?;
+        if !info.is_ca && !info.self_signed {
+            return Err(Error::CertificateRejected(vec!["cert.not_a_root"]));
+        }
+        let acting = self.confirm(who, confirmation, "add_trusted_root")?;
+        authorize(acting.actor(), Action::ChangeTenantPolicy)?;
+        let ev = EventKind::TrustedRootAdded {
+            sha256: info.sha256.clone(),
+            subject: info.subject.clone(),
+            der: base64::engine::general_purpose::STANDARD.encode(der),
+        };
+        self.record_all(Some(&acting.audit_name()), self.now(), vec![ev])?;
+        Ok(info)
+    }
+}

@@ -1,0 +1,150 @@
+//! IP access rules (seed 003): set a customer's rules for a service with the warnings shown, check
+//! an address, a supervisor's forced release for a bounded time, and the country table.
+
+use std::net::IpAddr;
+
+use kagiya_core::directory::{authorize, Action, Service, UserRole};
+use kagiya_core::event::EventKind;
+use kagiya_core::iprules::rules::warnings;
+use kagiya_core::iprules::{CountryTable, Decision, IpRuleProblem, RuleSet, RuleWarning};
+use kagiya_core::secret::Secret;
+use kagiya_core::{Error, MINUTE};
+use sha2::{Digest, Sha256};
+
+use crate::port::Change;
+use crate::{ActorRef, Engine};
+
+/// The longest forced release: 24 hours.
+pub const MAX_RELEASE_MINUTES: u32 = 24 * 60;
+
+impl Engine {
+    /// The addresses from which the customer's masters and admins have been verified (recorded by
+    /// the authentication path as `ip=` in the event's origin).
+    pub fn admin_addresses(&self, contract_no: &str) -> Result<Vec<IpAddr>, Error> {
+        self.read(|r| {
+            let managers: Vec<String> = r
+                .users_of(contract_no)?
+                .into_iter()
+                .filter(|u| matches!(u.role, UserRole::Master | UserRole::Admin))
+                .map(|u| u.login_id)
+                .collect();
+            r.verified_sources(&managers)
+        })
+    }
+
+    /// The warnings `rules` would raise for the customer (nothing is saved).
+    pub fn ip_rule_warnings(
+        &self,
+        contract_no: &str,
+        rules: &RuleSet,
+    ) -> Result<Vec<RuleWarning>, Error> {
+        let table = self.read(|r| r.country_table())?;
+        Ok(warnings(rules, &self.admin_addresses(contract_no)?, &table))
+    }
+
+    /// Replaces the rules of one service of a customer; returns the warnings (saving anyway, as
+    /// the administrator decided after seeing them).
+    pub fn set_ip_rules(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        contract_no: &str,
+        service: Service,
+        rules: RuleSet,
+    ) -> Result<Vec<RuleWarning>, Error> {
+        rules.validate()?;
+        let tenant = self.tenant(contract_no)?;
+        if !tenant.services.contains(&service) {
+            return Err(Error::InvalidValue("service"));
+        }
+        let warned = self.ip_rule_warnings(&tenant.contract_no, &rules)?;
+        let acting = self.confirm(who, confirmation, "set_ip_rules")?;
+        authorize(acting.actor(), Action::ChangeTenantPolicy)?;
+        let ev = EventKind::IpRulesSet {
+            contract_no: tenant.contract_no,
+            service,
+            rules,
+        };
+        self.record_all(Some(&acting.audit_name()), self.now(), vec![ev])?;
+        Ok(warned)
+    }
+
+    /// Allow or deny for `ip` on a customer's service, and what decided.
+    pub fn check_ip(
+        &self,
+        contract_no: &str,
+        service: Service,
+        ip: IpAddr,
+    ) -> Result<Decision, Error> {
+        let (rules, release, table) = self.read(|r| {
+            Ok((
+                r.ip_rules(contract_no, service)?,
+                r.ip_release(contract_no)?,
+                r.country_table()?,
+            ))
+        })?;
+        Ok(rules.compile().check(ip, &table, release, self.now()))
+    }
+
+    /// A supervisor suspends a customer's IP restrictions for `minutes` (at most 24 hours); the
+    /// release ends by itself.
+    pub fn release_ip_restrictions(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        contract_no: &str,
+        minutes: u32,
+        reason: &str,
+    ) -> Result<i64, Error> {
+        if !(1..=MAX_RELEASE_MINUTES).contains(&minutes) {
+            return Err(Error::InvalidValue("minutes"));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(Error::InvalidValue("reason"));
+        }
+        let tenant = self.tenant(contract_no)?;
+        let acting = self.confirm(who, confirmation, "release_ip_restrictions")?;
+        authorize(acting.actor(), Action::ChangeTenantPolicy)?;
+        let until = self.now() + minutes as i64 * MINUTE;
+        let ev = EventKind::IpRestrictionsReleased {
+            contract_no: tenant.contract_no,
+            until,
+            reason: reason.to_owned(),
+        };
+        self.record_all(Some(&acting.audit_name()), self.now(), vec![ev])?;
+        Ok(until)
+    }
+
+    /// A supervisor replaces the country table with `csv`.
+    pub fn import_countries(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        csv: &str,
+    ) -> Result<usize, Error> {
+        let table = CountryTable::from_csv(csv)?;
+        if table.is_empty() {
+            return Err(Error::InvalidIpRule(IpRuleProblem::EmptyCountryTable));
+        }
+        let acting = self.confirm(who, confirmation, "import_countries")?;
+        authorize(acting.actor(), Action::ChangeTenantPolicy)?;
+        let sha = hex::encode(Sha256::digest(csv.as_bytes()));
+        let actor = acting.audit_name();
+        let ev = EventKind::CountryTableImported {
+            ranges: table.len(),
+            sha256: sha.clone(),
+        };
+        self.commit(
+            self.now(),
+            vec![
+                Change::CountryTable {
+                    csv: csv.to_owned(),
+                    sha256: sha,
+                },
+                Change::event(Some(&actor), ev),
+            ],
+        )?;
+        Ok(table.len())
+    }
+}

@@ -1,0 +1,188 @@
+//! What the CLI and screens show of tenants and users: plain serialisable views with the states
+//! already put into seed 004's words in the chosen language, and no hashes.
+
+use kagiya_core::directory::services::{affected_services, AffectedService};
+use kagiya_core::directory::{needs_init_request, CredentialKind, CredentialState, Tenant, User};
+use kagiya_core::password::{PolicyContext, RuleStatus};
+use kagiya_core::{Error, Lang, Millis};
+use serde::Serialize;
+
+use crate::unlock::state_label;
+use crate::Engine;
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialView {
+    pub kind: CredentialKind,
+    pub state: CredentialState,
+    pub label: String,
+    pub failures: u32,
+    pub last_failure_at: Option<Millis>,
+    pub locked_until: Option<Millis>,
+    pub temporary_locks: u32,
+    pub set_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub must_change: bool,
+    pub temporary: bool,
+}
+
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub login_id: String,
+    pub contract_no: String,
+    pub name: String,
+    pub role: String,
+    pub role_code: &'static str,
+    pub status: &'static str,
+    /// サービス状態 in seed 004's words.
+    pub service_state: String,
+    pub email: Option<String>,
+    pub mfa: bool,
+    pub login: CredentialView,
+    pub confirmation: CredentialView,
+    /// Seed 000's table, when the account is locked.
+    pub affected_services: Vec<AffectedService>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TenantView {
+    pub contract_no: String,
+    pub name: String,
+    pub services: Vec<&'static str>,
+    pub preset: &'static str,
+    pub preset_title: &'static str,
+    pub login: kagiya_core::directory::CredentialPolicy,
+    pub confirmation: kagiya_core::directory::CredentialPolicy,
+    pub users: usize,
+    /// Every master and admin is locked or suspended: an initialization request is needed.
+    pub needs_init_request: bool,
+}
+
+fn credential_view(
+    u: &User,
+    t: &Tenant,
+    kind: CredentialKind,
+    now: Millis,
+    lang: Lang,
+) -> CredentialView {
+    let c = u.credential(kind);
+    let state = u.credential_state(t, kind, now);
+    CredentialView {
+        kind,
+        state,
+        label: state.label(kind, lang),
+        failures: match state {
+            CredentialState::Available { failures, .. } => failures,
+            _ => c.lockout.failures,
+        },
+        last_failure_at: c.lockout.last_failure_at,
+        locked_until: c.lockout.locked_until.filter(|u| *u > now),
+        temporary_locks: c.lockout.temp_locks,
+        set_at: c.set_at,
+        expires_at: c.expires_at,
+        must_change: c.must_change,
+        temporary: c.temporary,
+    }
+}
+
+/// The view of a user at `now`.
+pub fn user_view(u: &User, t: &Tenant, now: Millis, lang: Lang) -> UserView {
+    let locked = u.is_locked(t, now);
+    UserView {
+        login_id: u.login_id.clone(),
+        contract_no: u.contract_no.clone(),
+        name: u.name.clone(),
+        role: u.role.label(lang).to_owned(),
+        role_code: u.role.code(),
+        status: u.status.code(),
+        service_state: state_label(u, t, now, lang),
+        email: u.email.clone(),
+        mfa: u.mfa,
+        login: credential_view(u, t, CredentialKind::Login, now, lang),
+        confirmation: credential_view(u, t, CredentialKind::Confirmation, now, lang),
+        affected_services: if locked {
+            affected_services(&t.services, lang)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+impl Engine {
+    pub fn tenant_views(&self, lang: Lang) -> Result<Vec<TenantView>, Error> {
+        let now = self.now();
+        self.read(|r| {
+            r.tenants()?
+                .into_iter()
+                .map(|t| {
+                    let users = r.users_of(&t.contract_no)?;
+                    Ok(TenantView {
+                        needs_init_request: needs_init_request(&t, &users, now),
+                        contract_no: t.contract_no.clone(),
+                        name: t.name.clone(),
+                        services: t.services.iter().map(|s| s.code()).collect(),
+                        preset: t.preset.code(),
+                        preset_title: t.preset.title(lang),
+                        users: users.len(),
+                        login: t.login.clone(),
+                        confirmation: t.confirmation.clone(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    pub fn user_view(&self, login_id: &str, lang: Lang) -> Result<UserView, Error> {
+        let (u, t) = self.user_and_tenant(login_id)?;
+        Ok(user_view(&u, &t, self.now(), lang))
+    }
+
+    /// Users of a customer, or found by a prefix of login ID, name or e-mail address.
+    pub fn user_views(
+        &self,
+        contract_no: Option<&str>,
+        prefix: Option<&str>,
+        limit: u32,
+        lang: Lang,
+    ) -> Result<Vec<UserView>, Error> {
+        let users = match (contract_no, prefix) {
+            (Some(c), p) => {
+                self.tenant(c)?;
+                let p = p.unwrap_or("").to_lowercase();
+                let mut users = self.read(|r| r.users_of(c))?;
+                users.retain(|u| {
+                    u.login_id.to_lowercase().starts_with(&p)
+                        || u.name.to_lowercase().starts_with(&p)
+                });
+                users
+            }
+            (None, p) => self.read(|r| r.search_users(p.unwrap_or(""), limit))?,
+        };
+        let now = self.now();
+        let mut tenants: std::collections::HashMap<String, Tenant> = Default::default();
+        let mut out = Vec::with_capacity(users.len());
+        for u in &users {
+            if !tenants.contains_key(&u.contract_no) {
+                let t = self.tenant(&u.contract_no)?;
+                tenants.insert(u.contract_no.clone(), t);
+            }
+            out.push(user_view(u, &tenants[&u.contract_no], now, lang));
+        }
+        Ok(out)
+    }
+
+    /// The checklist of a password against a customer's policy for one credential. (Against a
+    /// preset it needs no engine: `Preset::password().checklist(…)`.)
+    pub fn tenant_policy_check(
+        &self,
+        contract_no: &str,
+        kind: CredentialKind,
+        password: &str,
+        ctx: &PolicyContext<'_>,
+        lang: Lang,
+    ) -> Result<Vec<RuleStatus>, Error> {
+        let policy = self.tenant(contract_no)?.policy(kind).password.clone();
+        Ok(policy.checklist(password, ctx, lang))
+    }
+}

@@ -1,0 +1,169 @@
+//! The branch PC's database opened for work: the encrypted file with its key, and the engine over
+//! it. Also what only a local file has: the full check (SQLite integrity, foreign keys, the audit
+//! chain and the fold), backups and a supervisor's restore, each leaving an audit entry. The CLI
+//! and the desk both open the branch this way.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kagiya_core::directory::authz::Denial;
+use kagiya_core::event::EventKind;
+use kagiya_core::operator::Role;
+use kagiya_core::password::HashParams;
+use kagiya_core::secret::Secret;
+use kagiya_core::Error;
+use kagiya_engine::{Acting, ActorRef, Clock, Engine, SystemClock};
+use serde::Serialize;
+
+use crate::backup::BackupSummary;
+use crate::{directory, events, DbKey, KeySource, Store};
+
+/// How to open a branch database.
+pub struct BranchOptions {
+    pub db_path: PathBuf,
+    pub key: KeySource,
+    pub hash_params: HashParams,
+    pub clock: Arc<dyn Clock>,
+    /// Recorded with every event: `desktop`, `cli`, …
+    pub origin: String,
+}
+
+impl BranchOptions {
+    pub fn new(db_path: PathBuf, key: KeySource, origin: &str) -> Self {
+        BranchOptions {
+            db_path,
+            key,
+            hash_params: HashParams::default(),
+            clock: Arc::new(SystemClock),
+            origin: origin.to_owned(),
+        }
+    }
+}
+
+/// An open branch database and the engine over it.
+pub struct Branch {
+    engine: Engine,
+    store: Arc<Store>,
+    key: DbKey,
+}
+
+/// What `check` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub integrity: bool,
+    pub audit_entries: i64,
+    pub audit_chain_intact: bool,
+    pub fold_matches_tables: bool,
+    pub users: i64,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.integrity && self.audit_chain_intact && self.fold_matches_tables
+    }
+}
+
+/// A branch is the engine over its database: its operations are the engine's.
+impl std::ops::Deref for Branch {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl Branch {
+    /// Opens (creating and migrating as needed) the database with its key.
+    pub fn open(opts: BranchOptions) -> Result<Branch, Error> {
+        let key = opts.key.resolve(&opts.db_path)?;
+        let store = Arc::new(Store::open(&opts.db_path, &key)?);
+        let engine =
+            Engine::new(store.clone(), &opts.origin, opts.hash_params)?.with_clock(opts.clock);
+        Ok(Branch { engine, store, key })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine, to move its clock (the demo branch is written at past times).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs every check; problems are reported, not returned as errors.
+    pub fn check(&self) -> Result<CheckReport, Error> {
+        let integrity = self.store.integrity_check().is_ok();
+        let conn = self.store.conn();
+        let (entries, intact) = match events::verify(&conn) {
+            Ok(n) => (n, true),
+            Err(Error::AuditChainBroken { seq }) => (seq - 1, false),
+            Err(e) => return Err(e),
+        };
+        let fold = directory::rebuild_matches(&conn).unwrap_or(false);
+        Ok(CheckReport {
+            integrity,
+            audit_entries: entries,
+            audit_chain_intact: intact,
+            fold_matches_tables: fold,
+            users: directory::user_count(&conn)?,
+        })
+    }
+
+    /// Writes an encrypted, checked copy of the database to `dest`.
+    pub fn backup(&self, dest: &Path) -> Result<BackupSummary, Error> {
+        let summary = self.store.backup_to(dest, &self.key)?;
+        let ev = EventKind::DatabaseBackedUp {
+            file: dest.display().to_string(),
+            events: summary.events,
+        };
+        self.append(None, ev)?;
+        Ok(summary)
+    }
+
+    /// A supervisor replaces the database with a checked backup (same key).
+    pub fn restore(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        src: &Path,
+    ) -> Result<BackupSummary, Error> {
+        let acting = self.engine.confirm(who, confirmation, "restore")?;
+        if !matches!(
+            acting,
+            Acting::Operator {
+                role: Role::Supervisor,
+                ..
+            }
+        ) {
+            return Err(Error::NotPermitted(Denial::SupervisorOnly));
+        }
+        let summary = self.store.restore_from(src, &self.key)?;
+        let ev = EventKind::DatabaseRestored {
+            file: src.display().to_string(),
+            events: summary.events,
+        };
+        self.append(Some(&acting.audit_name()), ev)?;
+        Ok(summary)
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn recent_events(&self, limit: u32) -> Result<Vec<kagiya_core::event::StoredEvent>, Error> {
+        events::recent(&self.store.conn(), limit)
+    }
+
+    /// The mails the events owe that are still waiting in the outbox.
+    pub fn pending_mail(&self) -> Result<Vec<crate::outbox::OutboxRow>, Error> {
+        crate::outbox::pending(&self.store.conn())
+    }
+
+    /// Appends a branch event in a transaction of its own, with this branch's origin.
+    fn append(&self, actor: Option<&str>, ev: EventKind) -> Result<(), Error> {
+        let (now, origin) = (self.engine.now(), self.engine.origin().to_owned());
+        self.store
+            .write(|tx| events::append_from(tx, now, actor, Some(&origin), ev).map(|_| ()))
+    }
+}

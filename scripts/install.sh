@@ -48,10 +48,10 @@ npm_install() {
     return
   fi
   say "Installing npm packages in ${dir#"$ROOT"/}"
-  # `npm install` rather than `npm ci`: npm 11 leaves other platforms' optional packages (the Tauri
-  # CLI's per-OS binaries) out of the lock file and `npm ci` then calls it out of sync. The versions
-  # are exact in package.json and the lock file is left as it is on this platform.
-  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+  # `npm ci`: exactly the locked versions, and the lock file is never rewritten (a set-up must
+  # leave the checkout as it found it). The lock lists every platform's optional packages (the
+  # Tauri CLI's per-OS binaries), so the same file serves Linux, macOS and Windows.
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   cp "$dir/package-lock.json" "$stamp"
 }
 npm_install "$ROOT/ui"

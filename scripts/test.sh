@@ -9,6 +9,9 @@ cd "$ROOT"
 # so that a full disk is recognised at once in a log.
 say "Disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free; a clean run needs about 4 GB for target/"
 
+say "Layering: the engine and the command line stay free of what they must not know"
+"$ROOT/scripts/check-deps.sh"
+
 say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring)"
 "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
@@ -45,3 +48,16 @@ pkill -x WebKitWebDriver 2>/dev/null || true
 [ "$rc" = 0 ] || die "the end-to-end suite failed (exit $rc); log: $log"
 say "Screenshots of the real window: tests/artifacts/e2e/"
 ls tests/artifacts/e2e
+
+# Set-up and tests leave the checkout as they found it (nothing rewritten by an install step or a
+# generator). In CI the clone is clean to begin with, so every change counts there.
+if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  if [ "${CI:-}" = true ]; then
+    dirty="$(git -C "$ROOT" status --porcelain)"
+  else
+    dirty="$(git -C "$ROOT" status --porcelain -- ui/package-lock.json tests/e2e/package-lock.json ui/src/lib/bindings.ts)"
+  fi
+  [ -z "$dirty" ] || die "the run changed files in the checkout:
+$dirty"
+  say "The checkout is as it was"
+fi

@@ -101,3 +101,63 @@ mod tests {
         d
     }
 }
+
+/// The three lists of window commands — the ACL manifest in build.rs, the generated bindings and
+/// the main window's capability — name the same commands, so that none is callable without a
+/// permission or permitted without existing.
+#[cfg(test)]
+mod command_lists {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    include!("command_names.rs");
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn manifest() -> BTreeSet<String> {
+        let names: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(names.len(), COMMANDS.len(), "a command is listed twice in build.rs");
+        names
+    }
+
+    /// The command names the generated TypeScript invokes.
+    fn bindings() -> BTreeSet<String> {
+        let ts = std::fs::read_to_string(root().join(super::BINDINGS_PATH)).unwrap();
+        ts.split("__TAURI_INVOKE")
+            .skip(1)
+            .filter_map(|rest| {
+                let start = rest.find("(\"")? + 2;
+                let len = rest[start..].find('"')?;
+                Some(rest[start..start + len].to_owned())
+            })
+            .collect()
+    }
+
+    /// The commands the main window's capability allows (`allow-a-b` for `a_b`).
+    fn capability() -> BTreeSet<String> {
+        let path = root().join("src-tauri/capabilities/main.json");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        json["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let p = p.as_str().expect("permissions are plain identifiers");
+                p.strip_prefix("allow-")
+                    .unwrap_or_else(|| panic!("not an allow permission: {p}"))
+                    .replace('-', "_")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn build_rs_bindings_and_capabilities_list_the_same_commands() {
+        let manifest = manifest();
+        assert!(manifest.len() > 30, "the list was read");
+        assert_eq!(bindings(), manifest, "bindings.ts vs build.rs");
+        assert_eq!(capability(), manifest, "capabilities/main.json vs build.rs");
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The layering the design card asks for, checked on the real dependency graph: the engine knows no
+# database, keyring, window or desk; the command line needs neither the window nor the desk.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+# forbid PACKAGE PATTERN...: fails when PACKAGE's normal dependencies include a crate whose name
+# matches one of the extended regular expressions.
+forbid() {
+  local pkg="$1"; shift
+  local tree found=()
+  tree="$(cargo tree --locked -p "$pkg" -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)"
+  for pattern in "$@"; do
+    while IFS= read -r hit; do [ -n "$hit" ] && found+=("$hit"); done < <(grep -E "^(${pattern})$" <<<"$tree" || true)
+  done
+  if [ ${#found[@]} -gt 0 ]; then
+    die "$pkg must not depend on: ${found[*]}"
+  fi
+  say "$pkg: none of $* in its dependencies"
+}
+
+forbid kagiya-engine 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'kagiya-store' 'kagiya-desk'
+forbid kagiya-cli 'tauri(-.*)?' 'kagiya-desk' 'wry' 'webkit2gtk'

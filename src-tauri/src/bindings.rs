@@ -118,7 +118,11 @@ mod command_lists {
 
     fn manifest() -> BTreeSet<String> {
         let names: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
-        assert_eq!(names.len(), COMMANDS.len(), "a command is listed twice in build.rs");
+        assert_eq!(
+            names.len(),
+            COMMANDS.len(),
+            "a command is listed twice in build.rs"
+        );
         names
     }
 

@@ -6,7 +6,8 @@
 //! answered in 8–20 ms from the main thread against 1–7 ms for the same work off it).
 
 use kagiya_core::password::RuleStatus;
-use kagiya_desk::{ErrorView, EventView, FirstSupervisor, Secret, Status};
+use kagiya_core::Lang;
+use kagiya_desk::{ErrorView, EventView, FirstSupervisor, Secret, Status, Theme};
 use tauri::State;
 
 use crate::state::AppState;
@@ -75,8 +76,8 @@ pub async fn sign_out(state: State<'_, AppState>) -> Reply<Status> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_language(state: State<'_, AppState>, lang: String) -> Reply<Status> {
-    state.with(|c| c.set_language(&lang))
+pub async fn set_language(state: State<'_, AppState>, lang: Lang) -> Reply<Status> {
+    state.with(|c| c.set_language(lang))
 }
 
 #[tauri::command]
@@ -87,8 +88,8 @@ pub async fn set_idle_lock_minutes(state: State<'_, AppState>, minutes: u32) -> 
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_theme(state: State<'_, AppState>, theme: String) -> Reply<Status> {
-    state.with(|c| c.set_theme(&theme))
+pub async fn set_theme(state: State<'_, AppState>, theme: Theme) -> Reply<Status> {
+    state.with(|c| c.set_theme(theme))
 }
 
 #[tauri::command]

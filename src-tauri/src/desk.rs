@@ -1,7 +1,8 @@
 //! The branch workflows' commands (dashboard, customers, users, requests, certificates, audit).
 //! Each hands over to `kagiya_desk::desk`; secrets arrive as `Secret` and are wiped after use.
 
-use kagiya_core::directory::CredentialKind;
+use kagiya_core::directory::{CredentialKind, Purpose, Service};
+use kagiya_core::password::Preset;
 use kagiya_desk::desk::*;
 use kagiya_desk::Secret;
 use kagiya_engine::addresses::AddressView;
@@ -52,7 +53,7 @@ pub async fn set_customer_policy(
     state: State<'_, AppState>,
     contract_no: String,
     credential: CredentialKind,
-    preset: String,
+    preset: Preset,
     lock_threshold: u32,
     lock_window_minutes: u32,
     lock_minutes: u32,
@@ -63,7 +64,7 @@ pub async fn set_customer_policy(
         c.set_customer_policy(
             &contract_no,
             credential,
-            &preset,
+            preset,
             lock_threshold,
             lock_window_minutes,
             lock_minutes,
@@ -111,10 +112,10 @@ pub async fn release_ip_restrictions(
 pub async fn check_ip(
     state: State<'_, AppState>,
     contract_no: String,
-    service: String,
+    service: Service,
     ip: String,
 ) -> Reply<IpCheckView> {
-    state.with(|c| c.check_ip(&contract_no, &service, &ip))
+    state.with(|c| c.check_ip(&contract_no, service, &ip))
 }
 
 #[tauri::command]
@@ -166,7 +167,7 @@ pub async fn add_address(
     state: State<'_, AppState>,
     login_id: String,
     address: String,
-    purposes: Vec<String>,
+    purposes: Vec<Purpose>,
     confirmation: Secret,
 ) -> Reply<Vec<AddressView>> {
     state.with(|c| c.add_address(&login_id, &address, &purposes, &confirmation))

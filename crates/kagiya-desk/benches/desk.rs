@@ -53,7 +53,7 @@ fn desk(c: &mut Criterion) {
     console.sign_in("sv001", &Secret::new(LOGIN)).unwrap();
     let q = |text: &str, filter: &str, offset: u32| UserPageQuery {
         text: text.into(),
-        filter: filter.into(),
+        filter: serde_json::from_value(serde_json::Value::String(filter.into())).unwrap(),
         offset,
         limit: 100,
         ..UserPageQuery::default()

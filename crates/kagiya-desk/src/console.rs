@@ -17,7 +17,7 @@ use kagiya_store::operators;
 use kagiya_store::{events, settings, KeySource, Store};
 
 use crate::auth::authenticate;
-use crate::view::{EventView, SessionView, Status};
+use crate::view::{EventView, SessionView, Status, Theme};
 use kagiya_engine::{Clock, Engine, FirstSupervisor, SystemClock};
 use kagiya_store::{Branch, BranchOptions};
 
@@ -25,8 +25,6 @@ use kagiya_store::{Branch, BranchOptions};
 pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=120;
 /// The default idle lock: 10 minutes.
 pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
-/// The colour themes: follow the OS, or fixed.
-pub const THEMES: [&str; 3] = ["system", "light", "dark"];
 
 /// How to open the console.
 pub struct ConsoleOptions {
@@ -187,8 +185,8 @@ impl Console {
             idle_lock_minutes: self.idle_minutes,
             idle_lock_seconds: self.idle_ms() / 1000,
             theme: settings::get(&self.branch.store().conn(), settings::THEME)?
-                .filter(|t| THEMES.contains(&t.as_str()))
-                .unwrap_or_else(|| "system".to_owned()),
+                .and_then(|t| Theme::parse(&t))
+                .unwrap_or_default(),
             operator_password_rules,
         })
     }
@@ -336,13 +334,10 @@ impl Console {
             .map(|op| format!("{}（{}）", op.name, op.operator_id))
     }
 
-    /// Chooses the colour theme: "system", "light" or "dark" (signed-in operators only).
-    pub fn set_theme(&mut self, theme: &str) -> Result<Status, Error> {
+    /// Chooses the colour theme (signed-in operators only).
+    pub fn set_theme(&mut self, theme: Theme) -> Result<Status, Error> {
         let op = self.active_operator()?;
-        if !THEMES.contains(&theme) {
-            return Err(Error::InvalidValue("theme"));
-        }
-        self.save_setting(settings::THEME, theme, Some(&op.operator_id))?;
+        self.save_setting(settings::THEME, theme.code(), Some(&op.operator_id))?;
         self.status()
     }
 
@@ -354,9 +349,8 @@ impl Console {
     }
 
     /// Chooses the UI language ("ja" or "en"); allowed before sign-in too.
-    pub fn set_language(&mut self, code: &str) -> Result<Status, Error> {
+    pub fn set_language(&mut self, lang: Lang) -> Result<Status, Error> {
         self.observe()?;
-        let lang = Lang::parse(code).ok_or(Error::UnknownLanguage)?;
         let actor = self.actor();
         self.save_setting(settings::LANGUAGE, lang.code(), actor.as_deref())?;
         self.lang = lang;

@@ -12,7 +12,7 @@ pub mod desk;
 mod view;
 
 pub use console::{Console, ConsoleOptions};
-pub use view::{ErrorView, EventView, SessionView, Status};
+pub use view::{ErrorView, EventView, SessionView, Status, Theme};
 
 pub use kagiya_core::secret::Secret;
 pub use kagiya_core::{Error, Lang};

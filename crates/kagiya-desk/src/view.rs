@@ -27,6 +27,34 @@ impl ErrorView {
     }
 }
 
+/// The colour theme: follow the OS, or fixed.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    /// The stored setting's value.
+    pub fn code(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.code() == s)
+    }
+}
+
 /// The session as the UI sees it.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,8 +95,7 @@ pub struct Status {
     pub idle_lock_minutes: u32,
     /// The idle time actually in force, in seconds (differs when started with an override).
     pub idle_lock_seconds: i64,
-    /// "system", "light" or "dark".
-    pub theme: String,
+    pub theme: Theme,
     /// The operator password rules with nothing typed, for the first-run checklist.
     pub operator_password_rules: Vec<RuleStatus>,
 }

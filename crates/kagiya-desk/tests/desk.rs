@@ -4,13 +4,19 @@
 
 use std::sync::Arc;
 
-use kagiya_core::directory::{Channel, CredentialKind, CredentialState};
+use kagiya_core::directory::{Channel, CredentialKind, CredentialState, Purpose};
 use kagiya_core::Lang;
 use kagiya_core::MINUTE;
 use kagiya_desk::desk::{CustomerForm, IpRulesForm, NewUserForm, PasswordsForm, UserPageQuery};
 use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
 use kagiya_engine::views::UserView;
 use kagiya_store::{Branch, BranchOptions, DbKey, KeySource};
+
+/// A value of an IPC enum from its wire name, as the window sends it.
+fn code<T: serde::de::DeserializeOwned>(s: &str) -> T {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+}
 
 const T0: i64 = 1_795_400_000_000;
 const SV_CONF: &str = "Branch-Confirm-2026";
@@ -50,8 +56,8 @@ impl Env {
                 &CustomerForm {
                     contract_no: "C-1001".into(),
                     name: "株式会社テスト商事".into(),
-                    services: vec!["user_web".into(), "admin_console".into()],
-                    preset: "business_web".into(),
+                    services: vec![code("user_web"), code("admin_console")],
+                    preset: code("business_web"),
                 },
                 &conf(),
             )
@@ -68,7 +74,7 @@ impl Env {
                         contract_no: "C-1001".into(),
                         login_id: id.into(),
                         name: format!("データ {id}"),
-                        role: role.into(),
+                        role: code(role),
                         email: Some(format!("{id}@example.co.jp")),
                         mfa: false,
                     },
@@ -97,7 +103,7 @@ impl Env {
             .console
             .user_page(&UserPageQuery {
                 text: text.into(),
-                filter: filter.into(),
+                filter: code(filter),
                 limit: 100,
                 ..UserPageQuery::default()
             })
@@ -133,7 +139,7 @@ fn by_core(views: &[UserView], filter: &str) -> Vec<String> {
                 .iter()
                 .any(|c| matches!(c.state, CredentialState::Expired { .. })),
             "must_change" => creds(v).iter().any(|c| c.must_change),
-            "suspended" => v.status == "suspended",
+            "suspended" => v.status == code::<kagiya_core::directory::UserStatus>("suspended"),
             _ => true,
         })
         .map(|v| v.login_id.clone())
@@ -304,13 +310,16 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
 fn a_forced_ip_release_lets_a_shut_out_customer_in_until_it_ends() {
     let mut env = Env::new();
     let rules = IpRulesForm {
-        service: "user_web".into(),
+        service: code("user_web"),
         lines: vec!["allow 203.0.113.0/24".into()],
         default_allow: false,
         allowed_countries: None,
     };
     env.console.set_ip_rules("C-1001", &rules, &conf()).unwrap();
-    let outside_result = |env: &mut Env| env.console.check_ip("C-1001", "user_web", "198.51.100.7");
+    let outside_result = |env: &mut Env| {
+        env.console
+            .check_ip("C-1001", code("user_web"), "198.51.100.7")
+    };
     let outside = |env: &mut Env| outside_result(env).unwrap();
     assert!(!outside(&mut env).allowed);
 
@@ -376,7 +385,7 @@ fn a_forced_ip_release_lets_a_shut_out_customer_in_until_it_ends() {
 fn address_flags_and_deletion_follow_the_rules_and_refusals_change_nothing() {
     let mut env = Env::new();
     let (a, b) = ("hanako.reset@example.co.jp", "hanako.news@example.co.jp");
-    let purposes = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    let purposes = |ps: &[&str]| ps.iter().map(|p| code(p)).collect::<Vec<Purpose>>();
     let c = &mut env.console;
     c.add_address("hanakodt", a, &purposes(&["reset"]), &conf())
         .unwrap();
@@ -462,7 +471,7 @@ fn dense_sparse_and_capped_searches_return_the_same_rows_as_a_plain_filter() {
         kagiya_store::fixtures::users(&store, "C-1001", "f", 10_050, &hash, T0, false).unwrap();
     let q = |text: &str, sort: &str, descending: bool, offset: u32| UserPageQuery {
         text: text.into(),
-        sort: sort.into(),
+        sort: code(sort),
         descending,
         offset,
         limit: 100,

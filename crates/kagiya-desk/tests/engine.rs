@@ -602,7 +602,10 @@ fn initialization_request_with_four_eyes_offline() {
             .must_change
         );
     }
-    assert_eq!(e.user_view("hanakodt", Lang::Ja).unwrap().status, "active");
+    assert_eq!(
+        e.user_view("hanakodt", Lang::Ja).unwrap().status,
+        kagiya_core::directory::UserStatus::Active
+    );
     assert!(matches!(
         e.execute_init_request(&sv(), &conf(), "R-2026-001"),
         Err(Error::RequestState("executed"))

@@ -2,7 +2,9 @@
 //! already put into seed 004's words in the chosen language, and no hashes.
 
 use kagiya_core::directory::services::{affected_services, AffectedService};
-use kagiya_core::directory::{needs_init_request, CredentialKind, CredentialState, Tenant, User};
+use kagiya_core::directory::{
+    needs_init_request, CredentialKind, CredentialState, Tenant, User, UserRole, UserStatus,
+};
 use kagiya_core::password::{PolicyContext, RuleStatus};
 use kagiya_core::{Error, Lang, Millis};
 use serde::Serialize;
@@ -33,8 +35,8 @@ pub struct UserView {
     pub contract_no: String,
     pub name: String,
     pub role: String,
-    pub role_code: &'static str,
-    pub status: &'static str,
+    pub role_code: UserRole,
+    pub status: UserStatus,
     /// サービス状態 in seed 004's words.
     pub service_state: String,
     pub email: Option<String>,
@@ -94,8 +96,8 @@ pub fn user_view(u: &User, t: &Tenant, now: Millis, lang: Lang) -> UserView {
         contract_no: u.contract_no.clone(),
         name: u.name.clone(),
         role: u.role.label(lang).to_owned(),
-        role_code: u.role.code(),
-        status: u.status.code(),
+        role_code: u.role,
+        status: u.status,
         service_state: state_label(u, t, now, lang),
         email: u.email.clone(),
         mfa: u.mfa,

@@ -1,25 +1,20 @@
 // The console's commands and views, generated from the Rust signatures (bindings.ts, written by
 // src-tauri/src/bindings.rs) so that the UI and Rust cannot drift. Errors arrive as
 // {code, message} already in the UI language.
-import { commands } from "./bindings";
+import { commands, type ErrorView } from "./bindings";
 
 export * from "./bindings";
 export type { RuleStatus, Status, EventView, Lang, Role, FirstSupervisor as FirstSupervisorForm } from "./bindings";
 
-export interface ErrorView {
-  code: string;
-  message: string;
-}
-
-/** True when a thrown value is the console's `{code, message}`. */
+/** True when a thrown value is the console's `{code, kind, message}`. */
 export function isErrorView(e: unknown): e is ErrorView {
-  return typeof e === "object" && e !== null && "code" in e && "message" in e;
+  return typeof e === "object" && e !== null && "code" in e && "kind" in e && "message" in e;
 }
 
 /** Any thrown value as `{code, message}` (IPC failures outside the console included). */
 export function toErrorView(e: unknown): ErrorView {
   if (isErrorView(e)) return e;
-  return { code: "ipc", message: String(e) };
+  return { code: "ipc", kind: "unavailable", message: String(e) };
 }
 
 /** The PC's offset from UTC in minutes (east positive), for days and times in exports. */

@@ -15,26 +15,26 @@ export const commands = {
 	touchSession: () => __TAURI_INVOKE<Status>("touch_session"),
 	lockSession: () => __TAURI_INVOKE<Status>("lock_session"),
 	signOut: () => __TAURI_INVOKE<Status>("sign_out"),
-	setLanguage: (lang: string) => __TAURI_INVOKE<Status>("set_language", { lang }),
+	setLanguage: (lang: Lang) => __TAURI_INVOKE<Status>("set_language", { lang }),
 	setIdleLockMinutes: (minutes: number) => __TAURI_INVOKE<Status>("set_idle_lock_minutes", { minutes }),
-	setTheme: (theme: string) => __TAURI_INVOKE<Status>("set_theme", { theme }),
+	setTheme: (theme: Theme) => __TAURI_INVOKE<Status>("set_theme", { theme }),
 	recentEvents: (limit: number) => __TAURI_INVOKE<EventView[]>("recent_events", { limit }),
 	dashboard: (utcOffsetMinutes: number) => __TAURI_INVOKE<Dashboard>("dashboard", { utcOffsetMinutes }),
 	choices: () => __TAURI_INVOKE<Choices>("choices"),
 	customers: () => __TAURI_INVOKE<CustomerRow[]>("customers"),
 	customer: (contractNo: string) => __TAURI_INVOKE<CustomerDetail>("customer", { contractNo }),
 	createCustomer: (form: CustomerForm, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("create_customer", { form, confirmation }),
-	setCustomerPolicy: (contractNo: string, credential: CredentialKind, preset: string, lockThreshold: number, lockWindowMinutes: number, lockMinutes: number, permanentAfter: number | null, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("set_customer_policy", { contractNo, credential, preset, lockThreshold, lockWindowMinutes, lockMinutes, permanentAfter, confirmation }),
+	setCustomerPolicy: (contractNo: string, credential: CredentialKind, preset: Preset, lockThreshold: number, lockWindowMinutes: number, lockMinutes: number, permanentAfter: number | null, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("set_customer_policy", { contractNo, credential, preset, lockThreshold, lockWindowMinutes, lockMinutes, permanentAfter, confirmation }),
 	ipRuleWarnings: (contractNo: string, form: IpRulesForm) => __TAURI_INVOKE<string[]>("ip_rule_warnings", { contractNo, form }),
 	setIpRules: (contractNo: string, form: IpRulesForm, confirmation: string) => __TAURI_INVOKE<string[]>("set_ip_rules", { contractNo, form, confirmation }),
 	releaseIpRestrictions: (contractNo: string, minutes: number, reason: string, confirmation: string) => __TAURI_INVOKE<CustomerDetail>("release_ip_restrictions", { contractNo, minutes, reason, confirmation }),
-	checkIp: (contractNo: string, service: string, ip: string) => __TAURI_INVOKE<IpCheckView>("check_ip", { contractNo, service, ip }),
+	checkIp: (contractNo: string, service: Service, ip: string) => __TAURI_INVOKE<IpCheckView>("check_ip", { contractNo, service, ip }),
 	userPage: (query: UserPageQuery) => __TAURI_INVOKE<UserPageView>("user_page", { query }),
 	userDetail: (loginId: string) => __TAURI_INVOKE<UserDetail>("user_detail", { loginId }),
 	createUser: (form: NewUserForm, confirmation: string) => __TAURI_INVOKE<IssuedSlip>("create_user", { form, confirmation }),
 	unlockUsers: (loginIds: string[], confirmation: string) => __TAURI_INVOKE<UnlockResult>("unlock_users", { loginIds, confirmation }),
 	setUserPasswords: (loginId: string, form: PasswordsForm, confirmation: string) => __TAURI_INVOKE<IssuedSlip>("set_user_passwords", { loginId, form, confirmation }),
-	addAddress: (loginId: string, address: string, purposes: string[], confirmation: string) => __TAURI_INVOKE<AddressView[]>("add_address", { loginId, address, purposes, confirmation }),
+	addAddress: (loginId: string, address: string, purposes: Purpose[], confirmation: string) => __TAURI_INVOKE<AddressView[]>("add_address", { loginId, address, purposes, confirmation }),
 	setAddressFlags: (loginId: string, address: string, sign: boolean, encrypt: boolean, confirmation: string) => __TAURI_INVOKE<AddressView[]>("set_address_flags", { loginId, address, sign, encrypt, confirmation }),
 	deleteAddress: (loginId: string, address: string, confirmation: string) => __TAURI_INVOKE<AddressView[]>("delete_address", { loginId, address, confirmation }),
 	setUsersSuspended: (loginIds: string[], suspend: boolean, confirmation: string) => __TAURI_INVOKE<string[]>("set_users_suspended", { loginIds, suspend, confirmation }),
@@ -150,17 +150,11 @@ export type CertificateRow = {
 	encrypt: boolean,
 };
 
-/**  A code and its label in the UI language. */
-export type Choice = {
-	code: string,
-	label: string,
-};
-
 /**  What the forms offer: presets, services and user roles, labelled by the console. */
 export type Choices = {
-	presets: Choice[],
-	services: Choice[],
-	roles: Choice[],
+	presets: PresetChoice[],
+	services: ServiceChoice[],
+	roles: RoleChoice[],
 };
 
 /**  Which of the two passwords. */
@@ -197,7 +191,7 @@ export type CredentialView = {
 
 export type CustomerDetail = {
 	customer: CustomerRow,
-	preset: string,
+	preset: Preset,
 	policies: PolicyView[],
 	ip_rules: IpRulesView[],
 	/**  The end of a supervisor's forced release of the IP rules, if one is in force. */
@@ -208,8 +202,8 @@ export type CustomerDetail = {
 export type CustomerForm = {
 	contract_no: string,
 	name: string,
-	services: string[],
-	preset: string,
+	services: Service[],
+	preset: Preset,
 };
 
 export type CustomerRow = {
@@ -354,7 +348,7 @@ export type IpCheckView = {
 
 /**  Rules typed in the editor. */
 export type IpRulesForm = {
-	service: string,
+	service: Service,
 	lines: string[],
 	default_allow: boolean,
 	/**  ISO country codes; `None` or empty: no country rule. */
@@ -363,7 +357,7 @@ export type IpRulesForm = {
 
 /**  A service's IP rules as editable text: one `allow|deny CIDR note` per line. */
 export type IpRulesView = {
-	service: string,
+	service: Service,
 	service_label: string,
 	lines: string[],
 	default_allow: boolean,
@@ -408,8 +402,7 @@ export type NewUserForm = {
 	contract_no: string,
 	login_id: string,
 	name: string,
-	/**  `master`, `admin` or `general`. */
-	role: string,
+	role: UserRole,
 	email: string | null,
 	mfa: boolean,
 };
@@ -441,6 +434,15 @@ export type PolicyView = {
 	permanent_after: number | null,
 };
 
+/**  A named preset: a password policy and lockout policies for both credentials. */
+export type Preset = "interfax" | "web_member" | "biz_mail" | "business_web" | "nist";
+
+/**  A preset and its title in the UI language. */
+export type PresetChoice = {
+	code: Preset,
+	label: string,
+};
+
 /**  What executing the request would do to one user, for the intake form. */
 export type ProposedAction = {
 	login_id: string,
@@ -462,6 +464,12 @@ export type Role =
 /**  Also approves requests that need a second person (four eyes). */
 "supervisor";
 
+/**  A user role (利用者区分) and its label in the UI language. */
+export type RoleChoice = {
+	code: UserRole,
+	label: string,
+};
+
 /**  One rule of the checklist and whether the password meets it. */
 export type RuleStatus = {
 	/**  A stable code (`password.length`, `password.classes`, …). */
@@ -481,6 +489,12 @@ export type Service =
 "api" | 
 /**  Sending by mail with the password in the body, list sending, forwarding of received faxes. */
 "mail_submission";
+
+/**  A service and its label in the UI language. */
+export type ServiceChoice = {
+	code: Service,
+	label: string,
+};
 
 /**  The operator a session belongs to. */
 export type SessionOperator = {
@@ -506,11 +520,13 @@ export type Status = {
 	idle_lock_minutes: number,
 	/**  The idle time actually in force, in seconds (differs when started with an override). */
 	idle_lock_seconds: number,
-	/**  "system", "light" or "dark". */
-	theme: string,
+	theme: Theme,
 	/**  The operator password rules with nothing typed, for the first-run checklist. */
 	operator_password_rules: RuleStatus[],
 };
+
+/**  The colour theme: follow the OS, or fixed. */
+export type Theme = "system" | "light" | "dark";
 
 /**  What happened to one user. */
 export type UnlockOutcome = "unlocked" | "not_locked" | "not_found" | "not_permitted";
@@ -540,14 +556,26 @@ export type UserDetail = {
 	events: EventView[],
 };
 
+/**  Which users the table lists. */
+export type UserListFilter = "all" | 
+/**  Either password locked, temporarily or for good. */
+"locked" | 
+/**  Either password past its expiry. */
+"expired" | 
+/**  Either password expiring within the dashboard's window (`Dashboard::password_expiry_days`). */
+"expiring" | 
+/**  Either password must be changed at the next login. */
+"must_change" | "suspended";
+
+/**  The table's order. */
+export type UserListSort = "login_id" | "name" | "customer";
+
 /**  What the table asks for. */
 export type UserPageQuery = {
 	text: string,
 	contract_no: string | null,
-	/**  `all`, `locked`, `expired`, `expiring` (within 14 days), `must_change` or `suspended`. */
-	filter: string,
-	/**  `login_id`, `name` or `customer`. */
-	sort: string,
+	filter: UserListFilter,
+	sort: UserListSort,
 	descending: boolean,
 	offset: number,
 	limit: number,
@@ -562,13 +590,15 @@ export type UserPageView = {
 	rows: UserRow[],
 };
 
+export type UserRole = "master" | "admin" | "general";
+
 /**  One row of the table. */
 export type UserRow = {
 	login_id: string,
 	name: string,
 	contract_no: string,
 	role: string,
-	status: string,
+	status: UserStatus,
 	/**  サービス状態 in seed 004's words. */
 	service_state: string,
 	locked: boolean,
@@ -577,13 +607,17 @@ export type UserRow = {
 	email: string | null,
 };
 
+export type UserStatus = "active" | 
+/**  Suspended by an administrator (サービス状態: 停止); no channel accepts it. */
+"suspended" | "deleted";
+
 export type UserView = {
 	login_id: string,
 	contract_no: string,
 	name: string,
 	role: string,
-	role_code: string,
-	status: string,
+	role_code: UserRole,
+	status: UserStatus,
 	/**  サービス状態 in seed 004's words. */
 	service_state: string,
 	email: string | null,

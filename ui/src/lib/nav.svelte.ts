@@ -1,6 +1,8 @@
 // Where the signed-in operator is: one screen and its parameters (a customer, a user, a filter).
 // Screens navigate by calling `go`; the back button returns to the previous place.
 
+import type { UserListFilter } from "./bindings";
+
 export type Screen =
   | "dashboard"
   | "customers"
@@ -14,11 +16,14 @@ export type Screen =
 
 export interface Place {
   screen: Screen;
-  /** contract_no for "customer", login_id for "user". */
+  /** contract_no for "customer", login_id for "user" and "certificates". */
   id?: string;
-  /** The users table's filter, or a customer to preselect. */
-  filter?: string;
+  /** The users table's filter. */
+  filter?: UserListFilter;
+  /** The customer the users table is limited to. */
   contractNo?: string;
+  /** The address a certificate is registered for. */
+  address?: string;
 }
 
 export const nav = $state<{ place: Place; history: Place[] }>({

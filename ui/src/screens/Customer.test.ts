@@ -72,7 +72,7 @@ describe("Customer", () => {
         const a = args as { contractNo: string; minutes: number; reason: string; confirmation: string };
         expect(a.contractNo).toBe("K-1001");
         sent.push({ minutes: a.minutes, reason: a.reason, confirmation: a.confirmation });
-        if (a.minutes > 1440) throw { code: "input.invalid", message: "The value of minutes is not valid." };
+        if (a.minutes > 1440) throw { code: "input.invalid", kind: "invalid", message: "The value of minutes is not valid." };
         return { ...detail, ip_released_until: until };
       }
       throw new Error(`unexpected ${cmd}`);

@@ -47,7 +47,7 @@ describe("Setup", () => {
   it("shows the console's refusal as {code, message} and keeps the form", async () => {
     mockIPC((cmd) => {
       if (cmd === "create_first_supervisor") {
-        throw { code: "operator.id_invalid", message: "Operator ID must be 3 to 32 characters." };
+        throw { code: "operator.id_invalid", kind: "invalid", message: "Operator ID must be 3 to 32 characters." };
       }
       return [];
     });

@@ -74,7 +74,7 @@ describe("User addresses", () => {
       if (cmd === "user_detail") return detail(list);
       if (cmd === "set_address_flags") {
         calls.push([cmd, a]);
-        if (a.encrypt) throw { code: "email.refused", message: "Not possible: encryption needs a valid certificate. Nothing was changed." };
+        if (a.encrypt) throw { code: "email.refused", kind: "invalid", message: "Not possible: encryption needs a valid certificate. Nothing was changed." };
         list = list.map((x) => (x.address === a.address ? { ...x, sign: a.sign as boolean, encrypt: false } : x));
         return list;
       }

@@ -71,7 +71,7 @@ describe("Users", () => {
       if (cmd === "unlock_users") {
         const a = args as { loginIds: string[]; confirmation: string };
         unlocks.push(a);
-        if (a.confirmation !== "right") throw { code: "auth.confirmation_failed", message: "Wrong confirmation password." };
+        if (a.confirmation !== "right") throw { code: "auth.confirmation_failed", kind: "wrong_password", message: "Wrong confirmation password." };
         return {
           batch: "U1",
           rows: a.loginIds.map((id) => ({ login_id: id, name: id, role: "General user", before: "Locked", outcome: "unlocked" })),

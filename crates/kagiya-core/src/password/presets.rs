@@ -124,6 +124,7 @@ impl PasswordPolicy {
 }
 
 /// A named preset: a password policy and lockout policies for both credentials.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {

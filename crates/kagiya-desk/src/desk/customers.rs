@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use kagiya_core::directory::{CredentialKind, CredentialPolicy, Service, Tenant};
+use kagiya_core::directory::{CredentialKind, CredentialPolicy, Service, Tenant, UserRole};
 use kagiya_core::iprules::rules::DecidedBy;
 use kagiya_core::iprules::{IpAction, RuleSet};
 use kagiya_core::password::{PolicyContext, Preset, RuleStatus};
@@ -47,7 +47,7 @@ pub struct PolicyView {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IpRulesView {
-    pub service: String,
+    pub service: Service,
     pub service_label: String,
     pub lines: Vec<String>,
     pub default_allow: bool,
@@ -58,7 +58,7 @@ pub struct IpRulesView {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CustomerDetail {
     pub customer: CustomerRow,
-    pub preset: String,
+    pub preset: Preset,
     pub policies: Vec<PolicyView>,
     pub ip_rules: Vec<IpRulesView>,
     /// The end of a supervisor's forced release of the IP rules, if one is in force.
@@ -71,15 +71,15 @@ pub struct CustomerDetail {
 pub struct CustomerForm {
     pub contract_no: String,
     pub name: String,
-    pub services: Vec<String>,
-    pub preset: String,
+    pub services: Vec<Service>,
+    pub preset: Preset,
 }
 
 /// Rules typed in the editor.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IpRulesForm {
-    pub service: String,
+    pub service: Service,
     pub lines: Vec<String>,
     pub default_allow: bool,
     /// ISO country codes; `None` or empty: no country rule.
@@ -94,11 +94,27 @@ pub struct IpCheckView {
     pub reason: String,
 }
 
-/// A code and its label in the UI language.
+/// A preset and its title in the UI language.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Choice {
-    pub code: &'static str,
+pub struct PresetChoice {
+    pub code: Preset,
+    pub label: &'static str,
+}
+
+/// A service and its label in the UI language.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ServiceChoice {
+    pub code: Service,
+    pub label: &'static str,
+}
+
+/// A user role (利用者区分) and its label in the UI language.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RoleChoice {
+    pub code: UserRole,
     pub label: &'static str,
 }
 
@@ -106,45 +122,36 @@ pub struct Choice {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Choices {
-    pub presets: Vec<Choice>,
-    pub services: Vec<Choice>,
-    pub roles: Vec<Choice>,
+    pub presets: Vec<PresetChoice>,
+    pub services: Vec<ServiceChoice>,
+    pub roles: Vec<RoleChoice>,
 }
 
 /// The forms' choices in `lang`.
 pub fn choices(lang: Lang) -> Choices {
-    use kagiya_core::directory::UserRole;
     Choices {
         presets: Preset::ALL
             .into_iter()
-            .map(|p| Choice {
-                code: p.code(),
+            .map(|p| PresetChoice {
+                code: p,
                 label: p.title(lang),
             })
             .collect(),
         services: Service::ALL
             .into_iter()
-            .map(|s| Choice {
-                code: s.code(),
+            .map(|s| ServiceChoice {
+                code: s,
                 label: s.label(lang),
             })
             .collect(),
         roles: [UserRole::Master, UserRole::Admin, UserRole::General]
             .into_iter()
-            .map(|r| Choice {
-                code: r.code(),
+            .map(|r| RoleChoice {
+                code: r,
                 label: r.label(lang),
             })
             .collect(),
     }
-}
-
-fn service_of(code: &str) -> Result<Service, Error> {
-    Service::parse(code).ok_or(Error::InvalidValue("service"))
-}
-
-fn preset_of(code: &str) -> Result<Preset, Error> {
-    Preset::parse(code).ok_or(Error::InvalidValue("preset"))
 }
 
 fn policy_view(kind: CredentialKind, p: &CredentialPolicy, lang: Lang) -> PolicyView {
@@ -293,7 +300,7 @@ impl Console {
         for s in &t.services {
             let rules = directory::ip_rules(conn, &t.contract_no, *s)?;
             ip_rules.push(IpRulesView {
-                service: s.code().to_owned(),
+                service: *s,
                 service_label: s.label(lang).to_owned(),
                 lines: rule_lines(&rules),
                 default_allow: rules.default == IpAction::Allow,
@@ -303,7 +310,7 @@ impl Console {
         let released = directory::ip_release(conn, &t.contract_no)?.filter(|u| *u > now);
         Ok(CustomerDetail {
             customer: self.customer_row(&t, users, needs),
-            preset: t.preset.code().to_owned(),
+            preset: t.preset,
             policies: vec![
                 policy_view(CredentialKind::Login, &t.login, lang),
                 policy_view(CredentialKind::Confirmation, &t.confirmation, lang),
@@ -320,19 +327,14 @@ impl Console {
         confirmation: &Secret,
     ) -> Result<CustomerDetail, Error> {
         let who = self.acting_operator()?;
-        let services = form
-            .services
-            .iter()
-            .map(|s| service_of(s))
-            .collect::<Result<Vec<_>, _>>()?;
         let t = self.engine().create_tenant(
             &who,
             confirmation,
             NewTenant {
                 contract_no: form.contract_no.clone(),
                 name: form.name.clone(),
-                services,
-                preset: preset_of(&form.preset)?,
+                services: form.services.clone(),
+                preset: form.preset,
             },
         )?;
         self.customer(&t.contract_no)
@@ -344,7 +346,7 @@ impl Console {
         &mut self,
         contract_no: &str,
         credential: CredentialKind,
-        preset: &str,
+        preset: Preset,
         lock_threshold: u32,
         lock_window_minutes: u32,
         lock_minutes: u32,
@@ -352,7 +354,7 @@ impl Console {
         confirmation: &Secret,
     ) -> Result<CustomerDetail, Error> {
         let who = self.acting_operator()?;
-        let mut policy = CredentialPolicy::from_preset(preset_of(preset)?);
+        let mut policy = CredentialPolicy::from_preset(preset);
         policy.lockout.threshold = lock_threshold;
         policy.lockout.window_ms = i64::from(lock_window_minutes) * MINUTE;
         policy.lockout.lock_ms = i64::from(lock_minutes) * MINUTE;
@@ -388,7 +390,7 @@ impl Console {
     ) -> Result<Vec<String>, Error> {
         let who = self.acting_operator()?;
         let rules = rules_of(form)?;
-        let service = service_of(&form.service)?;
+        let service = form.service;
         let lang = self.lang();
         Ok(self
             .engine()
@@ -417,14 +419,12 @@ impl Console {
     pub fn check_ip(
         &mut self,
         contract_no: &str,
-        service: &str,
+        service: Service,
         ip: &str,
     ) -> Result<IpCheckView, Error> {
         self.active_operator()?;
         let ip: IpAddr = ip.trim().parse().map_err(|_| Error::InvalidValue("ip"))?;
-        let d = self
-            .engine()
-            .check_ip(contract_no, service_of(service)?, ip)?;
+        let d = self.engine().check_ip(contract_no, service, ip)?;
         Ok(IpCheckView {
             allowed: d.action == IpAction::Allow,
             reason: decided_by(&d.by, self.lang()),

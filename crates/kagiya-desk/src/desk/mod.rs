@@ -14,14 +14,14 @@ mod users;
 pub use audit::{AuditExport, AuditFilter, AuditPage, AuditVerification};
 pub use certificates::{CertificateReportView, CertificateRow, FindingView};
 pub use customers::{
-    Choice, Choices, CustomerDetail, CustomerForm, CustomerRow, IpCheckView, IpRulesForm,
-    IpRulesView, PolicyView,
+    Choices, CustomerDetail, CustomerForm, CustomerRow, IpCheckView, IpRulesForm, IpRulesView,
+    PolicyView, PresetChoice, RoleChoice, ServiceChoice,
 };
 pub use dashboard::{Dashboard, DayCount, LockCountsView, NamedCustomer};
 pub use requests::{InitRequestView, ProposedAction};
 pub use users::{
-    IssuedSlip, NewUserForm, PasswordsForm, UnlockResult, UserDetail, UserPageQuery, UserPageView,
-    UserRow,
+    IssuedSlip, NewUserForm, PasswordsForm, UnlockResult, UserDetail, UserListFilter, UserListSort,
+    UserPageQuery, UserPageView, UserRow,
 };
 
 use kagiya_core::Error;

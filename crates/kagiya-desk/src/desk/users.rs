@@ -1,7 +1,7 @@
 //! The users table (one page at a time, so 100,000 users scroll smoothly), a user's detail, and
 //! the actions on users: register, unlock one or many, set or issue passwords, suspend / resume.
 
-use kagiya_core::directory::{Purpose, UserRole};
+use kagiya_core::directory::{Purpose, UserRole, UserStatus};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 use kagiya_store::directory;
@@ -17,16 +17,43 @@ use kagiya_engine::addresses::AddressView;
 use kagiya_engine::views::{user_view, UserView};
 use kagiya_engine::{Issued, NewPassword, NewUser, SetPasswords, UnlockRow};
 
+/// Which users the table lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum UserListFilter {
+    #[default]
+    All,
+    /// Either password locked, temporarily or for good.
+    Locked,
+    /// Either password past its expiry.
+    Expired,
+    /// Either password expiring within the dashboard's window (`Dashboard::password_expiry_days`).
+    Expiring,
+    /// Either password must be changed at the next login.
+    MustChange,
+    Suspended,
+}
+
+/// The table's order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum UserListSort {
+    #[default]
+    LoginId,
+    Name,
+    Customer,
+}
+
 /// What the table asks for.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UserPageQuery {
     pub text: String,
     pub contract_no: Option<String>,
-    /// `all`, `locked`, `expired`, `expiring` (within 14 days), `must_change` or `suspended`.
-    pub filter: String,
-    /// `login_id`, `name` or `customer`.
-    pub sort: String,
+    pub filter: UserListFilter,
+    pub sort: UserListSort,
     pub descending: bool,
     pub offset: u32,
     pub limit: u32,
@@ -40,7 +67,7 @@ pub struct UserRow {
     pub name: String,
     pub contract_no: String,
     pub role: String,
-    pub status: &'static str,
+    pub status: UserStatus,
     /// サービス状態 in seed 004's words.
     pub service_state: String,
     pub locked: bool,
@@ -78,8 +105,7 @@ pub struct NewUserForm {
     pub contract_no: String,
     pub login_id: String,
     pub name: String,
-    /// `master`, `admin` or `general`.
-    pub role: String,
+    pub role: UserRole,
     pub email: Option<String>,
     pub mfa: bool,
 }
@@ -123,25 +149,23 @@ pub struct UnlockResult {
     pub rows: Vec<UnlockRow>,
 }
 
-fn filter_of(s: &str, now: Millis) -> Result<UserFilter, Error> {
-    Ok(match s {
-        "expiring" => UserFilter::ExpiringBy(now + PASSWORD_EXPIRY_DAYS * DAY),
-        "" | "all" => UserFilter::All,
-        "locked" => UserFilter::Locked,
-        "expired" => UserFilter::Expired,
-        "must_change" => UserFilter::MustChange,
-        "suspended" => UserFilter::Suspended,
-        _ => return Err(Error::InvalidValue("filter")),
-    })
+fn filter_of(f: UserListFilter, now: Millis) -> UserFilter {
+    match f {
+        UserListFilter::All => UserFilter::All,
+        UserListFilter::Locked => UserFilter::Locked,
+        UserListFilter::Expired => UserFilter::Expired,
+        UserListFilter::Expiring => UserFilter::ExpiringBy(now + PASSWORD_EXPIRY_DAYS * DAY),
+        UserListFilter::MustChange => UserFilter::MustChange,
+        UserListFilter::Suspended => UserFilter::Suspended,
+    }
 }
 
-fn sort_of(s: &str) -> Result<UserSort, Error> {
-    Ok(match s {
-        "" | "login_id" => UserSort::LoginId,
-        "name" => UserSort::Name,
-        "customer" => UserSort::Customer,
-        _ => return Err(Error::InvalidValue("sort")),
-    })
+fn sort_of(s: UserListSort) -> UserSort {
+    match s {
+        UserListSort::LoginId => UserSort::LoginId,
+        UserListSort::Name => UserSort::Name,
+        UserListSort::Customer => UserSort::Customer,
+    }
 }
 
 fn row(v: UserView) -> UserRow {
@@ -169,8 +193,8 @@ impl Console {
         let query = UserQuery {
             text: q.text.chars().take(128).collect(),
             contract_no: q.contract_no.clone().filter(|c| !c.trim().is_empty()),
-            filter: filter_of(&q.filter, now)?,
-            sort: sort_of(&q.sort)?,
+            filter: filter_of(q.filter, now),
+            sort: sort_of(q.sort),
             descending: q.descending,
             offset: q.offset,
             limit: q.limit.clamp(1, 500),
@@ -233,7 +257,6 @@ impl Console {
         confirmation: &Secret,
     ) -> Result<IssuedSlip, Error> {
         let who = self.acting_operator()?;
-        let role = UserRole::parse(&form.role).ok_or(Error::InvalidValue("role"))?;
         let issued = self.engine().create_user(
             &who,
             confirmation,
@@ -241,7 +264,7 @@ impl Console {
                 contract_no: form.contract_no.clone(),
                 login_id: form.login_id.clone(),
                 name: form.name.clone(),
-                role,
+                role: form.role,
                 email: form.email.clone().filter(|e| !e.trim().is_empty()),
                 mfa: form.mfa,
             },
@@ -296,16 +319,12 @@ impl Console {
         &mut self,
         login_id: &str,
         address: &str,
-        purposes: &[String],
+        purposes: &[Purpose],
         confirmation: &Secret,
     ) -> Result<Vec<AddressView>, Error> {
         let who = self.acting_operator()?;
-        let purposes = purposes
-            .iter()
-            .map(|p| Purpose::parse(p).ok_or(Error::InvalidValue("purposes")))
-            .collect::<Result<Vec<_>, _>>()?;
         self.engine()
-            .add_address(&who, confirmation, login_id, address, &purposes)?;
+            .add_address(&who, confirmation, login_id, address, purposes)?;
         self.engine().address_views(login_id)
     }
 

@@ -86,6 +86,8 @@ struct IssuedOut {
     name: String,
     login_password: Option<String>,
     confirmation_password: Option<String>,
+    must_change: bool,
+    issued_at: i64,
 }
 
 fn issued_out(i: &Issued) -> IssuedOut {
@@ -94,6 +96,8 @@ fn issued_out(i: &Issued) -> IssuedOut {
         name: i.name.clone(),
         login_password: i.login.as_ref().map(|s| s.expose().to_owned()),
         confirmation_password: i.confirmation.as_ref().map(|s| s.expose().to_owned()),
+        must_change: i.must_change,
+        issued_at: i.issued_at,
     }
 }
 
@@ -131,6 +135,9 @@ pub fn print_issued(list: &[Issued], as_json: bool, lang: Lang) {
         })
         .collect();
     table(&h, &rows);
+    if !out.iter().any(|o| o.must_change) {
+        return;
+    }
     eprintln!(
         "{}",
         lang.pick(

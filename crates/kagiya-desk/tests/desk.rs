@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use kagiya_core::directory::{Channel, CredentialKind, CredentialState, Purpose};
+use kagiya_core::directory::{Channel, CredentialKind, Purpose};
 use kagiya_core::Lang;
 use kagiya_core::MINUTE;
 use kagiya_desk::desk::{CustomerForm, IpRulesForm, NewUserForm, PasswordsForm, UserPageQuery};
@@ -135,9 +135,7 @@ fn by_core(views: &[UserView], filter: &str) -> Vec<String> {
         .iter()
         .filter(|v| match filter {
             "locked" => creds(v).iter().any(|c| c.state.is_locked()),
-            "expired" => creds(v)
-                .iter()
-                .any(|c| matches!(c.state, CredentialState::Expired { .. })),
+            "expired" => creds(v).iter().any(|c| c.expired),
             "must_change" => creds(v).iter().any(|c| c.must_change),
             "suspended" => v.status == code::<kagiya_core::directory::UserStatus>("suspended"),
             _ => true,
@@ -202,6 +200,87 @@ fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
     assert_eq!(env.page("all", "データ h"), ["hanakodt"]);
     assert_eq!(env.page("all", "ichirodt@"), ["ichirodt"]);
     assert!(env.page("all", "zzz").is_empty());
+}
+
+/// The store's SQL twins of the core's rules — the users table's filters and its row flags, the
+/// dashboard's lock counts and its customers needing an initialization request — agree with the
+/// Rust rules where states combine: a password locked *and* expired (it must show as both), a
+/// suspended user who is also locked, and a customer whose every manager is out of action in a
+/// different way.
+#[test]
+fn the_sql_twins_agree_with_the_rules_when_states_combine() {
+    let mut env = Env::new();
+    let engine = env.engine();
+    // Past the Business Web preset's 90-day expiry: every password has expired.
+    env.clock.advance(91 * 24 * 60 * MINUTE);
+    env.console
+        .resume(&Secret::new("Branch-Login-2026"))
+        .unwrap();
+    lock(&engine, "saburodt"); // the master: locked and expired
+    lock(&engine, "jirodt"); // a general user: locked, then suspended
+    env.console
+        .set_users_suspended(&["jirodt".into()], true, &conf())
+        .unwrap();
+    let check = |env: &mut Env, needs_request: bool| {
+        let views = engine
+            .user_views(Some("C-1001"), None, 1000, Lang::Ja)
+            .unwrap();
+        for filter in ["all", "locked", "expired", "must_change", "suspended"] {
+            let mut sql = env.page(filter, "");
+            sql.sort();
+            assert_eq!(sql, by_core(&views, filter), "filter {filter}");
+        }
+        // Each row's flags are the rule's, not the state's precedence.
+        let rows = env
+            .console
+            .user_page(&UserPageQuery {
+                limit: 100,
+                ..UserPageQuery::default()
+            })
+            .unwrap()
+            .rows;
+        for v in &views {
+            let row = rows.iter().find(|r| r.login_id == v.login_id).unwrap();
+            assert_eq!(row.expired, v.login.expired || v.confirmation.expired);
+            assert_eq!(
+                row.locked,
+                v.login.state.is_locked() || v.confirmation.state.is_locked()
+            );
+        }
+        let d = env.console.dashboard(9 * 60).unwrap();
+        let locked_logins = views.iter().filter(|v| v.login.state.is_locked()).count();
+        assert_eq!(d.locks.login_temporary as usize, locked_logins);
+        let tenant = engine
+            .tenant_views(Lang::Ja)
+            .unwrap()
+            .into_iter()
+            .find(|t| t.contract_no == "C-1001")
+            .unwrap();
+        assert_eq!(
+            tenant.needs_init_request, needs_request,
+            "the engine's rule"
+        );
+        assert_eq!(
+            !d.customers_needing_request.is_empty(),
+            needs_request,
+            "the dashboard's SQL"
+        );
+        assert_eq!(
+            env.console.customers().unwrap()[0].needs_init_request,
+            needs_request,
+            "the customers list"
+        );
+    };
+    {
+        let saburo = engine.user_view("saburodt", Lang::Ja).unwrap();
+        assert!(saburo.login.state.is_locked(), "locked…");
+        assert!(saburo.login.expired, "…and expired at once");
+    }
+    // The admin can still act (expired is not locked): no request yet.
+    check(&mut env, false);
+    // The admin locks as well: every manager is out of action, each in its own way.
+    lock(&engine, "hanakodt");
+    check(&mut env, true);
 }
 
 #[test]
@@ -274,6 +353,32 @@ fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
     let detail = env.console.user_detail("ichirodt").unwrap();
     assert!(!serde_json::to_string(&detail).unwrap().contains(&pw));
     assert!(detail.events.iter().any(|e| e.kind == "password_set"));
+    // The slip says what the engine recorded: a given password without 「ログイン時に強制変更する」
+    // is not shown as must-change (the desk once printed the form's choice instead), and the
+    // time on the slip is the time of the event.
+    env.clock.advance(MINUTE);
+    let slip = env
+        .console
+        .set_user_passwords(
+            "jirodt",
+            PasswordsForm {
+                login: true,
+                confirmation: false,
+                generate: false,
+                login_password: Some(Secret::new("Given2026x")),
+                confirmation_password: None,
+                force_change: false,
+            },
+            &conf(),
+        )
+        .unwrap();
+    assert!(
+        slip.login_password.is_none(),
+        "a given password is not shown again"
+    );
+    let recorded = engine.user_view("jirodt", Lang::Ja).unwrap().login;
+    assert_eq!(slip.must_change, recorded.must_change);
+    assert_eq!(slip.issued_at, recorded.set_at);
 }
 
 #[test]

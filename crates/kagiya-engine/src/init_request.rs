@@ -219,6 +219,8 @@ impl Engine {
                 name: u.name.clone(),
                 login: Some(login),
                 confirmation: Some(conf),
+                must_change: true,
+                issued_at: now,
             });
         }
         evs.push(EventKind::InitRequestExecuted {

@@ -29,13 +29,18 @@ pub struct SetPasswords {
     pub force_change: bool,
 }
 
-/// Passwords issued to a user, shown once and never stored in clear.
+/// Passwords issued to a user, shown once and never stored in clear, with what the engine
+/// recorded about them: the slip and the CLI print these, never a guess of their own.
 #[derive(Debug)]
 pub struct Issued {
     pub login_id: String,
     pub name: String,
     pub login: Option<Secret>,
     pub confirmation: Option<Secret>,
+    /// A password set here must be changed at the next login (ログイン時に強制変更する).
+    pub must_change: bool,
+    /// When they were issued (the time of the events).
+    pub issued_at: Millis,
 }
 
 /// A user's change of their own passwords: (current, new) for each one changed.
@@ -185,6 +190,8 @@ impl Engine {
             name: user.name.clone(),
             login: None,
             confirmation: None,
+            must_change: false,
+            issued_at: now,
         };
         let mut chosen: Vec<(CredentialKind, Secret, bool)> = Vec::new();
         for (kind, choice) in [
@@ -207,6 +214,7 @@ impl Engine {
             let other = (chosen.len() == 2).then(|| &chosen[1 - i].1);
             let hash = hash_checked(&self.hasher, &user, &tenant, *kind, secret, other)?;
             let must_change = req.force_change || *was_generated;
+            issued.must_change |= must_change;
             evs.push(password_set(
                 &user,
                 &tenant,

@@ -136,6 +136,8 @@ impl Engine {
                 name: draft.name,
                 login: Some(login_pw),
                 confirmation: Some(conf_pw),
+                must_change: true,
+                issued_at: now,
             });
         }
         let actor = acting.audit_name();

@@ -202,7 +202,7 @@ impl Engine {
                                 login_id: fresh.login_id.clone(),
                                 credential: kind,
                                 must_change: cred.must_change,
-                                expired: matches!(state, CredentialState::Expired { .. }),
+                                expired: cred.expired_since(now).is_some(),
                             })),
                         ))
                     }

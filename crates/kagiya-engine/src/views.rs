@@ -24,6 +24,8 @@ pub struct CredentialView {
     pub temporary_locks: u32,
     pub set_at: Millis,
     pub expires_at: Option<Millis>,
+    /// Past its expiry, whether or not it is also locked (the state shows the lock first).
+    pub expired: bool,
     pub must_change: bool,
     pub temporary: bool,
 }
@@ -83,6 +85,7 @@ fn credential_view(
         temporary_locks: c.lockout.temp_locks,
         set_at: c.set_at,
         expires_at: c.expires_at,
+        expired: c.expired_since(now).is_some(),
         must_change: c.must_change,
         temporary: c.temporary,
     }

@@ -185,6 +185,8 @@ export type CredentialView = {
 	temporary_locks: number,
 	set_at: number,
 	expires_at: number | null,
+	/**  Past its expiry, whether or not it is also locked (the state shows the lock first). */
+	expired: boolean,
 	must_change: boolean,
 	temporary: boolean,
 };

@@ -20,6 +20,7 @@ const credential = (kind: "login" | "confirmation"): CredentialView => ({
   temporary_locks: 0,
   set_at: Date.UTC(2026, 10, 1),
   expires_at: null,
+  expired: false,
   must_change: false,
   temporary: false,
 });

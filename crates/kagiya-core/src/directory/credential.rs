@@ -125,6 +125,13 @@ impl Credential {
         }
     }
 
+    /// パスワード期限切れ: when the password expired, if it has by `now`. This holds whatever else
+    /// holds — a locked password can be expired too — so every screen, filter and answer asks
+    /// this, not the state (where a lock takes precedence).
+    pub fn expired_since(&self, now: Millis) -> Option<Millis> {
+        self.expires_at.filter(|e| *e <= now)
+    }
+
     /// The state at `now` under `lockout` with `warn_days` of expiry warning.
     pub fn state(&self, lockout: &LockoutPolicy, warn_days: u16, now: Millis) -> CredentialState {
         match lockout.status(&self.lockout, now) {
@@ -132,7 +139,7 @@ impl Credential {
             LockStatus::LockedPermanently { since } => return CredentialState::Stopped { since },
             LockStatus::Open { .. } => {}
         }
-        if let Some(exp) = self.expires_at.filter(|e| *e <= now) {
+        if let Some(exp) = self.expired_since(now) {
             return CredentialState::Expired { since: exp };
         }
         if self.must_change {

@@ -150,7 +150,7 @@ impl Console {
             .execute_init_request(&who, confirmation, request_no)?;
         issued
             .into_iter()
-            .map(|i| self.slip(i, true, Some(request_no.trim().to_owned())))
+            .map(|i| self.slip(i, Some(request_no.trim().to_owned())))
             .collect()
     }
 }

@@ -169,11 +169,10 @@ fn sort_of(s: UserListSort) -> UserSort {
 }
 
 fn row(v: UserView) -> UserRow {
-    use kagiya_core::directory::CredentialState as S;
     let creds = [&v.login, &v.confirmation];
     UserRow {
         locked: creds.iter().any(|c| c.state.is_locked()),
-        expired: creds.iter().any(|c| matches!(c.state, S::Expired { .. })),
+        expired: creds.iter().any(|c| c.expired),
         must_change: creds.iter().any(|c| c.must_change),
         login_id: v.login_id,
         name: v.name,
@@ -269,7 +268,7 @@ impl Console {
                 mfa: form.mfa,
             },
         )?;
-        self.slip(issued, true, None)
+        self.slip(issued, None)
     }
 
     /// Unlocks the listed users (seed 004's bulk unlock) and returns its result table.
@@ -306,11 +305,10 @@ impl Console {
             confirmation: pick(form.confirmation, form.confirmation_password)?,
             force_change: form.force_change || form.generate,
         };
-        let must_change = req.force_change;
         let issued = self
             .engine()
             .set_passwords(&who, confirmation, login_id, req)?;
-        self.slip(issued, must_change, None)
+        self.slip(issued, None)
     }
 
     /// Adds an e-mail address to a user's address book (seed 002: at most 10) for the purposes
@@ -374,7 +372,6 @@ impl Console {
     pub(crate) fn slip(
         &self,
         issued: Issued,
-        must_change: bool,
         request_no: Option<String>,
     ) -> Result<IssuedSlip, Error> {
         let guard = self.branch.store().conn();
@@ -388,8 +385,8 @@ impl Console {
             name: issued.name,
             login_password: issued.login.as_ref().map(|s| s.expose().to_owned()),
             confirmation_password: issued.confirmation.as_ref().map(|s| s.expose().to_owned()),
-            must_change,
-            issued_at: self.engine().now(),
+            must_change: issued.must_change,
+            issued_at: issued.issued_at,
             issued_by: self.session_operator_name().unwrap_or_default(),
             request_no,
         })

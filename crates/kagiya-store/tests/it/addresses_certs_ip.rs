@@ -9,16 +9,17 @@ use std::sync::Arc;
 use kagiya_core::certs::{ChainStatus, Format};
 use kagiya_core::directory::{CertStatus, Channel, CredentialKind, Purpose, Service, UserRole};
 use kagiya_core::iprules::{DecidedBy, IpAction, RuleSet, RuleWarning};
-use kagiya_core::password::Preset;
+use kagiya_core::password::{HashParams, Preset};
+use kagiya_core::secret::Secret;
+use kagiya_core::Error;
 use kagiya_core::Lang;
 use kagiya_core::MINUTE;
-use kagiya_desk::{
-    Clock, Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret, SystemClock,
-};
-use kagiya_engine::{ActorRef, NewTenant, NewUser};
-use kagiya_store::{directory, outbox, Branch, BranchOptions, DbKey, KeySource};
+use kagiya_engine::{Clock, FixedClock, SystemClock};
+use kagiya_engine::{NewTenant, NewUser};
+use kagiya_store::{directory, outbox, Branch};
 
-const CONF: &str = "Branch-Confirm-2026";
+use crate::support::{conf, sv, BranchFile};
+
 const DAY: i64 = 24 * 60 * MINUTE;
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -246,39 +247,16 @@ impl Pki {
 }
 
 struct Env {
-    _dir: tempfile::TempDir,
+    _file: BranchFile,
     clock: Arc<FixedClock>,
     e: Branch,
 }
 
-fn sv() -> ActorRef {
-    ActorRef::Operator("sv001".into())
-}
-
-fn conf() -> Secret {
-    Secret::new(CONF)
-}
-
 fn env() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kagiya.db");
     // Real time: the certificates openssl makes are valid from now.
     let clock = Arc::new(FixedClock::new(SystemClock.now()));
-    let mut o = ConsoleOptions::new(path.clone());
-    o.key = KeySource::Given(DbKey::from_bytes([4; 32]));
-    o.clock = clock.clone();
-    Console::open(o)
-        .unwrap()
-        .create_first_supervisor(&FirstSupervisor::new(
-            "sv001",
-            "山田 花子",
-            "Branch-Login-2026",
-            CONF,
-        ))
-        .unwrap();
-    let mut eo = BranchOptions::new(path, KeySource::Given(DbKey::from_bytes([4; 32])), "test");
-    eo.clock = clock.clone();
-    let e = Branch::open(eo).unwrap();
+    let file = BranchFile::new(4, &clock, HashParams::default());
+    let e = file.open(&clock, HashParams::default(), "test");
     e.create_tenant(
         &sv(),
         &conf(),
@@ -313,7 +291,7 @@ fn env() -> Env {
         .unwrap();
     }
     Env {
-        _dir: dir,
+        _file: file,
         clock,
         e,
     }
@@ -651,7 +629,7 @@ fn ip_rules_decide_warn_and_can_be_released_for_a_while() {
         t.e.import_countries(
             &sv(),
             &conf(),
-            include_str!("../../kagiya-core/data/countries-sample.csv"),
+            include_str!("../../../kagiya-core/data/countries-sample.csv"),
         )
         .unwrap();
     assert_eq!(n, 6);

@@ -6,14 +6,10 @@ use kagiya_core::event::first_broken;
 use kagiya_core::password::HashParams;
 use kagiya_core::MINUTE;
 use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Lang, Secret};
-use kagiya_store::{events, operators, DbKey, KeySource, Store};
+use kagiya_store::{events, operators, KeySource, Store};
 
-/// The key of the test databases (the OS keyring is exercised by kagiya-store's keyring test).
-fn key() -> DbKey {
-    DbKey::from_bytes([3; 32])
-}
-
-const T0: i64 = 1_795_400_000_000;
+// The OS keyring itself is exercised by kagiya-store's keyring test.
+use crate::support::{key, T0};
 
 struct Env {
     _dir: tempfile::TempDir,

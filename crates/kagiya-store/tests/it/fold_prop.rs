@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use kagiya_core::directory::{Channel, CredentialKind, CredentialPolicy, Service, UserRole};
 use kagiya_core::password::{HashParams, Preset};
+use kagiya_core::secret::Secret;
 use kagiya_core::Lang;
 use kagiya_core::MINUTE;
-use kagiya_desk::{Console, ConsoleOptions, FirstSupervisor, FixedClock, Secret};
-use kagiya_engine::{ActorRef, NewPassword, NewTenant, NewUser, SetPasswords};
-use kagiya_store::{directory, events, Branch, BranchOptions, DbKey, KeySource};
+use kagiya_engine::FixedClock;
+use kagiya_engine::{NewPassword, NewTenant, NewUser, SetPasswords};
+use kagiya_store::{directory, events, Branch};
+
+use crate::support::{conf, sv, BranchFile, T0};
 use proptest::prelude::*;
 
 const FAST: HashParams = HashParams {
@@ -18,7 +21,6 @@ const FAST: HashParams = HashParams {
     iterations: 1,
     parallelism: 1,
 };
-const CONF: &str = "Branch-Confirm-2026";
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -67,20 +69,11 @@ proptest! {
 
     #[test]
     fn tables_equal_the_fold_of_the_log(ops in prop::collection::vec(op(), 1..40)) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kagiya.db");
-        let clock = Arc::new(FixedClock::new(1_795_400_000_000));
-        let mut o = ConsoleOptions::new(path.clone());
-        o.key = KeySource::Given(DbKey::from_bytes([1; 32]));
-        o.hash_params = FAST;
-        o.clock = clock.clone();
-        Console::open(o).unwrap().create_first_supervisor(&FirstSupervisor::new("sv001", "山田 花子", "Branch-Login-2026", CONF)).unwrap();
-        let mut eo = BranchOptions::new(path, KeySource::Given(DbKey::from_bytes([1; 32])), "prop");
-        eo.hash_params = FAST;
-        eo.clock = clock.clone();
-        let e = Branch::open(eo).unwrap();
-        let sv = ActorRef::Operator("sv001".into());
-        let conf = Secret::new(CONF);
+        let clock = Arc::new(FixedClock::new(T0));
+        let file = BranchFile::new(1, &clock, FAST);
+        let e = file.open(&clock, FAST, "prop");
+        let sv = sv();
+        let conf = conf();
         e.create_tenant(&sv, &conf, NewTenant {
             contract_no: "C-1".into(), name: "テスト".into(), services: vec![Service::Api], preset: Preset::BusinessWeb,
         }).unwrap();

@@ -6,69 +6,42 @@ use std::sync::Arc;
 
 use kagiya_core::directory::{Channel, CredentialKind, CredentialState, Service, UserRole};
 use kagiya_core::operator::Role;
-use kagiya_core::password::{PolicyContext, Preset};
+use kagiya_core::password::{HashParams, PolicyContext, Preset};
+use kagiya_core::secret::Secret;
+use kagiya_core::Error;
 use kagiya_core::Lang;
 use kagiya_core::MINUTE;
-use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
+use kagiya_engine::FixedClock;
 use kagiya_engine::{
     ActorRef, ChangeOwn, InitRequestForm, NewOperator, NewPassword, NewTenant, NewUser,
     SetPasswords, UnlockOutcome,
 };
-use kagiya_store::{directory, events, Branch, BranchOptions, DbKey, KeySource};
+use kagiya_store::{directory, events, Branch};
 
-const T0: i64 = 1_795_400_000_000;
-const SV_CONF: &str = "Branch-Confirm-2026";
+use crate::support::{conf, sv, BranchFile, T0};
+
 const SV2_CONF: &str = "Second-Confirm-2026";
 
-fn key() -> DbKey {
-    DbKey::from_bytes([5; 32])
-}
-
 struct Env {
-    _dir: tempfile::TempDir,
-    path: std::path::PathBuf,
+    file: BranchFile,
     clock: Arc<FixedClock>,
 }
 
 impl Env {
     fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kagiya.db");
         let clock = Arc::new(FixedClock::new(T0));
-        let mut o = ConsoleOptions::new(path.clone());
-        o.key = KeySource::Given(key());
-        o.clock = clock.clone();
-        let mut c = Console::open(o).unwrap();
-        c.create_first_supervisor(&FirstSupervisor::new(
-            "sv001",
-            "山田 花子",
-            "Branch-Login-2026",
-            SV_CONF,
-        ))
-        .unwrap();
         Env {
-            _dir: dir,
-            path,
+            file: BranchFile::new(5, &clock, HashParams::default()),
             clock,
         }
     }
 
+    /// A connection to the branch database, as the CLI or the window would have.
     fn engine(&self) -> Branch {
-        let mut o = BranchOptions::new(self.path.clone(), KeySource::Given(key()), "test");
-        o.clock = self.clock.clone();
-        Branch::open(o).unwrap()
+        self.file.open(&self.clock, HashParams::default(), "test")
     }
 }
 
-fn sv() -> ActorRef {
-    ActorRef::Operator("sv001".into())
-}
-
-fn conf() -> Secret {
-    Secret::new(SV_CONF)
-}
-
-/// A customer with a master, an admin and two general users, on the Business Web preset.
 fn company(e: &Branch) -> Vec<(String, Secret, Secret)> {
     e.create_tenant(
         &sv(),

@@ -10,20 +10,11 @@ use kagiya_core::MINUTE;
 use kagiya_desk::desk::{CustomerForm, IpRulesForm, NewUserForm, PasswordsForm, UserPageQuery};
 use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
 use kagiya_engine::views::UserView;
-use kagiya_store::{Branch, BranchOptions, DbKey, KeySource};
+use kagiya_store::{Branch, BranchOptions, KeySource};
 
-/// A value of an IPC enum from its wire name, as the window sends it.
-fn code<T: serde::de::DeserializeOwned>(s: &str) -> T {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
-}
+use crate::support::{code, key, T0};
 
-const T0: i64 = 1_795_400_000_000;
 const SV_CONF: &str = "Branch-Confirm-2026";
-
-fn key() -> DbKey {
-    DbKey::from_bytes([9; 32])
-}
 
 struct Env {
     _dir: tempfile::TempDir,

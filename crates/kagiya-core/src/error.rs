@@ -319,7 +319,7 @@ impl Error {
                 let why = match d {
                     Denial::SupervisorOnly => lang.pick("スーパーバイザーのみが行えます", "only a supervisor may do this"),
                     Denial::BranchOnly => lang.pick("お取引店のみが行えます", "only the branch may do this"),
-                    Denial::OtherCompany => lang.pick("他のお客さまの利用者です", "the user belongs to another customer"),
+                    Denial::OtherCompany => lang.pick("他のお客様の利用者です", "the user belongs to another customer"),
                     Denial::RoleTooLow => lang.pick("この操作を行う権限がありません", "your role does not allow this"),
                     Denial::OwnAccount => lang.pick("ご自身のパスワードは「パスワード変更」から変更してください", "change your own passwords with \"change password\""),
                     Denial::SamePerson => lang.pick("受付者と承認者は別の人である必要があります", "the approver must not be the person who recorded it"),
@@ -331,7 +331,7 @@ impl Error {
                     Lang::En => format!("Not permitted: {why}."),
                 }
             }
-            Error::UnknownTenant => s("該当するお客さまが見つかりません。", "No such customer."),
+            Error::UnknownTenant => s("該当するお客様が見つかりません。", "No such customer."),
             Error::UnknownUser => s("該当する利用者が見つかりません。", "No such user."),
             Error::UnknownRequest => s("該当する初期化依頼が見つかりません。", "No such initialization request."),
             Error::AlreadyExists(what) => match lang {

@@ -188,7 +188,7 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
         } => {
             if ja {
                 format!(
-                    "お客さま「{name}」（契約番号 {contract_no}、{}）を登録",
+                    "お客様「{name}」（契約番号 {contract_no}、{}）を登録",
                     preset.title(lang)
                 )
             } else {

@@ -155,6 +155,10 @@ export type Choices = {
 	presets: PresetChoice[],
 	services: ServiceChoice[],
 	roles: RoleChoice[],
+	/**  The users table's "expiring" filter: passwords expiring within this many days. */
+	password_expiry_days: number,
+	/**  The longest forced release of a customer's IP restrictions, in minutes. */
+	ip_release_max_minutes: number,
 };
 
 /**  Which of the two passwords. */
@@ -233,6 +237,13 @@ export type Dashboard = {
 	requests_to_execute: number,
 	/**  Locks of customers' users per day, oldest first, today last. */
 	lockouts_per_day: DayCount[],
+	/**  The window of `passwords_expiring`, in days. */
+	password_expiry_days: number,
+	/**
+	 *  The window of `certificates_expiring`, in days: the branch's setting (seed 001's
+	 *  「期限切れ予告」), the same one the user detail's certificate status uses.
+	 */
+	certificate_expiry_days: number,
 };
 
 export type DayCount = {

@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<i32, Error> {
                 let h = match lang {
                     Lang::Ja => [
                         "契約番号",
-                        "お客さま名",
+                        "お客様名",
                         "ポリシー",
                         "利用者数",
                         "初期化依頼が必要",

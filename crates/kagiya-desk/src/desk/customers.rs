@@ -125,6 +125,10 @@ pub struct Choices {
     pub presets: Vec<PresetChoice>,
     pub services: Vec<ServiceChoice>,
     pub roles: Vec<RoleChoice>,
+    /// The users table's "expiring" filter: passwords expiring within this many days.
+    pub password_expiry_days: u32,
+    /// The longest forced release of a customer's IP restrictions, in minutes.
+    pub ip_release_max_minutes: u32,
 }
 
 /// The forms' choices in `lang`.
@@ -151,6 +155,8 @@ pub fn choices(lang: Lang) -> Choices {
                 label: r.label(lang),
             })
             .collect(),
+        password_expiry_days: super::dashboard::PASSWORD_EXPIRY_DAYS as u32,
+        ip_release_max_minutes: kagiya_engine::MAX_RELEASE_MINUTES,
     }
 }
 

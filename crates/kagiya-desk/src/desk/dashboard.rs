@@ -11,8 +11,6 @@ use crate::console::Console;
 
 /// Passwords expiring within this many days are counted.
 pub const PASSWORD_EXPIRY_DAYS: i64 = 14;
-/// Certificates expiring within this many days are counted.
-pub const CERTIFICATE_EXPIRY_DAYS: u32 = 30;
 /// The chart's length.
 pub const CHART_DAYS: i64 = 30;
 
@@ -58,6 +56,11 @@ pub struct Dashboard {
     pub requests_to_execute: u32,
     /// Locks of customers' users per day, oldest first, today last.
     pub lockouts_per_day: Vec<DayCount>,
+    /// The window of `passwords_expiring`, in days.
+    pub password_expiry_days: u32,
+    /// The window of `certificates_expiring`, in days: the branch's setting (seed 001's
+    /// 「期限切れ予告」), the same one the user detail's certificate status uses.
+    pub certificate_expiry_days: u32,
 }
 
 fn n(v: i64) -> u32 {
@@ -72,6 +75,7 @@ impl Console {
             return Err(Error::InvalidValue("utc_offset_minutes"));
         }
         let now = self.engine().now();
+        let certificate_days = self.engine().expiring_days();
         let guard = self.branch.store().conn();
         let conn = &*guard;
         let locks = reports::lock_counts(conn, now)?;
@@ -87,7 +91,7 @@ impl Console {
             .collect();
         let (mut certificates_expiring, mut certificates_expired) = (0, 0);
         for (_, _, a) in reports::addresses_with_certificates(conn)? {
-            match a.cert_status(now, CERTIFICATE_EXPIRY_DAYS) {
+            match a.cert_status(now, certificate_days) {
                 CertStatus::Expiring { .. } => certificates_expiring += 1,
                 CertStatus::Expired => certificates_expired += 1,
                 _ => {}
@@ -137,6 +141,8 @@ impl Console {
                     count,
                 })
                 .collect(),
+            password_expiry_days: PASSWORD_EXPIRY_DAYS as u32,
+            certificate_expiry_days: certificate_days,
         })
     }
 }

@@ -5,7 +5,6 @@ import { deskJa, deskEn } from "./words";
 
 const ja = {
   appName: "鍵屋 Kagiya",
-  tagline: "法人のお客様のパスワード・ロック・証明書を管理する支店向けコンソール",
   loading: "読み込み中…",
   language: "表示言語",
   setupTitle: "最初のスーパーバイザーを登録",
@@ -22,7 +21,6 @@ const ja = {
   rulesFor: "パスワードのルール",
   repeatMatches: "再入力が一致している",
   register: "登録してサインイン",
-  signInTitle: "サインイン",
   signInIntro: "オペレーターIDとログインパスワードを入力してください。",
   password: "パスワード",
   signIn: "サインイン",
@@ -34,7 +32,6 @@ const ja = {
   lockedAs: "ロック中のオペレーター",
   resume: "ロックを解除",
   signOutInstead: "別のオペレーターでサインインする（作業中の画面は破棄されます）",
-  homeTitle: "ホーム",
   welcome: "ようこそ、",
   role_supervisor: "スーパーバイザー",
   role_operator: "オペレーター",
@@ -45,7 +42,6 @@ const ja = {
   colWhat: "内容",
   system: "（システム）",
   noEvents: "記録はまだありません。",
-  settings: "設定",
   idleLock: "自動ロックまでの無操作時間（分）",
   idleLockNow: (s: number) => `現在の自動ロック: ${formatDuration(s, "ja")}無操作でロック`,
   save: "保存",
@@ -62,7 +58,6 @@ type Dict = typeof ja;
 
 const en: Dict = {
   appName: "Kagiya 鍵屋",
-  tagline: "Branch console for corporate customers' passwords, lockouts and certificates",
   loading: "Loading…",
   language: "Language",
   setupTitle: "Register the first supervisor",
@@ -80,7 +75,6 @@ const en: Dict = {
   rulesFor: "Password rules",
   repeatMatches: "Both entries match",
   register: "Register and sign in",
-  signInTitle: "Sign in",
   signInIntro: "Enter your operator ID and login password.",
   password: "Password",
   signIn: "Sign in",
@@ -92,7 +86,6 @@ const en: Dict = {
   lockedAs: "Locked operator",
   resume: "Unlock",
   signOutInstead: "Sign in as another operator (discards the kept screen)",
-  homeTitle: "Home",
   welcome: "Welcome, ",
   role_supervisor: "Supervisor",
   role_operator: "Operator",
@@ -103,7 +96,6 @@ const en: Dict = {
   colWhat: "What",
   system: "(system)",
   noEvents: "Nothing recorded yet.",
-  settings: "Settings",
   idleLock: "Lock after this many idle minutes",
   idleLockNow: (s: number) => `Now locking after ${formatDuration(s, "en")} without activity`,
   save: "Save",

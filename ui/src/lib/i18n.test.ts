@@ -20,6 +20,19 @@ describe("dictionaries", () => {
   });
 });
 
+describe("windows in the labels", () => {
+  it("take the console's number in both languages, and read without it while it loads", () => {
+    expect(dictionaries.ja.fExpiring(21)).toBe("21日以内に期限切れ");
+    expect(dictionaries.en.fExpiring(21)).toBe("Expiring within 21 days");
+    expect(dictionaries.ja.fExpiring(null)).not.toMatch(/\d/);
+    expect(dictionaries.en.ipReleaseMinutes(720)).toBe("Release for (minutes, at most 720)");
+    expect(dictionaries.ja.ipReleaseMinutes(null)).not.toMatch(/\d/);
+    expect(dictionaries.en.dashChart(7)).toBe("Lockouts per day (last 7 days)");
+    expect(dictionaries.ja.dashCertExpiring(45)).toBe("45日以内に期限切れの証明書");
+    expect(dictionaries.en.dashPwExpiring(10)).toBe("Passwords expiring within 10 days");
+  });
+});
+
 describe("formatDuration", () => {
   it("uses minutes when whole, seconds otherwise", () => {
     expect(formatDuration(600, "ja")).toBe("10分");

@@ -42,7 +42,7 @@ describe("Customer", () => {
     const warned: Array<{ lines: string[] }> = [];
     mockIPC((cmd, args) => {
       if (cmd === "customer") return detail;
-      if (cmd === "choices") return { presets: [{ code: "business_web", label: "Business Web" }], services: [], roles: [] };
+      if (cmd === "choices") return { presets: [{ code: "business_web", label: "Business Web" }], services: [], roles: [], password_expiry_days: 14, ip_release_max_minutes: 1440 };
       if (cmd === "ip_rule_warnings") {
         const form = (args as { form: { lines: string[] } }).form;
         warned.push(form);
@@ -67,7 +67,7 @@ describe("Customer", () => {
     const until = Date.UTC(2026, 10, 23, 12, 30);
     mockIPC((cmd, args) => {
       if (cmd === "customer") return detail;
-      if (cmd === "choices") return { presets: [], services: [], roles: [] };
+      if (cmd === "choices") return { presets: [], services: [], roles: [], password_expiry_days: 14, ip_release_max_minutes: 1440 };
       if (cmd === "release_ip_restrictions") {
         const a = args as { contractNo: string; minutes: number; reason: string; confirmation: string };
         expect(a.contractNo).toBe("K-1001");
@@ -102,7 +102,7 @@ describe("Customer", () => {
   it("offers no forced release to an operator", async () => {
     mockIPC((cmd) => {
       if (cmd === "customer") return detail;
-      if (cmd === "choices") return { presets: [], services: [], roles: [] };
+      if (cmd === "choices") return { presets: [], services: [], roles: [], password_expiry_days: 14, ip_release_max_minutes: 1440 };
       throw new Error(`unexpected ${cmd}`);
     });
     render(Customer, { status: signedInStatus("operator"), contractNo: "K-1001" });

@@ -33,6 +33,8 @@ describe("Dashboard", () => {
           requests_to_approve: 1,
           requests_to_execute: 0,
           lockouts_per_day: Array.from({ length: 30 }, (_, i) => ({ day: `2026-11-${String(i + 1).padStart(2, "0")}`, count: i === 29 ? 4 : 0 })),
+          password_expiry_days: 21,
+          certificate_expiry_days: 45,
         };
       }
       if (cmd === "recent_events") return [];
@@ -47,6 +49,10 @@ describe("Dashboard", () => {
     expect(document.querySelector("#lockout-chart rect.bar:last-of-type")?.getAttribute("data-count")).toBe("4");
     // The same figures as a table for screen readers.
     expect(document.querySelectorAll("#lockout-chart table tbody tr").length).toBe(30);
+    // The windows in the labels are the console's, not copies in the UI's words.
+    expect(document.querySelector("#tile-password-expiring .tile-label")?.textContent).toBe("Passwords expiring within 21 days");
+    expect(document.querySelector("#tile-cert-expiring .tile-label")?.textContent).toBe("Certificates expiring within 45 days");
+    expect(document.querySelector("#chart-title")?.textContent).toBe("Lockouts per day (last 30 days)");
     await fireEvent.click(document.querySelector("#tile-login-temporary")!);
     expect(nav.place).toEqual({ screen: "users", filter: "locked" });
   });

@@ -32,6 +32,9 @@ function row(i: number) {
   };
 }
 
+// The forms' choices; the users table takes its "expiring" window from them.
+const choices = { presets: [], services: [], roles: [], password_expiry_days: 21, ip_release_max_minutes: 1440 };
+
 afterEach(() => {
   cleanup();
   clearMocks();
@@ -41,6 +44,7 @@ describe("Users", () => {
   it("renders only the rows in view of 100,000 and searches as one types", async () => {
     const queries: Query[] = [];
     mockIPC((cmd, args) => {
+      if (cmd === "choices") return choices;
       if (cmd !== "user_page") throw new Error(`unexpected ${cmd}`);
       const q = (args as { query: Query }).query;
       queries.push(q);
@@ -52,6 +56,7 @@ describe("Users", () => {
     render(Users, { filter: "locked", contractNo: null });
     await waitFor(() => expect(document.querySelector("#users-total")?.getAttribute("data-total")).toBe("100000"));
     expect(queries[0]).toMatchObject({ filter: "locked", offset: 0, text: "" });
+    await waitFor(() => expect(document.querySelector('#user-filter option[value="expiring"]')?.textContent).toBe("Expiring within 21 days"));
     const rendered = document.querySelectorAll(".vbody .vrow").length;
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(60);
@@ -64,6 +69,7 @@ describe("Users", () => {
   it("bulk unlocks the selected users with the confirmation password and shows the results", async () => {
     const unlocks: Array<{ loginIds: string[]; confirmation: string }> = [];
     mockIPC((cmd, args) => {
+      if (cmd === "choices") return choices;
       if (cmd === "user_page") {
         const q = (args as { query: Query }).query;
         return { total: 3, offset: 0, rows: q.offset === 0 ? [row(0), row(1), row(2)] : [] };

@@ -6,6 +6,7 @@ use std::cell::{OnceCell, RefCell};
 use std::path::{Path, PathBuf};
 
 use kagiya_core::directory::{CredentialKind, Service};
+use kagiya_core::event::EventKind;
 use kagiya_core::password::Preset;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang};
@@ -51,6 +52,21 @@ impl Ctx {
             "cli",
         ))?;
         Ok(self.branch.get_or_init(|| b))
+    }
+
+    /// The branch database for a read: as in the window, only branch staff read it, so the
+    /// operator named by `--operator` proves who they are with their login password (the next
+    /// line on standard input), under the operators' sign-in lockout, and the sign-in is recorded.
+    pub fn reader(&self) -> Result<&Branch, Error> {
+        let b = self.branch()?;
+        let Some(id) = &self.cli.operator else {
+            return Err(Error::NotSignedIn);
+        };
+        let password = self.secret("your login password")?;
+        b.authenticate_operator(id, &password, |id| EventKind::OperatorSignedIn {
+            operator_id: id.to_owned(),
+        })?;
+        Ok(b)
     }
 
     /// Who acts: `--operator` (branch staff) or `--as-user` (a customer's master or admin).

@@ -13,6 +13,7 @@ use kagiya_store::{directory, events, fixtures, KeySource, Store};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kagiya");
 const CONF: &str = "Branch-Confirm-2026";
+const LOGIN: &str = "Branch-Login-2026";
 
 /// A data folder for one test; `None` (with a note) when no OS keyring is reachable and the
 /// test run does not require one.
@@ -49,6 +50,14 @@ fn kagiya(dir: &Path, args: &[&str], stdin: &str) -> Output {
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// A read as branch staff: `--operator sv001` with the login password on standard input (the CLI's
+/// reads follow the window's rule that only a signed-in operator reads the database).
+fn read(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["--operator", "sv001"];
+    all.extend_from_slice(args);
+    kagiya(dir, &all, &format!("{LOGIN}\n"))
 }
 
 fn json(o: &Output) -> serde_json::Value {
@@ -171,7 +180,19 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
         Some(3)
     );
 
+    // Reads are branch staff's only, as in the window: without an operator, or with a wrong login
+    // password (counted towards the operator's sign-in lock), nothing is shown.
     let o = kagiya(dir, &["--json", "user", "show", "ichirodt"], "");
+    assert_eq!(o.status.code(), Some(5));
+    assert_eq!(json(&o)["error"]["code"], "session.not_signed_in");
+    let o = kagiya(
+        dir,
+        &["--json", "--operator", "sv001", "user", "show", "ichirodt"],
+        "not-the-password\n",
+    );
+    assert_eq!(o.status.code(), Some(3));
+    assert_eq!(json(&o)["error"]["code"], "auth.invalid_credentials");
+    let o = read(dir, &["--json", "user", "show", "ichirodt"]);
     let v = json(&o);
     assert_eq!(v["login"]["state"]["state"], "temporarily_stopped");
     assert_eq!(v["service_state"], "login password temporarily locked");
@@ -259,19 +280,15 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
     );
     assert_eq!(o.status.code(), Some(7));
     assert_eq!(json(&o)["error"]["code"], "tenant.contract_no_invalid");
-    let o = kagiya(dir, &["--json", "user", "show", "nobody"], "");
+    let o = read(dir, &["--json", "user", "show", "nobody"]);
     assert_eq!(o.status.code(), Some(6));
 
     // The log verifies and folds to the tables; backup and a supervisor's restore.
-    let o = kagiya(dir, &["--json", "db", "check"], "");
+    let o = read(dir, &["--json", "db", "check"]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(json(&o)["fold_matches_tables"], true);
     let backup = dir.join("backup.db");
-    let o = kagiya(
-        dir,
-        &["--json", "db", "backup", backup.to_str().unwrap()],
-        "",
-    );
+    let o = read(dir, &["--json", "db", "backup", backup.to_str().unwrap()]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -284,7 +301,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
         &format!("{CONF}\n"),
     );
     assert_eq!(
-        json(&kagiya(dir, &["--json", "user", "show", "saburodt"], ""))["status"],
+        json(&read(dir, &["--json", "user", "show", "saburodt"]))["status"],
         "suspended"
     );
     let o = kagiya(
@@ -306,10 +323,10 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
         String::from_utf8_lossy(&o.stdout)
     );
     assert_eq!(
-        json(&kagiya(dir, &["--json", "user", "show", "saburodt"], ""))["status"],
+        json(&read(dir, &["--json", "user", "show", "saburodt"]))["status"],
         "active"
     );
-    assert_eq!(kagiya(dir, &["db", "check"], "").status.code(), Some(0));
+    assert_eq!(read(dir, &["db", "check"]).status.code(), Some(0));
 }
 
 /// `n` general users, each with its login password locked, written through the store's own
@@ -525,7 +542,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&st.stderr)
     );
-    let o = kagiya(
+    let o = read(
         dir,
         &[
             "--json",
@@ -535,7 +552,6 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "--address",
             "hanako@example.co.jp",
         ],
-        "",
     );
     let r = json(&o);
     assert_eq!(
@@ -546,7 +562,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
         ),
         (Some(true), Some("pem"), Some("untrusted"))
     );
-    let o = kagiya(
+    let o = read(
         dir,
         &[
             "--json",
@@ -556,7 +572,6 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "--address",
             "someone@example.co.jp",
         ],
-        "",
     );
     assert_eq!(json(&o)["acceptable"], false);
     let o = kagiya(
@@ -579,7 +594,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&o.stdout)
     );
-    let list = json(&kagiya(dir, &["--json", "address", "list", "hanakodt"], ""));
+    let list = json(&read(dir, &["--json", "address", "list", "hanakodt"]));
     assert_eq!(list[0]["certificate"]["status"], "registered");
     // A broken file: exit 7 and the reason.
     std::fs::write(dir.join("junk.p7s"), b"\x30\x80garbage").unwrap();
@@ -630,7 +645,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
     );
     assert_eq!(json(&o)["warnings"][0]["warning"], "shadowed");
     assert_eq!(
-        kagiya(
+        read(
             dir,
             &[
                 "ip",
@@ -641,14 +656,13 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
                 "--service",
                 "user_web"
             ],
-            ""
         )
         .status
         .code(),
         Some(0)
     );
     assert_eq!(
-        kagiya(
+        read(
             dir,
             &[
                 "ip",
@@ -659,7 +673,6 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
                 "--service",
                 "user_web"
             ],
-            ""
         )
         .status
         .code(),
@@ -685,10 +698,10 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
     assert_eq!(o.status.code(), Some(7), "host bits set are refused");
 
     // The mail owed to the new address is in the outbox.
-    let out = json(&kagiya(dir, &["--json", "outbox", "list"], ""));
+    let out = json(&read(dir, &["--json", "outbox", "list"]));
     assert_eq!(out[0]["kind"], "password_setup_request");
     assert_eq!(out[0]["recipient"], "hanako@example.co.jp");
-    assert_eq!(kagiya(dir, &["db", "check"], "").status.code(), Some(0));
+    assert_eq!(read(dir, &["db", "check"]).status.code(), Some(0));
 }
 
 /// `policy check --preset` and `policy show` need no database and no keyring: a help-desk PC can

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kagiya_core::event::EventKind;
-use kagiya_core::lockout::LockoutPolicy;
 use kagiya_core::operator::OperatorRecord;
 use kagiya_core::password::{
     HashParams, PasswordHasher, PasswordPolicy, PolicyContext, RuleStatus,
@@ -16,7 +15,6 @@ use kagiya_core::{Error, Lang, Millis, MINUTE};
 use kagiya_store::operators;
 use kagiya_store::{events, settings, KeySource, Store};
 
-use crate::auth::authenticate;
 use crate::view::{EventView, SessionView, Status, Theme};
 use kagiya_engine::{Clock, Engine, FirstSupervisor, SystemClock};
 use kagiya_store::{Branch, BranchOptions};
@@ -58,7 +56,6 @@ pub struct Console {
     pub(crate) branch: Branch,
     session: Session,
     hasher: PasswordHasher,
-    lockout: LockoutPolicy,
     lang: Lang,
     idle_minutes: u32,
     idle_override: Option<u32>,
@@ -90,7 +87,6 @@ impl Console {
             branch,
             session: Session::new(0),
             hasher: PasswordHasher::new(opts.hash_params)?,
-            lockout: LockoutPolicy::OPERATOR,
             lang,
             idle_minutes,
             idle_override,
@@ -228,23 +224,15 @@ impl Console {
         self.status()
     }
 
-    /// Checks an operator's password with the operators' lockout policy (see `auth`).
+    /// Checks an operator's password with the operators' lockout policy (the engine's rule).
     fn authenticate(
         &mut self,
         operator_id: &str,
         password: &Secret,
-        now: Millis,
-        success_event: impl FnOnce(&str) -> EventKind,
+        success_event: impl Fn(&str) -> EventKind,
     ) -> Result<OperatorRecord, Error> {
-        authenticate(
-            self.branch.store(),
-            &self.hasher,
-            &self.lockout,
-            operator_id,
-            password,
-            now,
-            success_event,
-        )
+        self.engine()
+            .authenticate_operator(operator_id, password, success_event)
     }
 
     fn session_operator(op: &OperatorRecord) -> SessionOperator {
@@ -264,10 +252,8 @@ impl Console {
             self.sign_out()?;
         }
         let now = self.now();
-        let op = self.authenticate(operator_id, password, now, |id| {
-            EventKind::OperatorSignedIn {
-                operator_id: id.to_owned(),
-            }
+        let op = self.authenticate(operator_id, password, |id| EventKind::OperatorSignedIn {
+            operator_id: id.to_owned(),
         })?;
         self.session.sign_in(Self::session_operator(&op), now);
         self.status()
@@ -283,10 +269,8 @@ impl Console {
             SessionState::SignedOut => return Err(Error::NotSignedIn),
         };
         let now = self.now();
-        self.authenticate(&operator_id, password, now, |id| {
-            EventKind::SessionResumed {
-                operator_id: id.to_owned(),
-            }
+        self.authenticate(&operator_id, password, |id| EventKind::SessionResumed {
+            operator_id: id.to_owned(),
         })?;
         self.session.resume(now);
         self.status()

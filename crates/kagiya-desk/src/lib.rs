@@ -4,7 +4,6 @@
 //! labels (`desk`), and the demo branch. The decisions are the engine's (`kagiya-engine`), the
 //! storage the branch database's (`kagiya-store`); the desktop shell only presents the results.
 
-mod auth;
 mod console;
 pub mod demo;
 mod demo_branch;

@@ -14,6 +14,7 @@ pub mod certificates;
 mod clock;
 mod init_request;
 mod ip;
+mod operator_auth;
 mod operators;
 mod passwords;
 pub mod port;

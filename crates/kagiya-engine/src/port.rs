@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use kagiya_core::directory::{Address, InitRequest, Service, Tenant, User};
 use kagiya_core::event::EventKind;
 use kagiya_core::iprules::{CountryTable, RuleSet};
+use kagiya_core::lockout::LockoutFacts;
 use kagiya_core::operator::{OperatorRecord, Role};
 use kagiya_core::{Error, Millis};
 
@@ -75,6 +76,15 @@ pub enum Change {
     },
     /// A new operator row.
     Operator(OperatorRow),
+    /// An operator's sign-in lockout facts.
+    OperatorLockout {
+        operator_id: String,
+        facts: LockoutFacts,
+    },
+    /// An operator signed in at the write's time: the lockout facts cleared, the time stamped.
+    OperatorSignedIn { operator_id: String },
+    /// An operator's login password hash upgraded to the current parameters.
+    OperatorLoginHash { operator_id: String, phc: String },
     /// A setting's new value.
     Setting { key: String, value: String },
     /// A new IP-to-country table (its CSV and SHA-256).

@@ -129,6 +129,13 @@ fn apply(tx: &rusqlite::Transaction<'_>, at: Millis, origin: &str, c: Change) ->
                 created_at: at,
             },
         ),
+        Change::OperatorLockout { operator_id, facts } => {
+            operators::set_lockout(tx, &operator_id, &facts)
+        }
+        Change::OperatorSignedIn { operator_id } => operators::record_sign_in(tx, &operator_id, at),
+        Change::OperatorLoginHash { operator_id, phc } => {
+            operators::set_login_hash(tx, &operator_id, &phc)
+        }
         Change::Setting { key, value } => settings::set(tx, &key, &value),
         Change::CountryTable { csv, sha256 } => countries::save(tx, &csv, &sha256),
     }

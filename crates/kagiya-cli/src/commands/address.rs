@@ -12,6 +12,7 @@ pub fn run(ctx: &Ctx, cmd: &AddressCmd) -> Result<i32, Error> {
     let e = ctx.branch()?;
     let (j, lang) = (ctx.json, ctx.lang);
     if let AddressCmd::List { login_id } = cmd {
+        let e = ctx.reader()?;
         let list = e.address_views(login_id)?;
         if j {
             json(&list);

@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<i32, Error> {
 /// The full check of the database (`audit verify` and `db check`): SQLite's integrity, the audit
 /// chain and the fold; the exit code says which failed.
 pub fn check(ctx: &Ctx) -> Result<i32, Error> {
-    let (e, j) = (ctx.branch()?, ctx.json);
+    let (e, j) = (ctx.reader()?, ctx.json);
     let report = e.check()?;
     if j {
         json(&report);
@@ -40,7 +40,7 @@ pub fn check(ctx: &Ctx) -> Result<i32, Error> {
 
 /// The newest `limit` entries, newest first.
 fn list(ctx: &Ctx, limit: u32) -> Result<i32, Error> {
-    let (e, j, lang) = (ctx.branch()?, ctx.json, ctx.lang);
+    let (e, j, lang) = (ctx.reader()?, ctx.json, ctx.lang);
     let list = e.recent_events(limit)?;
     if j {
         json(&list);

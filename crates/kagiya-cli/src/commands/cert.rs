@@ -12,6 +12,7 @@ pub fn run(ctx: &Ctx, cmd: &CertCmd) -> Result<i32, Error> {
     let (j, lang) = (ctx.json, ctx.lang);
     let report = match cmd {
         CertCmd::Check { file, address } => {
+            let e = ctx.reader()?;
             e.certificate_report(address, &read_file(file)?, lang)?
         }
         CertCmd::Import {

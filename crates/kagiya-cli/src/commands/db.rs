@@ -12,6 +12,7 @@ pub fn run(ctx: &Ctx, cmd: &DbCmd) -> Result<i32, Error> {
     match cmd {
         DbCmd::Check => return super::audit::check(ctx),
         DbCmd::Backup { file } => {
+            let e = ctx.reader()?;
             let s = e.backup(file)?;
             if j {
                 json(&s)

@@ -61,6 +61,7 @@ pub fn run(ctx: &Ctx, cmd: &InitRequestCmd) -> Result<i32, Error> {
             print_issued(&issued, j, lang);
         }
         InitRequestCmd::List => {
+            let e = ctx.reader()?;
             let list = e.read(|r| r.init_requests())?;
             if j {
                 json(&list);

@@ -60,6 +60,7 @@ pub fn run(ctx: &Ctx, cmd: &IpCmd) -> Result<i32, Error> {
             }
         }
         IpCmd::Show { tenant, service: s } => {
+            let e = ctx.reader()?;
             let service = service(s)?;
             let set = e.read(|r| r.ip_rules(tenant, service))?;
             json(&set);
@@ -69,6 +70,7 @@ pub fn run(ctx: &Ctx, cmd: &IpCmd) -> Result<i32, Error> {
             tenant,
             service: s,
         } => {
+            let e = ctx.reader()?;
             let addr: std::net::IpAddr = ip.parse().map_err(|_| Error::InvalidValue("ip"))?;
             let d = e.check_ip(tenant, service(s)?, addr)?;
             if j {

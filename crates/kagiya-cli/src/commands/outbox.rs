@@ -8,7 +8,7 @@ use crate::exit;
 use crate::output::{json, table};
 
 pub fn run(ctx: &Ctx, cmd: &OutboxCmd) -> Result<i32, Error> {
-    let (e, j) = (ctx.branch()?, ctx.json);
+    let (e, j) = (ctx.reader()?, ctx.json);
     match cmd {
         OutboxCmd::List => {
             let rows = e.pending_mail()?;

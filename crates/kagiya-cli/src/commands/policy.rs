@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, cmd: &PolicyCmd) -> Result<i32, Error> {
                 (Some(p), _) => preset(p)?
                     .password()
                     .checklist(pw.expose(), &policy_ctx, lang),
-                (None, Some(t)) => ctx.branch()?.tenant_policy_check(
+                (None, Some(t)) => ctx.reader()?.tenant_policy_check(
                     t,
                     credential_kind(*c),
                     pw.expose(),

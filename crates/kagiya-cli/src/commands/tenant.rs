@@ -34,6 +34,7 @@ pub fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<i32, Error> {
             done(j, lang, serde_json::json!({ "contract_no": t.contract_no }));
         }
         TenantCmd::List => {
+            let e = ctx.reader()?;
             let ts = e.tenant_views(lang)?;
             if j {
                 json(&ts);
@@ -75,6 +76,7 @@ pub fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<i32, Error> {
             }
         }
         TenantCmd::Show { contract_no } => {
+            let e = ctx.reader()?;
             let t = e
                 .tenant_views(lang)?
                 .into_iter()

@@ -55,10 +55,12 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
             search,
             limit,
         } => {
+            let e = ctx.reader()?;
             let users = e.user_views(tenant.as_deref(), search.as_deref(), *limit, lang)?;
             print_users(&users, j, lang);
         }
         UserCmd::Show { login_id } => {
+            let e = ctx.reader()?;
             let u = e.user_view(login_id, lang)?;
             if j {
                 json(&u);

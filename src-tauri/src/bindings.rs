@@ -67,7 +67,7 @@ pub fn builder() -> Builder<tauri::Wry> {
 #[cfg(test)]
 pub fn export(path: &std::path::Path) -> Result<(), String> {
     let ts = specta_typescript::Typescript::default()
-        .header("// Generated from the Rust commands by src-tauri/src/bindings.rs. Do not edit.\n// Regenerate: KAGIYA_BLESS=1 cargo test -p kagiya bindings\n/* eslint-disable */");
+        .header("// Generated from the Rust commands by src-tauri/src/bindings.rs. Do not edit.\n// Regenerate: KAGIYA_BLESS=1 cargo test -p kagiya-desktop bindings\n/* eslint-disable */");
     builder().export(ts, path).map_err(|e| e.to_string())
 }
 
@@ -90,7 +90,7 @@ mod tests {
         let have = std::fs::read_to_string(&committed).unwrap_or_default();
         assert!(
             have == want,
-            "{} is out of date with the Rust commands: run KAGIYA_BLESS=1 cargo test -p kagiya bindings",
+            "{} is out of date with the Rust commands: run KAGIYA_BLESS=1 cargo test -p kagiya-desktop bindings",
             super::BINDINGS_PATH
         );
     }

@@ -34,10 +34,16 @@ fn data_dir() -> Option<tempfile::TempDir> {
 }
 
 fn kagiya(dir: &Path, args: &[&str], stdin: &str) -> Output {
+    kagiya_with_env(dir, args, stdin, &[])
+}
+
+/// [`kagiya`] with further environment variables.
+fn kagiya_with_env(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(BIN)
         .args(args)
         .env("KAGIYA_DATA_DIR", dir)
         .env("LANG", "en_US.UTF-8")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -709,26 +715,9 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
 #[test]
 fn policy_against_a_preset_needs_no_database_or_keyring() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], stdin: &str| {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .env("KAGIYA_DATA_DIR", dir.path())
-            .env("LANG", "en_US.UTF-8")
-            // No Secret Service to reach: opening the database would fail with key_unavailable.
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
+    // No Secret Service to reach: opening the database would fail with key_unavailable.
+    let no_keyring = [("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")];
+    let run = |args: &[&str], stdin: &str| kagiya_with_env(dir.path(), args, stdin, &no_keyring);
     let o = run(
         &[
             "--json",

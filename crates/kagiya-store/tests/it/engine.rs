@@ -586,6 +586,51 @@ fn initialization_request_with_four_eyes_offline() {
     assert_fold(&e);
 }
 
+/// The engine is meant to be shared, as the central server will share one over a connection pool:
+/// one `Branch` (one connection behind the store's mutex) used from eight threads at once counts
+/// every failure exactly, locks at the fifth and records each refusal.
+#[test]
+fn one_engine_shared_by_eight_threads_counts_exactly() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    let env = Env::new();
+    let e = Arc::new(env.engine());
+    shared(&*e);
+    company(&e);
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let e = e.clone();
+            std::thread::spawn(move || {
+                (0..3)
+                    .map(|_| e.verify("jirodt", CredentialKind::Login, Channel::Web, &wrong()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let wrong_password = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::InvalidUserCredentials)))
+        .count();
+    let locked = results
+        .iter()
+        .filter(|r| matches!(r, Err(Error::CredentialLocked { .. })))
+        .count();
+    assert_eq!(
+        (wrong_password, locked),
+        (4, 20),
+        "1-4 counted, the 5th locks"
+    );
+    let v = e.user_view("jirodt", Lang::Ja).unwrap();
+    assert_eq!(v.login.failures, 5);
+    assert!(v.login.state.is_locked());
+    let failed = events::of_kind(&e.store().conn(), "credential_failed").unwrap();
+    assert_eq!(failed.len(), 24, "every attempt recorded once");
+    assert_fold(&e);
+}
+
 #[test]
 fn sixteen_threads_of_wrong_passwords_count_exactly_to_the_lock() {
     let env = Env::new();

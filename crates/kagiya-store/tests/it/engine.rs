@@ -586,6 +586,31 @@ fn initialization_request_with_four_eyes_offline() {
     assert_fold(&e);
 }
 
+/// Three wrong login passwords for `login_id` through the authentication path from each of
+/// `engines`, each on a thread of its own, all at once; every answer.
+fn three_wrong_passwords_per_thread<E>(
+    engines: Vec<E>,
+    login_id: &'static str,
+) -> Vec<Result<kagiya_engine::Verification, Error>>
+where
+    E: std::ops::Deref<Target = Branch> + Send + 'static,
+{
+    let handles: Vec<_> = engines
+        .into_iter()
+        .map(|e| {
+            std::thread::spawn(move || {
+                (0..3)
+                    .map(|_| e.verify(login_id, CredentialKind::Login, Channel::Api, &wrong()))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect()
+}
+
 /// The engine is meant to be shared, as the central server will share one over a connection pool:
 /// one `Branch` (one connection behind the store's mutex) used from eight threads at once counts
 /// every failure exactly, locks at the fifth and records each refusal.
@@ -596,20 +621,7 @@ fn one_engine_shared_by_eight_threads_counts_exactly() {
     let e = Arc::new(env.engine());
     shared(&*e);
     company(&e);
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let e = e.clone();
-            std::thread::spawn(move || {
-                (0..3)
-                    .map(|_| e.verify("jirodt", CredentialKind::Login, Channel::Web, &wrong()))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let results: Vec<_> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+    let results = three_wrong_passwords_per_thread((0..8).map(|_| e.clone()).collect(), "jirodt");
     let wrong_password = results
         .iter()
         .filter(|r| matches!(r, Err(Error::InvalidUserCredentials)))
@@ -637,20 +649,10 @@ fn sixteen_threads_of_wrong_passwords_count_exactly_to_the_lock() {
     let e = env.engine();
     company(&e);
     drop(e);
-    let handles: Vec<_> = (0..16)
-        .map(|_| {
-            let e = env.engine();
-            std::thread::spawn(move || {
-                (0..3)
-                    .map(|_| e.verify("ichirodt", CredentialKind::Login, Channel::Api, &wrong()))
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let results: Vec<_> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+    let results = three_wrong_passwords_per_thread(
+        (0..16).map(|_| Box::new(env.engine())).collect(),
+        "ichirodt",
+    );
     assert_eq!(results.len(), 48);
     let counted = results
         .iter()

@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use kagiya_core::event::EventKind;
 use kagiya_core::operator::OperatorRecord;
-use kagiya_core::password::{
-    HashParams, PasswordHasher, PasswordPolicy, PolicyContext, RuleStatus,
-};
+use kagiya_core::password::{HashParams, PasswordPolicy, PolicyContext, RuleStatus};
 use kagiya_core::secret::Secret;
 use kagiya_core::session::{Session, SessionOperator, SessionState, Transition};
 use kagiya_core::{Error, Lang, Millis, MINUTE};
@@ -55,11 +53,9 @@ pub struct Console {
     /// The branch database and the credential engine over it: the branch workflows (see `desk`).
     pub(crate) branch: Branch,
     session: Session,
-    hasher: PasswordHasher,
     lang: Lang,
     idle_minutes: u32,
     idle_override: Option<u32>,
-    clock: Arc<dyn Clock>,
 }
 
 impl Console {
@@ -67,7 +63,7 @@ impl Console {
     pub fn open(opts: ConsoleOptions) -> Result<Console, Error> {
         let mut bo = BranchOptions::new(opts.db_path.clone(), opts.key, "desktop");
         bo.hash_params = opts.hash_params;
-        bo.clock = opts.clock.clone();
+        bo.clock = opts.clock;
         let branch = Branch::open(bo)?;
         let store = branch.store();
         let lang = match settings::get(&store.conn(), settings::LANGUAGE)? {
@@ -86,11 +82,9 @@ impl Console {
         let mut c = Console {
             branch,
             session: Session::new(0),
-            hasher: PasswordHasher::new(opts.hash_params)?,
             lang,
             idle_minutes,
             idle_override,
-            clock: opts.clock,
         };
         c.session.set_idle_ms(c.idle_ms());
         Ok(c)
@@ -116,8 +110,9 @@ impl Console {
         self.branch.store()
     }
 
+    /// The engine's clock: the session and the decisions share one "now".
     fn now(&self) -> Millis {
-        self.clock.now()
+        self.engine().now()
     }
 
     /// Appends one audit event in a transaction of its own.
@@ -224,17 +219,6 @@ impl Console {
         self.status()
     }
 
-    /// Checks an operator's password with the operators' lockout policy (the engine's rule).
-    fn authenticate(
-        &mut self,
-        operator_id: &str,
-        password: &Secret,
-        success_event: impl Fn(&str) -> EventKind,
-    ) -> Result<OperatorRecord, Error> {
-        self.engine()
-            .authenticate_operator(operator_id, password, success_event)
-    }
-
     fn session_operator(op: &OperatorRecord) -> SessionOperator {
         SessionOperator {
             operator_id: op.operator_id.clone(),
@@ -252,9 +236,11 @@ impl Console {
             self.sign_out()?;
         }
         let now = self.now();
-        let op = self.authenticate(operator_id, password, |id| EventKind::OperatorSignedIn {
-            operator_id: id.to_owned(),
-        })?;
+        let op = self
+            .engine()
+            .authenticate_operator(operator_id, password, |id| EventKind::OperatorSignedIn {
+                operator_id: id.to_owned(),
+            })?;
         self.session.sign_in(Self::session_operator(&op), now);
         self.status()
     }
@@ -269,9 +255,10 @@ impl Console {
             SessionState::SignedOut => return Err(Error::NotSignedIn),
         };
         let now = self.now();
-        self.authenticate(&operator_id, password, |id| EventKind::SessionResumed {
-            operator_id: id.to_owned(),
-        })?;
+        self.engine()
+            .authenticate_operator(&operator_id, password, |id| EventKind::SessionResumed {
+                operator_id: id.to_owned(),
+            })?;
         self.session.resume(now);
         self.status()
     }
@@ -372,7 +359,7 @@ impl Console {
     /// see `demo_branch`); false when it was not empty.
     pub fn seed_demo(&mut self) -> Result<bool, Error> {
         let now = self.now();
-        if !crate::demo::seed(self.branch.store(), &self.hasher, now)? {
+        if !crate::demo::seed(self.branch.store(), self.engine().hasher(), now)? {
             return Ok(false);
         }
         crate::demo_branch::seed(&mut self.branch, now)?;

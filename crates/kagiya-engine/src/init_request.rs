@@ -30,10 +30,6 @@ pub struct InitRequestForm {
     pub targets: Vec<String>,
 }
 
-fn state_name(s: InitRequestState) -> &'static str {
-    s.code()
-}
-
 impl Engine {
     /// The customer and the users a request for it would act on: the listed login IDs, or every
     /// master and admin when none are listed. Refused while some master or admin can still act.
@@ -133,7 +129,7 @@ impl Engine {
             .read(|r| r.init_request(request_no))?
             .ok_or(Error::UnknownRequest)?;
         if req.state != InitRequestState::Recorded {
-            return Err(Error::RequestState(state_name(req.state)));
+            return Err(Error::RequestState(req.state.code()));
         }
         let acting = self.confirm(who, confirmation, "decide_init_request")?;
         authorize(
@@ -175,7 +171,7 @@ impl Engine {
             .read(|r| r.init_request(request_no))?
             .ok_or(Error::UnknownRequest)?;
         if req.state != InitRequestState::Approved {
-            return Err(Error::RequestState(state_name(req.state)));
+            return Err(Error::RequestState(req.state.code()));
         }
         let acting = self.confirm(who, confirmation, "execute_init_request")?;
         authorize(acting.actor(), Action::ExecuteInitRequest)?;
@@ -237,7 +233,7 @@ impl Engine {
                 .init_request(&req.request_no)?
                 .ok_or(Error::UnknownRequest)?;
             if fresh.state != InitRequestState::Approved {
-                return Err(Error::RequestState(state_name(fresh.state)));
+                return Err(Error::RequestState(fresh.state.code()));
             }
             Ok((changes.clone(), ()))
         })?;

@@ -128,12 +128,12 @@ impl Engine {
         at: Millis,
         f: impl FnMut(&dyn Reads) -> Result<(Vec<Change>, T), Error>,
     ) -> Result<T, Error> {
-        self.transact_from(at, &self.origin.clone(), f)
+        self.transact_from(at, &self.origin, f)
     }
 
     /// Stores changes decided without further reads, all or none.
     pub(crate) fn commit(&self, at: Millis, changes: Vec<Change>) -> Result<(), Error> {
-        self.commit_from(at, &self.origin.clone(), changes)
+        self.commit_from(at, &self.origin, changes)
     }
 
     /// [`Engine::commit`] with another origin.

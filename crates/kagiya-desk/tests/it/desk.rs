@@ -137,6 +137,18 @@ fn by_core(views: &[UserView], filter: &str) -> Vec<String> {
     ids
 }
 
+/// Every filter of the users table (the store's SQL) lists exactly the users the core's rules pick.
+fn assert_filters_agree(env: &mut Env, engine: &Branch, when: &str) {
+    let views = engine
+        .user_views(Some("C-1001"), None, 1000, Lang::Ja)
+        .unwrap();
+    for filter in ["all", "locked", "expired", "must_change", "suspended"] {
+        let mut sql = env.page(filter, "");
+        sql.sort();
+        assert_eq!(sql, by_core(&views, filter), "filter {filter} {when}");
+    }
+}
+
 #[test]
 fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
     let mut env = Env::new();
@@ -168,18 +180,7 @@ fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
                 .resume(&Secret::new("Branch-Login-2026"))
                 .unwrap();
         }
-        let views = engine
-            .user_views(Some("C-1001"), None, 1000, Lang::Ja)
-            .unwrap();
-        for filter in ["all", "locked", "expired", "must_change", "suspended"] {
-            let mut sql = env.page(filter, "");
-            sql.sort();
-            assert_eq!(
-                sql,
-                by_core(&views, filter),
-                "filter {filter} after {minutes} min"
-            );
-        }
+        assert_filters_agree(&mut env, &engine, &format!("after {minutes} min"));
     }
     // The temporary locks have run out: nothing is locked and nobody needs a request.
     let d = env.console.dashboard(9 * 60).unwrap();
@@ -213,14 +214,10 @@ fn the_sql_twins_agree_with_the_rules_when_states_combine() {
         .set_users_suspended(&["jirodt".into()], true, &conf())
         .unwrap();
     let check = |env: &mut Env, needs_request: bool| {
+        assert_filters_agree(env, &engine, "states combined");
         let views = engine
             .user_views(Some("C-1001"), None, 1000, Lang::Ja)
             .unwrap();
-        for filter in ["all", "locked", "expired", "must_change", "suspended"] {
-            let mut sql = env.page(filter, "");
-            sql.sort();
-            assert_eq!(sql, by_core(&views, filter), "filter {filter}");
-        }
         // Each row's flags are the rule's, not the state's precedence.
         let rows = env
             .console

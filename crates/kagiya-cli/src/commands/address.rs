@@ -8,6 +8,7 @@ use crate::args::*;
 use crate::context::Ctx;
 use crate::exit;
 use crate::output::{done, json, table};
+
 pub fn run(ctx: &Ctx, cmd: &AddressCmd) -> Result<i32, Error> {
     let e = ctx.branch()?;
     let (j, lang) = (ctx.json, ctx.lang);

@@ -7,6 +7,7 @@ use crate::args::*;
 use crate::context::{read_file, Ctx};
 use crate::exit;
 use crate::output::{done, json};
+
 pub fn run(ctx: &Ctx, cmd: &CertCmd) -> Result<i32, Error> {
     let e = ctx.branch()?;
     let (j, lang) = (ctx.json, ctx.lang);

@@ -8,6 +8,7 @@ use crate::args::*;
 use crate::context::{read_file, service, Ctx};
 use crate::exit;
 use crate::output::{done, json};
+
 pub fn run(ctx: &Ctx, cmd: &IpCmd) -> Result<i32, Error> {
     let e = ctx.branch()?;
     let (j, lang) = (ctx.json, ctx.lang);

@@ -72,8 +72,12 @@ pub enum Error {
     CredentialLocked { until: Option<crate::Millis> },
     #[error("the initialization request is {0}")]
     RequestState(&'static str),
-    #[error("the users are not all locked or suspended")]
+    #[error("some master or admin users can still act")]
     ManagersStillAvailable,
+    #[error("the master and admin users are only temporarily locked")]
+    /// Every master and admin is out of action, but some only temporarily: the first can act
+    /// again at `at` by itself (seed 004's 一時利用停止), so a paper request does not apply.
+    ManagersBackSoon { at: crate::Millis },
     #[error("the event log does not fold: {0}")]
     EventLogInconsistent(String),
     #[error("the database key is not available: {0}")]
@@ -153,7 +157,8 @@ impl Error {
             | Error::SetupAlreadyDone
             | Error::SetupRequired
             | Error::RequestState(_)
-            | Error::ManagersStillAvailable => Conflict,
+            | Error::ManagersStillAvailable
+            | Error::ManagersBackSoon { .. } => Conflict,
             Error::AuditChainBroken { .. } | Error::EventLogInconsistent(_) => AuditBroken,
             Error::DatabaseUnavailable(_)
             | Error::KeyUnavailable(_)
@@ -199,6 +204,7 @@ impl Error {
             Error::CredentialLocked { .. } => "auth.credential_locked",
             Error::RequestState(_) => "init_request.state",
             Error::ManagersStillAvailable => "init_request.managers_available",
+            Error::ManagersBackSoon { .. } => "init_request.managers_back_soon",
             Error::EventLogInconsistent(_) => "audit.inconsistent",
             Error::KeyUnavailable(_) => "storage.key_unavailable",
             Error::KeyMissing => "storage.key_missing",
@@ -362,6 +368,10 @@ impl Error {
                 "マスターユーザ・管理者ユーザのうち利用可能な人がいるため、初期化依頼の対象になりません。",
                 "Some master or admin users can still act, so an initialization request does not apply.",
             ),
+            Error::ManagersBackSoon { .. } => s(
+                "マスターユーザ・管理者ユーザは一時利用停止中です。一定時間が経過すると自動的に解除されるため、初期化依頼の対象になりません（解除予定時刻はお客様の詳細画面とダッシュボードに表示しています）。",
+                "The master and admin users are only temporarily locked and will be released automatically, so an initialization request does not apply (the customer's detail and the dashboard show when).",
+            ),
             Error::EventLogInconsistent(_) => s(
                 "監査ログから状態を再構成できませんでした。",
                 "The state could not be rebuilt from the audit log.",
@@ -456,6 +466,7 @@ mod tests {
             Error::CredentialLocked { until: None },
             Error::RequestState("executed"),
             Error::ManagersStillAvailable,
+            Error::ManagersBackSoon { at: 1 },
             Error::EventLogInconsistent("x".into()),
             Error::KeyUnavailable("x".into()),
             Error::KeyMissing,

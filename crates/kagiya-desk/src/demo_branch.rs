@@ -1,9 +1,10 @@
 //! The demo branch's customers (only with `--demo`, only into an empty database): three companies
 //! on three presets, written through the engine's own operations at past times, so that the
-//! first look shows what a branch sees on a busy day — two customers' users locked now (one
-//! customer needing an initialization request, already taken at the counter), a permanent lock
-//! after repeated temporary ones, a suspended user, passwords about to expire, and a month of
-//! lockouts for the chart.
+//! first look shows what a branch sees on a busy day — one customer whose master and admin are
+//! stopped for good after repeated temporary stops (seed 004's 「すべて利用停止」: it needs an
+//! initialization request, already taken at the counter), one whose master and admin are only
+//! temporarily stopped (no request: they clear by themselves), a suspended user, passwords about
+//! to expire, and a month of lockouts for the chart.
 
 use std::sync::Arc;
 
@@ -71,15 +72,22 @@ const COMPANIES: [Company; 3] = [
     ),
 ];
 
-/// Past lockouts for the chart: (days ago, login ID). minato-kato's three temporary locks make
-/// the one written now permanent (Business Web, seed 004).
-const HISTORY: [(i64, &str); 8] = [
+/// Past lockouts for the chart: (days ago, login ID). The three temporary locks of minato-kato,
+/// minato-master and minato-admin make the ones written now permanent (Business Web, seed 004:
+/// 「「ログインパスワード一時利用停止」が一定回数繰り返されると、利用停止の状態になります」).
+const HISTORY: [(i64, &str); 14] = [
     (27, "kitahama-ota"),
+    (24, "minato-master"),
+    (22, "minato-admin"),
     (20, "minato-kato"),
+    (17, "minato-master"),
     (16, "aoba-kimura"),
+    (13, "minato-admin"),
     (12, "minato-kato"),
     (9, "kitahama-mori"),
+    (8, "minato-master"),
     (6, "minato-kato"),
+    (4, "minato-admin"),
     (3, "aoba-kimura"),
     (1, "kitahama-ota"),
 ];
@@ -148,6 +156,9 @@ fn seed_at(b: &Branch, clock: &FixedClock, now: Millis) -> Result<(), Error> {
     lock(b, "kitahama-mori", CredentialKind::Confirmation)?;
     lock(b, "minato-master", CredentialKind::Login)?;
     lock(b, "minato-admin", CredentialKind::Login)?;
+    // Kitahama's master and admin mistyped too, but Biz Mail's stops clear by themselves.
+    lock(b, "kitahama-master", CredentialKind::Login)?;
+    lock(b, "kitahama-admin", CredentialKind::Login)?;
     // The customer brought the paper form; it waits for a supervisor's approval.
     clock.set(now - 2 * MINUTE);
     let (op, op_conf) = operator(OPERATOR);

@@ -5,8 +5,8 @@
 use kagiya_core::directory::ids::{parse_display_name, ContractNo};
 use kagiya_core::directory::init_request::valid_date;
 use kagiya_core::directory::{
-    authorize, needs_init_request, Action, CredentialKind, InitRequest, InitRequestState, Tenant,
-    User, UserStatus,
+    authorize, managers_outlook, Action, CredentialKind, InitRequest, InitRequestState,
+    ManagersOutlook, Tenant, User, UserStatus,
 };
 use kagiya_core::event::{EventKind, PasswordSetReason};
 use kagiya_core::secret::Secret;
@@ -41,9 +41,7 @@ impl Engine {
         let tenant = self.tenant(contract_no)?;
         let users = self.read(|r| r.users_of(&tenant.contract_no))?;
         let now = self.now();
-        if !needs_init_request(&tenant, &users, now) {
-            return Err(Error::ManagersStillAvailable);
-        }
+        request_applies(managers_outlook(&tenant, &users, now))?;
         let managers = users.iter().filter(|u| u.role.is_manager());
         let mut out: Vec<User> = Vec::new();
         if listed.iter().all(|t| t.trim().is_empty()) {
@@ -235,8 +233,30 @@ impl Engine {
             if fresh.state != InitRequestState::Approved {
                 return Err(Error::RequestState(fresh.state.code()));
             }
+            // And the customer still needs it: a manager unlocked since the approval can act.
+            let users = r.users_of(&tenant.contract_no)?;
+            request_applies(managers_outlook(&tenant, &users, now))?;
             Ok((changes.clone(), ()))
         })?;
         Ok(issued)
+    }
+}
+
+/// Refuses a request unless every master and admin is stopped for good (seed 004's rule), saying
+/// why: some can act, or the first of them is only temporarily stopped and will clear by itself.
+fn request_applies(outlook: ManagersOutlook) -> Result<(), Error> {
+    match outlook {
+        ManagersOutlook::NeedsRequest => Ok(()),
+        ManagersOutlook::Available => Err(Error::ManagersStillAvailable),
+        ManagersOutlook::BackAt { at } => Err(Error::ManagersBackSoon { at }),
+    }
+}
+
+impl Engine {
+    /// Where the customer's masters and admins stand now (seed 004's rule for paper requests).
+    pub fn managers_outlook(&self, contract_no: &str) -> Result<ManagersOutlook, Error> {
+        let tenant = self.tenant(contract_no)?;
+        let users = self.read(|r| r.users_of(&tenant.contract_no))?;
+        Ok(managers_outlook(&tenant, &users, self.now()))
     }
 }

@@ -51,7 +51,8 @@ pub struct ChangeOwn {
 }
 
 /// Checks `new` for `kind` of `user` against the tenant's policy and returns its hash.
-/// `other_new` is the other credential's new value when both change together.
+/// `other_new` is the other credential's new value when both change together; `forced` says the
+/// user is replacing a temporary or expired password, which the new one may never repeat.
 pub(crate) fn hash_checked(
     hasher: &PasswordHasher,
     user: &User,
@@ -59,6 +60,7 @@ pub(crate) fn hash_checked(
     kind: CredentialKind,
     new: &Secret,
     other_new: Option<&Secret>,
+    forced: bool,
 ) -> Result<String, Error> {
     let policy = &tenant.policy(kind).password;
     let ctx = PolicyContext {
@@ -81,6 +83,7 @@ pub(crate) fn hash_checked(
                 current,
                 initial: c.initial_hash.as_deref(),
                 history: &c.history,
+                forced_change: forced,
             },
         );
         if codes.is_empty() && policy.differ_from_other_credential && other_new.is_none() {
@@ -212,7 +215,7 @@ impl Engine {
         for (i, (kind, secret, was_generated)) in chosen.iter().enumerate() {
             // When both change together, each is checked against the other's new value.
             let other = (chosen.len() == 2).then(|| &chosen[1 - i].1);
-            let hash = hash_checked(&self.hasher, &user, &tenant, *kind, secret, other)?;
+            let hash = hash_checked(&self.hasher, &user, &tenant, *kind, secret, other, false)?;
             let must_change = req.force_change || *was_generated;
             issued.must_change |= must_change;
             evs.push(password_set(
@@ -276,12 +279,13 @@ impl Engine {
         ] {
             let Some((_, new)) = pair else { continue };
             let other = other.filter(|_| both);
-            let hash = hash_checked(&self.hasher, &user, &tenant, kind, new, other)?;
             let v = &states
                 .iter()
                 .find(|s| s.0 == kind)
                 .expect("verified above")
                 .1;
+            let forced = v.expired || v.must_change;
+            let hash = hash_checked(&self.hasher, &user, &tenant, kind, new, other, forced)?;
             let reason = if v.expired {
                 PasswordSetReason::ExpiredChange
             } else if v.must_change {

@@ -3,7 +3,8 @@
 
 use kagiya_core::directory::services::{affected_services, AffectedService};
 use kagiya_core::directory::{
-    needs_init_request, CredentialKind, CredentialState, Tenant, User, UserRole, UserStatus,
+    managers_outlook, CredentialKind, CredentialState, ManagersOutlook, Tenant, User, UserRole,
+    UserStatus,
 };
 use kagiya_core::password::{PolicyContext, RuleStatus};
 use kagiya_core::{Error, Lang, Millis};
@@ -59,8 +60,12 @@ pub struct TenantView {
     pub login: kagiya_core::directory::CredentialPolicy,
     pub confirmation: kagiya_core::directory::CredentialPolicy,
     pub users: usize,
-    /// Every master and admin is locked or suspended: an initialization request is needed.
+    /// Every master and admin is stopped for good (利用停止), suspended or deleted: an
+    /// initialization request is needed.
     pub needs_init_request: bool,
+    /// Every master and admin is out of action but some only temporarily: when the first of
+    /// them can act again by itself.
+    pub managers_back_at: Option<Millis>,
 }
 
 fn credential_view(
@@ -122,8 +127,13 @@ impl Engine {
                 .into_iter()
                 .map(|t| {
                     let users = r.users_of(&t.contract_no)?;
+                    let outlook = managers_outlook(&t, &users, now);
                     Ok(TenantView {
-                        needs_init_request: needs_init_request(&t, &users, now),
+                        needs_init_request: outlook == ManagersOutlook::NeedsRequest,
+                        managers_back_at: match outlook {
+                            ManagersOutlook::BackAt { at } => Some(at),
+                            _ => None,
+                        },
                         contract_no: t.contract_no.clone(),
                         name: t.name.clone(),
                         services: t.services.iter().map(|s| s.code()).collect(),

@@ -63,8 +63,12 @@ pub fn passwords_expiring(conn: &Connection, now: Millis, until: Millis) -> Resu
 }
 
 /// Customers that have masters or admins and none of them can act at `now` (each is locked on a
-/// credential, suspended or deleted): they need an initialization request.
-pub fn tenants_needing_init_request(conn: &Connection, now: Millis) -> Result<Vec<String>, Error> {
+/// credential, suspended or deleted). The index-backed first cut of seed 004's rule: the engine's
+/// `managers_outlook` then tells, for these few, a request apart from a wait for a temporary stop.
+pub fn tenants_without_available_manager(
+    conn: &Connection,
+    now: Millis,
+) -> Result<Vec<String>, Error> {
     rows(
         conn,
         &format!(

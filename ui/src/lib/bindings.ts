@@ -218,15 +218,26 @@ export type CustomerRow = {
 	services: string[],
 	preset_title: string,
 	users: number,
+	/**  Every master and admin is stopped for good (seed 004's 利用停止): a paper request is needed. */
 	needs_init_request: boolean,
+	/**  Every master and admin is out of action, some only temporarily: when the first is back. */
+	managers_back_at: number | null,
 };
 
 export type Dashboard = {
 	customers: number,
 	users: number,
 	locks: LockCountsView,
-	/**  Customers whose masters and admins are all locked or suspended. */
+	/**
+	 *  Customers whose masters and admins are all stopped for good, suspended or deleted (seed
+	 *  004's 「すべて利用停止」): each needs a paper initialization request.
+	 */
 	customers_needing_request: NamedCustomer[],
+	/**
+	 *  Customers whose masters and admins are all out of action but some only temporarily
+	 *  (一時利用停止): no request, the first is back by itself at `back_at`.
+	 */
+	customers_waiting: WaitingCustomer[],
 	/**  Users with a password expiring within [`PASSWORD_EXPIRY_DAYS`]. */
 	passwords_expiring: number,
 	certificates_expiring: number,
@@ -639,5 +650,12 @@ export type UserView = {
 	confirmation: CredentialView,
 	/**  Seed 000's table, when the account is locked. */
 	affected_services: AffectedService[],
+};
+
+export type WaitingCustomer = {
+	contract_no: string,
+	name: string,
+	/**  When the first of its masters and admins can act again. */
+	back_at: number,
 };
 

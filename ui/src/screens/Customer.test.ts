@@ -25,7 +25,7 @@ const policy = (credential: string) => ({
 });
 
 const detail = {
-  customer: { contract_no: "K-1001", name: "Minato Trading", services: ["User web"], preset_title: "Business Web", users: 4, needs_init_request: false },
+  customer: { contract_no: "K-1001", name: "Minato Trading", services: ["User web"], preset_title: "Business Web", users: 4, needs_init_request: false, managers_back_at: null },
   preset: "business_web",
   policies: [policy("login"), policy("confirmation")],
   ip_rules: [{ service: "user_web", service_label: "User web", lines: [], default_allow: true, allowed_countries: null }],

@@ -27,6 +27,7 @@ describe("Dashboard", () => {
           users: 11,
           locks: { login_temporary: 2, login_permanent: 1, confirmation_temporary: 0, confirmation_permanent: 0 },
           customers_needing_request: [{ contract_no: "K-1001", name: "Minato Trading" }],
+          customers_waiting: [{ contract_no: "K-1002", name: "Kitahama Seiki", back_at: Date.UTC(2026, 10, 29, 6, 30) }],
           passwords_expiring: 4,
           certificates_expiring: 0,
           certificates_expired: 0,
@@ -45,6 +46,11 @@ describe("Dashboard", () => {
     expect(offset).toBe(-new Date().getTimezoneOffset());
     expect(document.querySelector("#tile-login-permanent")?.textContent).toContain("1");
     expect(document.querySelector('#need-request li[data-contract-no="K-1001"]')?.textContent).toContain("Minato Trading");
+    // A customer whose managers are only temporarily locked is listed apart, with the release time.
+    const waiting = document.querySelector('#managers-waiting li[data-contract-no="K-1002"]');
+    expect(waiting?.textContent).toContain("Kitahama Seiki");
+    expect(waiting?.textContent).toContain("Temporarily locked (released at");
+    expect(document.querySelector('#need-request li[data-contract-no="K-1002"]')).toBeNull();
     expect(document.querySelectorAll("#lockout-chart rect.bar").length).toBe(30);
     expect(document.querySelector("#lockout-chart rect.bar:last-of-type")?.getAttribute("data-count")).toBe("4");
     // The same figures as a table for screen readers.

@@ -1,7 +1,7 @@
 //! `kagiya tenant`: register customers (tenants), list and show them, set a credential's policy.
 
 use kagiya_core::directory::{CredentialPolicy, Service};
-use kagiya_core::{Error, Lang};
+use kagiya_core::{Error, Lang, MINUTE};
 use kagiya_engine::NewTenant;
 
 use crate::args::*;
@@ -36,6 +36,7 @@ pub fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<i32, Error> {
         TenantCmd::List => {
             let e = ctx.reader()?;
             let ts = e.tenant_views(lang)?;
+            let now = e.now();
             if j {
                 json(&ts);
             } else {
@@ -63,12 +64,18 @@ pub fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<i32, Error> {
                             t.name.clone(),
                             t.preset_title.to_owned(),
                             t.users.to_string(),
-                            if t.needs_init_request {
-                                lang.pick("はい", "yes")
-                            } else {
-                                ""
-                            }
-                            .to_owned(),
+                            match (t.needs_init_request, t.managers_back_at) {
+                                (true, _) => lang.pick("はい", "yes").to_owned(),
+                                // Seed 004's 一時利用停止 clears by itself: say when, in minutes.
+                                (false, Some(at)) => {
+                                    let minutes = ((at - now).max(0) + MINUTE - 1) / MINUTE;
+                                    match lang {
+                                        Lang::Ja => format!("いいえ（{minutes}分後に自動解除）"),
+                                        Lang::En => format!("no (released in {minutes} min)"),
+                                    }
+                                }
+                                (false, None) => String::new(),
+                            },
                         ]
                     })
                     .collect();

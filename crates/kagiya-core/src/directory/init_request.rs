@@ -1,5 +1,5 @@
 //! The initialization request (seed 004: ID・パスワード初期化依頼書): when every master and admin of
-//! a customer is locked or suspended, the customer brings a paper form to the branch. The branch
+//! a customer is stopped for good (利用停止), suspended or deleted, the customer brings a paper form to the branch. The branch
 //! records it, a supervisor other than the recorder approves it, and then it is executed: the
 //! listed users are unlocked and get temporary passwords that must be changed at the next login.
 
@@ -8,19 +8,57 @@ use serde::{Deserialize, Serialize};
 use crate::directory::{Tenant, User};
 use crate::Millis;
 
-/// The seed 004 rule: 「マスターユーザ、および管理者ユーザがすべて利用停止になってしまった」 — the
-/// customer has masters or admins and none of them can act at `now` (each is locked, suspended or
-/// deleted), so only a paper initialization request helps. `users` are the customer's users (any
-/// order; general users are ignored). The dashboard, the customers' list, the request's intake
-/// and its execution all ask this one function; the store's report SQL is its index-backed twin,
-/// kept equal by an agreement test.
+/// Where a customer's masters and admins stand, for seed 004's rule on initialization requests.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum ManagersOutlook {
+    /// Some master or admin can act (or the customer has none): nothing for the branch to do.
+    Available,
+    /// Every master and admin is out of action, but some only temporarily (一時利用停止): the first
+    /// of them can act again at `at` by itself, so no paper request is needed.
+    BackAt { at: Millis },
+    /// Every master and admin is stopped for good (利用停止), suspended or deleted: only an
+    /// initialization request helps.
+    NeedsRequest,
+}
+
+/// Seed 004's rule: 「マスターユーザ、および管理者ユーザがすべて利用停止になってしまった」 — 利用停止
+/// is the state that 「自動的に解除されることはありません」, unlike 一時利用停止, which
+/// 「一定時間が経過すると自動的に解除されます」. `users` are the customer's users (any order; general
+/// users are ignored). The dashboard, the customers' list, the request's intake and its execution
+/// all ask this one function.
+pub fn managers_outlook<'a>(
+    tenant: &Tenant,
+    users: impl IntoIterator<Item = &'a User>,
+    now: Millis,
+) -> ManagersOutlook {
+    let mut any = false;
+    let mut first_back: Option<Millis> = None;
+    for u in users.into_iter().filter(|u| u.role.is_manager()) {
+        any = true;
+        if u.is_stopped_for_good(tenant, now) {
+            continue;
+        }
+        match u.back_at(tenant, now) {
+            Some(at) => first_back = Some(first_back.map_or(at, |f| f.min(at))),
+            None => return ManagersOutlook::Available,
+        }
+    }
+    match (any, first_back) {
+        (false, _) => ManagersOutlook::Available,
+        (true, Some(at)) => ManagersOutlook::BackAt { at },
+        (true, None) => ManagersOutlook::NeedsRequest,
+    }
+}
+
+/// Whether the customer needs an initialization request: [`managers_outlook`] says so.
 pub fn needs_init_request<'a>(
     tenant: &Tenant,
     users: impl IntoIterator<Item = &'a User>,
     now: Millis,
 ) -> bool {
-    let mut managers = users.into_iter().filter(|u| u.role.is_manager()).peekable();
-    managers.peek().is_some() && managers.all(|u| u.is_unavailable(tenant, now))
+    managers_outlook(tenant, users, now) == ManagersOutlook::NeedsRequest
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -89,6 +127,111 @@ pub fn valid_date(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::directory::{Credential, CredentialPolicy, UserRole, UserStatus};
+    use crate::password::Preset;
+    use crate::MINUTE;
+
+    const NOW: Millis = 1_800_000_000_000;
+
+    fn business_web() -> Tenant {
+        let p = CredentialPolicy::from_preset(Preset::BusinessWeb);
+        Tenant {
+            contract_no: "C1".into(),
+            name: "C1".into(),
+            services: Vec::new(),
+            preset: Preset::BusinessWeb,
+            login: p.clone(),
+            confirmation: p,
+            created_at: 0,
+        }
+    }
+
+    fn user(id: &str, role: UserRole) -> User {
+        User {
+            login_id: id.into(),
+            contract_no: "C1".into(),
+            name: id.into(),
+            role,
+            status: UserStatus::Active,
+            email: None,
+            mfa: false,
+            created_at: 0,
+            login: Credential::new("h".into(), 0),
+            confirmation: Credential::new("h".into(), 0),
+        }
+    }
+
+    /// 一時利用停止 until `until`.
+    fn stopped_for_a_while(mut u: User, until: Millis) -> User {
+        u.login.lockout.locked_until = Some(until);
+        u.login.lockout.temp_locks = 1;
+        u
+    }
+
+    /// 利用停止 (on the confirmation password, to show that either credential counts).
+    fn stopped_for_good(mut u: User) -> User {
+        u.confirmation.lockout.permanent_at = Some(NOW - MINUTE);
+        u
+    }
+
+    /// Seed 004: 「マスターユーザ、および管理者ユーザがすべて利用停止になってしまった」 calls for the
+    /// paper request; 一時利用停止 「一定時間が経過すると自動的に解除されます」 does not.
+    #[test]
+    fn only_managers_stopped_for_good_call_for_a_request() {
+        let t = business_web();
+        let master = user("master1", UserRole::Master);
+        let admin = user("admin1", UserRole::Admin);
+        let general = user("gen1", UserRole::General);
+        let outlook = |users: &[User]| managers_outlook(&t, users, NOW);
+
+        assert_eq!(outlook(&[]), ManagersOutlook::Available, "no managers");
+        assert_eq!(
+            outlook(&[
+                master.clone(),
+                admin.clone(),
+                stopped_for_good(general.clone())
+            ]),
+            ManagersOutlook::Available
+        );
+        // Every manager only temporarily stopped: the first to clear is named, no request.
+        let soon = NOW + 10 * MINUTE;
+        let later = NOW + 25 * MINUTE;
+        let both_waiting = [
+            stopped_for_a_while(master.clone(), later),
+            stopped_for_a_while(admin.clone(), soon),
+        ];
+        assert_eq!(outlook(&both_waiting), ManagersOutlook::BackAt { at: soon });
+        assert!(!needs_init_request(&t, &both_waiting, NOW));
+        // One stopped for good and one waiting: still no request, the waiting one comes back.
+        let mixed = [
+            stopped_for_good(master.clone()),
+            stopped_for_a_while(admin.clone(), later),
+        ];
+        assert_eq!(outlook(&mixed), ManagersOutlook::BackAt { at: later });
+        // A manager locked for a while on login and for good on confirmation is out for good.
+        let both_kinds = stopped_for_good(stopped_for_a_while(admin.clone(), later));
+        assert_eq!(both_kinds.back_at(&t, NOW), None);
+        // Every manager stopped for good, suspended or deleted: the paper request.
+        let mut suspended = admin.clone();
+        suspended.status = UserStatus::Suspended;
+        let mut deleted = user("admin2", UserRole::Admin);
+        deleted.status = UserStatus::Deleted;
+        let all_out = [
+            stopped_for_good(master.clone()),
+            suspended,
+            deleted,
+            general,
+        ];
+        assert_eq!(outlook(&all_out), ManagersOutlook::NeedsRequest);
+        assert!(needs_init_request(&t, &all_out, NOW));
+        // Once the temporary stop has run out, that manager is simply available again.
+        assert_eq!(
+            managers_outlook(&t, &mixed, later + 1),
+            ManagersOutlook::Available
+        );
+    }
+
     #[test]
     fn dates() {
         assert!(super::valid_date("2026-11-23"));

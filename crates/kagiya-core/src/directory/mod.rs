@@ -17,7 +17,9 @@ pub use authz::{authorize, Action, Actor};
 pub use credential::{Credential, CredentialKind, CredentialState};
 pub use fold::Directory;
 pub use ids::{ContractNo, LoginId};
-pub use init_request::{needs_init_request, InitRequest, InitRequestState};
+pub use init_request::{
+    managers_outlook, needs_init_request, InitRequest, InitRequestState, ManagersOutlook,
+};
 pub use services::{Channel, Service};
 pub use tenant::{CredentialPolicy, Tenant};
 pub use user::{User, UserRole, UserStatus};

@@ -126,9 +126,31 @@ impl User {
             .any(|k| self.credential_state(tenant, *k, now).is_locked())
     }
 
-    /// Cannot act for the company: locked on either credential, suspended or deleted. When every
-    /// master and admin of a tenant is in this state, only an initialization request helps.
-    pub fn is_unavailable(&self, tenant: &Tenant, now: Millis) -> bool {
-        self.status != UserStatus::Active || self.is_locked(tenant, now)
+    /// Out of action until someone acts (seed 004's 利用停止, 「自動的に解除されることはありません」):
+    /// suspended, deleted, or stopped for good on either credential.
+    pub fn is_stopped_for_good(&self, tenant: &Tenant, now: Millis) -> bool {
+        self.status != UserStatus::Active
+            || CredentialKind::BOTH.iter().any(|k| {
+                matches!(
+                    self.credential_state(tenant, *k, now),
+                    CredentialState::Stopped { .. }
+                )
+            })
+    }
+
+    /// When a user who is only temporarily stopped (一時利用停止, 「一定時間が経過すると自動的に
+    /// 解除されます」) can act again: the later end of its credentials' temporary stops. `None` when
+    /// the user is not locked, or is stopped for good.
+    pub fn back_at(&self, tenant: &Tenant, now: Millis) -> Option<Millis> {
+        if self.is_stopped_for_good(tenant, now) {
+            return None;
+        }
+        CredentialKind::BOTH
+            .iter()
+            .filter_map(|k| match self.credential_state(tenant, *k, now) {
+                CredentialState::TemporarilyStopped { until } => Some(until),
+                _ => None,
+            })
+            .max()
     }
 }

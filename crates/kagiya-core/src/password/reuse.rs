@@ -14,6 +14,9 @@ pub struct Earlier<'a> {
     pub initial: Option<&'a str>,
     /// Earlier hashes, newest first.
     pub history: &'a [String],
+    /// The change replaces a temporary or expired password (a forced change): the new password
+    /// must differ from the current one under every policy, whatever the policy says about reuse.
+    pub forced_change: bool,
 }
 
 /// The codes of the reuse rules that `password` breaks.
@@ -25,7 +28,8 @@ pub fn reuse_violations(
 ) -> Vec<&'static str> {
     let matches = |phc: &str| matches!(hasher.verify(password, phc), Verified::Yes { .. });
     let mut out = Vec::new();
-    if policy.differ_from_current && earlier.current.is_some_and(matches) {
+    if (policy.differ_from_current || earlier.forced_change) && earlier.current.is_some_and(matches)
+    {
         out.push("password.not_current");
     }
     if policy.differ_from_initial && earlier.initial.is_some_and(matches) {

@@ -3,12 +3,14 @@
 
 use std::net::IpAddr;
 
-use kagiya_core::directory::{CredentialKind, CredentialPolicy, Service, Tenant, UserRole};
+use kagiya_core::directory::{
+    CredentialKind, CredentialPolicy, ManagersOutlook, Service, Tenant, UserRole,
+};
 use kagiya_core::iprules::rules::DecidedBy;
 use kagiya_core::iprules::{IpAction, RuleSet};
 use kagiya_core::password::{PolicyContext, Preset, RuleStatus};
 use kagiya_core::secret::Secret;
-use kagiya_core::{Error, Lang, MINUTE};
+use kagiya_core::{Error, Lang, Millis, MINUTE};
 use kagiya_store::{directory, reports};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +25,10 @@ pub struct CustomerRow {
     pub services: Vec<String>,
     pub preset_title: String,
     pub users: u32,
+    /// Every master and admin is stopped for good (seed 004's 利用停止): a paper request is needed.
     pub needs_init_request: bool,
+    /// Every master and admin is out of action, some only temporarily: when the first is back.
+    pub managers_back_at: Option<Millis>,
 }
 
 /// One credential's policy as the detail screen shows it.
@@ -252,7 +257,21 @@ impl Console {
         choices(self.lang())
     }
 
-    fn customer_row(&self, t: &Tenant, users: i64, needs: bool) -> CustomerRow {
+    /// Seed 004's outlook for every customer none of whose masters and admins can act now; the
+    /// others need nothing. The SQL finds the few candidates, the engine's rule decides.
+    pub(crate) fn managers_out(&self) -> Result<Vec<(String, ManagersOutlook)>, Error> {
+        let now = self.engine().now();
+        let candidates = {
+            let guard = self.branch.store().conn();
+            reports::tenants_without_available_manager(&guard, now)?
+        };
+        candidates
+            .into_iter()
+            .map(|c| Ok((c.clone(), self.engine().managers_outlook(&c)?)))
+            .collect()
+    }
+
+    fn customer_row(&self, t: &Tenant, users: i64, outlook: ManagersOutlook) -> CustomerRow {
         let lang = self.lang();
         CustomerRow {
             contract_no: t.contract_no.clone(),
@@ -264,18 +283,21 @@ impl Console {
                 .collect(),
             preset_title: t.preset.title(lang).to_owned(),
             users: u32::try_from(users).unwrap_or(u32::MAX),
-            needs_init_request: needs,
+            needs_init_request: outlook == ManagersOutlook::NeedsRequest,
+            managers_back_at: match outlook {
+                ManagersOutlook::BackAt { at } => Some(at),
+                _ => None,
+            },
         }
     }
 
     /// Every customer with its number of users and whether it needs an initialization request.
     pub fn customers(&mut self) -> Result<Vec<CustomerRow>, Error> {
         self.active_operator()?;
-        let now = self.engine().now();
+        let out = self.managers_out()?;
         let guard = self.branch.store().conn();
         let conn = &*guard;
         let counts = reports::user_counts(conn)?;
-        let needing = reports::tenants_needing_init_request(conn, now)?;
         let tenants = directory::tenants(conn)?;
         Ok(tenants
             .iter()
@@ -284,7 +306,11 @@ impl Console {
                     .iter()
                     .find(|(c, _)| *c == t.contract_no)
                     .map_or(0, |(_, n)| *n);
-                self.customer_row(t, users, needing.contains(&t.contract_no))
+                let outlook = out
+                    .iter()
+                    .find(|(c, _)| *c == t.contract_no)
+                    .map_or(ManagersOutlook::Available, |(_, o)| *o);
+                self.customer_row(t, users, outlook)
             })
             .collect())
     }
@@ -294,6 +320,7 @@ impl Console {
         self.active_operator()?;
         let now = self.engine().now();
         let lang = self.lang();
+        let outlook = self.engine().managers_outlook(contract_no)?;
         let guard = self.branch.store().conn();
         let conn = &*guard;
         let t = directory::tenant(conn, contract_no)?.ok_or(Error::UnknownTenant)?;
@@ -301,7 +328,6 @@ impl Console {
             .into_iter()
             .find(|(c, _)| *c == t.contract_no)
             .map_or(0, |(_, n)| n);
-        let needs = reports::tenants_needing_init_request(conn, now)?.contains(&t.contract_no);
         let mut ip_rules = Vec::new();
         for s in &t.services {
             let rules = directory::ip_rules(conn, &t.contract_no, *s)?;
@@ -315,7 +341,7 @@ impl Console {
         }
         let released = directory::ip_release(conn, &t.contract_no)?.filter(|u| *u > now);
         Ok(CustomerDetail {
-            customer: self.customer_row(&t, users, needs),
+            customer: self.customer_row(&t, users, outlook),
             preset: t.preset,
             policies: vec![
                 policy_view(CredentialKind::Login, &t.login, lang),

@@ -1,8 +1,8 @@
 //! The dashboard: what needs the branch's attention today, each count a way into the list behind
 //! it, and a chart of lockouts per day over the last 30 days.
 
-use kagiya_core::directory::CertStatus;
-use kagiya_core::Error;
+use kagiya_core::directory::{CertStatus, ManagersOutlook};
+use kagiya_core::{Error, Millis};
 use kagiya_store::{directory, reports};
 use serde::Serialize;
 
@@ -32,6 +32,15 @@ pub struct NamedCustomer {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WaitingCustomer {
+    pub contract_no: String,
+    pub name: String,
+    /// When the first of its masters and admins can act again.
+    pub back_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DayCount {
     /// YYYY-MM-DD in the PC's time zone.
     pub day: String,
@@ -44,8 +53,12 @@ pub struct Dashboard {
     pub customers: u32,
     pub users: u32,
     pub locks: LockCountsView,
-    /// Customers whose masters and admins are all locked or suspended.
+    /// Customers whose masters and admins are all stopped for good, suspended or deleted (seed
+    /// 004's 「すべて利用停止」): each needs a paper initialization request.
     pub customers_needing_request: Vec<NamedCustomer>,
+    /// Customers whose masters and admins are all out of action but some only temporarily
+    /// (一時利用停止): no request, the first is back by itself at `back_at`.
+    pub customers_waiting: Vec<WaitingCustomer>,
     /// Users with a password expiring within [`PASSWORD_EXPIRY_DAYS`].
     pub passwords_expiring: u32,
     pub certificates_expiring: u32,
@@ -76,19 +89,32 @@ impl Console {
         }
         let now = self.engine().now();
         let certificate_days = self.engine().expiring_days();
+        let out = self.managers_out()?;
         let guard = self.branch.store().conn();
         let conn = &*guard;
         let locks = reports::lock_counts(conn, now)?;
         let tenants = directory::tenants(conn)?;
-        let needing = reports::tenants_needing_init_request(conn, now)?;
-        let customers_needing_request = tenants
-            .iter()
-            .filter(|t| needing.contains(&t.contract_no))
-            .map(|t| NamedCustomer {
-                contract_no: t.contract_no.clone(),
-                name: t.name.clone(),
-            })
-            .collect();
+        let (mut customers_needing_request, mut customers_waiting) = (Vec::new(), Vec::new());
+        for t in &tenants {
+            match out
+                .iter()
+                .find(|(c, _)| *c == t.contract_no)
+                .map(|(_, o)| *o)
+            {
+                Some(ManagersOutlook::NeedsRequest) => {
+                    customers_needing_request.push(NamedCustomer {
+                        contract_no: t.contract_no.clone(),
+                        name: t.name.clone(),
+                    })
+                }
+                Some(ManagersOutlook::BackAt { at }) => customers_waiting.push(WaitingCustomer {
+                    contract_no: t.contract_no.clone(),
+                    name: t.name.clone(),
+                    back_at: at,
+                }),
+                Some(ManagersOutlook::Available) | None => {}
+            }
+        }
         let (mut certificates_expiring, mut certificates_expired) = (0, 0);
         for (_, _, a) in reports::addresses_with_certificates(conn)? {
             match a.cert_status(now, certificate_days) {
@@ -124,6 +150,7 @@ impl Console {
                 confirmation_permanent: n(locks.confirmation_permanent),
             },
             customers_needing_request,
+            customers_waiting,
             passwords_expiring: n(reports::passwords_expiring(
                 conn,
                 now,

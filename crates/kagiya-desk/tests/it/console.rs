@@ -417,18 +417,24 @@ fn demo_data_fills_an_empty_database_once() {
             d.locks.login_permanent,
             d.locks.confirmation_temporary
         ),
-        (2, 1, 1),
-        "minato-master and -admin now, minato-kato for good after three, kitahama-mori's confirmation"
+        (2, 3, 1),
+        "kitahama-master and -admin for a while; minato-kato, -master and -admin for good after \
+         three temporary stops each; kitahama-mori's confirmation"
     );
-    assert_eq!(d.customers_needing_request[0].contract_no, "K-1001");
+    // Seed 004: Minato's master and admin are 利用停止 — a paper request; Kitahama's are only
+    // 一時利用停止 — no request, back by themselves.
     assert_eq!(d.customers_needing_request.len(), 1);
+    assert_eq!(d.customers_needing_request[0].contract_no, "K-1001");
+    assert_eq!(d.customers_waiting.len(), 1);
+    assert_eq!(d.customers_waiting[0].contract_no, "K-1002");
+    assert!(d.customers_waiting[0].back_at > T0);
     assert_eq!(d.requests_to_approve, 1);
     assert_eq!(
         d.passwords_expiring, 4,
         "K-1001's passwords set 85 days ago expire at 90"
     );
     let total: u32 = d.lockouts_per_day.iter().map(|x| x.count).sum();
-    assert_eq!(total, 12);
+    assert_eq!(total, 20, "14 in the past month, 6 now");
     assert!(c.verify_audit().is_ok());
 }
 

@@ -119,6 +119,20 @@ fn lock(e: &Branch, id: &str) {
     }
 }
 
+/// Seed 004's 利用停止 of `id`'s login: 「「ログインパスワード一時利用停止」が一定回数繰り返されると、
+/// 利用停止の状態になります」 — three temporary stops, the clock moved past each, then the fourth for
+/// good. The operator signs back in after the idle lock that fell meanwhile.
+fn stop_for_good(env: &mut Env, e: &Branch, id: &str) {
+    for _ in 0..3 {
+        lock(e, id);
+        env.clock.advance(31 * MINUTE);
+    }
+    lock(e, id);
+    env.console
+        .resume(&Secret::new("Branch-Login-2026"))
+        .unwrap();
+}
+
 /// What the core says each filter should hold, from the users' full views.
 fn by_core(views: &[UserView], filter: &str) -> Vec<String> {
     let creds = |v: &UserView| [v.login.clone(), v.confirmation.clone()];
@@ -162,8 +176,11 @@ fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
     let d = env.console.dashboard(9 * 60).unwrap();
     assert_eq!(d.locks.login_temporary, 2);
     assert_eq!(d.locks.login_permanent + d.locks.confirmation_temporary, 0);
-    assert_eq!(d.customers_needing_request.len(), 1);
-    assert_eq!(d.customers_needing_request[0].contract_no, "C-1001");
+    // Both managers only 一時利用停止: no request, the dashboard says when they are back.
+    assert!(d.customers_needing_request.is_empty());
+    assert_eq!(d.customers_waiting.len(), 1);
+    assert_eq!(d.customers_waiting[0].contract_no, "C-1001");
+    assert_eq!(d.customers_waiting[0].back_at, T0 + 30 * MINUTE);
     assert_eq!(d.lockouts_per_day.len(), 30);
     assert_eq!(d.lockouts_per_day.last().unwrap().count, 2);
     assert_eq!(d.users, 4);
@@ -186,6 +203,7 @@ fn the_dashboard_and_the_users_table_agree_with_the_core_as_time_passes() {
     let d = env.console.dashboard(9 * 60).unwrap();
     assert_eq!(d.locks.login_temporary, 0);
     assert!(d.customers_needing_request.is_empty());
+    assert!(d.customers_waiting.is_empty());
     assert_eq!(d.lockouts_per_day.last().unwrap().count, 2, "history stays");
     // Search by the start of a login ID, a name or an address, case-insensitively.
     assert_eq!(env.page("all", "SABURO"), ["saburodt"]);
@@ -213,7 +231,7 @@ fn the_sql_twins_agree_with_the_rules_when_states_combine() {
     env.console
         .set_users_suspended(&["jirodt".into()], true, &conf())
         .unwrap();
-    let check = |env: &mut Env, needs_request: bool| {
+    let check = |env: &mut Env, needs_request: bool, waiting: bool| {
         assert_filters_agree(env, &engine, "states combined");
         let views = engine
             .user_views(Some("C-1001"), None, 1000, Lang::Ja)
@@ -237,7 +255,10 @@ fn the_sql_twins_agree_with_the_rules_when_states_combine() {
         }
         let d = env.console.dashboard(9 * 60).unwrap();
         let locked_logins = views.iter().filter(|v| v.login.state.is_locked()).count();
-        assert_eq!(d.locks.login_temporary as usize, locked_logins);
+        assert_eq!(
+            (d.locks.login_temporary + d.locks.login_permanent) as usize,
+            locked_logins
+        );
         let tenant = engine
             .tenant_views(Lang::Ja)
             .unwrap()
@@ -258,6 +279,23 @@ fn the_sql_twins_agree_with_the_rules_when_states_combine() {
             needs_request,
             "the customers list"
         );
+        assert_eq!(
+            tenant.managers_back_at.is_some(),
+            waiting,
+            "the engine's wait"
+        );
+        assert_eq!(
+            !d.customers_waiting.is_empty(),
+            waiting,
+            "the dashboard's wait"
+        );
+        assert_eq!(
+            env.console.customers().unwrap()[0]
+                .managers_back_at
+                .is_some(),
+            waiting,
+            "the customers list's wait"
+        );
     };
     {
         let saburo = engine.user_view("saburodt", Lang::Ja).unwrap();
@@ -265,10 +303,17 @@ fn the_sql_twins_agree_with_the_rules_when_states_combine() {
         assert!(saburo.login.expired, "…and expired at once");
     }
     // The admin can still act (expired is not locked): no request yet.
-    check(&mut env, false);
-    // The admin locks as well: every manager is out of action, each in its own way.
+    check(&mut env, false, false);
+    // The admin locks as well: every manager is out of action, but only for a while.
     lock(&engine, "hanakodt");
-    check(&mut env, true);
+    check(&mut env, false, true);
+    // The admin is stopped for good and the master suspended: every manager is out for good,
+    // each in its own way.
+    stop_for_good(&mut env, &engine, "hanakodt");
+    env.console
+        .set_users_suspended(&["saburodt".into()], true, &conf())
+        .unwrap();
+    check(&mut env, true, false);
 }
 
 #[test]
@@ -651,6 +696,13 @@ fn the_intake_form_shows_what_executing_the_request_would_do() {
     env.console
         .set_users_suspended(&["hanakodt".into()], true, &conf())
         .unwrap();
+    // The master is only 一時利用停止 (「一定時間が経過すると自動的に解除されます」): no form yet.
+    assert!(matches!(
+        env.console.init_request_preview("C-1001", &[]),
+        Err(Error::ManagersBackSoon { .. })
+    ));
+    env.clock.advance(31 * MINUTE);
+    stop_for_good(&mut env, &engine, "saburodt");
     let proposed = env.console.init_request_preview("C-1001", &[]).unwrap();
     let ids: Vec<&str> = proposed.iter().map(|p| p.login_id.as_str()).collect();
     assert_eq!(ids, ["hanakodt", "saburodt"], "every master and admin");

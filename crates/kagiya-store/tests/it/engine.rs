@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use kagiya_core::directory::{Channel, CredentialKind, CredentialState, Service, UserRole};
 use kagiya_core::operator::Role;
+use kagiya_core::password::generate::temporary_password;
 use kagiya_core::password::{HashParams, PolicyContext, Preset};
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
@@ -104,6 +105,27 @@ fn lock(e: &Branch, id: &str, kind: CredentialKind) {
             until: e.now() + 30 * MINUTE
         }
     );
+}
+
+/// Seed 004's 利用停止 of `id`'s `kind`: 「「ログインパスワード一時利用停止」が一定回数繰り返されると、
+/// 利用停止の状態になります」 — temporary stops until the preset's count, the clock moved past each.
+fn stop_for_good(env: &Env, e: &Branch, id: &str, kind: CredentialKind) {
+    loop {
+        for _ in 0..5 {
+            let _ = e.verify(id, kind, Channel::Web, &wrong());
+        }
+        let v = e.user_view(id, Lang::Ja).unwrap();
+        let state = if kind == CredentialKind::Login {
+            v.login.state
+        } else {
+            v.confirmation.state
+        };
+        match state {
+            CredentialState::Stopped { .. } => return,
+            CredentialState::TemporarilyStopped { .. } => env.clock.advance(31 * MINUTE),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
 }
 
 fn assert_fold(e: &Branch) {
@@ -524,6 +546,16 @@ fn initialization_request_with_four_eyes_offline() {
     lock(&e, "saburodt", CredentialKind::Login);
     e.set_suspended(&sv(), &conf(), &["hanakodt".into()], true)
         .unwrap();
+    // Seed 004: only 「すべて利用停止」 calls for the form; the master is 一時利用停止, which
+    // 「一定時間が経過すると自動的に解除されます」, so the branch is told when, not handed a form.
+    assert_eq!(
+        e.record_init_request(&sv(), &conf(), form()).unwrap_err(),
+        Error::ManagersBackSoon {
+            at: e.now() + 30 * MINUTE
+        }
+    );
+    env.clock.advance(31 * MINUTE);
+    stop_for_good(&env, &e, "saburodt", CredentialKind::Login);
     let req = e.record_init_request(&sv(), &conf(), form()).unwrap();
     assert_eq!(req.targets, ["hanakodt", "saburodt"]);
     // Not executable before approval; the recorder cannot approve their own.
@@ -583,6 +615,178 @@ fn initialization_request_with_four_eyes_offline() {
         e.execute_init_request(&sv(), &conf(), "R-2026-001"),
         Err(Error::RequestState("executed"))
     ));
+    assert_fold(&e);
+}
+
+/// A forced change must change, under every preset: 「仮パスワード受領後、速やかに…変更していただき
+/// ますよう」 (000), 「初期パスワードでログインした後に、必ず変更してください」 (003), 「マスターユーザ、
+/// または管理者ユーザが登録したパスワードから、ご自身が利用されるパスワードへ変更してください」 (004).
+/// The temporary password, and an expired one, are refused as the "new" password even where the
+/// preset has no reuse rule of its own.
+#[test]
+fn a_forced_or_expired_change_refuses_the_current_password_under_every_preset() {
+    let env = Env::new();
+    let e = env.engine();
+    for (n, preset) in Preset::ALL.into_iter().enumerate() {
+        let contract_no = format!("P-{n:04}");
+        let id = format!("user{n}dt");
+        e.create_tenant(
+            &sv(),
+            &conf(),
+            NewTenant {
+                contract_no: contract_no.clone(),
+                name: format!("プリセット {n}"),
+                services: vec![Service::UserWeb],
+                preset,
+            },
+        )
+        .unwrap();
+        let issued = e
+            .create_user(
+                &sv(),
+                &conf(),
+                NewUser {
+                    contract_no,
+                    login_id: id.clone(),
+                    name: format!("利用者 {n}"),
+                    role: UserRole::General,
+                    email: None,
+                    mfa: false,
+                },
+            )
+            .unwrap();
+        let initial = issued.login.unwrap();
+        let keep = |current: &str| {
+            e.change_own_passwords(
+                &id,
+                ChangeOwn {
+                    login: Some((Secret::new(current), Secret::new(current))),
+                    confirmation: None,
+                },
+            )
+        };
+        let refused = |what: &str, r: Result<(), Error>| match r {
+            Err(Error::PasswordPolicy(codes)) => {
+                assert!(
+                    codes.contains(&"password.not_current"),
+                    "{preset:?} {what}: {codes:?}"
+                )
+            }
+            other => panic!("{preset:?}: the {what} password was kept: {other:?}"),
+        };
+        refused("initial", keep(initial.expose()));
+        // The user sets their own; then an administrator resets it (ログイン時に強制変更する).
+        let ctx = PolicyContext {
+            login_id: &id,
+            email: None,
+            must_differ_from: None,
+            mfa: false,
+        };
+        let acceptable = || temporary_password(&preset.password(), &ctx);
+        let own = acceptable();
+        let own = own.expose();
+        e.change_own_passwords(
+            &id,
+            ChangeOwn {
+                login: Some((Secret::new(initial.expose()), Secret::new(own))),
+                confirmation: None,
+            },
+        )
+        .unwrap_or_else(|err| panic!("{preset:?}: {err:?}"));
+        let reset = e
+            .set_passwords(
+                &sv(),
+                &conf(),
+                &id,
+                SetPasswords {
+                    login: Some(NewPassword::Generate),
+                    confirmation: None,
+                    force_change: true,
+                },
+            )
+            .unwrap()
+            .login
+            .unwrap();
+        refused("temporary", keep(reset.expose()));
+        // An expired password (where the preset expires them) may not be kept either.
+        let Some(days) = preset.password().expiry_days else {
+            continue;
+        };
+        let own = acceptable();
+        let own = own.expose();
+        e.change_own_passwords(
+            &id,
+            ChangeOwn {
+                login: Some((Secret::new(reset.expose()), Secret::new(own))),
+                confirmation: None,
+            },
+        )
+        .unwrap_or_else(|err| panic!("{preset:?}: {err:?}"));
+        env.clock
+            .advance(i64::from(days) * 24 * 60 * MINUTE + MINUTE);
+        assert!(
+            e.verify(&id, CredentialKind::Login, Channel::Web, &Secret::new(own))
+                .unwrap()
+                .expired
+        );
+        refused("expired", keep(own));
+    }
+}
+
+/// Execution re-checks seed 004's rule inside its write: a manager unlocked between approval and
+/// execution can act again, so no passwords are issued and the request stays approved.
+#[test]
+fn an_approved_request_is_not_executed_once_a_manager_can_act() {
+    let env = Env::new();
+    let e = env.engine();
+    company(&e);
+    stop_for_good(&env, &e, "saburodt", CredentialKind::Login);
+    e.set_suspended(&sv(), &conf(), &["hanakodt".into()], true)
+        .unwrap();
+    let form = InitRequestForm {
+        request_no: "R-2026-002".into(),
+        contract_no: "C-1001".into(),
+        received_on: "2026-11-23".into(),
+        requester: "テスト 太郎".into(),
+        identity_checks: vec!["registered_seal".into()],
+        targets: vec![],
+    };
+    e.record_init_request(&sv(), &conf(), form).unwrap();
+    e.create_operator(
+        &sv(),
+        &conf(),
+        NewOperator {
+            operator_id: "sv002".into(),
+            name: "高橋 次長".into(),
+            role: Role::Supervisor,
+            login: Secret::new("Second-Login-2026"),
+            confirmation: Secret::new(SV2_CONF),
+        },
+    )
+    .unwrap();
+    let sv2 = ActorRef::Operator("sv002".into());
+    e.decide_init_request(&sv2, &Secret::new(SV2_CONF), "R-2026-002", None)
+        .unwrap();
+    e.unlock(&sv(), &conf(), &["saburodt".into()], Lang::Ja)
+        .unwrap();
+    let before = events::verify(&e.store().conn()).unwrap();
+    assert_eq!(
+        e.execute_init_request(&sv(), &conf(), "R-2026-002")
+            .unwrap_err(),
+        Error::ManagersStillAvailable
+    );
+    assert_eq!(
+        events::verify(&e.store().conn()).unwrap(),
+        before,
+        "nothing written"
+    );
+    assert_eq!(
+        directory::init_request(&e.store().conn(), "R-2026-002")
+            .unwrap()
+            .unwrap()
+            .state,
+        kagiya_core::directory::InitRequestState::Approved
+    );
     assert_fold(&e);
 }
 

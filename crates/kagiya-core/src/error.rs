@@ -66,6 +66,9 @@ pub enum Error {
     AlreadyExists(&'static str),
     #[error("invalid value for {0}")]
     InvalidValue(&'static str),
+    /// The customer's service has no such password (only Business Web has a confirmation one).
+    #[error("the customer's service has no {0:?} password")]
+    CredentialNotUsed(crate::directory::CredentialKind),
     #[error("the confirmation password is wrong")]
     ConfirmationFailed,
     #[error("the credential is locked")]
@@ -145,6 +148,7 @@ impl Error {
             | Error::InvalidOperatorId
             | Error::InvalidOperatorName
             | Error::InvalidValue(_)
+            | Error::CredentialNotUsed(_)
             | Error::IdleLockOutOfRange { .. }
             | Error::UnknownLanguage
             | Error::CertificateUnreadable(_)
@@ -200,6 +204,7 @@ impl Error {
             Error::UnknownRequest => "init_request.unknown",
             Error::AlreadyExists(_) => "input.already_exists",
             Error::InvalidValue(_) => "input.invalid",
+            Error::CredentialNotUsed(_) => "credential.not_used",
             Error::ConfirmationFailed => "auth.confirmation_failed",
             Error::CredentialLocked { .. } => "auth.credential_locked",
             Error::RequestState(_) => "init_request.state",
@@ -344,6 +349,16 @@ impl Error {
                 Lang::Ja => format!("すでに登録されています（{what}）。"),
                 Lang::En => format!("Already registered ({what})."),
             },
+            Error::CredentialNotUsed(kind) => match lang {
+                Lang::Ja => format!(
+                    "このお客様のサービスには{}がありません。何も変更していません。",
+                    kind.label(lang)
+                ),
+                Lang::En => format!(
+                    "This customer's service has no {}. Nothing was changed.",
+                    kind.label(lang)
+                ),
+            },
             Error::InvalidValue(what) => match lang {
                 Lang::Ja => format!("入力値が正しくありません（{what}）。"),
                 Lang::En => format!("Invalid value ({what})."),
@@ -462,6 +477,7 @@ mod tests {
             Error::UnknownRequest,
             Error::AlreadyExists("login_id"),
             Error::InvalidValue("x"),
+            Error::CredentialNotUsed(crate::directory::CredentialKind::Confirmation),
             Error::ConfirmationFailed,
             Error::CredentialLocked { until: None },
             Error::RequestState("executed"),

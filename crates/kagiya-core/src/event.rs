@@ -258,6 +258,9 @@ pub enum PasswordSetReason {
 pub enum RefusalReason {
     UnknownUser,
     Suspended,
+    /// A password the customer's service does not have (a confirmation password outside
+    /// Business Web): refused like a wrong password, and not counted.
+    CredentialNotUsed,
 }
 
 impl EventKind {

@@ -293,9 +293,9 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
         }
         EventKind::CredentialRefused {
             attempted_id,
+            credential,
             channel,
             reason,
-            ..
         } => {
             let ch = channel.code();
             match (reason, ja) {
@@ -311,6 +311,14 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
                 (RefusalReason::Suspended, false) => {
                     format!("Refused suspended user {attempted_id} ({ch})")
                 }
+                (RefusalReason::CredentialNotUsed, true) => format!(
+                    "{attempted_id} の{}での認証を拒否（このサービスにはありません、{ch}）",
+                    credential.label(lang)
+                ),
+                (RefusalReason::CredentialNotUsed, false) => format!(
+                    "Refused {attempted_id}'s {} (the service has none; {ch})",
+                    credential.label(lang)
+                ),
             }
         }
         EventKind::CredentialVerified {

@@ -153,7 +153,7 @@ fn seed_at(b: &Branch, clock: &FixedClock, now: Millis) -> Result<(), Error> {
     e.set_suspended(&sv, &sv_conf, &["aoba-ito".into()], true)?;
     lock(b, "minato-kato", CredentialKind::Login)?;
     clock.set(now - 6 * MINUTE);
-    lock(b, "kitahama-mori", CredentialKind::Confirmation)?;
+    lock(b, "minato-sato", CredentialKind::Confirmation)?;
     lock(b, "minato-master", CredentialKind::Login)?;
     lock(b, "minato-admin", CredentialKind::Login)?;
     // Kitahama's master and admin mistyped too, but Biz Mail's stops clear by themselves.

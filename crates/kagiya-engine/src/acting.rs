@@ -95,12 +95,13 @@ impl Engine {
                 }
             }
             ActorRef::User(login_id) => {
-                match self.verify(
-                    login_id,
-                    CredentialKind::Confirmation,
-                    Channel::Web,
-                    confirmation,
-                ) {
+                // The confirmation password where the service has one, the login password again
+                // where it has only that (seeds 000, 002, 003).
+                let kind = match self.read(|r| r.user(login_id))? {
+                    Some(u) => self.tenant(&u.contract_no)?.confirming_credential(),
+                    None => CredentialKind::Confirmation,
+                };
+                match self.verify(login_id, kind, Channel::Web, confirmation) {
                     Ok(v) if v.must_change || v.expired => {
                         return Err(Error::NotPermitted(Denial::PasswordChangeRequired))
                     }

@@ -184,7 +184,7 @@ impl Engine {
             }
             evs.push(EventKind::UserUnlocked {
                 login_id: u.login_id.clone(),
-                credentials: CredentialKind::BOTH.to_vec(),
+                credentials: tenant.credentials().to_vec(),
                 batch: Some(req.request_no.clone()),
             });
             if u.status == UserStatus::Suspended {
@@ -193,11 +193,14 @@ impl Engine {
                 });
             }
             let login = generated(&u, &tenant, CredentialKind::Login, None);
-            let conf = generated(&u, &tenant, CredentialKind::Confirmation, Some(&login));
+            let conf = tenant
+                .uses(CredentialKind::Confirmation)
+                .then(|| generated(&u, &tenant, CredentialKind::Confirmation, Some(&login)));
             for (kind, pw) in [
-                (CredentialKind::Login, &login),
-                (CredentialKind::Confirmation, &conf),
+                (CredentialKind::Login, Some(&login)),
+                (CredentialKind::Confirmation, conf.as_ref()),
             ] {
+                let Some(pw) = pw else { continue };
                 let hash = self.hasher.hash(pw)?;
                 evs.push(password_set(
                     &u,
@@ -212,7 +215,7 @@ impl Engine {
                 login_id: u.login_id.clone(),
                 name: u.name.clone(),
                 login: Some(login),
-                confirmation: Some(conf),
+                confirmation: conf,
                 must_change: true,
                 issued_at: now,
             });

@@ -203,6 +203,7 @@ impl Engine {
         ] {
             match choice {
                 None => {}
+                Some(_) if !tenant.uses(kind) => return Err(Error::CredentialNotUsed(kind)),
                 Some(NewPassword::Given(s)) => chosen.push((kind, s, false)),
                 Some(NewPassword::Generate) => {
                     let other = chosen.first().map(|c| &c.1);

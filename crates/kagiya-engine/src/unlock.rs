@@ -74,8 +74,10 @@ impl Engine {
                     continue;
                 }
                 let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
-                let locked: Vec<CredentialKind> = CredentialKind::BOTH
-                    .into_iter()
+                let locked: Vec<CredentialKind> = t
+                    .credentials()
+                    .iter()
+                    .copied()
                     .filter(|k| u.credential_state(&t, *k, now).is_locked())
                     .collect();
                 let before = state_label(&u, &t, now, lang);
@@ -83,7 +85,7 @@ impl Engine {
                     if authorize(acting.actor(), Action::ManageUser { target: &u }).is_err() {
                         UnlockOutcome::NotPermitted
                     } else if locked.is_empty() {
-                        for k in CredentialKind::BOTH {
+                        for &k in t.credentials() {
                             changes.extend(observe_release(&mut u, &t, now, k)?);
                         }
                         UnlockOutcome::NotLocked
@@ -120,9 +122,10 @@ pub fn state_label(
     if u.status == kagiya_core::directory::UserStatus::Suspended {
         return lang.pick("利用停止（管理者）", "Suspended").to_owned();
     }
-    let parts: Vec<String> = CredentialKind::BOTH
-        .into_iter()
-        .map(|k| (k, u.credential_state(t, k, now)))
+    let parts: Vec<String> = t
+        .credentials()
+        .iter()
+        .map(|&k| (k, u.credential_state(t, k, now)))
         .filter(|(_, s)| s.is_locked())
         .map(|(k, s)| s.label(k, lang))
         .collect();

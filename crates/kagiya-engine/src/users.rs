@@ -103,12 +103,14 @@ impl Engine {
                 confirmation: Credential::new(String::new(), now),
             };
             let login_pw = generated(&draft, &tenant, CredentialKind::Login, None);
-            let conf_pw = generated(
-                &draft,
-                &tenant,
-                CredentialKind::Confirmation,
-                Some(&login_pw),
-            );
+            let conf_pw = tenant.uses(CredentialKind::Confirmation).then(|| {
+                generated(
+                    &draft,
+                    &tenant,
+                    CredentialKind::Confirmation,
+                    Some(&login_pw),
+                )
+            });
             evs.push(EventKind::UserCreated {
                 login_id: draft.login_id.clone(),
                 contract_no: tenant.contract_no.clone(),
@@ -118,9 +120,10 @@ impl Engine {
                 mfa,
             });
             for (kind, pw) in [
-                (CredentialKind::Login, &login_pw),
-                (CredentialKind::Confirmation, &conf_pw),
+                (CredentialKind::Login, Some(&login_pw)),
+                (CredentialKind::Confirmation, conf_pw.as_ref()),
             ] {
+                let Some(pw) = pw else { continue };
                 let hash = self.hasher.hash(pw)?;
                 evs.push(password_set(
                     &draft,
@@ -135,7 +138,7 @@ impl Engine {
                 login_id: draft.login_id,
                 name: draft.name,
                 login: Some(login_pw),
-                confirmation: Some(conf_pw),
+                confirmation: conf_pw,
                 must_change: true,
                 issued_at: now,
             });

@@ -113,6 +113,19 @@ impl Engine {
                 self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
                 return Err(Error::InvalidUserCredentials);
             }
+            if !self.tenant(&u.contract_no)?.uses(kind) {
+                // The service has no such password (seed 000/002/003 have one per account):
+                // the answer and the cost of a wrong password, nothing counted.
+                self.hasher.waste_time(password);
+                let ev = EventKind::CredentialRefused {
+                    attempted_id: u.login_id.clone(),
+                    credential: kind,
+                    channel,
+                    reason: RefusalReason::CredentialNotUsed,
+                };
+                self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
+                return Err(Error::InvalidUserCredentials);
+            }
             let hash = u.credential(kind).hash.clone();
             let verified = if hash.is_empty() {
                 self.hasher.waste_time(password);

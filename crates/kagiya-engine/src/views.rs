@@ -45,7 +45,8 @@ pub struct UserView {
     pub email: Option<String>,
     pub mfa: bool,
     pub login: CredentialView,
-    pub confirmation: CredentialView,
+    /// Only where the customer's service has a confirmation password (seed 004).
+    pub confirmation: Option<CredentialView>,
     /// Seed 000's table, when the account is locked.
     pub affected_services: Vec<AffectedService>,
 }
@@ -110,9 +111,11 @@ pub fn user_view(u: &User, t: &Tenant, now: Millis, lang: Lang) -> UserView {
         email: u.email.clone(),
         mfa: u.mfa,
         login: credential_view(u, t, CredentialKind::Login, now, lang),
-        confirmation: credential_view(u, t, CredentialKind::Confirmation, now, lang),
+        confirmation: t
+            .uses(CredentialKind::Confirmation)
+            .then(|| credential_view(u, t, CredentialKind::Confirmation, now, lang)),
         affected_services: if locked {
-            affected_services(&t.services, lang)
+            affected_services(t.preset, &t.services, lang)
         } else {
             Vec::new()
         },

@@ -30,6 +30,35 @@ function pssMib(tree) {
   );
 }
 
+/** The largest mappings by PSS over the whole tree, in MiB: what the total is made of. */
+function pssByMapping(tree, top = 12) {
+  const by = new Map();
+  for (const pid of tree) {
+    let name = null;
+    let text = "";
+    try {
+      text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n")) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        name = (head[1] || "[anon]").replace(/^.*\//, "");
+        continue;
+      }
+      const pss = /^Pss:\s+(\d+)/.exec(line);
+      if (pss && name) by.set(name, (by.get(name) ?? 0) + Number(pss[1]));
+    }
+  }
+  return Object.fromEntries(
+    [...by.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([n, kib]) => [n, Math.round(kib / 102.4) / 10]),
+  );
+}
+
 function processTree(root) {
   const out = [root];
   for (let i = 0; i < out.length; i++) {
@@ -51,6 +80,11 @@ try {
   app = await h.openApp(dataDir);
   figures.launch_to_sign_in_ms = Math.round(now() - t0);
   const pidNow = () => Number(execFileSync("pgrep", ["-f", "-n", "--", `--data-dir ${dataDir}`], { encoding: "utf8" }).trim());
+  // The floor: the sign-in screen, before the database is read — the libraries of the app and
+  // of WebKitGTK, and this machine's GL stack (Mesa's llvmpipe under Xvfb).
+  await app.pause(1000);
+  figures.pss_at_sign_in_mib = pssMib(processTree(pidNow()));
+  figures.pss_at_sign_in_by_mapping_mib = pssByMapping(processTree(pidNow()));
   figures.rss_at_sign_in_kib = processTree(pidNow()).map((pid) => {
     try {
       return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);

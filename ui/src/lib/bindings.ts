@@ -76,6 +76,8 @@ export type AffectedService = {
 	row: number,
 	/**  The kind of use, in the UI language. */
 	usage: string,
+	/**  The seed's qualifier of the row (「パスワード認証ご利用の場合」 …), when it has one. */
+	note: string | null,
 	service: Service,
 	/**  The administration web: sign-in refused. */
 	admin_web: string,
@@ -647,7 +649,8 @@ export type UserView = {
 	email: string | null,
 	mfa: boolean,
 	login: CredentialView,
-	confirmation: CredentialView,
+	/**  Only where the customer's service has a confirmation password (seed 004). */
+	confirmation: CredentialView | null,
 	/**  Seed 000's table, when the account is locked. */
 	affected_services: AffectedService[],
 };

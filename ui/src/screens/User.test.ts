@@ -121,3 +121,30 @@ describe("User addresses", () => {
     ]);
   });
 });
+
+describe("User passwords", () => {
+  it("offers and sends only the passwords the customer's service has (one outside Business Web)", async () => {
+    const sent: Array<Record<string, unknown>> = [];
+    const single = detail([]);
+    single.user.confirmation = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "user_detail") return single;
+      if (cmd === "set_user_passwords") {
+        sent.push((args as { form: Record<string, unknown> }).form);
+        return { contract_no: "K-1001", customer_name: "Minato Trading", login_id: "hanako", name: "Minato Hanako", login_password: "Tmp-1234", confirmation_password: null, must_change: true, issued_at: 0, issued_by: "sv001", request_no: null };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(User, { loginId: "hanako" });
+    await waitFor(() => expect(document.querySelector("#credentials tr[data-credential='login']")).not.toBeNull());
+    expect(document.querySelector("#credentials tr[data-credential='confirmation']")).toBeNull();
+    await fireEvent.click(document.querySelector("#act-passwords")!);
+    expect(document.querySelector("#pw-login")).not.toBeNull();
+    expect(document.querySelector("#pw-confirmation")).toBeNull();
+    await fireEvent.input(document.querySelector("#action-confirmation")!, { target: { value: "my-confirmation" } });
+    await fireEvent.click(document.querySelector("#action-submit")!);
+    await waitFor(() => expect(sent.length).toBe(1));
+    expect(sent[0]?.login).toBe(true);
+    expect(sent[0]?.confirmation).toBe(false);
+  });
+});

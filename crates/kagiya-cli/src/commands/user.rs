@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
                 json(&u);
             } else {
                 print_users(std::slice::from_ref(&u), false, lang);
-                for c in [&u.login, &u.confirmation] {
+                for c in std::iter::once(&u.login).chain(u.confirmation.as_ref()) {
                     println!(
                         "  {}: {} ({} {})",
                         c.kind.label(lang),
@@ -80,6 +80,9 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
                         "  ({}) {} — {} / {} / {}",
                         s.row, s.usage, s.admin_web, s.sending, s.receiving
                     );
+                    if let Some(note) = &s.note {
+                        println!("      * {note}");
+                    }
                 }
             }
         }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::password::Preset;
 use crate::Lang;
 
 /// A service a tenant can use (also the unit that IP access rules apply to).
@@ -88,6 +89,8 @@ pub struct AffectedService {
     pub row: u8,
     /// The kind of use, in the UI language.
     pub usage: String,
+    /// The seed's qualifier of the row (「パスワード認証ご利用の場合」 …), when it has one.
+    pub note: Option<String>,
     pub service: Service,
     /// The administration web: sign-in refused.
     pub admin_web: String,
@@ -97,20 +100,28 @@ pub struct AffectedService {
     pub receiving: String,
 }
 
-/// Seed 000's table: while an account is locked by wrong passwords, what each kind of use loses.
-/// Only rows for services the tenant uses are returned.
-pub fn affected_services(uses: &[Service], lang: Lang) -> Vec<AffectedService> {
+/// Seed 000's table: while an InterFAX account is locked by wrong passwords, what each kind of use
+/// loses, in the seed's words and with its qualifiers. The table is InterFAX's own: other presets
+/// get none. Only rows for services the tenant uses are returned (row (1), the account web, always).
+pub fn affected_services(preset: Preset, uses: &[Service], lang: Lang) -> Vec<AffectedService> {
+    if preset != Preset::Interfax {
+        return Vec::new();
+    }
     let s = |ja: &str, en: &str| lang.pick(ja, en).to_owned();
     let no_login = || s("ログイン不可", "Sign-in refused");
+    let unavailable = || s("利用できません", "Unavailable");
     let rows = [
         (
             1,
             Service::AdminConsole,
             s(
-                "アカウント管理Webへのログイン",
-                "Signing in to the account web",
+                "アカウント管理Webへのログイン時",
+                "Signing in to the account management web",
             ),
-            no_login(),
+            Some(s(
+                "次の(2)、(3)、(4)、(5)のInterFAXサービスご利用の場合は該当欄を参照ください。",
+                "If you use (2), (3), (4) or (5) below, see that row.",
+            )),
             s("利用できない場合があります", "May be unavailable"),
             s("利用できない場合があります", "May be unavailable"),
         ),
@@ -118,21 +129,33 @@ pub fn affected_services(uses: &[Service], lang: Lang) -> Vec<AffectedService> {
             2,
             Service::MailSubmission,
             s(
-                "メール本文にパスワードを記載した送信",
-                "Sending with the password in the mail body",
+                "送信サービス利用の際、メール本文にパスワードを記載して送信時",
+                "Sending with the password written in the mail body",
             ),
-            no_login(),
-            s("利用できません", "Unavailable"),
-            s("利用できます", "Available"),
+            Some(s(
+                "パスワード認証ご利用の場合",
+                "When password authentication is used",
+            )),
+            unavailable(),
+            s(
+                "利用できます（受信サービスもご利用の場合）",
+                "Available (when the receiving service is used too)",
+            ),
         ),
         (
             3,
             Service::MailSubmission,
-            s("リスト機能を利用した同報送信", "List (broadcast) sending"),
-            no_login(),
             s(
-                "利用できません（エラーコード 6002）",
-                "Unavailable (error 6002)",
+                "送信サービスのリスト機能を利用した送信時（同報送信）",
+                "Sending with the sending service's lists (broadcast)",
+            ),
+            Some(s(
+                "パスワード認証を利用しない場合も含む",
+                "Including when password authentication is not used",
+            )),
+            s(
+                "利用できません（エラーコード：6002）",
+                "Unavailable (error code 6002)",
             ),
             s("—", "—"),
         ),
@@ -140,36 +163,40 @@ pub fn affected_services(uses: &[Service], lang: Lang) -> Vec<AffectedService> {
             4,
             Service::MailSubmission,
             s(
-                "受信FAXのバックアップ転送・配信",
-                "Backup forwarding and delivery of received faxes",
+                "受信サービスの受信FAXバックアップ転送、および受信FAX配信機能",
+                "The receiving service's backup forwarding and delivery of received faxes",
             ),
-            no_login(),
-            s("—", "—"),
+            Some(s(
+                "送信サービスもご利用の場合",
+                "When the sending service is used too",
+            )),
+            unavailable(),
             s(
-                "利用できません（転送・配信は行われません）",
-                "Unavailable (nothing is forwarded or delivered)",
+                "受信FAXの転送、配信はおこなわれません／受信は利用できます",
+                "Received faxes are not forwarded or delivered / receiving is available",
             ),
         ),
         (
             5,
             Service::Api,
             s(
-                "Webサービス（SOAP/REST）による送受信",
-                "Sending and receiving through the web service (SOAP/REST)",
+                "Webサービス（SOAP/REST）を利用したFAXの送信・受信",
+                "Sending and receiving faxes through the web service (SOAP/REST)",
             ),
-            no_login(),
-            s("利用できません", "Unavailable"),
-            s("利用できません", "Unavailable"),
+            None,
+            unavailable(),
+            unavailable(),
         ),
     ];
     rows.into_iter()
         .filter(|r| r.1 == Service::AdminConsole || uses.contains(&r.1))
         .map(
-            |(row, service, usage, admin_web, sending, receiving)| AffectedService {
+            |(row, service, usage, note, sending, receiving)| AffectedService {
                 row,
                 usage,
+                note,
                 service,
-                admin_web,
+                admin_web: no_login(),
                 sending,
                 receiving,
             },
@@ -183,15 +210,53 @@ mod tests {
 
     #[test]
     fn the_table_follows_the_services_in_use() {
-        let all = affected_services(&Service::ALL, Lang::Ja);
+        let all = affected_services(Preset::Interfax, &Service::ALL, Lang::Ja);
         assert_eq!(
             all.iter().map(|r| r.row).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5]
         );
         assert!(all.iter().all(|r| r.admin_web == "ログイン不可"));
         assert!(all[2].sending.contains("6002"));
-        let web_only = affected_services(&[Service::UserWeb], Lang::En);
+        let web_only = affected_services(Preset::Interfax, &[Service::UserWeb], Lang::En);
         assert_eq!(web_only.len(), 1);
         assert_eq!(web_only[0].admin_web, "Sign-in refused");
+    }
+
+    /// Seed 000's table 「誤ったパスワード操作により影響するサービス」 is InterFAX's: the other
+    /// presets' services are not InterFAX's send and receive services.
+    #[test]
+    fn only_interfax_customers_get_the_table() {
+        for preset in Preset::ALL {
+            let rows = affected_services(preset, &Service::ALL, Lang::Ja);
+            assert_eq!(rows.is_empty(), preset != Preset::Interfax, "{preset:?}");
+        }
+    }
+
+    /// The seed's qualifiers and its row (4): 「(4) 受信サービスの受信FAXバックアップ転送、および
+    /// 受信FAX配信機能 * 送信サービスもご利用の場合 ログイン不可 利用できません ・受信FAXの転送、
+    /// 配信はおこなわれません 利用できます」.
+    #[test]
+    fn the_rows_keep_the_seeds_qualifiers_and_row_four_reads_as_the_seed() {
+        let rows = affected_services(Preset::Interfax, &Service::ALL, Lang::Ja);
+        let note = |n: usize| rows[n].note.clone().unwrap_or_default();
+        assert!(note(0).contains("(2)、(3)、(4)、(5)"));
+        assert_eq!(note(1), "パスワード認証ご利用の場合");
+        assert_eq!(note(2), "パスワード認証を利用しない場合も含む");
+        assert_eq!(note(3), "送信サービスもご利用の場合");
+        assert_eq!(rows[4].note, None);
+        let four = &rows[3];
+        assert_eq!(four.sending, "利用できません");
+        assert!(four
+            .receiving
+            .contains("受信FAXの転送、配信はおこなわれません"));
+        assert!(four.receiving.contains("利用できます"));
+        assert_eq!(
+            rows[1].receiving,
+            "利用できます（受信サービスもご利用の場合）"
+        );
+        assert_eq!(
+            (rows[4].sending.as_str(), rows[4].receiving.as_str()),
+            ("利用できません", "利用できません")
+        );
     }
 }

@@ -51,6 +51,26 @@ impl Tenant {
         }
     }
 
+    /// The passwords this customer's users have (the preset's service decides).
+    pub fn credentials(&self) -> &'static [CredentialKind] {
+        self.preset.credentials()
+    }
+
+    /// Whether this customer's users have a `kind` password.
+    pub fn uses(&self, kind: CredentialKind) -> bool {
+        self.credentials().contains(&kind)
+    }
+
+    /// The password a user confirms an operation with: the confirmation password where the
+    /// service has one, the login password again where it has only that.
+    pub fn confirming_credential(&self) -> CredentialKind {
+        if self.uses(CredentialKind::Confirmation) {
+            CredentialKind::Confirmation
+        } else {
+            CredentialKind::Login
+        }
+    }
+
     pub fn policy_mut(&mut self, kind: CredentialKind) -> &mut CredentialPolicy {
         match kind {
             CredentialKind::Login => &mut self.login,

@@ -119,9 +119,10 @@ impl User {
             .state(&p.lockout, p.password.warn_days, now)
     }
 
-    /// Locked on either credential at `now`.
+    /// Locked on any of its passwords at `now`.
     pub fn is_locked(&self, tenant: &Tenant, now: Millis) -> bool {
-        CredentialKind::BOTH
+        tenant
+            .credentials()
             .iter()
             .any(|k| self.credential_state(tenant, *k, now).is_locked())
     }
@@ -130,7 +131,7 @@ impl User {
     /// suspended, deleted, or stopped for good on either credential.
     pub fn is_stopped_for_good(&self, tenant: &Tenant, now: Millis) -> bool {
         self.status != UserStatus::Active
-            || CredentialKind::BOTH.iter().any(|k| {
+            || tenant.credentials().iter().any(|k| {
                 matches!(
                     self.credential_state(tenant, *k, now),
                     CredentialState::Stopped { .. }
@@ -145,7 +146,8 @@ impl User {
         if self.is_stopped_for_good(tenant, now) {
             return None;
         }
-        CredentialKind::BOTH
+        tenant
+            .credentials()
             .iter()
             .filter_map(|k| match self.credential_state(tenant, *k, now) {
                 CredentialState::TemporarilyStopped { until } => Some(until),

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::policy::PasswordPolicy;
+use crate::directory::CredentialKind;
 use crate::lockout::LockoutPolicy;
 use crate::MINUTE;
 
@@ -173,6 +174,19 @@ impl Preset {
         }
     }
 
+    /// The passwords a user of this service has. Only Business Web (seed 004) has a separate
+    /// 確認用パスワード; InterFAX (000), the Web member site (002) and Biz Mail (003) each have one
+    /// password per account, and so has our NIST preset. Where a confirmation is asked of such a
+    /// user, the login password is asked again.
+    pub fn credentials(self) -> &'static [CredentialKind] {
+        match self {
+            Preset::BusinessWeb => &CredentialKind::BOTH,
+            Preset::Interfax | Preset::WebMember | Preset::BizMail | Preset::Nist => {
+                &[CredentialKind::Login]
+            }
+        }
+    }
+
     /// The password policy (the same for both credentials).
     pub fn password(self) -> PasswordPolicy {
         match self {
@@ -226,6 +240,22 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Seed 004 alone names two: 「お客様のパスワード（ログインパスワード、確認用パスワード）」.
+    /// Seed 000 locks 「アカウント」 on its one password, seed 002 logs in with 「ログインID、
+    /// メールアドレス、パスワードの3種類」, seed 003 has one password per address.
+    #[test]
+    fn only_business_web_has_a_confirmation_password() {
+        for p in Preset::ALL {
+            let creds = p.credentials();
+            assert_eq!(creds[0], CredentialKind::Login, "{p:?}");
+            assert_eq!(
+                creds.contains(&CredentialKind::Confirmation),
+                p == Preset::BusinessWeb,
+                "{p:?}"
+            );
+        }
+    }
 
     #[test]
     fn every_preset_is_valid_and_round_trips() {

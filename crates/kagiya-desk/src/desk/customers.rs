@@ -343,10 +343,12 @@ impl Console {
         Ok(CustomerDetail {
             customer: self.customer_row(&t, users, outlook),
             preset: t.preset,
-            policies: vec![
-                policy_view(CredentialKind::Login, &t.login, lang),
-                policy_view(CredentialKind::Confirmation, &t.confirmation, lang),
-            ],
+            // Only the passwords the customer's service has (seed 004 alone has two).
+            policies: t
+                .credentials()
+                .iter()
+                .map(|&k| policy_view(k, t.policy(k), lang))
+                .collect(),
             ip_rules,
             ip_released_until: released,
         })

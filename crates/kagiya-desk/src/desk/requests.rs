@@ -2,7 +2,7 @@
 //! supervisor's approval on the same PC (they confirm with their own ID and confirmation password
 //! while the recorder stays signed in), execution, and the slips — all offline.
 
-use kagiya_core::directory::{InitRequest, UserStatus};
+use kagiya_core::directory::{CredentialKind, InitRequest, UserStatus};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang};
 use kagiya_store::directory;
@@ -88,10 +88,17 @@ impl Console {
                     actions.push(lang.pick("利用再開", "Resume").to_owned());
                 }
                 actions.push(
-                    lang.pick(
-                        "ログインパスワードと確認用パスワードの仮パスワードを発行（ログイン時に強制変更）",
-                        "New temporary login and confirmation passwords (changed at the next login)",
-                    )
+                    if tenant.uses(CredentialKind::Confirmation) {
+                        lang.pick(
+                            "ログインパスワードと確認用パスワードの仮パスワードを発行（ログイン時に強制変更）",
+                            "New temporary login and confirmation passwords (changed at the next login)",
+                        )
+                    } else {
+                        lang.pick(
+                            "ログインパスワードの仮パスワードを発行（ログイン時に強制変更）",
+                            "A new temporary login password (changed at the next login)",
+                        )
+                    }
                     .to_owned(),
                 );
                 ProposedAction {

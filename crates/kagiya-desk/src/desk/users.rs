@@ -169,7 +169,9 @@ fn sort_of(s: UserListSort) -> UserSort {
 }
 
 fn row(v: UserView) -> UserRow {
-    let creds = [&v.login, &v.confirmation];
+    let creds: Vec<_> = std::iter::once(&v.login)
+        .chain(v.confirmation.as_ref())
+        .collect();
     UserRow {
         locked: creds.iter().any(|c| c.state.is_locked()),
         expired: creds.iter().any(|c| c.expired),

@@ -419,7 +419,7 @@ fn demo_data_fills_an_empty_database_once() {
         ),
         (2, 3, 1),
         "kitahama-master and -admin for a while; minato-kato, -master and -admin for good after \
-         three temporary stops each; kitahama-mori's confirmation"
+         three temporary stops each; minato-sato's confirmation"
     );
     // Seed 004: Minato's master and admin are 利用停止 — a paper request; Kitahama's are only
     // 一時利用停止 — no request, back by themselves.

@@ -97,7 +97,7 @@ fn lock(e: &Branch, id: &str, kind: CredentialKind) {
     let state = if kind == CredentialKind::Login {
         v.login.state
     } else {
-        v.confirmation.state
+        v.confirmation.as_ref().unwrap().state
     };
     assert_eq!(
         state,
@@ -118,7 +118,7 @@ fn stop_for_good(env: &Env, e: &Branch, id: &str, kind: CredentialKind) {
         let state = if kind == CredentialKind::Login {
             v.login.state
         } else {
-            v.confirmation.state
+            v.confirmation.as_ref().unwrap().state
         };
         match state {
             CredentialState::Stopped { .. } => return,
@@ -324,12 +324,12 @@ fn repeated_temporary_locks_become_permanent_until_an_admin_unlocks() {
         let v = e.user_view("jirodt", Lang::Ja).unwrap();
         assert!(
             matches!(
-                v.confirmation.state,
+                v.confirmation.as_ref().unwrap().state,
                 CredentialState::TemporarilyStopped { .. }
             ),
             "round {round}"
         );
-        assert_eq!(v.confirmation.temporary_locks, round);
+        assert_eq!(v.confirmation.as_ref().unwrap().temporary_locks, round);
         env.clock.advance(31 * MINUTE);
     }
     for _ in 0..5 {
@@ -344,7 +344,12 @@ fn repeated_temporary_locks_become_permanent_until_an_admin_unlocks() {
     assert_eq!(v.service_state, "確認用パスワード利用停止");
     env.clock.advance(365 * 24 * 60 * MINUTE);
     assert!(matches!(
-        e.user_view("jirodt", Lang::Ja).unwrap().confirmation.state,
+        e.user_view("jirodt", Lang::Ja)
+            .unwrap()
+            .confirmation
+            .as_ref()
+            .unwrap()
+            .state,
         CredentialState::Stopped { .. }
     ));
     // The automatic releases were recorded as they were observed.
@@ -381,7 +386,10 @@ fn repeated_temporary_locks_become_permanent_until_an_admin_unlocks() {
     assert_eq!(rows[0].before, "確認用パスワード利用停止");
     let v = e.user_view("jirodt", Lang::Ja).unwrap();
     assert_eq!(
-        (v.confirmation.temporary_locks, v.confirmation.failures),
+        (
+            v.confirmation.as_ref().unwrap().temporary_locks,
+            v.confirmation.as_ref().unwrap().failures
+        ),
         (0, 0)
     );
     assert_fold(&e);
@@ -615,6 +623,134 @@ fn initialization_request_with_four_eyes_offline() {
         e.execute_init_request(&sv(), &conf(), "R-2026-001"),
         Err(Error::RequestState("executed"))
     ));
+    assert_fold(&e);
+}
+
+/// One password for single-password services. Only Business Web (seed 004) has a 確認用パスワード;
+/// InterFAX (seed 000) has one per account, and its lock is the account's: 「パスワードを3回以上
+/// 間違えますとアカウントが1時間ロックされます」, 「全てのリクエストで認証エラーとなります」.
+#[test]
+fn an_interfax_account_has_one_password_and_its_lock_refuses_everything() {
+    let env = Env::new();
+    let e = env.engine();
+    e.create_tenant(
+        &sv(),
+        &conf(),
+        NewTenant {
+            contract_no: "F-0001".into(),
+            name: "ファクス商会".into(),
+            services: vec![Service::AdminConsole, Service::MailSubmission, Service::Api],
+            preset: Preset::Interfax,
+        },
+    )
+    .unwrap();
+    let mut issued = Vec::new();
+    for (id, role) in [
+        ("faxadmin", UserRole::Admin),
+        ("faxuser", UserRole::General),
+    ] {
+        issued.push(
+            e.create_user(
+                &sv(),
+                &conf(),
+                NewUser {
+                    contract_no: "F-0001".into(),
+                    login_id: id.into(),
+                    name: format!("利用者 {id}"),
+                    role,
+                    email: None,
+                    mfa: false,
+                },
+            )
+            .unwrap(),
+        );
+    }
+    // One password is issued, the view and the policies know no other.
+    assert!(issued
+        .iter()
+        .all(|i| i.login.is_some() && i.confirmation.is_none()));
+    let view = e.user_view("faxuser", Lang::Ja).unwrap();
+    assert!(view.confirmation.is_none());
+    // A confirmation password cannot be set, and checking one is refused like a wrong password
+    // without counting anything.
+    assert_eq!(
+        e.set_passwords(
+            &sv(),
+            &conf(),
+            "faxuser",
+            SetPasswords {
+                login: None,
+                confirmation: Some(NewPassword::Generate),
+                force_change: true,
+            },
+        )
+        .unwrap_err(),
+        Error::CredentialNotUsed(CredentialKind::Confirmation)
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            e.verify(
+                "faxuser",
+                CredentialKind::Confirmation,
+                Channel::Web,
+                &wrong()
+            )
+            .unwrap_err(),
+            Error::InvalidUserCredentials
+        );
+    }
+    assert!(events::of_kind(&e.store().conn(), "credential_failed")
+        .unwrap()
+        .is_empty());
+    // The admin confirms with the login password (the only one it has).
+    let admin = ActorRef::User("faxadmin".into());
+    let admin_pw = issued[0].login.as_ref().unwrap();
+    let new_admin_pw = temporary_password(
+        &Preset::Interfax.password(),
+        &PolicyContext {
+            login_id: "faxadmin",
+            email: None,
+            must_differ_from: None,
+            mfa: false,
+        },
+    );
+    e.change_own_passwords(
+        "faxadmin",
+        ChangeOwn {
+            login: Some((
+                Secret::new(admin_pw.expose()),
+                Secret::new(new_admin_pw.expose()),
+            )),
+            confirmation: None,
+        },
+    )
+    .unwrap();
+    e.set_suspended(&admin, &new_admin_pw, &["faxuser".into()], true)
+        .unwrap();
+    e.set_suspended(&admin, &new_admin_pw, &["faxuser".into()], false)
+        .unwrap();
+    // Three wrong passwords lock the account: every channel, and the confirmation path too.
+    for _ in 0..3 {
+        let _ = e.verify("faxadmin", CredentialKind::Login, Channel::Mail, &wrong());
+    }
+    for channel in [Channel::Web, Channel::Api, Channel::Mail] {
+        assert!(
+            matches!(
+                e.verify("faxadmin", CredentialKind::Login, channel, &new_admin_pw),
+                Err(Error::CredentialLocked { .. })
+            ),
+            "{channel:?}"
+        );
+    }
+    assert!(matches!(
+        e.set_suspended(&admin, &new_admin_pw, &["faxuser".into()], true),
+        Err(Error::CredentialLocked { .. })
+    ));
+    assert_eq!(
+        e.user_view("faxuser", Lang::Ja).unwrap().status,
+        kagiya_core::directory::UserStatus::Active,
+        "nothing changed"
+    );
     assert_fold(&e);
 }
 

@@ -39,6 +39,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::user_detail,
             desk::create_user,
             desk::unlock_users,
+            desk::unlock_candidates,
             desk::set_user_passwords,
             desk::add_address,
             desk::set_address_flags,

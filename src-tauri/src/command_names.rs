@@ -31,6 +31,7 @@ const COMMANDS: &[&str] = &[
     "user_detail",
     "create_user",
     "unlock_users",
+    "unlock_candidates",
     "set_user_passwords",
     "add_address",
     "set_address_flags",

@@ -152,6 +152,15 @@ pub async fn unlock_users(
 
 #[tauri::command]
 #[specta::specta]
+pub async fn unlock_candidates(
+    state: State<'_, AppState>,
+    contract_no: String,
+) -> Reply<Vec<String>> {
+    state.with(|c| c.unlock_candidates(&contract_no))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn set_user_passwords(
     state: State<'_, AppState>,
     login_id: String,

@@ -25,8 +25,10 @@ pub enum NewPassword {
 pub struct SetPasswords {
     pub login: Option<NewPassword>,
     pub confirmation: Option<NewPassword>,
-    /// ログイン時に強制変更する.
-    pub force_change: bool,
+    /// ログイン時に強制変更する for the login password (seed 004 has one per password).
+    pub force_login_change: bool,
+    /// ログイン時に強制変更する for the confirmation password.
+    pub force_confirmation_change: bool,
 }
 
 /// Passwords issued to a user, shown once and never stored in clear, with what the engine
@@ -217,7 +219,11 @@ impl Engine {
             // When both change together, each is checked against the other's new value.
             let other = (chosen.len() == 2).then(|| &chosen[1 - i].1);
             let hash = hash_checked(&self.hasher, &user, &tenant, *kind, secret, other, false)?;
-            let must_change = req.force_change || *was_generated;
+            let forced = match kind {
+                CredentialKind::Login => req.force_login_change,
+                CredentialKind::Confirmation => req.force_confirmation_change,
+            };
+            let must_change = forced || *was_generated;
             issued.must_change |= must_change;
             evs.push(password_set(
                 &user,

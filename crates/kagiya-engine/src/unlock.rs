@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::port::Change;
 use crate::verify::observe_release;
-use crate::{ActorRef, Engine};
+use crate::{Acting, ActorRef, Engine};
 
 /// What happened to one user.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -35,6 +35,30 @@ pub struct UnlockRow {
     /// サービス状態 before the unlock, in seed 004's words.
     pub before: String,
     pub outcome: UnlockOutcome,
+    /// Seed 004's ※ under the result table for a user who was not released — 「※ 現在は
+    /// ログインパスワード利用停止です。」 for one the actor may not unlock (saburodt, a master, when an
+    /// admin unlocks) — and why for a row that changed nothing.
+    pub note: Option<String>,
+}
+
+/// The ※ note of a result row (none for a user who was released).
+fn outcome_note(outcome: UnlockOutcome, before: &str, lang: Lang) -> Option<String> {
+    match (outcome, lang) {
+        (UnlockOutcome::Unlocked, _) => None,
+        (UnlockOutcome::NotPermitted, Lang::Ja) => Some(format!("※ 現在は{before}です。")),
+        (UnlockOutcome::NotPermitted, Lang::En) => Some(format!("※ Still: {before}.")),
+        (UnlockOutcome::NotLocked, _) => Some(
+            lang.pick("※ 利用停止ではありません。", "※ Not locked.")
+                .to_owned(),
+        ),
+        (UnlockOutcome::NotFound, _) => Some(
+            lang.pick(
+                "※ このログインIDの利用者はいません。",
+                "※ No user has this login ID.",
+            )
+            .to_owned(),
+        ),
+    }
 }
 
 impl Engine {
@@ -66,6 +90,7 @@ impl Engine {
                         role: String::new(),
                         before: String::new(),
                         outcome: UnlockOutcome::NotFound,
+                        note: outcome_note(UnlockOutcome::NotFound, "", lang),
                     });
                     continue;
                 };
@@ -102,6 +127,7 @@ impl Engine {
                     login_id: u.login_id.clone(),
                     name: u.name.clone(),
                     role: u.role.label(lang).to_owned(),
+                    note: outcome_note(outcome, &before, lang),
                     before,
                     outcome,
                 });
@@ -133,5 +159,48 @@ pub fn state_label(
         lang.pick("利用可能", "Available").to_owned()
     } else {
         parts.join(lang.pick("・", ", "))
+    }
+}
+
+impl Engine {
+    /// Seed 004's 「「」をチェックするとご自身を除くすべてのユーザが選択されます」: the login IDs of the
+    /// customer's users that are locked now and that `who` may unlock — never `who` itself, and
+    /// for an admin never a master. A read: nothing is confirmed or recorded until the unlock.
+    pub fn unlock_candidates(
+        &self,
+        who: &ActorRef,
+        contract_no: &str,
+    ) -> Result<Vec<String>, Error> {
+        let tenant = self.tenant(contract_no)?;
+        let now = self.now();
+        let acting = match who {
+            ActorRef::Operator(id) => {
+                let op = self.read(|r| r.operator(id))?.ok_or(Error::NotSignedIn)?;
+                Acting::Operator {
+                    id: op.operator_id,
+                    role: op.role,
+                }
+            }
+            ActorRef::User(login_id) => {
+                let u = self.user(login_id)?;
+                Acting::User {
+                    login_id: u.login_id,
+                    contract_no: u.contract_no,
+                    role: u.role,
+                }
+            }
+        };
+        let own = match who {
+            ActorRef::User(id) => Some(id.to_lowercase()),
+            ActorRef::Operator(_) => None,
+        };
+        Ok(self
+            .read(|r| r.users_of(&tenant.contract_no))?
+            .into_iter()
+            .filter(|u| own.as_deref() != Some(u.login_id.to_lowercase().as_str()))
+            .filter(|u| u.is_locked(&tenant, now))
+            .filter(|u| authorize(acting.actor(), Action::ManageUser { target: u }).is_ok())
+            .map(|u| u.login_id)
+            .collect())
     }
 }

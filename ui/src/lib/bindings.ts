@@ -33,6 +33,7 @@ export const commands = {
 	userDetail: (loginId: string) => __TAURI_INVOKE<UserDetail>("user_detail", { loginId }),
 	createUser: (form: NewUserForm, confirmation: string) => __TAURI_INVOKE<IssuedSlip>("create_user", { form, confirmation }),
 	unlockUsers: (loginIds: string[], confirmation: string) => __TAURI_INVOKE<UnlockResult>("unlock_users", { loginIds, confirmation }),
+	unlockCandidates: (contractNo: string) => __TAURI_INVOKE<string[]>("unlock_candidates", { contractNo }),
 	setUserPasswords: (loginId: string, form: PasswordsForm, confirmation: string) => __TAURI_INVOKE<IssuedSlip>("set_user_passwords", { loginId, form, confirmation }),
 	addAddress: (loginId: string, address: string, purposes: Purpose[], confirmation: string) => __TAURI_INVOKE<AddressView[]>("add_address", { loginId, address, purposes, confirmation }),
 	setAddressFlags: (loginId: string, address: string, sign: boolean, encrypt: boolean, confirmation: string) => __TAURI_INVOKE<AddressView[]>("set_address_flags", { loginId, address, sign, encrypt, confirmation }),
@@ -441,8 +442,10 @@ export type PasswordsForm = {
 	generate: boolean,
 	login_password: string | null,
 	confirmation_password: string | null,
-	/**  ログイン時に強制変更する. */
-	force_change: boolean,
+	/**  ログイン時に強制変更する, for the login password (seed 004: one per password). */
+	force_login: boolean,
+	/**  ログイン時に強制変更する, for the confirmation password. */
+	force_confirmation: boolean,
 };
 
 /**  One credential's policy as the detail screen shows it. */
@@ -571,6 +574,12 @@ export type UnlockRow = {
 	/**  サービス状態 before the unlock, in seed 004's words. */
 	before: string,
 	outcome: UnlockOutcome,
+	/**
+	 *  Seed 004's ※ under the result table for a user who was not released — 「※ 現在は
+	 *  ログインパスワード利用停止です。」 for one the actor may not unlock (saburodt, a master, when an
+	 *  admin unlocks) — and why for a row that changed nothing.
+	 */
+	note: string | null,
 };
 
 /**  A user with everything the detail screen shows. */

@@ -103,4 +103,36 @@ describe("Users", () => {
     // The password field is gone with the form; the result table replaced it.
     expect(screen.queryByLabelText("Your own confirmation password")).toBeNull();
   });
+
+  it("selects every locked user the operator may unlock, and shows seed 004's result table with its ※ note", async () => {
+    mockIPC((cmd, args) => {
+      if (cmd === "choices") return choices;
+      if (cmd === "user_page") return { total: 3, offset: 0, rows: [row(0), row(1), row(2)] };
+      if (cmd === "unlock_candidates") {
+        expect((args as { contractNo: string }).contractNo).toBe("K-1001");
+        return ["u000001", "u000003"];
+      }
+      if (cmd === "unlock_users") {
+        return {
+          batch: "U2",
+          rows: [
+            { login_id: "u000001", name: "u1", role: "General user", before: "Login password locked", outcome: "unlocked", note: null },
+            { login_id: "saburodt", name: "データ三部", role: "Master user", before: "ログインパスワード利用停止", outcome: "not_permitted", note: "※ 現在はログインパスワード利用停止です。" },
+          ],
+        };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(Users, { filter: "locked", contractNo: "K-1001" });
+    await fireEvent.click(await screen.findByRole("button", { name: "Select every locked user" }));
+    await waitFor(() => expect(screen.getByText("2 selected")).toBeTruthy());
+    await fireEvent.click(screen.getByRole("button", { name: "Unlock the selected users" }));
+    await fireEvent.input(screen.getByLabelText("Your own confirmation password"), { target: { value: "right" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Run" }));
+    await waitFor(() => expect(document.querySelectorAll("#unlock-results tbody tr").length).toBe(2));
+    const heads = [...document.querySelectorAll("#unlock-results thead th")].map((th) => th.textContent);
+    expect(heads).toEqual(["Login ID", "Name", "Role", "Service state"]);
+    const stays = document.querySelector('#unlock-results tr[data-login-id="saburodt"]')!;
+    expect(stays.textContent).toContain("※ 現在はログインパスワード利用停止です。");
+  });
 });

@@ -125,7 +125,8 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
                 SetPasswords {
                     login,
                     confirmation,
-                    force_change: !no_force_change,
+                    force_login_change: !no_force_change,
+                    force_confirmation_change: !no_force_change,
                 },
             )?;
             print_issued(&[issued], j, lang);

@@ -120,8 +120,10 @@ pub struct PasswordsForm {
     pub generate: bool,
     pub login_password: Option<Secret>,
     pub confirmation_password: Option<Secret>,
-    /// ログイン時に強制変更する.
-    pub force_change: bool,
+    /// ログイン時に強制変更する, for the login password (seed 004: one per password).
+    pub force_login: bool,
+    /// ログイン時に強制変更する, for the confirmation password.
+    pub force_confirmation: bool,
 }
 
 /// Passwords to hand over on a printed slip in a sealed envelope: shown once, never stored in
@@ -286,6 +288,13 @@ impl Console {
         Ok(UnlockResult { batch, rows })
     }
 
+    /// Seed 004's 「ご自身を除くすべてのユーザ」 for the bulk unlock: the customer's users that are
+    /// locked now and that the signed-in operator may unlock.
+    pub fn unlock_candidates(&mut self, contract_no: &str) -> Result<Vec<String>, Error> {
+        let who = self.acting_operator()?;
+        self.engine().unlock_candidates(&who, contract_no)
+    }
+
     /// Sets or issues another user's passwords.
     pub fn set_user_passwords(
         &mut self,
@@ -305,7 +314,8 @@ impl Console {
         let req = SetPasswords {
             login: pick(form.login, form.login_password)?,
             confirmation: pick(form.confirmation, form.confirmation_password)?,
-            force_change: form.force_change || form.generate,
+            force_login_change: form.force_login || form.generate,
+            force_confirmation_change: form.force_confirmation || form.generate,
         };
         let issued = self
             .engine()

@@ -370,7 +370,8 @@ fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
                 generate: true,
                 login_password: None,
                 confirmation_password: None,
-                force_change: false,
+                force_login: false,
+                force_confirmation: false,
             },
             &conf(),
         )
@@ -408,7 +409,8 @@ fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
                 generate: false,
                 login_password: Some(Secret::new("Given2026x")),
                 confirmation_password: None,
-                force_change: false,
+                force_login: false,
+                force_confirmation: false,
             },
             &conf(),
         )

@@ -547,7 +547,8 @@ fn ip_rules_decide_warn_and_can_be_released_for_a_while() {
             kagiya_engine::SetPasswords {
                 login: Some(kagiya_engine::NewPassword::Given(Secret::new("Office2026"))),
                 confirmation: None,
-                force_change: false,
+                force_login_change: false,
+                force_confirmation_change: false,
             },
         )
         .unwrap();

@@ -421,7 +421,8 @@ fn customers_masters_and_admins_follow_the_matrix() {
             SetPasswords {
                 login: Some(NewPassword::Generate),
                 confirmation: Some(NewPassword::Given(Secret::new("given777x"))),
-                force_change: true,
+                force_login_change: true,
+                force_confirmation_change: true,
             },
         )
         .unwrap();
@@ -443,7 +444,8 @@ fn customers_masters_and_admins_follow_the_matrix() {
         SetPasswords {
             login: Some(NewPassword::Generate),
             confirmation: None,
-            force_change: true,
+            force_login_change: true,
+            force_confirmation_change: true,
         },
     );
     assert!(matches!(own, Err(Error::NotPermitted(_))));
@@ -626,6 +628,84 @@ fn initialization_request_with_four_eyes_offline() {
     assert_fold(&e);
 }
 
+/// Seed 004 §2.2: 「「」をチェックするとご自身を除くすべてのユーザが選択されます」, and the result
+/// table 利用者停止・解除結果 whose ※ row is a master an admin may not release — 「saburodt
+/// データ三部 マスターユーザ ログインパスワード利用停止 ※ 現在はログインパスワード利用停止です。」
+#[test]
+fn select_all_except_yourself_and_the_result_tables_note_for_a_master() {
+    let env = Env::new();
+    let e = env.engine();
+    let users = company(&e);
+    let (_, alogin, aconf) = &users[1];
+    e.change_own_passwords(
+        "hanakodt",
+        ChangeOwn {
+            login: Some((Secret::new(alogin.expose()), Secret::new("admin2026x"))),
+            confirmation: Some((Secret::new(aconf.expose()), Secret::new("adminconf1"))),
+        },
+    )
+    .unwrap();
+    for id in ["saburodt", "ichirodt", "jirodt"] {
+        lock(&e, id, CredentialKind::Login);
+    }
+    // The admin sees the locked general users — never a master, never itself.
+    let admin = ActorRef::User("hanakodt".into());
+    assert_eq!(
+        e.unlock_candidates(&admin, "C-1001").unwrap(),
+        ["ichirodt", "jirodt"],
+        "not the master, not the admin itself"
+    );
+    let mut all = e.unlock_candidates(&sv(), "C-1001").unwrap();
+    all.sort();
+    assert_eq!(
+        all,
+        ["ichirodt", "jirodt", "saburodt"],
+        "a supervisor may release all"
+    );
+    let (_, rows) = e
+        .unlock(
+            &admin,
+            &Secret::new("adminconf1"),
+            &["ichirodt".into(), "saburodt".into()],
+            Lang::Ja,
+        )
+        .unwrap();
+    assert_eq!(rows[0].outcome, UnlockOutcome::Unlocked);
+    assert_eq!(rows[0].note, None);
+    assert_eq!(rows[1].login_id, "saburodt");
+    assert_eq!(rows[1].role, "マスターユーザ");
+    assert_eq!(rows[1].outcome, UnlockOutcome::NotPermitted);
+    assert_eq!(rows[1].before, "ログインパスワード一時利用停止");
+    assert_eq!(
+        rows[1].note.as_deref(),
+        Some("※ 現在はログインパスワード一時利用停止です。")
+    );
+}
+
+/// Seed 004's change form has 「ログイン時に強制変更する」 for each password: 「ログインパスワード
+/// *変更する *Oログイン時に強制変更する」 and 「確認用パスワード *変更する *Oログイン時に強制変更する」.
+#[test]
+fn each_password_has_its_own_forced_change() {
+    let env = Env::new();
+    let e = env.engine();
+    company(&e);
+    e.set_passwords(
+        &sv(),
+        &conf(),
+        "ichirodt",
+        SetPasswords {
+            login: Some(NewPassword::Given(Secret::new("given2026a"))),
+            confirmation: Some(NewPassword::Given(Secret::new("given2026b"))),
+            force_login_change: true,
+            force_confirmation_change: false,
+        },
+    )
+    .unwrap();
+    let v = e.user_view("ichirodt", Lang::Ja).unwrap();
+    assert!(v.login.must_change);
+    assert!(!v.confirmation.as_ref().unwrap().must_change);
+}
+
 /// One password for single-password services. Only Business Web (seed 004) has a 確認用パスワード;
 /// InterFAX (seed 000) has one per account, and its lock is the account's: 「パスワードを3回以上
 /// 間違えますとアカウントが1時間ロックされます」, 「全てのリクエストで認証エラーとなります」.
@@ -681,7 +761,8 @@ fn an_interfax_account_has_one_password_and_its_lock_refuses_everything() {
             SetPasswords {
                 login: None,
                 confirmation: Some(NewPassword::Generate),
-                force_change: true,
+                force_login_change: true,
+                force_confirmation_change: true,
             },
         )
         .unwrap_err(),
@@ -837,7 +918,8 @@ fn a_forced_or_expired_change_refuses_the_current_password_under_every_preset() 
                 SetPasswords {
                     login: Some(NewPassword::Generate),
                     confirmation: None,
-                    force_change: true,
+                    force_login_change: true,
+                    force_confirmation_change: true,
                 },
             )
             .unwrap()

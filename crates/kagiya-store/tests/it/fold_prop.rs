@@ -104,7 +104,8 @@ proptest! {
                 }
                 Op::Reset { user, force } => {
                     let issued = e.set_passwords(&sv, &conf, IDS[user], SetPasswords {
-                        login: Some(NewPassword::Generate), confirmation: None, force_change: force,
+                        login: Some(NewPassword::Generate), confirmation: None, force_login_change: force,
+                force_confirmation_change: force,
                     }).unwrap();
                     passwords[user][0] = issued.login.unwrap();
                 }

@@ -14,6 +14,7 @@ fn policy(c: &mut Criterion) {
         email: Some("yamada.hanako@example.co.jp"),
         must_differ_from: None,
         mfa: false,
+        context: &[],
     };
     let web = Preset::WebMember.password();
     c.bench_function("policy check, web member (no blocklist)", |b| {

@@ -33,6 +33,7 @@ fn check(preset: Preset, rows: &[Row]) {
             email: Some("yamada.hanako@example.co.jp"),
             must_differ_from: None,
             mfa: r.mfa,
+            context: &[],
         };
         assert_eq!(
             policy.violations(r.password, &ctx),
@@ -145,16 +146,36 @@ fn nist() {
         &[
             ok("correct horse battery"),
             ok("とても長い日本語のパスフレーズです"),
-            ok(&*Box::leak("x".repeat(64).into_boxed_str())),
-            bad("shortpassword", &["password.length"]),
+            ok("Zq8#mT2!pLw9@xRbVn4$kJ7&hG3%dS6^fA1*cX5(eW0)uY2_iO9+tR8=gM7?nB6"),
+            // NIST: "repetitive or sequential characters" — refused by the strength rule now.
+            bad(
+                &*Box::leak("x".repeat(64).into_boxed_str()),
+                &["password.strength"],
+            ),
+            bad("shortpassword", &["password.length", "password.strength"]),
             Row {
-                password: "shortpwd",
+                password: "Zq8#mT2!w",
                 mfa: true,
                 expect: &[],
             },
+            // Eight random characters are 10^8 guesses, just under the strength rule's bar
+            // (ours: zxcvbn score 3).
+            Row {
+                password: "Zq8#mT2!",
+                mfa: true,
+                expect: &["password.strength"],
+            },
+            Row {
+                password: "shortpwd",
+                mfa: true,
+                expect: &["password.strength"],
+            },
             bad("my-hanakodt-passphrase", &["password.no_login_id"]),
             bad("yamada.hanako-passphrase", &["password.no_email_local"]),
-            bad("1qaz2wsx3edc4rfv", &["password.not_common"]),
+            bad(
+                "1qaz2wsx3edc4rfv",
+                &["password.not_common", "password.strength"],
+            ),
         ],
     );
 }
@@ -214,7 +235,7 @@ mod properties {
         #[test]
         fn violations_are_the_failed_checklist_rules(pw in "\\PC{0,40}", p in 0..5usize, mfa: bool) {
             let policy = Preset::ALL[p].password();
-            let ctx = PolicyContext { login_id: "hanakodt", email: Some("h.k@example.jp"), must_differ_from: None, mfa };
+            let ctx = PolicyContext { login_id: "hanakodt", email: Some("h.k@example.jp"), must_differ_from: None, mfa, context: &[] };
             let failed: Vec<&str> = policy
                 .checklist(&pw, &ctx, kagiya_core::Lang::En)
                 .into_iter()

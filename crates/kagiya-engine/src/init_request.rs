@@ -237,8 +237,8 @@ impl Engine {
                 return Err(Error::RequestState(fresh.state.code()));
             }
             // And the customer still needs it: a manager unlocked since the approval can act.
-            let users = r.users_of(&tenant.contract_no)?;
-            request_applies(managers_outlook(&tenant, &users, now))?;
+            let managers = r.managers_of(&tenant.contract_no)?;
+            request_applies(managers_outlook(&tenant, &managers, now))?;
             Ok((changes.clone(), ()))
         })?;
         Ok(issued)
@@ -259,7 +259,7 @@ impl Engine {
     /// Where the customer's masters and admins stand now (seed 004's rule for paper requests).
     pub fn managers_outlook(&self, contract_no: &str) -> Result<ManagersOutlook, Error> {
         let tenant = self.tenant(contract_no)?;
-        let users = self.read(|r| r.users_of(&tenant.contract_no))?;
-        Ok(managers_outlook(&tenant, &users, self.now()))
+        let managers = self.read(|r| r.managers_of(&tenant.contract_no))?;
+        Ok(managers_outlook(&tenant, &managers, self.now()))
     }
 }

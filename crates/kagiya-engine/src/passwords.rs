@@ -65,6 +65,7 @@ pub(crate) fn hash_checked(
     forced: bool,
 ) -> Result<String, Error> {
     let policy = &tenant.policy(kind).password;
+    let context = context_words(user, tenant);
     let ctx = PolicyContext {
         login_id: &user.login_id,
         email: user.email.as_deref(),
@@ -72,6 +73,7 @@ pub(crate) fn hash_checked(
             .filter(|_| policy.differ_from_other_credential)
             .map(Secret::expose),
         mfa: user.mfa,
+        context: &context,
     };
     let mut codes = policy.violations(new.expose(), &ctx);
     if codes.is_empty() {
@@ -118,13 +120,30 @@ pub(crate) fn generated(
     other: Option<&Secret>,
 ) -> Secret {
     let policy = &tenant.policy(kind).password;
+    let context = context_words(user, tenant);
     let ctx = PolicyContext {
         login_id: &user.login_id,
         email: user.email.as_deref(),
         must_differ_from: other.map(Secret::expose),
         mfa: user.mfa,
+        context: &context,
     };
     temporary_password(policy, &ctx)
+}
+
+/// The context-specific words NIST asks a user's password to be checked against (besides the
+/// login ID and address, which the context carries anyway): the user's and the customer's names
+/// and the contract number.
+pub(crate) fn context_words<'a>(user: &'a User, tenant: &'a Tenant) -> Vec<&'a str> {
+    let mut words = vec![
+        tenant.contract_no.as_str(),
+        tenant.name.as_str(),
+        user.name.as_str(),
+    ];
+    // Names are written with spaces (「港 一郎」): each part is a word of its own too.
+    words.extend(user.name.split_whitespace());
+    words.extend(tenant.name.split_whitespace());
+    words
 }
 
 /// Why and how a password is set: the reason, and whether it is a temporary one the user must

@@ -28,6 +28,9 @@ pub trait Reads {
     fn user(&self, login_id: &str) -> Result<Option<User>, Error>;
     /// A customer's users, by login ID.
     fn users_of(&self, contract_no: &str) -> Result<Vec<User>, Error>;
+    /// A customer's masters and admins (what seed 004's request rule looks at), by login ID;
+    /// apart from `users_of` so that a customer with many general users stays cheap.
+    fn managers_of(&self, contract_no: &str) -> Result<Vec<User>, Error>;
     /// Users whose login ID, name or address starts with `prefix`, by login ID, at most `limit`.
     fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>, Error>;
     /// An initialization request by its number.

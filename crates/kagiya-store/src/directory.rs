@@ -229,6 +229,15 @@ pub fn users_of(conn: &Connection, contract_no: &str) -> Result<Vec<User>, Error
     )
 }
 
+/// A customer's masters and admins, by login ID (the partial index `users_managers`).
+pub fn managers_of(conn: &Connection, contract_no: &str) -> Result<Vec<User>, Error> {
+    select_users(
+        conn,
+        "WHERE t.contract_no = ?1 AND u.role IN ('master', 'admin') ORDER BY u.login_key",
+        [contract_no.trim()],
+    )
+}
+
 /// How many users there are.
 pub fn user_count(conn: &Connection) -> Result<i64, Error> {
     conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))

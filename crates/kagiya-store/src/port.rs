@@ -32,6 +32,9 @@ impl Reads for ConnReads<'_> {
     fn users_of(&self, contract_no: &str) -> Result<Vec<User>, Error> {
         directory::users_of(self.0, contract_no)
     }
+    fn managers_of(&self, contract_no: &str) -> Result<Vec<User>, Error> {
+        directory::managers_of(self.0, contract_no)
+    }
     fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>, Error> {
         directory::search(self.0, prefix, limit)
     }

@@ -26,6 +26,7 @@ pub fn run(ctx: &Ctx, cmd: &PolicyCmd) -> Result<i32, Error> {
                 email: email.as_deref(),
                 must_differ_from: None,
                 mfa: *mfa,
+                context: &[],
             };
             let rules = match (p, tenant) {
                 (Some(p), _) => preset(p)?

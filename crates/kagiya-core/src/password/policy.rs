@@ -56,6 +56,10 @@ pub struct PasswordPolicy {
     /// Refuse passwords containing the local part of the e-mail address (3+ characters).
     #[serde(default)]
     pub forbid_email_local: bool,
+    /// Refuse passwords containing a context word — the user's or the customer's name (each part
+    /// of 4+ letters), the contract number, the service's name — ignoring case and separators.
+    #[serde(default)]
+    pub forbid_context: bool,
     /// Refuse the current password.
     #[serde(default)]
     pub differ_from_current: bool,
@@ -93,6 +97,10 @@ pub struct PolicyContext<'a> {
     pub must_differ_from: Option<&'a str>,
     /// Whether the account uses MFA (relaxes MFA-conditional minimums).
     pub mfa: bool,
+    /// Other context-specific words NIST asks to check against — the user's and the customer's
+    /// names, the name of the service. The strength rule counts a password built from them (and
+    /// from the login ID and address) as guessable.
+    pub context: &'a [&'a str],
 }
 
 /// One rule of the checklist and whether the password meets it.
@@ -163,6 +171,31 @@ fn contains_folded(pw: &str, needle: &str) -> bool {
     needle.chars().count() >= 3 && pw.to_lowercase().contains(&needle)
 }
 
+/// Letters and digits only, lower-cased: 「港 一郎」 and "Minato-Trading" compare as written
+/// together.
+fn fold_words(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether the password contains one of the context words or the service's name (each folded;
+/// words shorter than 4 letters and digits — 3 for CJK — are too common to refuse).
+fn contains_context_word(password: &str, context: &[&str]) -> bool {
+    let pw = fold_words(password);
+    context
+        .iter()
+        .copied()
+        .chain(SERVICE_WORDS)
+        .map(fold_words)
+        .filter(|w| {
+            let n = w.chars().count();
+            n >= 4 || (n >= 2 && w.chars().all(|c| !c.is_ascii()))
+        })
+        .any(|w| pw.contains(&w))
+}
+
 /// One rule, before it is put into words.
 #[derive(Debug, Clone, Copy)]
 enum Rule {
@@ -177,6 +210,7 @@ enum Rule {
     Printable,
     NoLoginId,
     NoEmailLocal,
+    NoContext,
     NotCommon,
     Strength(u8),
     DiffersFromLogin,
@@ -196,6 +230,7 @@ impl Rule {
             Rule::Printable => "password.printable",
             Rule::NoLoginId => "password.no_login_id",
             Rule::NoEmailLocal => "password.no_email_local",
+            Rule::NoContext => "password.no_context",
             Rule::NotCommon => "password.not_common",
             Rule::Strength(_) => "password.strength",
             Rule::DiffersFromLogin => "password.differs_from_login",
@@ -243,6 +278,12 @@ impl Rule {
                 .pick(
                     "メールアドレスの@より前を含まない",
                     "Does not contain the e-mail address's name part",
+                )
+                .to_owned(),
+            Rule::NoContext => lang
+                .pick(
+                    "氏名・お客様名・契約番号・サービス名を含まない",
+                    "Does not contain your name, the customer's name or number, or the service's name",
                 )
                 .to_owned(),
             Rule::NotCommon => lang
@@ -338,6 +379,12 @@ impl PasswordPolicy {
                 .map_or("", |(l, _)| l);
             visit(Rule::NoEmailLocal, !contains_folded(password, local));
         }
+        if self.forbid_context {
+            visit(
+                Rule::NoContext,
+                !contains_context_word(password, ctx.context),
+            );
+        }
         if self.blocklist {
             visit(
                 Rule::NotCommon,
@@ -417,12 +464,23 @@ impl PasswordPolicy {
     }
 }
 
-/// The zxcvbn score (0–4) of a password, with the login ID and e-mail as user inputs.
+/// The name of the service, a context word for every password (NIST SP 800-63B-4: "the name
+/// of the service").
+pub const SERVICE_WORDS: [&str; 2] = ["kagiya", "鍵屋"];
+
+/// The zxcvbn score (0–4) of a password: its pattern matching (dictionaries, repetitions,
+/// sequences, keyboard walks, dates, l33t) with the login ID, the address, its local part and the
+/// context words as user inputs.
 fn strength(password: &str, ctx: &PolicyContext<'_>) -> u8 {
-    let mut inputs = vec![ctx.login_id];
+    let mut inputs: Vec<&str> = vec![ctx.login_id];
     if let Some(e) = ctx.email {
         inputs.push(e);
+        if let Some((local, _)) = e.rsplit_once('@') {
+            inputs.push(local);
+        }
     }
+    inputs.extend(ctx.context.iter().copied().filter(|w| !w.trim().is_empty()));
+    inputs.extend(SERVICE_WORDS);
     zxcvbn::zxcvbn(password, &inputs).score() as u8
 }
 

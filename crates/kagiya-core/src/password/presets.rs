@@ -26,6 +26,7 @@ const BASE: PasswordPolicy = PasswordPolicy {
     symbols: None,
     forbid_login_id: false,
     forbid_email_local: false,
+    forbid_context: false,
     differ_from_current: false,
     differ_from_initial: false,
     history: 0,
@@ -119,7 +120,11 @@ impl PasswordPolicy {
         min_len_with_mfa: Some(8),
         forbid_login_id: true,
         forbid_email_local: true,
+        forbid_context: true,
         blocklist: true,
+        // Breach corpus (whole match) and zxcvbn's patterns with the context words: NIST's
+        // "dictionary words, repetitive or sequential characters, context-specific words".
+        min_strength: Some(3),
         ..BASE
     };
 }
@@ -240,6 +245,53 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// NIST SP 800-63B-4 §3.1.1.2: compare against "passwords obtained from previous breach
+    /// corpuses", "dictionary words", "repetitive or sequential characters (e.g. 'aaaaaa',
+    /// '1234abcd')" and "context-specific words, such as the name of the service, the username,
+    /// and derivatives thereof". Each of these was accepted by the old 150-entry list.
+    #[test]
+    fn nist_refuses_breached_dictionary_repetitive_sequential_and_context_passwords() {
+        use crate::password::PolicyContext;
+        let p = Preset::Nist.password();
+        let context = [
+            "Tanaka Hanako",
+            "Tanaka",
+            "Hanako",
+            "Minato Trading",
+            "K-1001",
+        ];
+        let ctx = PolicyContext {
+            login_id: "htanaka",
+            email: Some("hanako.tanaka@minato.example.jp"),
+            must_differ_from: None,
+            mfa: false,
+            context: &context,
+        };
+        let refused = |pw: &str| !p.violations(pw, &ctx).is_empty();
+        for pw in [
+            "passwordpassword",    // a dictionary word, repeated
+            "iloveyouiloveyou1",   // a common password, repeated
+            "aaaaaaaaaaaaaaaaaa",  // repetition
+            "abcdefghijklmnopq",   // sequence
+            "1234567890123456",    // sequence
+            "qwertyuiopasdfghjkl", // keyboard walk
+            "TanakaHanako2026!",   // the user's name
+            "MinatoTrading2026",   // the customer's name
+            "kagiyakagiya2026",    // the service's name
+            "hanako.tanaka2026",   // the address's local part
+            "baseball1234567890",  // common word + sequence
+        ] {
+            assert!(refused(pw), "{pw} was accepted");
+        }
+        for pw in [
+            "vivid otter lantern quartz",
+            "Zq8#mT2!pLw9@xRb",
+            "harbour-glacier-mosaic-71",
+        ] {
+            assert_eq!(p.violations(pw, &ctx), Vec::<&str>::new(), "{pw}");
+        }
+    }
 
     /// Seed 004 alone names two: 「お客様のパスワード（ログインパスワード、確認用パスワード）」.
     /// Seed 000 locks 「アカウント」 on its one password, seed 002 logs in with 「ログインID、

@@ -118,7 +118,11 @@ fn bad_first_run_input_is_refused_and_changes_nothing() {
                 f.password = "short".into();
                 f.password_repeat = "short".into();
             }),
-            Error::PasswordPolicy(vec!["password.length", "password.classes"]),
+            Error::PasswordPolicy(vec![
+                "password.length",
+                "password.classes",
+                "password.not_common",
+            ]),
         ),
         (
             Box::new(|f| f.password_repeat = "Branch-Login-2027".into()),

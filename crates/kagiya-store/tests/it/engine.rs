@@ -793,6 +793,7 @@ fn an_interfax_account_has_one_password_and_its_lock_refuses_everything() {
             email: None,
             must_differ_from: None,
             mfa: false,
+            context: &[],
         },
     );
     e.change_own_passwords(
@@ -898,6 +899,7 @@ fn a_forced_or_expired_change_refuses_the_current_password_under_every_preset() 
             email: None,
             must_differ_from: None,
             mfa: false,
+            context: &[],
         };
         let acceptable = || temporary_password(&preset.password(), &ctx);
         let own = acceptable();

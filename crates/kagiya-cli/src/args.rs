@@ -191,8 +191,13 @@ pub enum IpCmd {
         #[arg(long)]
         reason: String,
     },
-    /// Import the country table from a CSV of cidr,country (a supervisor; stdin: your confirmation password).
-    Countries { file: PathBuf },
+    /// Replace the country table with CSV files of cidr,country or first,last,country lines, e.g.
+    /// the IPv4 and IPv6 files of a maintained data set (a supervisor; stdin: your confirmation
+    /// password).
+    Countries {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

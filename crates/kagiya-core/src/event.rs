@@ -261,6 +261,9 @@ pub enum RefusalReason {
     /// A password the customer's service does not have (a confirmation password outside
     /// Business Web): refused like a wrong password, and not counted.
     CredentialNotUsed,
+    /// The source address is refused by the customer's IP access rules for the service the
+    /// channel uses: refused before any password is checked, so it cannot lock anyone.
+    AddressDenied,
 }
 
 impl EventKind {

@@ -319,6 +319,12 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
                     "Refused {attempted_id}'s {} (the service has none; {ch})",
                     credential.label(lang)
                 ),
+                (RefusalReason::AddressDenied, true) => {
+                    format!("IPアクセス制限により {attempted_id} の認証を拒否（{ch}）")
+                }
+                (RefusalReason::AddressDenied, false) => {
+                    format!("Refused {attempted_id} by the IP access rules ({ch})")
+                }
             }
         }
         EventKind::CredentialVerified {

@@ -3,10 +3,14 @@
 
 use std::net::IpAddr;
 
-use kagiya_core::directory::{authorize, Action, Service, UserRole};
+use std::sync::Arc;
+
+use kagiya_core::directory::{authorize, Action, Service, Tenant, UserRole};
 use kagiya_core::event::EventKind;
 use kagiya_core::iprules::rules::warnings;
-use kagiya_core::iprules::{CountryTable, Decision, IpRuleProblem, RuleSet, RuleWarning};
+use kagiya_core::iprules::{
+    CountryTable, DecidedBy, Decision, IpAction, IpRuleProblem, RuleSet, RuleWarning,
+};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, MINUTE};
 use sha2::{Digest, Sha256};
@@ -76,14 +80,54 @@ impl Engine {
         service: Service,
         ip: IpAddr,
     ) -> Result<Decision, Error> {
-        let (rules, release, table) = self.read(|r| {
+        let tenant = self.tenant(contract_no)?;
+        self.address_decision(&tenant, service, ip)
+    }
+
+    /// The decision for `ip` on `tenant`'s `service`: a service the customer does not use is
+    /// denied at home and abroad (seed 003); otherwise its rules decide, the country table
+    /// consulted only when the rules ask for it.
+    pub(crate) fn address_decision(
+        &self,
+        tenant: &Tenant,
+        service: Service,
+        ip: IpAddr,
+    ) -> Result<Decision, Error> {
+        if !tenant.services.contains(&service) {
+            return Ok(Decision {
+                action: IpAction::Deny,
+                by: DecidedBy::NotUsed,
+            });
+        }
+        let (rules, release) = self.read(|r| {
             Ok((
-                r.ip_rules(contract_no, service)?,
-                r.ip_release(contract_no)?,
-                r.country_table()?,
+                r.ip_rules(&tenant.contract_no, service)?,
+                r.ip_release(&tenant.contract_no)?,
             ))
         })?;
+        let table = if rules.allowed_countries.is_some() {
+            self.countries()?
+        } else {
+            Arc::new(CountryTable::default())
+        };
         Ok(rules.compile().check(ip, &table, release, self.now()))
+    }
+
+    /// The country table, parsed once per import.
+    fn countries(&self) -> Result<Arc<CountryTable>, Error> {
+        let sha = self.read(|r| r.country_table_sha256())?;
+        let mut cache = self
+            .countries
+            .lock()
+            .map_err(|_| Error::Internal("country table cache poisoned".into()))?;
+        if let (Some(sha), Some((cached, table))) = (&sha, cache.as_ref()) {
+            if sha == cached {
+                return Ok(table.clone());
+            }
+        }
+        let table = Arc::new(self.read(|r| r.country_table())?);
+        *cache = sha.map(|s| (s, table.clone()));
+        Ok(table)
     }
 
     /// A supervisor suspends a customer's IP restrictions for `minutes` (at most 24 hours); the

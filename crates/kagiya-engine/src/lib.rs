@@ -49,6 +49,9 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     /// Recorded with every event: `desktop`, `cli`, `server`, …
     origin: String,
+    /// The parsed country table and the SHA-256 it was parsed from: the authentication path
+    /// checks addresses on every attempt and must not parse the table each time.
+    countries: std::sync::Mutex<Option<(String, Arc<kagiya_core::iprules::CountryTable>)>>,
 }
 
 impl Engine {
@@ -63,6 +66,7 @@ impl Engine {
             hasher: PasswordHasher::new(hash_params)?,
             clock: Arc::new(SystemClock),
             origin: origin.to_owned(),
+            countries: std::sync::Mutex::new(None),
         })
     }
 

@@ -47,6 +47,9 @@ pub trait Reads {
     fn trusted_roots(&self) -> Result<Vec<(String, Vec<u8>)>, Error>;
     /// The IP-to-country table.
     fn country_table(&self) -> Result<CountryTable, Error>;
+    /// The SHA-256 of the imported country table (`None` before any import): lets the engine keep
+    /// the parsed table until it changes.
+    fn country_table_sha256(&self) -> Result<Option<String>, Error>;
     /// The source addresses from which any of `login_ids` was verified, newest first, distinct.
     fn verified_sources(&self, login_ids: &[String]) -> Result<Vec<IpAddr>, Error>;
     /// A branch operator by ID (case-insensitive).

@@ -5,6 +5,7 @@ use kagiya_core::directory::{
     authorize, Action, CredentialKind, CredentialPolicy, Service, Tenant,
 };
 use kagiya_core::event::EventKind;
+use kagiya_core::iprules::initial_rules;
 use kagiya_core::password::Preset;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
@@ -35,16 +36,28 @@ impl Engine {
         services.dedup();
         let acting = self.confirm(who, confirmation, "create_tenant")?;
         authorize(acting.actor(), Action::CreateTenant)?;
-        let ev = EventKind::TenantCreated {
+        // The preset's starting IP rules (Biz Mail: Japan only, the database denied to all),
+        // recorded with the customer in one transaction.
+        let rules = initial_rules(form.preset, &services);
+        let mut evs = vec![EventKind::TenantCreated {
             contract_no: contract_no.as_str().to_owned(),
             name,
             services,
             preset: form.preset,
             login: CredentialPolicy::from_preset(form.preset),
             confirmation: CredentialPolicy::from_preset(form.preset),
-        };
+        }];
+        evs.extend(
+            rules
+                .into_iter()
+                .map(|(service, rules)| EventKind::IpRulesSet {
+                    contract_no: contract_no.as_str().to_owned(),
+                    service,
+                    rules,
+                }),
+        );
         let (now, actor) = (self.now(), acting.audit_name());
-        self.record_all(Some(&actor), now, vec![ev])?;
+        self.record_all(Some(&actor), now, evs)?;
         self.tenant(contract_no.as_str())
     }
 

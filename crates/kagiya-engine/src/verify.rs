@@ -8,6 +8,7 @@ use kagiya_core::directory::fold::apply_to_user;
 use kagiya_core::directory::{Channel, CredentialKind, CredentialState, UserStatus};
 use kagiya_core::directory::{Tenant, User};
 use kagiya_core::event::{EventKind, RefusalReason};
+use kagiya_core::iprules::IpAction;
 use kagiya_core::lockout::FailureOutcome;
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
@@ -113,7 +114,24 @@ impl Engine {
                 self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
                 return Err(Error::InvalidUserCredentials);
             }
-            if !self.tenant(&u.contract_no)?.uses(kind) {
+            let tenant = self.tenant(&u.contract_no)?;
+            if let Some(ip) = ip {
+                // The customer's IP access rules for the service this channel uses, before any
+                // password is checked: a refused address can neither guess nor lock.
+                let service = channel.service(u.role, &tenant.services);
+                if self.address_decision(&tenant, service, ip)?.action == IpAction::Deny {
+                    self.hasher.waste_time(password);
+                    let ev = EventKind::CredentialRefused {
+                        attempted_id: u.login_id.clone(),
+                        credential: kind,
+                        channel,
+                        reason: RefusalReason::AddressDenied,
+                    };
+                    self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
+                    return Err(Error::InvalidUserCredentials);
+                }
+            }
+            if !tenant.uses(kind) {
                 // The service has no such password (seed 000/002/003 have one per account):
                 // the answer and the cost of a wrong password, nothing counted.
                 self.hasher.waste_time(password);

@@ -30,3 +30,12 @@ pub fn load(conn: &Connection) -> Result<CountryTable, Error> {
         None => Ok(CountryTable::default()),
     }
 }
+
+/// The imported table's SHA-256, `None` when none was imported.
+pub fn sha256(conn: &Connection) -> Result<Option<String>, Error> {
+    conn.query_row("SELECT sha256 FROM country_table WHERE id = 1", [], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(storage)
+}

@@ -59,6 +59,9 @@ impl Reads for ConnReads<'_> {
     fn country_table(&self) -> Result<CountryTable, Error> {
         countries::load(self.0)
     }
+    fn country_table_sha256(&self) -> Result<Option<String>, Error> {
+        countries::sha256(self.0)
+    }
     fn verified_sources(&self, login_ids: &[String]) -> Result<Vec<IpAddr>, Error> {
         verified_sources(self.0, login_ids)
     }

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as h from "../harness.js";
 import { catchPrints, printed, printToPdf } from "../print.js";
 
@@ -353,6 +354,23 @@ describe("branch workflows", () => {
     await app.waitUntil(async () => (await app.$("#ip-check-result").getAttribute("data-allowed")) === "true", { timeout: 5_000 });
     assert.match(await h.text(app, "#ip-check-result"), /スーパーバイザーによる強制解除中/);
     await h.shot(app, "28c-ip-release-ja");
+  });
+
+  it("imports a real IP-to-country data set; a Biz Mail customer is Japan-only from the start and its unused services are closed", () => {
+    // The maintained data set from the npm registry (ip-location-db geo-whois-asn-country, CC0;
+    // NRO data CC BY 4.0): first,last,country lines for IPv4 and IPv6.
+    const data = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", "@ip-location-db", "geo-whois-asn-country");
+    const files = ["geo-whois-asn-country-ipv4.csv", "geo-whois-asn-country-ipv6.csv"].map((f) => join(data, f));
+    const imported = cli(dataDir, ["--operator", SV.id, "--json", "ip", "countries", ...files], `${SV.confirmation}\n`);
+    assert.equal(imported.code, 0, imported.err);
+    assert.ok(JSON.parse(imported.out).ranges > 300_000, imported.out);
+    // The demo's Kitahama (K-1002) is on the Biz Mail preset (seed 003): 「海外IPアドレスからの
+    // アクセスを拒否する設定」 on every service it uses, and 「利用しない機能/ポート」 denied.
+    const check = (ip, service) =>
+      cli(dataDir, ["--operator", SV.id, "ip", "check", ip, "--tenant", "K-1002", "--service", service], `${SV.password}\n`).code;
+    assert.equal(check("133.1.1.1", "user_web"), 0, "an address in Japan");
+    assert.equal(check("8.8.8.8", "user_web"), 5, "an address in the United States");
+    assert.equal(check("133.1.1.1", "admin_console"), 5, "a service Kitahama does not use");
   });
 
   it("checks the audit chain and exports the log as CSV", async () => {

@@ -517,7 +517,12 @@ export type Service =
 /**  Web services (SOAP/REST). */
 "api" | 
 /**  Sending by mail with the password in the body, list sending, forwarding of received faxes. */
-"mail_submission";
+"mail_submission" | 
+/**
+ *  The database port (seed 003: データベース（MySQL:3306）), denied at home and abroad unless
+ *  a rule allows an address.
+ */
+"database";
 
 /**  A service and its label in the UI language. */
 export type ServiceChoice = {

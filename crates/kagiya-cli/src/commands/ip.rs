@@ -96,9 +96,16 @@ pub fn run(ctx: &Ctx, cmd: &IpCmd) -> Result<i32, Error> {
             let until = e.release_ip_restrictions(&who, &conf, tenant, *minutes, reason)?;
             done(j, lang, serde_json::json!({ "until": until }));
         }
-        IpCmd::Countries { file } => {
-            let text =
-                String::from_utf8(read_file(file)?).map_err(|_| Error::File("not UTF-8".into()))?;
+        IpCmd::Countries { files } => {
+            let mut text = String::new();
+            for file in files {
+                let part = String::from_utf8(read_file(file)?)
+                    .map_err(|_| Error::File("not UTF-8".into()))?;
+                text.push_str(&part);
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
             let who = ctx.actor()?;
             let conf = ctx.secret("your confirmation password")?;
             let n = e.import_countries(&who, &conf, &text)?;

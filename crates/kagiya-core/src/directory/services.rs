@@ -19,14 +19,18 @@ pub enum Service {
     Api,
     /// Sending by mail with the password in the body, list sending, forwarding of received faxes.
     MailSubmission,
+    /// The database port (seed 003: データベース（MySQL:3306）), denied at home and abroad unless
+    /// a rule allows an address.
+    Database,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
         Service::AdminConsole,
         Service::UserWeb,
         Service::Api,
         Service::MailSubmission,
+        Service::Database,
     ];
 
     pub fn code(self) -> &'static str {
@@ -35,6 +39,7 @@ impl Service {
             Service::UserWeb => "user_web",
             Service::Api => "api",
             Service::MailSubmission => "mail_submission",
+            Service::Database => "database",
         }
     }
 
@@ -48,6 +53,7 @@ impl Service {
             Service::UserWeb => lang.pick("利用者Web", "User web"),
             Service::Api => lang.pick("Webサービス（API）", "Web service (API)"),
             Service::MailSubmission => lang.pick("メール送信", "Mail submission"),
+            Service::Database => lang.pick("データベース（MySQL:3306）", "Database (MySQL:3306)"),
         }
     }
 }
@@ -69,6 +75,19 @@ impl Channel {
             "api" => Some(Channel::Api),
             "mail" => Some(Channel::Mail),
             _ => None,
+        }
+    }
+
+    /// The service an attempt on this channel uses: the web is the admin console for masters
+    /// and admins of a customer that has one, the users' web otherwise.
+    pub fn service(self, role: super::UserRole, uses: &[Service]) -> Service {
+        match self {
+            Channel::Api => Service::Api,
+            Channel::Mail => Service::MailSubmission,
+            Channel::Web if role.is_manager() && uses.contains(&Service::AdminConsole) => {
+                Service::AdminConsole
+            }
+            Channel::Web => Service::UserWeb,
         }
     }
 

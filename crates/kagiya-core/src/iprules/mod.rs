@@ -9,4 +9,6 @@ pub mod rules;
 
 pub use countries::CountryTable;
 pub use problem::IpRuleProblem;
-pub use rules::{DecidedBy, Decision, IpAction, IpRule, RuleSet, RuleWarning};
+pub use rules::{
+    initial_rules, DecidedBy, Decision, IpAction, IpRule, RuleSet, RuleWarning, HOME_COUNTRY,
+};

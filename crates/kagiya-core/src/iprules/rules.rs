@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::countries::CountryTable;
 use super::problem::IpRuleProblem;
+use crate::directory::Service;
 use crate::{Error, Lang, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,9 @@ pub enum DecidedBy {
         country: Option<String>,
     },
     Default,
+    /// The customer does not use this service: denied at home and abroad (seed 003:
+    /// 「利用しない機能/ポートに対して、国内外を問わずアクセスを拒否することができます」).
+    NotUsed,
     /// A supervisor's forced release until `until`.
     Released {
         until: Millis,
@@ -239,6 +243,41 @@ impl Compiled {
         }
     }
 }
+
+/// The rules a customer starts with, per service (seed 003, Biz Mail): 「初期設定では、コントロール
+/// パネルおよび各サービスポートすべて、海外IPアドレスからのアクセスを拒否する設定」 — every service
+/// allows Japan only — and 「データベース(MySQL:3306)へのアクセスを国内外すべて拒否」. The other
+/// seeds give no IP defaults: their customers start without rules.
+pub fn initial_rules(
+    preset: crate::password::Preset,
+    services: &[Service],
+) -> Vec<(Service, RuleSet)> {
+    if preset != crate::password::Preset::BizMail {
+        return Vec::new();
+    }
+    services
+        .iter()
+        .map(|&s| {
+            let set = if s == Service::Database {
+                RuleSet {
+                    rules: Vec::new(),
+                    default: IpAction::Deny,
+                    allowed_countries: None,
+                }
+            } else {
+                RuleSet {
+                    rules: Vec::new(),
+                    default: IpAction::Allow,
+                    allowed_countries: Some(vec![HOME_COUNTRY.to_owned()]),
+                }
+            };
+            (s, set)
+        })
+        .collect()
+}
+
+/// The country "domestic" means (国内).
+pub const HOME_COUNTRY: &str = "JP";
 
 /// Something an administrator should know before saving a rule set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -242,6 +242,12 @@ fn decided_by(by: &DecidedBy, lang: Lang) -> String {
             }
         }
         (DecidedBy::Default, _) => lang.pick("既定の動作", "the default action").to_owned(),
+        (DecidedBy::NotUsed, _) => lang
+            .pick(
+                "利用しないサービス（国内外を問わず拒否）",
+                "a service the customer does not use (denied at home and abroad)",
+            )
+            .to_owned(),
         (DecidedBy::Released { .. }, _) => lang
             .pick(
                 "スーパーバイザーによる強制解除中",

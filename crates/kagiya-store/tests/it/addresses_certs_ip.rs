@@ -2,6 +2,7 @@
 //! certificates, bundles and signed mails are made by the openssl command line, as a customer's
 //! mail program or CA would make them (seed 001: register by sending a signed mail).
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ use kagiya_core::Lang;
 use kagiya_core::MINUTE;
 use kagiya_engine::{Clock, FixedClock, SystemClock};
 use kagiya_engine::{NewTenant, NewUser};
-use kagiya_store::{directory, outbox, Branch};
+use kagiya_store::{directory, events, outbox, Branch};
 
 use crate::support::{conf, sv, BranchFile};
 
@@ -682,4 +683,131 @@ fn ip_rules_decide_warn_and_can_be_released_for_a_while() {
         Error::InvalidValue("minutes")
     );
     assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
+}
+
+/// Seed 003's defaults and their enforcement. A Biz Mail customer starts with 「コントロール
+/// パネルおよび各サービスポートすべて、海外IPアドレスからのアクセスを拒否する設定」 and the database
+/// 「国内外すべて拒否」; 「利用しない機能/ポートに対して、国内外を問わずアクセスを拒否」; and the rules
+/// hold on the authentication path: a refused address is refused and recorded before any password
+/// is checked, so it cannot lock anyone.
+#[test]
+fn biz_mail_starts_japan_only_unused_services_are_denied_and_logins_obey_the_rules() {
+    let t = env();
+    t.e.import_countries(
+        &sv(),
+        &conf(),
+        include_str!("../../../kagiya-core/data/countries-sample.csv"),
+    )
+    .unwrap();
+    t.e.create_tenant(
+        &sv(),
+        &conf(),
+        NewTenant {
+            contract_no: "B-1".into(),
+            name: "ビズメール商事".into(),
+            services: vec![
+                Service::AdminConsole,
+                Service::MailSubmission,
+                Service::Database,
+            ],
+            preset: Preset::BizMail,
+        },
+    )
+    .unwrap();
+    let (home, abroad): (IpAddr, IpAddr) = (
+        "192.0.2.10".parse().unwrap(),
+        "198.51.100.10".parse().unwrap(),
+    );
+    let allowed = |service, ip| {
+        t.e.check_ip("B-1", service, ip).unwrap().action == kagiya_core::iprules::IpAction::Allow
+    };
+    for service in [Service::AdminConsole, Service::MailSubmission] {
+        assert!(allowed(service, home), "{service:?} from Japan");
+        assert!(!allowed(service, abroad), "{service:?} from abroad");
+    }
+    assert!(
+        !allowed(Service::Database, home),
+        "the database, even from Japan"
+    );
+    // Not used by this customer: denied at home and abroad.
+    assert!(!allowed(Service::UserWeb, home));
+    assert!(!allowed(Service::Api, home));
+    // Other presets start without rules (their seeds give none); their unused services are
+    // denied all the same.
+    assert!(
+        t.e.check_ip("C-1", Service::UserWeb, abroad)
+            .unwrap()
+            .action
+            == kagiya_core::iprules::IpAction::Allow,
+        "the InterFAX customer C-1 has no rules"
+    );
+    assert!(
+        t.e.check_ip("C-1", Service::Api, home).unwrap().action
+            == kagiya_core::iprules::IpAction::Deny
+    );
+
+    // The authentication path: an admin of B-1 from abroad is refused before the password is
+    // looked at — even the right one — and as often as tried, without a lock.
+    let issued =
+        t.e.create_user(
+            &sv(),
+            &conf(),
+            NewUser {
+                contract_no: "B-1".into(),
+                login_id: "bizadmin".into(),
+                name: "管理 太郎".into(),
+                role: UserRole::Admin,
+                email: None,
+                mfa: false,
+            },
+        )
+        .unwrap();
+    let right = issued.login.unwrap();
+    for _ in 0..15 {
+        assert_eq!(
+            t.e.verify_from(
+                "bizadmin",
+                CredentialKind::Login,
+                Channel::Web,
+                &right,
+                Some(abroad)
+            )
+            .unwrap_err(),
+            Error::InvalidUserCredentials
+        );
+    }
+    let conn = t.e.store().conn();
+    let refused = events::of_kind(&conn, "credential_refused").unwrap();
+    assert_eq!(refused.len(), 15);
+    assert!(refused.iter().all(|e| e.body.contains("address_denied")));
+    assert!(
+        events::of_kind(&conn, "credential_failed")
+            .unwrap()
+            .is_empty(),
+        "nothing counted"
+    );
+    drop(conn);
+    // From Japan the same password works (the admin's web is the control panel here).
+    assert!(
+        t.e.verify_from(
+            "bizadmin",
+            CredentialKind::Login,
+            Channel::Web,
+            &right,
+            Some(home)
+        )
+        .unwrap()
+        .must_change
+    );
+    // Mail submission from abroad is refused too; the API is not used by B-1 at all.
+    assert!(t
+        .e
+        .verify_from(
+            "bizadmin",
+            CredentialKind::Login,
+            Channel::Api,
+            &right,
+            Some(home)
+        )
+        .is_err());
 }

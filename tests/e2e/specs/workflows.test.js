@@ -264,6 +264,11 @@ describe("branch workflows", () => {
   it("runs an initialization request with a second supervisor's approval, offline", async () => {
     lockByFailures(dataDir, "e2e-master");
     lockByFailures(dataDir, "e2e-admin");
+    // Seed 004 asks for the paper form only when every master and admin is out for good (利用停止,
+    // never released by itself); a temporary lock clears by itself. The customer's managers were
+    // suspended as well, so only the branch can help.
+    const suspended = cli(dataDir, ["--operator", SV.id, "user", "suspend", "e2e-master", "e2e-admin"], `${SV.confirmation}\n`);
+    assert.equal(suspended.code, 0, suspended.err);
     // An operator takes the paper form at the counter.
     await app.$("#sign-out").click();
     await h.waitForScreen(app, "signed_out");

@@ -4,8 +4,8 @@
 
 use base64::Engine as _;
 use kagiya_core::certs::{
-    self, chain_status, check_for_address, inspect, CertInfo, ChainStatus, Finding, Format,
-    Severity,
+    self, chain_status, check_for_address, inspect, possession, possession_findings, CertInfo,
+    ChainStatus, Finding, Format, Possession, Severity,
 };
 use kagiya_core::directory::{authorize, Action, StoredCert};
 use kagiya_core::event::EventKind;
@@ -26,6 +26,9 @@ pub struct CertReport {
     pub chain: ChainStatus,
     /// Whether it can be registered (no error findings).
     pub acceptable: bool,
+    /// The file is a mail from the address, signed with the certificate's key (seed 001's
+    /// registration by signed mail): registering it switches signing and encryption on.
+    pub possession_proven: bool,
 }
 
 impl Engine {
@@ -80,7 +83,15 @@ impl Engine {
             .map(|(_, d)| d)
             .collect();
         let chain = chain_status(&decoded.certificates[leaf_i], &others, &roots);
+        let proof = possession(bytes, &decoded.certificates[leaf_i]);
+        let mut findings = findings;
+        findings.extend(possession_findings(&proof, address, lang));
+        let possession_proven = matches!(
+            &proof,
+            Possession::Proven { from: Some(from) } if from.eq_ignore_ascii_case(address.trim())
+        );
         let report = CertReport {
+            possession_proven,
             format: decoded.format,
             certificates_in_file: decoded.certificates.len(),
             acceptable: !findings.iter().any(|f| f.severity == Severity::Error),
@@ -115,6 +126,7 @@ impl Engine {
         let (acting, user, list) =
             self.confirm_for_addresses(who, confirmation, login_id, "import_certificate")?;
         let current = find(&list, address)?;
+        let owner = user.login_id.clone();
         let ev = EventKind::CertificateImported {
             login_id: user.login_id,
             address: current.address.clone(),
@@ -129,7 +141,18 @@ impl Engine {
                 trusted: matches!(report.chain, ChainStatus::Trusted { .. }),
             },
         };
-        self.record_all(Some(&acting.audit_name()), self.now(), vec![ev])?;
+        let mut evs = vec![ev];
+        if report.possession_proven {
+            // Seed 001: registered from the customer's signed mail, 「電子署名」 and 「受信メールの
+            // 暗号化」 are on (「チェクボックスがオンの状態」).
+            evs.push(EventKind::AddressFlagsSet {
+                login_id: owner,
+                address: current.address.clone(),
+                sign: true,
+                encrypt: true,
+            });
+        }
+        self.record_all(Some(&acting.audit_name()), self.now(), evs)?;
         Ok(report)
     }
 

@@ -138,6 +138,11 @@ export type CertificateReportView = {
 	/**  The trusted root, or why the chain is not trusted. */
 	chain: string,
 	acceptable: boolean,
+	/**
+	 *  A mail from the address signed with this certificate's key: registering it switches
+	 *  signing and encryption on (seed 001).
+	 */
+	possession_proven: boolean,
 };
 
 export type CertificateRow = {

@@ -28,6 +28,7 @@ const report = (acceptable: boolean) => ({
   chain_trusted: false,
   chain: "issuer not among the trusted roots (CN=Test CA)",
   acceptable,
+  possession_proven: false,
 });
 
 describe("Certificates", () => {

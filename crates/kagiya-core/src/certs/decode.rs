@@ -72,7 +72,7 @@ pub fn certificates(bytes: &[u8]) -> Result<Decoded, Error> {
     Ok(decoded)
 }
 
-fn trim_ascii_start(b: &[u8]) -> &[u8] {
+pub(crate) fn trim_ascii_start(b: &[u8]) -> &[u8] {
     let start = b
         .iter()
         .position(|c| !c.is_ascii_whitespace())
@@ -176,7 +176,7 @@ fn scan_certificates(b: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
-fn looks_like_mail(b: &[u8]) -> bool {
+pub(crate) fn looks_like_mail(b: &[u8]) -> bool {
     let head = &b[..b.len().min(8192)];
     let text = String::from_utf8_lossy(head).to_ascii_lowercase();
     text.contains("content-type:")
@@ -219,7 +219,7 @@ fn from_mail(b: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
 }
 
 /// Bare base64 text (with line breaks), decoded.
-fn base64_text(b: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn base64_text(b: &[u8]) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let compact: Vec<u8> = b
         .iter()

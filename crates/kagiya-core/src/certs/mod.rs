@@ -4,8 +4,12 @@
 
 pub mod decode;
 pub mod inspect;
+pub mod proof;
 pub mod validate;
 
 pub use decode::{certificates, Decoded, Format};
 pub use inspect::{inspect, CertInfo};
-pub use validate::{chain_status, check_for_address, ChainStatus, Finding, Severity};
+pub use proof::{possession, Possession};
+pub use validate::{
+    chain_status, check_for_address, possession_findings, ChainStatus, Finding, Severity,
+};

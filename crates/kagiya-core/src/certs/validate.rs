@@ -34,6 +34,44 @@ fn finding(code: &'static str, severity: Severity, lang: Lang, ja: String, en: S
     }
 }
 
+/// What the file proves about the key, as findings (seed 001 registers from a signed mail): a
+/// signature that does not verify with the certificate, or a mail from another sender, is an
+/// error; a signature whose content is not in the file is a warning (nothing proven).
+pub fn possession_findings(
+    p: &super::proof::Possession,
+    address: &str,
+    lang: Lang,
+) -> Vec<Finding> {
+    use super::proof::Possession;
+    match p {
+        Possession::NotSigned => Vec::new(),
+        Possession::Unchecked => vec![finding(
+            "cert.signature_unchecked",
+            Severity::Warning,
+            lang,
+            "署名の対象（メール本文）がファイルにないため、署名を確認できません。鍵の所持を確かめるには、署名付きメールそのもの（.eml）をお預かりください。".into(),
+            "The signed content is not in the file, so the signature cannot be checked. To prove the key, bring the signed mail itself (.eml).".into(),
+        )],
+        Possession::Broken => vec![finding(
+            "cert.signature_invalid",
+            Severity::Error,
+            lang,
+            "署名がこの証明書で検証できません（内容が改変されたか、別の鍵で署名されています）".into(),
+            "The signature does not verify with this certificate (the content was changed, or another key signed it)".into(),
+        )],
+        Possession::Proven { from: Some(from) } if !from.eq_ignore_ascii_case(address.trim()) => {
+            vec![finding(
+                "cert.sender_mismatch",
+                Severity::Error,
+                lang,
+                format!("署名付きメールの差出人（{from}）が {address} ではありません"),
+                format!("The signed mail's sender ({from}) is not {address}"),
+            )]
+        }
+        Possession::Proven { .. } => Vec::new(),
+    }
+}
+
 /// Checks `cert` for `address` at `now`; `expiring_days` makes a near end a warning.
 pub fn check_for_address(
     cert: &CertInfo,

@@ -59,6 +59,9 @@ pub struct CertificateReportView {
     /// The trusted root, or why the chain is not trusted.
     pub chain: String,
     pub acceptable: bool,
+    /// A mail from the address signed with this certificate's key: registering it switches
+    /// signing and encryption on (seed 001).
+    pub possession_proven: bool,
 }
 
 impl CertificateReportView {
@@ -69,6 +72,7 @@ impl CertificateReportView {
             r.chain.message(lang),
         );
         CertificateReportView {
+            possession_proven: r.possession_proven,
             format: serde_json::to_value(r.format)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))

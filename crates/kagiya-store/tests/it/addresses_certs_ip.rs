@@ -811,3 +811,123 @@ fn biz_mail_starts_japan_only_unused_services_are_denied_and_logins_obey_the_rul
         )
         .is_err());
 }
+
+/// Seed 001 registers a certificate from the customer's signed mail, and then 「電子署名」 and
+/// 「受信メールの暗号化」 are on (「チェクボックスがオンの状態」). The mail must prove the key: its
+/// signature verifies with the very certificate registered, and it comes from the address.
+#[test]
+fn a_signed_mail_proves_the_key_and_switches_signing_and_encryption_on() {
+    let pki = Pki::new();
+    let d = pki.dir.path();
+    let sign = |signer: &str, from: &str, extra: &[&str], out: &str| {
+        let mut args = vec![
+            "smime", "-sign", "-in", "msg.txt", "-text", "-signer", signer, "-inkey",
+        ];
+        let key = signer.replace(".pem", ".key");
+        args.push(&key);
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[
+            "-from",
+            from,
+            "-to",
+            "digitalid@example.jp",
+            "-subject",
+            "register",
+            "-out",
+            out,
+        ]);
+        openssl(d, &args);
+    };
+    // Signed with another key that carries hanako's certificate along: the attack.
+    sign(
+        "other.pem",
+        "hanako@example.co.jp",
+        &["-certfile", "hanako.pem"],
+        "forged.eml",
+    );
+    // Hanako's own key, but sent from another address.
+    sign("hanako.pem", "someone@example.co.jp", &[], "elsewhere.eml");
+    // Hanako's mail with one character of the body changed after signing.
+    let tampered = String::from_utf8(pki.bytes("signed.eml"))
+        .unwrap()
+        .replacen("InterFAX registration", "InterFAX registrati0n", 1);
+    std::fs::write(d.join("tampered.eml"), tampered).unwrap();
+
+    let t = env();
+    let report = |file: &str| {
+        t.e.certificate_report("hanako@example.co.jp", &pki.bytes(file), Lang::En)
+            .unwrap_or_else(|e| panic!("{file}: {e:?}"))
+    };
+    let errors = |file: &str| -> Vec<&'static str> {
+        report(file)
+            .findings
+            .iter()
+            .filter(|f| f.severity == kagiya_core::certs::Severity::Error)
+            .map(|f| f.code)
+            .collect()
+    };
+    assert!(report("signed.eml").possession_proven);
+    assert_eq!(errors("forged.eml"), ["cert.signature_invalid"]);
+    assert_eq!(errors("tampered.eml"), ["cert.signature_invalid"]);
+    assert_eq!(errors("elsewhere.eml"), ["cert.sender_mismatch"]);
+    // A bare certificate or a detached signature proves nothing: registrable, flags untouched.
+    assert!(!report("hanako.pem").possession_proven);
+    let p7s = report("signed.p7s");
+    assert!(p7s.acceptable && !p7s.possession_proven);
+    assert!(p7s
+        .findings
+        .iter()
+        .any(|f| f.code == "cert.signature_unchecked"));
+    // An opaque signed message verifies, but names no sender: nothing switched on.
+    let p7m = report("opaque.p7m");
+    assert!(
+        p7m.acceptable && !p7m.possession_proven,
+        "{:?}",
+        p7m.findings
+    );
+
+    t.e.add_address(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &[Purpose::Notifications],
+    )
+    .unwrap();
+    for file in ["forged.eml", "tampered.eml", "elsewhere.eml"] {
+        assert!(
+            matches!(
+                t.e.import_certificate(
+                    &sv(),
+                    &conf(),
+                    "hanako",
+                    "hanako@example.co.jp",
+                    &pki.bytes(file),
+                    Lang::Ja
+                ),
+                Err(Error::CertificateRejected(_))
+            ),
+            "{file}"
+        );
+    }
+    let v = &t.e.address_views("hanako").unwrap()[0];
+    assert_eq!(
+        (v.sign, v.encrypt, v.certificate),
+        (false, false, CertStatus::None)
+    );
+    t.e.import_certificate(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &pki.bytes("signed.eml"),
+        Lang::Ja,
+    )
+    .unwrap();
+    let v = &t.e.address_views("hanako").unwrap()[0];
+    assert_eq!(
+        (v.sign, v.encrypt, v.certificate),
+        (true, true, CertStatus::Registered)
+    );
+    assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
+}

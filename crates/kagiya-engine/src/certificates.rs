@@ -14,6 +14,7 @@ use kagiya_core::{Error, Lang};
 use serde::Serialize;
 
 use crate::addresses::find;
+use crate::port::Change;
 use crate::{ActorRef, Engine};
 
 /// What a certificate file holds and how it fits an address.
@@ -31,6 +32,9 @@ pub struct CertReport {
     pub possession_proven: bool,
 }
 
+/// A report, the DER of the certificate it is about, and the other certificates of the file.
+type Examined = (CertReport, Vec<u8>, Vec<Vec<u8>>);
+
 impl Engine {
     /// Reads `bytes` and explains how its certificate fits `address`, changing nothing.
     pub fn certificate_report(
@@ -39,7 +43,8 @@ impl Engine {
         bytes: &[u8],
         lang: Lang,
     ) -> Result<CertReport, Error> {
-        self.examine(address, bytes, lang).map(|(report, _)| report)
+        self.examine(address, bytes, lang)
+            .map(|(report, _, _)| report)
     }
 
     /// The report on `bytes` for `address`, and the DER of the certificate it is about.
@@ -48,7 +53,7 @@ impl Engine {
         address: &str,
         bytes: &[u8],
         lang: Lang,
-    ) -> Result<(CertReport, Vec<u8>), Error> {
+    ) -> Result<Examined, Error> {
         let mut decoded = certs::certificates(bytes)?;
         let infos: Vec<(usize, CertInfo)> = decoded
             .certificates
@@ -82,7 +87,7 @@ impl Engine {
             .into_iter()
             .map(|(_, d)| d)
             .collect();
-        let chain = chain_status(&decoded.certificates[leaf_i], &others, &roots);
+        let chain = chain_status(&decoded.certificates[leaf_i], &others, &roots, self.now());
         let proof = possession(bytes, &decoded.certificates[leaf_i]);
         let mut findings = findings;
         findings.extend(possession_findings(&proof, address, lang));
@@ -99,7 +104,7 @@ impl Engine {
             findings,
             chain,
         };
-        Ok((report, decoded.certificates.swap_remove(leaf_i)))
+        Ok((report, decoded.certificates.swap_remove(leaf_i), others))
     }
 
     /// Registers the certificate in `bytes` for `login_id`'s `address`, replacing (and keeping in
@@ -113,7 +118,7 @@ impl Engine {
         bytes: &[u8],
         lang: Lang,
     ) -> Result<CertReport, Error> {
-        let (report, der) = self.examine(address, bytes, lang)?;
+        let (report, der, others) = self.examine(address, bytes, lang)?;
         if !report.acceptable {
             let codes = report
                 .findings
@@ -139,6 +144,10 @@ impl Engine {
                 imported_at: self.now(),
                 format: report.format,
                 trusted: matches!(report.chain, ChainStatus::Trusted { .. }),
+                chain: others
+                    .iter()
+                    .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
+                    .collect(),
             },
         };
         let mut evs = vec![ev];
@@ -154,6 +163,49 @@ impl Engine {
         }
         self.record_all(Some(&acting.audit_name()), self.now(), evs)?;
         Ok(report)
+    }
+
+    /// Whether a registered certificate leads to a trusted root *today*: checked again against
+    /// the branch's current roots and clock each time it is shown, not frozen at import (a root
+    /// added later makes it trusted; an issuer that expired makes it untrusted).
+    pub fn certificate_trust(&self, cert: &StoredCert) -> Result<ChainStatus, Error> {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
+        let leaf = b64(&cert.der).ok_or_else(|| Error::Storage("certificate DER".into()))?;
+        let chain: Vec<Vec<u8>> = cert.chain.iter().filter_map(|c| b64(c)).collect();
+        let roots: Vec<Vec<u8>> = self
+            .read(|r| r.trusted_roots())?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        Ok(chain_status(&leaf, &chain, &roots, self.now()))
+    }
+
+    /// Encryption to an expired certificate is switched off, recorded as the system's change
+    /// (issue 11: an expired certificate must not keep 「受信メールの暗号化」 on, where mail would be
+    /// encrypted to a key nobody should use any more). Returns (login ID, address) of each.
+    /// Run whenever the branch looks at certificates (the dashboard, the certificates list);
+    /// the mail path checks the certificate itself before encrypting.
+    pub fn switch_off_lapsed_encryption(&self) -> Result<Vec<(String, String)>, Error> {
+        let now = self.now();
+        self.transact(now, |r| {
+            let mut changes = Vec::new();
+            let mut switched = Vec::new();
+            for (login_id, a) in r.encrypting_addresses()? {
+                if a.certificate.as_ref().is_some_and(|c| c.not_after <= now) {
+                    changes.push(Change::event(
+                        None,
+                        EventKind::AddressFlagsSet {
+                            login_id: login_id.clone(),
+                            address: a.address.clone(),
+                            sign: a.sign,
+                            encrypt: false,
+                        },
+                    ));
+                    switched.push((login_id, a.address));
+                }
+            }
+            Ok((changes, switched))
+        })
     }
 
     /// A supervisor adds a root certificate to trust for chain checks.

@@ -37,6 +37,8 @@ pub trait Reads {
     fn init_request(&self, request_no: &str) -> Result<Option<InitRequest>, Error>;
     /// Every initialization request, by number.
     fn init_requests(&self) -> Result<Vec<InitRequest>, Error>;
+    /// Every address that encrypts mail to its certificate, with its user's login ID.
+    fn encrypting_addresses(&self) -> Result<Vec<(String, Address)>, Error>;
     /// A user's addresses (empty when none; `UnknownUser` when there is no such user).
     fn addresses(&self, login_id: &str) -> Result<Vec<Address>, Error>;
     /// A customer's IP rules for one service (the empty set when none were set).

@@ -44,6 +44,13 @@ impl Reads for ConnReads<'_> {
     fn init_requests(&self) -> Result<Vec<InitRequest>, Error> {
         directory::init_requests(self.0)
     }
+    fn encrypting_addresses(&self) -> Result<Vec<(String, Address)>, Error> {
+        Ok(crate::reports::addresses_with_certificates(self.0)?
+            .into_iter()
+            .filter(|(_, _, a)| a.encrypt)
+            .map(|(login_id, _, a)| (login_id, a))
+            .collect())
+    }
     fn addresses(&self, login_id: &str) -> Result<Vec<Address>, Error> {
         directory::addresses(self.0, login_id)
     }

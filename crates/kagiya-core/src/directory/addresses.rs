@@ -45,8 +45,13 @@ pub struct StoredCert {
     pub not_after: Millis,
     pub imported_at: Millis,
     pub format: Format,
-    /// Whether the chain led to a trusted root when imported.
+    /// Whether the chain led to a trusted root when imported (kept for the record; what the
+    /// screens show is re-evaluated against today's roots, see `Engine::certificate_trust`).
     pub trusted: bool,
+    /// The other certificates of the file it came in (intermediates), DER base64, so that the
+    /// chain can be checked again when the branch's trusted roots change.
+    #[serde(default)]
+    pub chain: Vec<String>,
 }
 
 /// A change requested and waiting for confirmation through the old address.

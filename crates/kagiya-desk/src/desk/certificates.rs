@@ -120,28 +120,32 @@ impl Console {
     /// Every address that holds a certificate, soonest expiry first.
     pub fn certificates(&mut self) -> Result<Vec<CertificateRow>, Error> {
         self.active_operator()?;
+        self.engine().switch_off_lapsed_encryption()?;
         let now = self.engine().now();
         let days = self.engine().expiring_days();
-        let mut rows: Vec<CertificateRow> =
-            reports::addresses_with_certificates(&self.branch.store().conn())?
-                .into_iter()
-                .filter_map(|(login_id, contract_no, a)| {
-                    let status = a.cert_status(now, days);
-                    let c = a.certificate?;
-                    Some(CertificateRow {
-                        login_id,
-                        contract_no,
-                        address: a.address,
-                        subject: c.subject,
-                        issuer: c.issuer,
-                        not_after: c.not_after,
-                        status,
-                        trusted: c.trusted,
-                        sign: a.sign,
-                        encrypt: a.encrypt,
-                    })
-                })
-                .collect();
+        let listed = reports::addresses_with_certificates(&self.branch.store().conn())?;
+        let mut rows: Vec<CertificateRow> = Vec::with_capacity(listed.len());
+        for (login_id, contract_no, a) in listed {
+            let status = a.cert_status(now, days);
+            let Some(c) = a.certificate else { continue };
+            // Trust as of today's roots, not as it was at import.
+            let trusted = matches!(
+                self.engine().certificate_trust(&c)?,
+                ChainStatus::Trusted { .. }
+            );
+            rows.push(CertificateRow {
+                login_id,
+                contract_no,
+                address: a.address,
+                subject: c.subject,
+                issuer: c.issuer,
+                not_after: c.not_after,
+                status,
+                trusted,
+                sign: a.sign,
+                encrypt: a.encrypt,
+            });
+        }
         rows.sort_by_key(|r| r.not_after);
         Ok(rows)
     }

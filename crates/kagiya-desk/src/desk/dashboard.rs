@@ -89,6 +89,7 @@ impl Console {
         }
         let now = self.engine().now();
         let certificate_days = self.engine().expiring_days();
+        self.engine().switch_off_lapsed_encryption()?;
         let out = self.managers_out()?;
         let guard = self.branch.store().conn();
         let conn = &*guard;

@@ -931,3 +931,103 @@ fn a_signed_mail_proves_the_key_and_switches_signing_and_encryption_on() {
     );
     assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
 }
+
+/// Issue 11's chain rule: trust is re-evaluated when shown, not frozen at import. A certificate
+/// registered before its CA was trusted becomes trusted once the root is added, with no
+/// re-import; the intermediates of the file it came in are kept for that.
+#[test]
+fn trust_is_evaluated_when_shown_against_todays_roots() {
+    let pki = Pki::new();
+    let t = env();
+    t.e.add_address(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &[Purpose::Notifications],
+    )
+    .unwrap();
+    t.e.import_certificate(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &pki.bytes("bundle-der.p7c"),
+        Lang::Ja,
+    )
+    .unwrap();
+    let stored = || {
+        directory::addresses(&t.e.store().conn(), "hanako").unwrap()[0]
+            .certificate
+            .clone()
+            .unwrap()
+    };
+    assert!(!stored().trusted, "untrusted at import");
+    assert!(!stored().chain.is_empty(), "the CA from the bundle is kept");
+    assert!(matches!(
+        t.e.certificate_trust(&stored()).unwrap(),
+        ChainStatus::Untrusted {
+            reason: "self_signed",
+            ..
+        }
+    ));
+    t.e.add_trusted_root(&sv(), &conf(), &pki.bytes("ca.pem"))
+        .unwrap();
+    assert!(matches!(
+        t.e.certificate_trust(&stored()).unwrap(),
+        ChainStatus::Trusted { .. }
+    ));
+    assert!(!stored().trusted, "the record of the import is unchanged");
+}
+
+/// An expired certificate turns encryption off, recorded, instead of staying on.
+#[test]
+fn an_expired_certificate_switches_encryption_off_and_says_so() {
+    let pki = Pki::new();
+    let t = env();
+    t.e.add_address(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &[Purpose::Notifications],
+    )
+    .unwrap();
+    t.e.import_certificate(
+        &sv(),
+        &conf(),
+        "hanako",
+        "hanako@example.co.jp",
+        &pki.bytes("signed.eml"),
+        Lang::Ja,
+    )
+    .unwrap();
+    assert!(
+        t.e.switch_off_lapsed_encryption().unwrap().is_empty(),
+        "valid: stays on"
+    );
+    let v = &t.e.address_views("hanako").unwrap()[0];
+    assert!(v.encrypt);
+    t.clock
+        .advance(v.certificate_not_after.unwrap() - t.clock.now() + 1);
+    assert_eq!(
+        t.e.switch_off_lapsed_encryption().unwrap(),
+        [("hanako".to_owned(), "hanako@example.co.jp".to_owned())]
+    );
+    let v = &t.e.address_views("hanako").unwrap()[0];
+    assert_eq!(
+        (v.sign, v.encrypt, v.certificate),
+        (true, false, CertStatus::Expired)
+    );
+    let conn = t.e.store().conn();
+    let flags = events::of_kind(&conn, "address_flags_set").unwrap();
+    let last = flags.last().unwrap();
+    assert_eq!(last.actor, None, "the system's change");
+    assert!(last.body.contains("\"encrypt\":false"), "{}", last.body);
+    drop(conn);
+    assert!(
+        t.e.switch_off_lapsed_encryption().unwrap().is_empty(),
+        "once"
+    );
+    assert!(directory::rebuild_matches(&t.e.store().conn()).unwrap());
+}

@@ -763,3 +763,50 @@ fn policy_against_a_preset_needs_no_database_or_keyring() {
         "nothing was created for the preset checks"
     );
 }
+
+/// Issue 12, finding 4: the log keeps password hashes (the fold and sync need them) but nothing
+/// printed does — `audit list --json` showed argon2 PHC strings anyone at the PC could try offline.
+#[test]
+fn audit_list_never_prints_a_password_hash() {
+    let Some(tmp) = data_dir() else { return };
+    let dir = tmp.path();
+    setup(dir);
+    let o = kagiya(
+        dir,
+        &[
+            "--operator",
+            "sv001",
+            "user",
+            "add",
+            "--tenant",
+            "C-1001",
+            "--login-id",
+            "hanakodt",
+            "--name",
+            "データ 花子",
+            "--role",
+            "admin",
+        ],
+        &format!("{CONF}\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = read(dir, &["--json", "audit", "list", "--limit", "100"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(!text.contains("$argon2"), "{text}");
+    let shown = json(&o);
+    let set = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "password_set")
+        .expect("the new user's passwords were recorded");
+    assert_eq!(set["body"]["hash"], "[redacted]", "{set}");
+    // The chain's own hashes stay: they are what `audit verify` checks.
+    assert_eq!(set["hash"].as_str().unwrap().len(), 64);
+}

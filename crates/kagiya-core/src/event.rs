@@ -408,6 +408,62 @@ impl EventBody {
     }
 }
 
+/// An entry as shown outside the store (CLI, exports): the body with every password, code or
+/// certificate hash replaced by `[redacted]`. The log keeps what sync and the fold need; nothing
+/// printed carries a hash an attacker could try offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShownEvent {
+    pub seq: i64,
+    pub at: Millis,
+    pub actor: Option<String>,
+    pub kind: String,
+    pub body: serde_json::Value,
+    /// The chain's own hashes (not secrets: they link the entries).
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What a shown body holds instead of a secret's hash.
+pub const REDACTED: &str = "[redacted]";
+
+/// Replaces, anywhere in `v`, the value of a key that names a hash (`hash`, `rehash`,
+/// `login_hash`, …) and any string that is an argon2 PHC string.
+pub fn redact(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if (k.ends_with("hash") || k.ends_with("hashes")) && !val.is_null() {
+                    *val = Value::String(REDACTED.into());
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::String(s) if s.starts_with("$argon2") => *s = REDACTED.into(),
+        _ => {}
+    }
+}
+
+impl StoredEvent {
+    /// The entry with its body redacted, for printing and export.
+    pub fn shown(&self) -> ShownEvent {
+        let mut body = serde_json::from_str(&self.body)
+            .unwrap_or_else(|_| serde_json::Value::String(REDACTED.into()));
+        redact(&mut body);
+        ShownEvent {
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor.clone(),
+            kind: self.kind.clone(),
+            body,
+            prev_hash: self.prev_hash.clone(),
+            hash: self.hash.clone(),
+        }
+    }
+}
+
 /// One entry of the log as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredEvent {
@@ -459,6 +515,31 @@ pub fn first_broken<'a>(entries: impl IntoIterator<Item = &'a StoredEvent>) -> O
         prev = e.hash.clone();
     }
     None
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    #[test]
+    fn hashes_and_phc_strings_are_redacted_anywhere_and_nothing_else() {
+        let mut v = serde_json::json!({
+            "type": "password_set",
+            "hash": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            "nested": {"login_hash": "abc", "history": ["$argon2id$v=19$x"], "initial_hash": null},
+            "rehash": "$argon2id$v=19$y",
+            "login_id": "hanakodt",
+            "note": "hash browns"
+        });
+        redact(&mut v);
+        assert_eq!(v["hash"], REDACTED);
+        assert_eq!(v["nested"]["login_hash"], REDACTED);
+        assert_eq!(v["nested"]["history"][0], REDACTED);
+        assert_eq!(v["nested"]["initial_hash"], serde_json::Value::Null);
+        assert_eq!(v["rehash"], REDACTED);
+        assert_eq!(v["login_id"], "hanakodt");
+        assert_eq!(v["note"], "hash browns");
+    }
 }
 
 #[cfg(test)]

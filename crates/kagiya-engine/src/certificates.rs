@@ -48,12 +48,7 @@ impl Engine {
     }
 
     /// The report on `bytes` for `address`, and the DER of the certificate it is about.
-    fn examine(
-        &self,
-        address: &str,
-        bytes: &[u8],
-        lang: Lang,
-    ) -> Result<Examined, Error> {
+    fn examine(&self, address: &str, bytes: &[u8], lang: Lang) -> Result<Examined, Error> {
         let mut decoded = certs::certificates(bytes)?;
         let infos: Vec<(usize, CertInfo)> = decoded
             .certificates

@@ -43,7 +43,9 @@ fn list(ctx: &Ctx, limit: u32) -> Result<i32, Error> {
     let (e, j, lang) = (ctx.reader()?, ctx.json, ctx.lang);
     let list = e.recent_events(limit)?;
     if j {
-        json(&list);
+        // Never the stored bodies: password and code hashes are redacted.
+        let shown: Vec<_> = list.iter().map(|ev| ev.shown()).collect();
+        json(&shown);
     } else {
         let rows: Vec<Vec<String>> = list
             .iter()

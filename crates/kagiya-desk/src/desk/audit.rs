@@ -134,10 +134,13 @@ impl Console {
             .chars()
             .filter(char::is_ascii_digit)
             .collect();
-        let path: PathBuf = dir.join(format!("kagiya-audit-{stamp}.csv"));
+        let path = unique_path(dir, &format!("kagiya-audit-{stamp}"));
         let mut out = Vec::from("\u{feff}".as_bytes());
         {
-            let mut w = csv::Writer::from_writer(&mut out);
+            // CRLF: the line end spreadsheets on Windows expect.
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut out);
             let head = match lang {
                 Lang::Ja => [
                     "番号",
@@ -157,10 +160,10 @@ impl Console {
                 w.write_record([
                     r.seq.to_string(),
                     local_time(r.at, utc_offset_minutes),
-                    r.actor.unwrap_or_default(),
-                    r.kind,
-                    r.origin.unwrap_or_default(),
-                    r.summary,
+                    cell(r.actor.unwrap_or_default()),
+                    cell(r.kind),
+                    cell(r.origin.unwrap_or_default()),
+                    cell(r.summary),
                     e.hash.clone(),
                 ])
                 .map_err(|e| Error::ExportFailed(e.to_string()))?;
@@ -179,9 +182,43 @@ impl Console {
     }
 }
 
+/// A cell a spreadsheet would run as a formula — one beginning with `=`, `+`, `-`, `@`, a tab or
+/// a carriage return (what an ID field or a name may hold) — is written with a leading
+/// apostrophe, so that it is shown as text (OWASP: CSV injection).
+fn cell(s: String) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
+/// `dir/stem.csv`, or `dir/stem-2.csv`, `-3`, … when taken: two exports in one second never
+/// overwrite each other.
+fn unique_path(dir: &Path, stem: &str) -> PathBuf {
+    let first = dir.join(format!("{stem}.csv"));
+    if !first.exists() {
+        return first;
+    }
+    (2u32..)
+        .map(|n| dir.join(format!("{stem}-{n}.csv")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_nothing_else() {
+        for bad in ["=1+2", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(cell(bad.into()), format!("'{bad}"));
+        }
+        for fine in ["sv001", "山田 花子", "a=b", "", "user_unlocked"] {
+            assert_eq!(cell(fine.into()), fine);
+        }
+    }
 
     #[test]
     fn local_time_is_written_in_the_given_zone() {

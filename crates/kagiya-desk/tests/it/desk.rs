@@ -442,8 +442,15 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
         .export_audit_csv(&filter, dir.path(), 9 * 60)
         .unwrap();
     let csv = std::fs::read_to_string(&out.path).unwrap();
-    assert!(csv.starts_with("\u{feff}番号,日時,操作者,種類,操作元,内容,ハッシュ\n"));
-    assert_eq!(csv.lines().count() as u32, out.rows + 1);
+    assert!(csv.starts_with("\u{feff}番号,日時,操作者,種類,操作元,内容,ハッシュ\r\n"));
+    assert_eq!(
+        csv.split("\r\n").filter(|l| !l.is_empty()).count() as u32,
+        out.rows + 1
+    );
+    assert!(
+        !csv.replace("\r\n", "").contains('\n'),
+        "CRLF line ends only"
+    );
     assert!(csv.contains("user_unlocked"));
     assert!(!csv.contains("$argon2"), "hashes never leave in an export");
     let page = env.console.audit_page(&filter).unwrap();
@@ -452,6 +459,50 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
     let v = env.console.verify_audit_chain().unwrap();
     assert!(v.intact);
     assert_eq!(v.entries, out.rows);
+    // A second export in the same second gets a name of its own.
+    let again = env
+        .console
+        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .unwrap();
+    assert_ne!(again.path, out.path);
+    assert!(std::path::Path::new(&out.path).exists());
+}
+
+/// Issue 12, finding 5: what was typed into an ID field reaches the log and the export; a cell
+/// beginning with = + - @ would run as a formula in the spreadsheet the export is opened in.
+#[test]
+fn the_audit_export_neutralises_formula_cells() {
+    let mut env = Env::new();
+    env.console.sign_out().unwrap();
+    for typed in ["=HYPERLINK(\"http://x\")", "@SUM(1+1)", "-2+3"] {
+        let _ = env.console.sign_in(typed, &Secret::new("wrong-password"));
+    }
+    env.console
+        .sign_in("sv001", &Secret::new("Branch-Login-2026"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let filter = kagiya_desk::desk::AuditFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    let out = env
+        .console
+        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .unwrap();
+    let text = std::fs::read_to_string(&out.path).unwrap();
+    let mut reader =
+        csv::ReaderBuilder::new().from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut seen = 0;
+    for record in reader.records() {
+        for field in record.unwrap().iter() {
+            assert!(
+                !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a formula cell: {field}"
+            );
+            seen += usize::from(field.contains("HYPERLINK") || field.contains("SUM(1+1)"));
+        }
+    }
+    assert!(seen >= 2, "the typed IDs are in the export, as text");
 }
 
 #[test]

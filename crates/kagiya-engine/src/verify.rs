@@ -91,28 +91,26 @@ impl Engine {
                 Some(ip) => format!("{} ip={ip}", self.origin),
                 None => self.origin.clone(),
             };
+            // Refused before any password is checked: recorded, never counted, with the answer
+            // and the argon2 cost of a wrong password (nothing tells an ID apart).
+            let refuse =
+                |attempted_id: &str, reason: RefusalReason| -> Result<Verification, Error> {
+                    self.hasher.waste_time(password);
+                    let ev = EventKind::CredentialRefused {
+                        attempted_id: attempted_id.to_owned(),
+                        credential: kind,
+                        channel,
+                        reason,
+                    };
+                    self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
+                    Err(Error::InvalidUserCredentials)
+                };
             let snapshot = self.read(|r| r.user(&attempted))?;
             let Some(u) = snapshot else {
-                self.hasher.waste_time(password);
-                let ev = EventKind::CredentialRefused {
-                    attempted_id: attempted.clone(),
-                    credential: kind,
-                    channel,
-                    reason: RefusalReason::UnknownUser,
-                };
-                self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
-                return Err(Error::InvalidUserCredentials);
+                return refuse(&attempted, RefusalReason::UnknownUser);
             };
             if u.status != UserStatus::Active {
-                self.hasher.waste_time(password);
-                let ev = EventKind::CredentialRefused {
-                    attempted_id: u.login_id.clone(),
-                    credential: kind,
-                    channel,
-                    reason: RefusalReason::Suspended,
-                };
-                self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
-                return Err(Error::InvalidUserCredentials);
+                return refuse(&u.login_id, RefusalReason::Suspended);
             }
             let tenant = self.tenant(&u.contract_no)?;
             if let Some(ip) = ip {
@@ -120,29 +118,12 @@ impl Engine {
                 // password is checked: a refused address can neither guess nor lock.
                 let service = channel.service(u.role, &tenant.services);
                 if self.address_decision(&tenant, service, ip)?.action == IpAction::Deny {
-                    self.hasher.waste_time(password);
-                    let ev = EventKind::CredentialRefused {
-                        attempted_id: u.login_id.clone(),
-                        credential: kind,
-                        channel,
-                        reason: RefusalReason::AddressDenied,
-                    };
-                    self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
-                    return Err(Error::InvalidUserCredentials);
+                    return refuse(&u.login_id, RefusalReason::AddressDenied);
                 }
             }
             if !tenant.uses(kind) {
-                // The service has no such password (seed 000/002/003 have one per account):
-                // the answer and the cost of a wrong password, nothing counted.
-                self.hasher.waste_time(password);
-                let ev = EventKind::CredentialRefused {
-                    attempted_id: u.login_id.clone(),
-                    credential: kind,
-                    channel,
-                    reason: RefusalReason::CredentialNotUsed,
-                };
-                self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
-                return Err(Error::InvalidUserCredentials);
+                // The service has no such password (seeds 000/002/003 have one per account).
+                return refuse(&u.login_id, RefusalReason::CredentialNotUsed);
             }
             let hash = u.credential(kind).hash.clone();
             let verified = if hash.is_empty() {

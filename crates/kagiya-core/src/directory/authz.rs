@@ -184,22 +184,8 @@ pub fn authorize(actor: Actor<'_>, action: Action<'_>) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::credential::Credential;
 
-    fn user(id: &str, tenant: &str, role: UserRole) -> User {
-        User {
-            login_id: id.into(),
-            contract_no: tenant.into(),
-            name: id.into(),
-            role,
-            status: UserStatus::Active,
-            email: None,
-            mfa: false,
-            created_at: 0,
-            login: Credential::new("h".into(), 0),
-            confirmation: Credential::new("h".into(), 0),
-        }
-    }
+    use crate::directory::test_support::user;
 
     fn as_user<'a>(u: &'a User) -> Actor<'a> {
         Actor::User {

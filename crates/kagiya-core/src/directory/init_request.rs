@@ -128,7 +128,7 @@ pub fn valid_date(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::{Credential, CredentialPolicy, UserRole, UserStatus};
+    use crate::directory::{CredentialPolicy, UserRole, UserStatus};
     use crate::password::Preset;
     use crate::MINUTE;
 
@@ -148,18 +148,7 @@ mod tests {
     }
 
     fn user(id: &str, role: UserRole) -> User {
-        User {
-            login_id: id.into(),
-            contract_no: "C1".into(),
-            name: id.into(),
-            role,
-            status: UserStatus::Active,
-            email: None,
-            mfa: false,
-            created_at: 0,
-            login: Credential::new("h".into(), 0),
-            confirmation: Credential::new("h".into(), 0),
-        }
+        crate::directory::test_support::user(id, "C1", role)
     }
 
     /// 一時利用停止 until `until`.

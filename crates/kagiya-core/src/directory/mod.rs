@@ -23,3 +23,25 @@ pub use init_request::{
 pub use services::{Channel, Service};
 pub use tenant::{CredentialPolicy, Tenant};
 pub use user::{User, UserRole, UserStatus};
+
+/// Fixtures shared by the directory's unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{Credential, User, UserRole, UserStatus};
+
+    /// An active user of `contract_no` with placeholder hashes.
+    pub fn user(login_id: &str, contract_no: &str, role: UserRole) -> User {
+        User {
+            login_id: login_id.into(),
+            contract_no: contract_no.into(),
+            name: login_id.into(),
+            role,
+            status: UserStatus::Active,
+            email: None,
+            mfa: false,
+            created_at: 0,
+            login: Credential::new("h".into(), 0),
+            confirmation: Credential::new("h".into(), 0),
+        }
+    }
+}

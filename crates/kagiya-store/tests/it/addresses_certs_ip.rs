@@ -253,6 +253,31 @@ struct Env {
     e: Branch,
 }
 
+impl Env {
+    /// Hanako's notification address, with the certificate in `file` registered for it.
+    fn hanako_registers(&self, pki: &Pki, file: &str) {
+        self.e
+            .add_address(
+                &sv(),
+                &conf(),
+                "hanako",
+                "hanako@example.co.jp",
+                &[Purpose::Notifications],
+            )
+            .unwrap();
+        self.e
+            .import_certificate(
+                &sv(),
+                &conf(),
+                "hanako",
+                "hanako@example.co.jp",
+                &pki.bytes(file),
+                Lang::Ja,
+            )
+            .unwrap();
+    }
+}
+
 fn env() -> Env {
     // Real time: the certificates openssl makes are valid from now.
     let clock = Arc::new(FixedClock::new(SystemClock.now()));
@@ -939,23 +964,7 @@ fn a_signed_mail_proves_the_key_and_switches_signing_and_encryption_on() {
 fn trust_is_evaluated_when_shown_against_todays_roots() {
     let pki = Pki::new();
     let t = env();
-    t.e.add_address(
-        &sv(),
-        &conf(),
-        "hanako",
-        "hanako@example.co.jp",
-        &[Purpose::Notifications],
-    )
-    .unwrap();
-    t.e.import_certificate(
-        &sv(),
-        &conf(),
-        "hanako",
-        "hanako@example.co.jp",
-        &pki.bytes("bundle-der.p7c"),
-        Lang::Ja,
-    )
-    .unwrap();
+    t.hanako_registers(&pki, "bundle-der.p7c");
     let stored = || {
         directory::addresses(&t.e.store().conn(), "hanako").unwrap()[0]
             .certificate
@@ -985,23 +994,7 @@ fn trust_is_evaluated_when_shown_against_todays_roots() {
 fn an_expired_certificate_switches_encryption_off_and_says_so() {
     let pki = Pki::new();
     let t = env();
-    t.e.add_address(
-        &sv(),
-        &conf(),
-        "hanako",
-        "hanako@example.co.jp",
-        &[Purpose::Notifications],
-    )
-    .unwrap();
-    t.e.import_certificate(
-        &sv(),
-        &conf(),
-        "hanako",
-        "hanako@example.co.jp",
-        &pki.bytes("signed.eml"),
-        Lang::Ja,
-    )
-    .unwrap();
+    t.hanako_registers(&pki, "signed.eml");
     assert!(
         t.e.switch_off_lapsed_encryption().unwrap().is_empty(),
         "valid: stays on"

@@ -128,6 +128,23 @@ fn stop_for_good(env: &Env, e: &Branch, id: &str, kind: CredentialKind) {
     }
 }
 
+/// A second supervisor (sv002), for four-eyes approvals.
+fn second_supervisor(e: &Branch) -> ActorRef {
+    e.create_operator(
+        &sv(),
+        &conf(),
+        NewOperator {
+            operator_id: "sv002".into(),
+            name: "高橋 次長".into(),
+            role: Role::Supervisor,
+            login: Secret::new("Second-Login-2026"),
+            confirmation: Secret::new(SV2_CONF),
+        },
+    )
+    .unwrap();
+    ActorRef::Operator("sv002".into())
+}
+
 fn assert_fold(e: &Branch) {
     assert!(
         directory::rebuild_matches(&e.store().conn()).unwrap(),
@@ -577,19 +594,7 @@ fn initialization_request_with_four_eyes_offline() {
         e.decide_init_request(&sv(), &conf(), "R-2026-001", None),
         Err(Error::NotPermitted(_))
     ));
-    e.create_operator(
-        &sv(),
-        &conf(),
-        NewOperator {
-            operator_id: "sv002".into(),
-            name: "高橋 次長".into(),
-            role: Role::Supervisor,
-            login: Secret::new("Second-Login-2026"),
-            confirmation: Secret::new(SV2_CONF),
-        },
-    )
-    .unwrap();
-    let sv2 = ActorRef::Operator("sv002".into());
+    let sv2 = second_supervisor(&e);
     e.decide_init_request(&sv2, &Secret::new(SV2_CONF), "R-2026-001", None)
         .unwrap();
     let issued = e
@@ -972,19 +977,7 @@ fn an_approved_request_is_not_executed_once_a_manager_can_act() {
         targets: vec![],
     };
     e.record_init_request(&sv(), &conf(), form).unwrap();
-    e.create_operator(
-        &sv(),
-        &conf(),
-        NewOperator {
-            operator_id: "sv002".into(),
-            name: "高橋 次長".into(),
-            role: Role::Supervisor,
-            login: Secret::new("Second-Login-2026"),
-            confirmation: Secret::new(SV2_CONF),
-        },
-    )
-    .unwrap();
-    let sv2 = ActorRef::Operator("sv002".into());
+    let sv2 = second_supervisor(&e);
     e.decide_init_request(&sv2, &Secret::new(SV2_CONF), "R-2026-002", None)
         .unwrap();
     e.unlock(&sv(), &conf(), &["saburodt".into()], Lang::Ja)

@@ -127,8 +127,9 @@ pub struct PasswordsForm {
 }
 
 /// Passwords to hand over on a printed slip in a sealed envelope: shown once, never stored in
-/// clear.
-#[derive(Debug, Clone, Serialize)]
+/// clear. Its `Debug` leaves the passwords out (a slip that reaches a log or a panic message
+/// carries no password).
+#[derive(Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct IssuedSlip {
     pub contract_no: String,
@@ -142,6 +143,53 @@ pub struct IssuedSlip {
     pub issued_by: String,
     /// The initialization request this slip belongs to, if any.
     pub request_no: Option<String>,
+}
+
+impl std::fmt::Debug for IssuedSlip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |p: &Option<String>| p.as_ref().map(|_| "[hidden]");
+        f.debug_struct("IssuedSlip")
+            .field("contract_no", &self.contract_no)
+            .field("login_id", &self.login_id)
+            .field("login_password", &hidden(&self.login_password))
+            .field(
+                "confirmation_password",
+                &hidden(&self.confirmation_password),
+            )
+            .field("must_change", &self.must_change)
+            .field("issued_at", &self.issued_at)
+            .field("issued_by", &self.issued_by)
+            .field("request_no", &self.request_no)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod slip_tests {
+    use super::IssuedSlip;
+
+    /// Issue 12 (low): slips with a redacting `Debug`.
+    #[test]
+    fn a_slips_debug_never_shows_its_passwords() {
+        let slip = IssuedSlip {
+            contract_no: "C-1".into(),
+            customer_name: "テスト".into(),
+            login_id: "hanako".into(),
+            name: "花子".into(),
+            login_password: Some("Tmp-Secret-1234".into()),
+            confirmation_password: Some("Tmp-Secret-5678".into()),
+            must_change: true,
+            issued_at: 1,
+            issued_by: "sv001".into(),
+            request_no: None,
+        };
+        let shown = format!("{slip:?}");
+        assert!(!shown.contains("Tmp-Secret"), "{shown}");
+        assert!(
+            shown.contains("hanako") && shown.contains("[hidden]"),
+            "{shown}"
+        );
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

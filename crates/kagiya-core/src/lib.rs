@@ -14,6 +14,7 @@ pub mod random;
 pub mod secret;
 pub mod session;
 pub mod summary;
+pub mod typed_id;
 
 pub use error::{Error, ErrorKind};
 pub use i18n::Lang;

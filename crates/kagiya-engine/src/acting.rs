@@ -1,11 +1,11 @@
 //! Who is acting, confirmed by their own confirmation password (seed 004: 操作を行われているご自身の
 //! 確認用パスワード) before anything is changed.
 
-use crate::port::Change;
+use crate::port::{typed_id, Change};
 use kagiya_core::directory::authz::Denial;
 use kagiya_core::directory::{Actor, Channel, CredentialKind, UserRole};
 use kagiya_core::event::EventKind;
-use kagiya_core::operator::Role;
+use kagiya_core::operator::{OperatorId, Role};
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
@@ -85,11 +85,16 @@ impl Engine {
                         role: op.role,
                     }),
                     _ => {
-                        let kind = EventKind::ConfirmationFailed {
-                            actor: id.trim().chars().take(64).collect(),
-                            action: action.to_owned(),
-                        };
-                        self.commit(self.now(), vec![Change::event(None, kind)])?;
+                        let is_id = OperatorId::parse(id).is_ok();
+                        self.transact(self.now(), |r| {
+                            let mut changes = Vec::new();
+                            let kind = EventKind::ConfirmationFailed {
+                                actor: typed_id(r, id, is_id, &mut changes)?,
+                                action: action.to_owned(),
+                            };
+                            changes.push(Change::event(None, kind));
+                            Ok((changes, ()))
+                        })?;
                         Err(Error::ConfirmationFailed)
                     }
                 }

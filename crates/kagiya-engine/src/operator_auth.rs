@@ -4,7 +4,7 @@
 
 use kagiya_core::event::{EventKind, SignInFailure};
 use kagiya_core::lockout::{FailureOutcome, LockStatus, LockoutFacts, LockoutPolicy};
-use kagiya_core::operator::OperatorRecord;
+use kagiya_core::operator::{OperatorId, OperatorRecord};
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
@@ -36,8 +36,9 @@ impl Engine {
             let mut changes = Vec::new();
             let Some(mut op) = r.operator(&attempted_id)? else {
                 hasher.waste_time(password);
+                let is_id = OperatorId::parse(&attempted_id).is_ok();
                 let kind = EventKind::OperatorSignInFailed {
-                    attempted_id: attempted_id.clone(),
+                    attempted_id: crate::port::typed_id(r, &attempted_id, is_id, &mut changes)?,
                     reason: SignInFailure::UnknownOperator,
                     failures: 0,
                 };

@@ -126,3 +126,30 @@ pub trait Port: Send + Sync {
     /// address): either all of them are stored or none.
     fn write(&self, at: Millis, origin: &str, f: &mut DecideFn<'_>) -> Result<(), Error>;
 }
+
+/// How text typed into an ID field is recorded (`kagiya_core::typed_id`): as typed when it is a
+/// well-formed ID, else as a keyed hash under the branch's key — made, inside the same write, the
+/// first time one is needed.
+pub(crate) fn typed_id(
+    r: &dyn Reads,
+    typed: &str,
+    is_id: bool,
+    changes: &mut Vec<Change>,
+) -> Result<String, Error> {
+    use kagiya_core::typed_id::{new_key, recorded, KEY_SETTING};
+    if is_id {
+        return Ok(recorded(typed, true, &[]));
+    }
+    let key = match r.setting(KEY_SETTING)? {
+        Some(k) => k,
+        None => {
+            let k = new_key();
+            changes.push(Change::Setting {
+                key: KEY_SETTING.to_owned(),
+                value: k.clone(),
+            });
+            k
+        }
+    };
+    Ok(recorded(typed, false, key.as_bytes()))
+}

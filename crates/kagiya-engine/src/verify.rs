@@ -5,6 +5,7 @@
 //! without counting it).
 
 use kagiya_core::directory::fold::apply_to_user;
+use kagiya_core::directory::ids::LoginId;
 use kagiya_core::directory::{Channel, CredentialKind, CredentialState, UserStatus};
 use kagiya_core::directory::{Tenant, User};
 use kagiya_core::event::{EventKind, RefusalReason};
@@ -14,7 +15,7 @@ use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 
-use crate::port::Change;
+use crate::port::{typed_id, Change};
 use crate::{user_and_tenant, Engine};
 
 /// A successful verification and what the user must do next.
@@ -92,17 +93,24 @@ impl Engine {
                 None => self.origin.clone(),
             };
             // Refused before any password is checked: recorded, never counted, with the answer
-            // and the argon2 cost of a wrong password (nothing tells an ID apart).
+            // and the argon2 cost of a wrong password (nothing tells an ID apart). An unknown ID
+            // is recorded as typed only when it is a well-formed login ID.
             let refuse =
                 |attempted_id: &str, reason: RefusalReason| -> Result<Verification, Error> {
                     self.hasher.waste_time(password);
-                    let ev = EventKind::CredentialRefused {
-                        attempted_id: attempted_id.to_owned(),
-                        credential: kind,
-                        channel,
-                        reason,
-                    };
-                    self.commit_from(now, &origin, vec![Change::event(None, ev)])?;
+                    self.transact_from(now, &origin, |r| {
+                        let mut changes = Vec::new();
+                        let is_id = reason != RefusalReason::UnknownUser
+                            || LoginId::parse(attempted_id).is_ok();
+                        let ev = EventKind::CredentialRefused {
+                            attempted_id: typed_id(r, attempted_id, is_id, &mut changes)?,
+                            credential: kind,
+                            channel,
+                            reason,
+                        };
+                        changes.push(Change::event(None, ev));
+                        Ok((changes, ()))
+                    })?;
                     Err(Error::InvalidUserCredentials)
                 };
             let snapshot = self.read(|r| r.user(&attempted))?;

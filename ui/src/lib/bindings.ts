@@ -398,7 +398,8 @@ export type IpRulesView = {
 
 /**
  *  Passwords to hand over on a printed slip in a sealed envelope: shown once, never stored in
- *  clear.
+ *  clear. Its `Debug` leaves the passwords out (a slip that reaches a log or a panic message
+ *  carries no password).
  */
 export type IssuedSlip = {
 	contract_no: string,

@@ -468,8 +468,10 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
     assert!(std::path::Path::new(&out.path).exists());
 }
 
-/// Issue 12, finding 5: what was typed into an ID field reaches the log and the export; a cell
-/// beginning with = + - @ would run as a formula in the spreadsheet the export is opened in.
+/// Issue 12, findings 5 and 8: what was typed into an ID field reaches the log and the export; a
+/// cell beginning with = + - @ would run as a formula in the spreadsheet the export is opened in.
+/// Text that cannot be an ID is kept only as a keyed mark, so it never reaches the export at all;
+/// the cells are neutralised anyway.
 #[test]
 fn the_audit_export_neutralises_formula_cells() {
     let mut env = Env::new();
@@ -499,10 +501,14 @@ fn the_audit_export_neutralises_formula_cells() {
                 !field.starts_with(['=', '+', '-', '@', '\t', '\r']),
                 "a formula cell: {field}"
             );
-            seen += usize::from(field.contains("HYPERLINK") || field.contains("SUM(1+1)"));
+            assert!(
+                !field.contains("HYPERLINK") && !field.contains("SUM(1+1)"),
+                "{field}"
+            );
+            seen += usize::from(field.contains("invalid-id#"));
         }
     }
-    assert!(seen >= 2, "the typed IDs are in the export, as text");
+    assert_eq!(seen, 3, "each typed text is there as its keyed mark");
 }
 
 #[test]

@@ -711,6 +711,47 @@ fn each_password_has_its_own_forced_change() {
     assert!(!v.confirmation.as_ref().unwrap().must_change);
 }
 
+/// Issue 12, finding 8: people type passwords into ID fields, and the log is permanent. Text
+/// that cannot be an ID is kept as a keyed mark (the same text, the same mark), a well-formed
+/// unknown ID as typed.
+#[test]
+fn text_typed_into_an_id_field_is_kept_only_as_a_keyed_mark() {
+    let env = Env::new();
+    let e = env.engine();
+    let typed = "Hanako Pass 2026!";
+    for _ in 0..2 {
+        let _ = e.verify(typed, CredentialKind::Login, Channel::Web, &wrong());
+    }
+    let _ = e.verify("nobody01", CredentialKind::Login, Channel::Web, &wrong());
+    let _ = e.authenticate_operator("my operator password!", &wrong(), |id| {
+        kagiya_core::event::EventKind::OperatorSignedIn {
+            operator_id: id.to_owned(),
+        }
+    });
+    let conn = e.store().conn();
+    let refused = events::of_kind(&conn, "credential_refused").unwrap();
+    let bodies: Vec<&str> = refused.iter().map(|ev| ev.body.as_str()).collect();
+    assert!(
+        bodies.iter().all(|b| !b.contains("Pass 2026")),
+        "{bodies:?}"
+    );
+    let mark = |b: &str| {
+        let v: serde_json::Value = serde_json::from_str(b).unwrap();
+        v["attempted_id"].as_str().unwrap().to_owned()
+    };
+    assert!(mark(bodies[0]).starts_with("invalid-id#"));
+    assert_eq!(
+        mark(bodies[0]),
+        mark(bodies[1]),
+        "the same text, the same mark"
+    );
+    assert_eq!(mark(bodies[2]), "nobody01", "a well-formed ID as typed");
+    let failed = events::of_kind(&conn, "operator_sign_in_failed").unwrap();
+    let last = failed.last().unwrap();
+    assert!(!last.body.contains("operator password"), "{}", last.body);
+    assert!(last.body.contains("invalid-id#"), "{}", last.body);
+}
+
 /// One password for single-password services. Only Business Web (seed 004) has a 確認用パスワード;
 /// InterFAX (seed 000) has one per account, and its lock is the account's: 「パスワードを3回以上
 /// 間違えますとアカウントが1時間ロックされます」, 「全てのリクエストで認証エラーとなります」.

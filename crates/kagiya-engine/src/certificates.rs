@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use kagiya_core::certs::{
     self, chain_status, check_for_address, inspect, possession, possession_findings, CertInfo,
-    ChainStatus, Finding, Format, Possession, Severity,
+    ChainStatus, Finding, Format, Severity,
 };
 use kagiya_core::directory::{authorize, Action, StoredCert};
 use kagiya_core::event::EventKind;
@@ -77,21 +77,13 @@ impl Engine {
             .filter(|(i, _)| *i != leaf_i)
             .map(|(_, d)| d.clone())
             .collect();
-        let roots: Vec<Vec<u8>> = self
-            .read(|r| r.trusted_roots())?
-            .into_iter()
-            .map(|(_, d)| d)
-            .collect();
+        let roots = self.root_ders()?;
         let chain = chain_status(&decoded.certificates[leaf_i], &others, &roots, self.now());
         let proof = possession(bytes, &decoded.certificates[leaf_i]);
         let mut findings = findings;
         findings.extend(possession_findings(&proof, address, lang));
-        let possession_proven = matches!(
-            &proof,
-            Possession::Proven { from: Some(from) } if from.eq_ignore_ascii_case(address.trim())
-        );
         let report = CertReport {
-            possession_proven,
+            possession_proven: proof.proves(address),
             format: decoded.format,
             certificates_in_file: decoded.certificates.len(),
             acceptable: !findings.iter().any(|f| f.severity == Severity::Error),
@@ -160,19 +152,35 @@ impl Engine {
         Ok(report)
     }
 
-    /// Whether a registered certificate leads to a trusted root *today*: checked again against
-    /// the branch's current roots and clock each time it is shown, not frozen at import (a root
-    /// added later makes it trusted; an issuer that expired makes it untrusted).
-    pub fn certificate_trust(&self, cert: &StoredCert) -> Result<ChainStatus, Error> {
+    /// Whether registered certificates lead to a trusted root *today*: checked again against
+    /// the branch's current roots and clock each time they are shown, not frozen at import (a
+    /// root added later makes one trusted; an issuer that expired makes it untrusted). The roots
+    /// are read once for all of them.
+    pub fn certificate_trust<'a>(
+        &self,
+        certs: impl IntoIterator<Item = &'a StoredCert>,
+    ) -> Result<Vec<ChainStatus>, Error> {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
-        let leaf = b64(&cert.der).ok_or_else(|| Error::Storage("certificate DER".into()))?;
-        let chain: Vec<Vec<u8>> = cert.chain.iter().filter_map(|c| b64(c)).collect();
-        let roots: Vec<Vec<u8>> = self
+        let roots = self.root_ders()?;
+        let now = self.now();
+        certs
+            .into_iter()
+            .map(|cert| {
+                let leaf =
+                    b64(&cert.der).ok_or_else(|| Error::Storage("certificate DER".into()))?;
+                let chain: Vec<Vec<u8>> = cert.chain.iter().filter_map(|c| b64(c)).collect();
+                Ok(chain_status(&leaf, &chain, &roots, now))
+            })
+            .collect()
+    }
+
+    /// The DER of every trusted root.
+    fn root_ders(&self) -> Result<Vec<Vec<u8>>, Error> {
+        Ok(self
             .read(|r| r.trusted_roots())?
             .into_iter()
             .map(|(_, d)| d)
-            .collect();
-        Ok(chain_status(&leaf, &chain, &roots, self.now()))
+            .collect())
     }
 
     /// Encryption to an expired certificate is switched off, recorded as the system's change
@@ -182,11 +190,23 @@ impl Engine {
     /// the mail path checks the certificate itself before encrypting.
     pub fn switch_off_lapsed_encryption(&self) -> Result<Vec<(String, String)>, Error> {
         let now = self.now();
+        let lapsed = |a: &kagiya_core::directory::Address| {
+            a.certificate.as_ref().is_some_and(|c| c.not_after <= now)
+        };
+        // A read first: the dashboard runs this on every look, and a write lock is taken only
+        // when something has lapsed (and decided again inside it).
+        if !self
+            .read(|r| r.encrypting_addresses())?
+            .iter()
+            .any(|(_, a)| lapsed(a))
+        {
+            return Ok(Vec::new());
+        }
         self.transact(now, |r| {
             let mut changes = Vec::new();
             let mut switched = Vec::new();
             for (login_id, a) in r.encrypting_addresses()? {
-                if a.certificate.as_ref().is_some_and(|c| c.not_after <= now) {
+                if lapsed(&a) {
                     changes.push(Change::event(
                         None,
                         EventKind::AddressFlagsSet {

@@ -99,23 +99,23 @@ impl Engine {
                 by: DecidedBy::NotUsed,
             });
         }
-        let (rules, release) = self.read(|r| {
+        let (rules, release, sha) = self.read(|r| {
             Ok((
                 r.ip_rules(&tenant.contract_no, service)?,
                 r.ip_release(&tenant.contract_no)?,
+                r.country_table_sha256()?,
             ))
         })?;
         let table = if rules.allowed_countries.is_some() {
-            self.countries()?
+            self.countries(sha)?
         } else {
             Arc::new(CountryTable::default())
         };
         Ok(rules.compile().check(ip, &table, release, self.now()))
     }
 
-    /// The country table, parsed once per import.
-    fn countries(&self) -> Result<Arc<CountryTable>, Error> {
-        let sha = self.read(|r| r.country_table_sha256())?;
+    /// The country table whose SHA-256 is `sha`, parsed once per import.
+    fn countries(&self, sha: Option<String>) -> Result<Arc<CountryTable>, Error> {
         let mut cache = self
             .countries
             .lock()

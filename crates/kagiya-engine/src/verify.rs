@@ -113,14 +113,19 @@ impl Engine {
                     })?;
                     Err(Error::InvalidUserCredentials)
                 };
-            let snapshot = self.read(|r| r.user(&attempted))?;
-            let Some(u) = snapshot else {
+            let snapshot = self.read(|r| match r.user(&attempted)? {
+                Some(u) => {
+                    let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
+                    Ok(Some((u, t)))
+                }
+                None => Ok(None),
+            })?;
+            let Some((u, tenant)) = snapshot else {
                 return refuse(&attempted, RefusalReason::UnknownUser);
             };
             if u.status != UserStatus::Active {
                 return refuse(&u.login_id, RefusalReason::Suspended);
             }
-            let tenant = self.tenant(&u.contract_no)?;
             if let Some(ip) = ip {
                 // The customer's IP access rules for the service this channel uses, before any
                 // password is checked: a refused address can neither guess nor lock.

@@ -3,8 +3,7 @@
 
 use kagiya_core::directory::services::{affected_services, AffectedService};
 use kagiya_core::directory::{
-    managers_outlook, CredentialKind, CredentialState, ManagersOutlook, Tenant, User, UserRole,
-    UserStatus,
+    managers_outlook, CredentialKind, CredentialState, Tenant, User, UserRole, UserStatus,
 };
 use kagiya_core::password::{PolicyContext, RuleStatus};
 use kagiya_core::{Error, Lang, Millis};
@@ -132,11 +131,8 @@ impl Engine {
                     let users = r.users_of(&t.contract_no)?;
                     let outlook = managers_outlook(&t, &users, now);
                     Ok(TenantView {
-                        needs_init_request: outlook == ManagersOutlook::NeedsRequest,
-                        managers_back_at: match outlook {
-                            ManagersOutlook::BackAt { at } => Some(at),
-                            _ => None,
-                        },
+                        needs_init_request: outlook.needs_request(),
+                        managers_back_at: outlook.back_at(),
                         contract_no: t.contract_no.clone(),
                         name: t.name.clone(),
                         services: t.services.iter().map(|s| s.code()).collect(),

@@ -31,6 +31,13 @@ pub enum Possession {
     Broken,
 }
 
+impl Possession {
+    /// Proven by a mail from `address` (seed 001's registration by signed mail).
+    pub fn proves(&self, address: &str) -> bool {
+        matches!(self, Possession::Proven { from: Some(from) } if from.eq_ignore_ascii_case(address.trim()))
+    }
+}
+
 const ID_SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
 
 /// What `bytes` (as decoded by `decode::certificates`) proves about `leaf`'s key.

@@ -23,6 +23,21 @@ pub enum ManagersOutlook {
     NeedsRequest,
 }
 
+impl ManagersOutlook {
+    /// Only an initialization request helps.
+    pub fn needs_request(self) -> bool {
+        self == ManagersOutlook::NeedsRequest
+    }
+
+    /// When the first master or admin is back by itself, if that is the case.
+    pub fn back_at(self) -> Option<Millis> {
+        match self {
+            ManagersOutlook::BackAt { at } => Some(at),
+            ManagersOutlook::Available | ManagersOutlook::NeedsRequest => None,
+        }
+    }
+}
+
 /// Seed 004's rule: 「マスターユーザ、および管理者ユーザがすべて利用停止になってしまった」 — 利用停止
 /// is the state that 「自動的に解除されることはありません」, unlike 一時利用停止, which
 /// 「一定時間が経過すると自動的に解除されます」. `users` are the customer's users (any order; general
@@ -58,7 +73,7 @@ pub fn needs_init_request<'a>(
     users: impl IntoIterator<Item = &'a User>,
     now: Millis,
 ) -> bool {
-    managers_outlook(tenant, users, now) == ManagersOutlook::NeedsRequest
+    managers_outlook(tenant, users, now).needs_request()
 }
 
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -123,29 +123,34 @@ impl Console {
         self.engine().switch_off_lapsed_encryption()?;
         let now = self.engine().now();
         let days = self.engine().expiring_days();
-        let listed = reports::addresses_with_certificates(&self.branch.store().conn())?;
-        let mut rows: Vec<CertificateRow> = Vec::with_capacity(listed.len());
-        for (login_id, contract_no, a) in listed {
-            let status = a.cert_status(now, days);
-            let Some(c) = a.certificate else { continue };
-            // Trust as of today's roots, not as it was at import.
-            let trusted = matches!(
-                self.engine().certificate_trust(&c)?,
-                ChainStatus::Trusted { .. }
-            );
-            rows.push(CertificateRow {
-                login_id,
-                contract_no,
-                address: a.address,
-                subject: c.subject,
-                issuer: c.issuer,
-                not_after: c.not_after,
-                status,
-                trusted,
-                sign: a.sign,
-                encrypt: a.encrypt,
-            });
-        }
+        let listed: Vec<_> = reports::addresses_with_certificates(&self.branch.store().conn())?
+            .into_iter()
+            .filter(|(_, _, a)| a.certificate.is_some())
+            .collect();
+        // Trust as of today's roots, not as it was at import.
+        let trust = self
+            .engine()
+            .certificate_trust(listed.iter().filter_map(|(_, _, a)| a.certificate.as_ref()))?;
+        let mut rows: Vec<CertificateRow> = listed
+            .into_iter()
+            .zip(trust)
+            .filter_map(|((login_id, contract_no, a), trust)| {
+                let status = a.cert_status(now, days);
+                let c = a.certificate?;
+                Some(CertificateRow {
+                    login_id,
+                    contract_no,
+                    address: a.address,
+                    subject: c.subject,
+                    issuer: c.issuer,
+                    not_after: c.not_after,
+                    status,
+                    trusted: matches!(trust, ChainStatus::Trusted { .. }),
+                    sign: a.sign,
+                    encrypt: a.encrypt,
+                })
+            })
+            .collect();
         rows.sort_by_key(|r| r.not_after);
         Ok(rows)
     }

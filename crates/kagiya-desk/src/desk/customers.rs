@@ -289,11 +289,8 @@ impl Console {
                 .collect(),
             preset_title: t.preset.title(lang).to_owned(),
             users: u32::try_from(users).unwrap_or(u32::MAX),
-            needs_init_request: outlook == ManagersOutlook::NeedsRequest,
-            managers_back_at: match outlook {
-                ManagersOutlook::BackAt { at } => Some(at),
-                _ => None,
-            },
+            needs_init_request: outlook.needs_request(),
+            managers_back_at: outlook.back_at(),
         }
     }
 

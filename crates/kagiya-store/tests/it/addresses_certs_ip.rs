@@ -974,7 +974,7 @@ fn trust_is_evaluated_when_shown_against_todays_roots() {
     assert!(!stored().trusted, "untrusted at import");
     assert!(!stored().chain.is_empty(), "the CA from the bundle is kept");
     assert!(matches!(
-        t.e.certificate_trust(&stored()).unwrap(),
+        t.e.certificate_trust([&stored()]).unwrap()[0],
         ChainStatus::Untrusted {
             reason: "self_signed",
             ..
@@ -983,7 +983,7 @@ fn trust_is_evaluated_when_shown_against_todays_roots() {
     t.e.add_trusted_root(&sv(), &conf(), &pki.bytes("ca.pem"))
         .unwrap();
     assert!(matches!(
-        t.e.certificate_trust(&stored()).unwrap(),
+        t.e.certificate_trust([&stored()]).unwrap()[0],
         ChainStatus::Trusted { .. }
     ));
     assert!(!stored().trusted, "the record of the import is unchanged");

@@ -45,6 +45,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::set_address_flags,
             desk::delete_address,
             desk::set_users_suspended,
+            desk::disable_user_mfa,
             desk::init_requests,
             desk::init_request_preview,
             desk::record_init_request,

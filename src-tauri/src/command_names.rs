@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "set_address_flags",
     "delete_address",
     "set_users_suspended",
+    "disable_user_mfa",
     "init_requests",
     "init_request_preview",
     "record_init_request",

@@ -208,6 +208,16 @@ pub async fn delete_address(
 
 #[tauri::command]
 #[specta::specta]
+pub async fn disable_user_mfa(
+    state: State<'_, AppState>,
+    login_id: String,
+    confirmation: Secret,
+) -> Reply<bool> {
+    state.with(|c| c.disable_user_mfa(&login_id, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
 pub async fn set_users_suspended(
     state: State<'_, AppState>,
     login_ids: Vec<String>,

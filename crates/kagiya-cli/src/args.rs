@@ -306,8 +306,6 @@ pub enum UserCmd {
         role: UserRoleArg,
         #[arg(long)]
         email: Option<String>,
-        #[arg(long)]
-        mfa: bool,
     },
     /// Register users from a CSV file with columns contract_no, login_id, name, role, email (stdin: your confirmation password).
     Import {
@@ -331,6 +329,11 @@ pub enum UserCmd {
     Suspend(Targets),
     /// Resume suspended users (stdin: your confirmation password).
     Resume(Targets),
+    /// Turn a user's two-factor authentication off (「利用しない」), e.g. when the mailbox of the
+    /// one-time passwords is lost (stdin: your confirmation password). Turning it on is the
+    /// user's own step: a code sent to their address must come back.
+    #[command(name = "mfa-off")]
+    MfaOff { login_id: String },
     /// Set another user's passwords, forcing a change at the next login (stdin: your confirmation password, then given passwords).
     SetPassword {
         login_id: String,
@@ -371,6 +374,10 @@ pub enum AuthCmd {
         /// The address the attempt came from (recorded).
         #[arg(long)]
         ip: Option<String>,
+        /// The e-mail address typed with the login ID (seed 002's Web member site signs in with
+        /// login ID, address and password).
+        #[arg(long)]
+        address: Option<String>,
     },
 }
 

@@ -810,3 +810,85 @@ fn audit_list_never_prints_a_password_hash() {
     // The chain's own hashes stay: they are what `audit verify` checks.
     assert_eq!(set["hash"].as_str().unwrap().len(), 64);
 }
+
+/// Seed 002 from the command line: the Web member site signs in with login ID, address and
+/// password; 2FA is not something a registration can switch on, and turning it off needs it on.
+#[test]
+fn web_member_sign_in_takes_the_address_and_2fa_is_not_set_at_registration() {
+    let Some(tmp) = data_dir() else { return };
+    let dir = tmp.path();
+    setup(dir);
+    let op = |args: &[&str]| {
+        let mut v = vec!["--json", "--operator", "sv001"];
+        v.extend_from_slice(args);
+        kagiya(dir, &v, &format!("{CONF}\n"))
+    };
+    let o = op(&[
+        "tenant",
+        "add",
+        "--contract-no",
+        "W-2001",
+        "--name",
+        "株式会社ウェブ",
+        "--preset",
+        "web_member",
+        "--service",
+        "user_web",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = op(&[
+        "user",
+        "add",
+        "--tenant",
+        "W-2001",
+        "--login-id",
+        "webdt",
+        "--name",
+        "ウェブ 花子",
+        "--email",
+        "web@example.co.jp",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let pw = json(&o)[0]["login_password"].as_str().unwrap().to_owned();
+    // Without the address: refused like a wrong password (exit 3).
+    let o = kagiya(
+        dir,
+        &["--json", "auth", "verify", "webdt"],
+        &format!("{pw}\n"),
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "auth",
+            "verify",
+            "webdt",
+            "--address",
+            "WEB@example.co.jp",
+        ],
+        &format!("{pw}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert_eq!(json(&o)["must_change"], true);
+    assert_eq!(json(&o)["second_factor_to"], serde_json::Value::Null);
+    // 2FA is off and cannot be turned off again.
+    let o = op(&["user", "mfa-off", "webdt"]);
+    assert_eq!(json(&o)["error"]["code"], "mfa.refused");
+    // A CSV that asks for 2FA at registration is refused whole.
+    let csv = dir.join("mfa.csv");
+    std::fs::write(
+        &csv,
+        "contract_no,login_id,name,role,email,mfa\nW-2001,otherdt,別 太郎,general,o@example.co.jp,yes\n",
+    )
+    .unwrap();
+    let o = op(&["user", "import", "--csv", csv.to_str().unwrap()]);
+    assert_eq!(json(&o)["error"]["code"], "mfa.refused");
+    let o = op(&["user", "show", "otherdt"]);
+    assert_ne!(o.status.code(), Some(0));
+}

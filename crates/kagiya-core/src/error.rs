@@ -95,6 +95,12 @@ pub enum Error {
     InvalidIpRule(IpRuleProblem),
     #[error("address rule: {0}")]
     AddressRule(&'static str),
+    /// A one-time password or setup link that is wrong, used, expired or out of tries: one
+    /// answer for all, so that nothing tells them apart.
+    #[error("the one-time password or link is not valid")]
+    OneTimeRefused,
+    #[error("2FA rule: {0}")]
+    MfaRule(&'static str),
     #[error("the file could not be read or written: {0}")]
     File(String),
 }
@@ -133,6 +139,7 @@ impl Error {
         match self {
             Error::InvalidCredentials
             | Error::InvalidUserCredentials
+            | Error::OneTimeRefused
             | Error::ConfirmationFailed => WrongPassword,
             Error::CredentialLocked { .. } | Error::SignInLocked { .. } => Locked,
             Error::NotPermitted(_)
@@ -156,6 +163,7 @@ impl Error {
             | Error::InvalidIpRule(_)
             | Error::AddressRule(_)
             | Error::File(_) => Invalid,
+            Error::MfaRule(_) => Conflict,
             Error::AlreadyExists(_)
             | Error::OperatorIdTaken
             | Error::SetupAlreadyDone
@@ -217,6 +225,8 @@ impl Error {
             Error::CertificateRejected(_) => "cert.rejected",
             Error::InvalidIpRule(_) => "ip.rule_invalid",
             Error::AddressRule(_) => "email.refused",
+            Error::OneTimeRefused => "auth.one_time_refused",
+            Error::MfaRule(_) => "mfa.refused",
             Error::File(_) => "file.failed",
         }
     }
@@ -432,6 +442,33 @@ impl Error {
                 let why = crate::directory::addresses::rule_message(code, lang);
                 match lang {
                     Lang::Ja => format!("この操作はできません（{why}）。何も変更していません。"),
+                    Lang::En => format!("Not possible: {why}. Nothing was changed."),
+                }
+            }
+            Error::OneTimeRefused => s(
+                "ワンタイムパスワード（またはURL）が正しくないか、有効期限が切れています。もう一度最初からお試しください。",
+                "The one-time password (or link) is wrong or has expired. Please start again.",
+            ),
+            Error::MfaRule(code) => {
+                let why = match *code {
+                    "needs_otp_address" => lang.pick(
+                        "ワンタイムパスワードを受け取るメールアドレスを先に登録してください",
+                        "register the address that receives the one-time passwords first",
+                    ),
+                    "already_on" => lang.pick("多要素認証はすでに「利用する」です", "2FA is already on"),
+                    "already_off" => lang.pick("多要素認証はすでに「利用しない」です", "2FA is already off"),
+                    "not_at_registration" => lang.pick(
+                        "多要素認証は登録時には設定できません（利用者がワンタイムパスワードを受け取るメールアドレスを確認して「利用する」にします）",
+                        "2FA cannot be set at registration (the user turns it on once a one-time password reaches their address)",
+                    ),
+                    "web_member_only" => lang.pick(
+                        "メールアドレスごとのパスワードはWeb会員サイト（資料002）の機能です",
+                        "passwords per address are a feature of the Web member site (seed 002)",
+                    ),
+                    _ => lang.pick("この操作はできません", "not possible"),
+                };
+                match lang {
+                    Lang::Ja => format!("{why}。何も変更していません。"),
                     Lang::En => format!("Not possible: {why}. Nothing was changed."),
                 }
             }

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::directory::addresses::{Purpose, StoredCert};
 use crate::directory::init_request::InitRequest;
+use crate::directory::one_time::OneTimePurpose;
 use crate::directory::{Channel, CredentialKind, CredentialPolicy, Service, UserRole};
 use crate::iprules::RuleSet;
 use crate::lockout::FailureOutcome;
@@ -113,7 +114,6 @@ pub enum EventKind {
         name: String,
         role: UserRole,
         email: Option<String>,
-        mfa: bool,
     },
     /// A new hash for one credential (the hash is not the secret; the password never is logged).
     PasswordSet {
@@ -232,6 +232,63 @@ pub enum EventKind {
         ranges: usize,
         sha256: String,
     },
+    // ---- The second factor and the addresses' own passwords (seeds 002 and 003).
+    /// 2FA turned on (seed 002: 多要素認証を「利用する」) once a code sent to `address` came back
+    /// (seed 003: the one-time-password address is registered first). The address becomes a
+    /// verified one-time-password address.
+    MfaEnrolled {
+        login_id: String,
+        address: String,
+    },
+    /// 2FA turned off (「利用しない」). `force_change` when the preset allows a shorter login
+    /// password only with 2FA: the password may be one the policy no longer accepts, so it must
+    /// be changed at the next login.
+    MfaDisabled {
+        login_id: String,
+        force_change: bool,
+    },
+    /// A one-time secret sent to `address`: only its argon2id hash is kept; the secret itself
+    /// goes to the mail and nowhere else. Replaces a pending one of the same purpose.
+    OneTimeIssued {
+        login_id: String,
+        address: String,
+        purpose: OneTimePurpose,
+        hash: String,
+        expires_at: Millis,
+    },
+    /// A wrong one-time secret: one try used; at the limit it is void.
+    OneTimeFailed {
+        login_id: String,
+        address: String,
+        purpose: OneTimePurpose,
+    },
+    /// A one-time secret used: it is gone.
+    OneTimeUsed {
+        login_id: String,
+        address: String,
+        purpose: OneTimePurpose,
+    },
+    /// An added address's own password (seed 002), set through the setup link.
+    AddressPasswordSet {
+        login_id: String,
+        address: String,
+        hash: String,
+        expires_at: Option<Millis>,
+    },
+    /// A wrong password for an added address, counted towards that address's own lock.
+    AddressCredentialFailed {
+        login_id: String,
+        address: String,
+        channel: Channel,
+        outcome: FailureOutcome,
+    },
+    /// A right password for an added address; clears its counts.
+    AddressCredentialVerified {
+        login_id: String,
+        address: String,
+        channel: Channel,
+        rehash: Option<String>,
+    },
 }
 
 /// Why a password was set.
@@ -264,6 +321,14 @@ pub enum RefusalReason {
     /// The source address is refused by the customer's IP access rules for the service the
     /// channel uses: refused before any password is checked, so it cannot lock anyone.
     AddressDenied,
+    /// The service signs in with login ID, e-mail address and password (seed 002) and no
+    /// address was given.
+    AddressRequired,
+    /// The address given is not one of the user's, or has no password yet.
+    UnknownAddress,
+    /// The user's 2FA is on and a one-time code is owed first (a code without a sign-in, or
+    /// after its password check expired).
+    NoCodePending,
 }
 
 impl EventKind {
@@ -308,6 +373,14 @@ impl EventKind {
             EventKind::IpRulesSet { .. } => "ip_rules_set",
             EventKind::IpRestrictionsReleased { .. } => "ip_restrictions_released",
             EventKind::CountryTableImported { .. } => "country_table_imported",
+            EventKind::MfaEnrolled { .. } => "mfa_enrolled",
+            EventKind::MfaDisabled { .. } => "mfa_disabled",
+            EventKind::OneTimeIssued { .. } => "one_time_issued",
+            EventKind::OneTimeFailed { .. } => "one_time_failed",
+            EventKind::OneTimeUsed { .. } => "one_time_used",
+            EventKind::AddressPasswordSet { .. } => "address_password_set",
+            EventKind::AddressCredentialFailed { .. } => "address_credential_failed",
+            EventKind::AddressCredentialVerified { .. } => "address_credential_verified",
         }
     }
 }
@@ -364,7 +437,15 @@ impl EventKind {
             | EventKind::TrustedRootAdded { .. }
             | EventKind::IpRulesSet { .. }
             | EventKind::IpRestrictionsReleased { .. }
-            | EventKind::CountryTableImported { .. } => Scope::Directory,
+            | EventKind::CountryTableImported { .. }
+            | EventKind::MfaEnrolled { .. }
+            | EventKind::MfaDisabled { .. }
+            | EventKind::OneTimeIssued { .. }
+            | EventKind::OneTimeFailed { .. }
+            | EventKind::OneTimeUsed { .. }
+            | EventKind::AddressPasswordSet { .. }
+            | EventKind::AddressCredentialFailed { .. }
+            | EventKind::AddressCredentialVerified { .. } => Scope::Directory,
         }
     }
 

@@ -28,6 +28,18 @@ fn pick(ja: bool, j: String, e: String) -> String {
     }
 }
 
+fn one_time_label(p: crate::directory::OneTimePurpose, ja: bool) -> &'static str {
+    use crate::directory::OneTimePurpose::*;
+    match (p, ja) {
+        (SignIn, true) => "ワンタイムパスワード",
+        (SignIn, false) => "one-time password",
+        (Enrollment, true) => "多要素認証の登録確認コード",
+        (Enrollment, false) => "2FA enrolment code",
+        (AddressSetup, true) => "パスワード設定用URL",
+        (AddressSetup, false) => "password-setting link",
+    }
+}
+
 fn on_off(b: bool, ja: bool) -> &'static str {
     match (b, ja) {
         (true, true) => "オン",
@@ -325,6 +337,24 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
                 (RefusalReason::AddressDenied, false) => {
                     format!("Refused {attempted_id} by the IP access rules ({ch})")
                 }
+                (RefusalReason::AddressRequired, true) => {
+                    format!("メールアドレスのない {attempted_id} の認証を拒否（{ch}）")
+                }
+                (RefusalReason::AddressRequired, false) => {
+                    format!("Refused {attempted_id} without an e-mail address ({ch})")
+                }
+                (RefusalReason::UnknownAddress, true) => {
+                    format!("{attempted_id} に登録のないメールアドレスでの認証を拒否（{ch}）")
+                }
+                (RefusalReason::UnknownAddress, false) => {
+                    format!("Refused {attempted_id} with an address it does not have ({ch})")
+                }
+                (RefusalReason::NoCodePending, true) => {
+                    format!("{attempted_id} の送信していないワンタイムパスワードを拒否（{ch}）")
+                }
+                (RefusalReason::NoCodePending, false) => {
+                    format!("Refused a one-time password never sent to {attempted_id} ({ch})")
+                }
             }
         }
         EventKind::CredentialVerified {
@@ -476,6 +506,61 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             format!("Released the IP restrictions of contract {contract_no} for a while: {reason}"),
         ),
         EventKind::CountryTableImported { ranges, .. } => pick(ja, format!("国別アドレス表を読み込み（{ranges}件）"), format!("Imported the country table ({ranges} ranges)")),
+        EventKind::MfaEnrolled { login_id, address } => pick(
+            ja,
+            format!("{login_id} の多要素認証を「利用する」に設定（ワンタイムパスワード送信先 {address}）"),
+            format!("Turned on 2FA for {login_id} (one-time passwords to {address})"),
+        ),
+        EventKind::MfaDisabled { login_id, force_change } => {
+            let forced = match (force_change, ja) {
+                (true, true) => "（ログインパスワードを次回ログイン時に強制変更）",
+                (true, false) => " (login password to be changed at next login)",
+                _ => "",
+            };
+            pick(
+                ja,
+                format!("{login_id} の多要素認証を「利用しない」に設定{forced}"),
+                format!("Turned off 2FA for {login_id}{forced}"),
+            )
+        }
+        EventKind::OneTimeIssued { login_id, address, purpose, .. } => pick(
+            ja,
+            format!("{login_id} の{}を {address} に発行", one_time_label(*purpose, ja)),
+            format!("Issued a {} for {login_id} to {address}", one_time_label(*purpose, ja)),
+        ),
+        EventKind::OneTimeFailed { login_id, purpose, .. } => pick(
+            ja,
+            format!("{login_id} の{}の誤り", one_time_label(*purpose, ja)),
+            format!("Wrong {} for {login_id}", one_time_label(*purpose, ja)),
+        ),
+        EventKind::OneTimeUsed { login_id, purpose, .. } => pick(
+            ja,
+            format!("{login_id} の{}を使用", one_time_label(*purpose, ja)),
+            format!("Used the {} of {login_id}", one_time_label(*purpose, ja)),
+        ),
+        EventKind::AddressPasswordSet { login_id, address, .. } => pick(
+            ja,
+            format!("{login_id} の {address} のパスワードを設定（パスワード設定依頼メールから）"),
+            format!("Set the password of {address} of {login_id} (from the password-setting request)"),
+        ),
+        EventKind::AddressCredentialFailed { login_id, address, channel, outcome } => {
+            let ch = channel.code();
+            match (outcome, ja) {
+                (FailureOutcome::Counted { failures }, true) => format!("{login_id} の {address} のパスワードの誤り（{ch}、{failures}回目）"),
+                (FailureOutcome::Counted { failures }, false) => format!("Wrong password for {address} of {login_id} ({ch}, failure {failures})"),
+                (FailureOutcome::LockedNow { .. }, true) => format!("{login_id} の {address} を一時利用停止（{ch}）"),
+                (FailureOutcome::LockedNow { .. }, false) => format!("{address} of {login_id} temporarily locked ({ch})"),
+                (FailureOutcome::LockedPermanently { .. }, true) => format!("{login_id} の {address} を利用停止（{ch}）"),
+                (FailureOutcome::LockedPermanently { .. }, false) => format!("{address} of {login_id} locked ({ch})"),
+                (_, true) => format!("停止中の {login_id} の {address} の試行を拒否（{ch}）"),
+                (_, false) => format!("Refused an attempt on locked {address} of {login_id} ({ch})"),
+            }
+        }
+        EventKind::AddressCredentialVerified { login_id, address, channel, .. } => pick(
+            ja,
+            format!("{login_id} の {address} のパスワードを確認（{}）", channel.code()),
+            format!("Verified the password of {address} of {login_id} ({})", channel.code()),
+        ),
         other => other.type_name().to_owned(),
     }
 }

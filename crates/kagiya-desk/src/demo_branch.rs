@@ -140,7 +140,6 @@ fn seed_at(b: &Branch, clock: &FixedClock, now: Millis) -> Result<(), Error> {
                 name: (*name).into(),
                 role: *role,
                 email: Some(format!("{id}@example.co.jp")),
-                mfa: false,
             })
             .collect();
         e.create_users(&sv, &sv_conf, forms)?;

@@ -3,7 +3,7 @@
 
 use crate::port::{typed_id, Change};
 use kagiya_core::directory::authz::Denial;
-use kagiya_core::directory::{Actor, Channel, CredentialKind, UserRole};
+use kagiya_core::directory::{Actor, CredentialKind, UserRole};
 use kagiya_core::event::EventKind;
 use kagiya_core::operator::{OperatorId, Role};
 use kagiya_core::password::Verified;
@@ -106,7 +106,7 @@ impl Engine {
                     Some(u) => self.tenant(&u.contract_no)?.confirming_credential(),
                     None => CredentialKind::Confirmation,
                 };
-                match self.verify(login_id, kind, Channel::Web, confirmation) {
+                match self.recheck(login_id, kind, confirmation) {
                     Ok(v) if v.must_change || v.expired => {
                         return Err(Error::NotPermitted(Denial::PasswordChangeRequired))
                     }

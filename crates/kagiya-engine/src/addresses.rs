@@ -6,8 +6,12 @@
 use kagiya_core::directory::addresses::{
     check_add, check_delete, check_flags, dup_key, parse_address,
 };
-use kagiya_core::directory::{authorize, Action, Address, CertStatus, Purpose, User};
+use kagiya_core::directory::{
+    authorize, Action, Address, CertStatus, CredentialKind, CredentialState, OneTimePurpose,
+    Purpose, User,
+};
 use kagiya_core::event::EventKind;
+use kagiya_core::lockout::LockoutPolicy;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 use serde::Serialize;
@@ -35,6 +39,26 @@ pub struct AddressView {
     pub certificate_not_after: Option<Millis>,
     pub replaced_certificates: usize,
     pub pending_change: Option<String>,
+    /// Seed 002: the address's own password (an added site user's), if it has one.
+    pub password: AddressPassword,
+}
+
+/// Where an added address stands with its own password (seed 002).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AddressPassword {
+    /// No password of its own (the contact address, or a customer outside the Web member site).
+    None,
+    /// The setup link was sent and has not been used yet; it is valid until `until`.
+    AwaitingSetup {
+        until: Millis,
+    },
+    Set,
+    /// Locked by wrong passwords for this address; `until` is `None` when only an unlock ends it.
+    Locked {
+        until: Option<Millis>,
+    },
 }
 
 impl Engine {
@@ -213,7 +237,16 @@ impl Engine {
     }
 
     pub fn address_views(&self, login_id: &str) -> Result<Vec<AddressView>, Error> {
-        let list = self.read(|r| r.addresses(login_id))?;
+        let (list, tenant) = self.read(|r| {
+            let list = r.addresses(login_id)?;
+            let tenant = match r.user(login_id)? {
+                Some(u) => r.tenant(&u.contract_no)?,
+                None => None,
+            };
+            Ok((list, tenant))
+        })?;
+        let tenant = tenant.ok_or(Error::UnknownUser)?;
+        let lockout = tenant.policy(CredentialKind::Login).lockout;
         let (now, days) = (self.now(), self.expiring_days());
         Ok(list
             .iter()
@@ -228,6 +261,7 @@ impl Engine {
                 certificate_not_after: a.certificate.as_ref().map(|c| c.not_after),
                 replaced_certificates: a.history.len(),
                 pending_change: a.pending_change.as_ref().map(|p| p.new_address.clone()),
+                password: address_password(a, &lockout, now),
             })
             .collect())
     }
@@ -238,4 +272,23 @@ pub(crate) fn find<'a>(list: &'a [Address], address: &str) -> Result<&'a Address
     list.iter()
         .find(|a| dup_key(&a.address) == key)
         .ok_or(Error::AddressRule("unknown"))
+}
+
+/// The state of an address's own password at `now`.
+fn address_password(a: &Address, lockout: &LockoutPolicy, now: Millis) -> AddressPassword {
+    match &a.credential {
+        Some(c) => match c.state(lockout, 0, now) {
+            CredentialState::TemporarilyStopped { until } => {
+                AddressPassword::Locked { until: Some(until) }
+            }
+            CredentialState::Stopped { .. } => AddressPassword::Locked { until: None },
+            _ => AddressPassword::Set,
+        },
+        None => match a.pending(OneTimePurpose::AddressSetup, now) {
+            Some(o) => AddressPassword::AwaitingSetup {
+                until: o.expires_at,
+            },
+            None => AddressPassword::None,
+        },
+    }
 }

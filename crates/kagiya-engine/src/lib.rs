@@ -9,15 +9,18 @@
 //! language it passes in.
 
 mod acting;
+mod address_passwords;
 pub mod addresses;
 pub mod certificates;
 mod clock;
 mod init_request;
 mod ip;
+mod one_time;
 mod operator_auth;
 mod operators;
 mod passwords;
 pub mod port;
+mod second_factor;
 mod tenants;
 mod unlock;
 mod users;
@@ -34,6 +37,7 @@ pub use acting::{Acting, ActorRef};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use init_request::InitRequestForm;
 pub use ip::MAX_RELEASE_MINUTES;
+pub use one_time::OneTimeSecret;
 pub use operators::{check_new_operator_password, FirstSupervisor, NewOperator};
 pub use passwords::{ChangeOwn, Issued, NewPassword, SetPasswords};
 pub use port::{Change, OperatorRow, Port, Reads};

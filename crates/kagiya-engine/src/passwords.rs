@@ -3,7 +3,7 @@
 //! expired changes (§2.4, §2.5). Every new password is checked against the tenant's policy,
 //! including the reuse rules, and stored only as an argon2id hash.
 
-use kagiya_core::directory::{authorize, Action, Channel, CredentialKind, Tenant, User};
+use kagiya_core::directory::{authorize, Action, CredentialKind, Tenant, User};
 use kagiya_core::event::{EventKind, PasswordSetReason};
 use kagiya_core::password::generate::temporary_password;
 use kagiya_core::password::reuse::{reuse_violations, Earlier};
@@ -282,7 +282,7 @@ impl Engine {
             (CredentialKind::Confirmation, &req.confirmation),
         ] {
             if let Some((current, _)) = pair {
-                let v = self.verify(login_id, kind, Channel::Web, current)?;
+                let v = self.recheck(login_id, kind, current)?;
                 states.push((kind, v));
             }
         }

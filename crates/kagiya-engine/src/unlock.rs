@@ -3,10 +3,10 @@
 //! table comes back, like the seed's 利用者停止・解除結果 screen. A user who is not locked, not
 //! found or not the actor's to manage is reported in the table and left untouched.
 
-use kagiya_core::directory::{authorize, Action, CredentialKind};
+use kagiya_core::directory::{authorize, Action, Address, CredentialKind, Tenant};
 use kagiya_core::event::EventKind;
 use kagiya_core::secret::Secret;
-use kagiya_core::{Error, Lang};
+use kagiya_core::{Error, Lang, Millis};
 use serde::Serialize;
 
 use crate::port::Change;
@@ -99,12 +99,18 @@ impl Engine {
                     continue;
                 }
                 let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
-                let locked: Vec<CredentialKind> = t
+                let mut locked: Vec<CredentialKind> = t
                     .credentials()
                     .iter()
                     .copied()
                     .filter(|k| u.credential_state(&t, *k, now).is_locked())
                     .collect();
+                if !locked.contains(&CredentialKind::Login)
+                    && address_locked(&r.addresses(&u.login_id)?, &t, now)
+                {
+                    // Seed 002: an added address locked on its own is released with the login.
+                    locked.insert(0, CredentialKind::Login);
+                }
                 let before = state_label(&u, &t, now, lang);
                 let outcome =
                     if authorize(acting.actor(), Action::ManageUser { target: &u }).is_err() {
@@ -203,4 +209,12 @@ impl Engine {
             .map(|u| u.login_id)
             .collect())
     }
+}
+
+/// Whether one of the user's added addresses (seed 002) is locked on its own password.
+fn address_locked(list: &[Address], t: &Tenant, now: Millis) -> bool {
+    let p = t.policy(CredentialKind::Login);
+    list.iter()
+        .filter_map(|a| a.credential.as_ref())
+        .any(|c| c.state(&p.lockout, 0, now).is_locked())
 }

@@ -6,6 +6,7 @@ use kagiya_core::directory::{
     authorize, Action, Credential, CredentialKind, User, UserRole, UserStatus,
 };
 use kagiya_core::event::{EventKind, PasswordSetReason};
+use kagiya_core::password::Preset;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
@@ -20,7 +21,6 @@ pub struct NewUser {
     pub name: String,
     pub role: UserRole,
     pub email: Option<String>,
-    pub mfa: bool,
 }
 
 /// A light e-mail syntax check for the contact address (issue 4 brings the full address book).
@@ -74,10 +74,14 @@ impl Engine {
             {
                 return Err(Error::AlreadyExists("login_id"));
             }
-            checked.push((tenant, login_id, name, email, form.role, form.mfa));
+            if tenant.preset == Preset::WebMember && email.is_none() {
+                // Seed 002 signs in with login ID, address and password.
+                return Err(Error::AddressRule("web_member_needs_address"));
+            }
+            checked.push((tenant, login_id, name, email, form.role));
         }
         let acting = self.confirm(who, confirmation, "create_user")?;
-        for (tenant, _, _, _, role, _) in &checked {
+        for (tenant, _, _, _, role) in &checked {
             authorize(
                 acting.actor(),
                 Action::CreateUser {
@@ -89,7 +93,7 @@ impl Engine {
         let now = self.now();
         let mut evs = Vec::new();
         let mut issued = Vec::new();
-        for (tenant, login_id, name, email, role, mfa) in checked {
+        for (tenant, login_id, name, email, role) in checked {
             let draft = User {
                 login_id: login_id.as_str().to_owned(),
                 contract_no: tenant.contract_no.clone(),
@@ -97,7 +101,7 @@ impl Engine {
                 role,
                 status: UserStatus::Active,
                 email: email.clone(),
-                mfa,
+                mfa: false,
                 created_at: now,
                 login: Credential::new(String::new(), now),
                 confirmation: Credential::new(String::new(), now),
@@ -117,7 +121,6 @@ impl Engine {
                 name,
                 role,
                 email,
-                mfa,
             });
             for (kind, pw) in [
                 (CredentialKind::Login, Some(&login_pw)),

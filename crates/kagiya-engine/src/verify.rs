@@ -4,22 +4,24 @@
 //! facts re-read inside the immediate transaction (a lock taken meanwhile refuses the attempt
 //! without counting it).
 
+use kagiya_core::directory::addresses::{dup_key, find, otp_address};
 use kagiya_core::directory::fold::apply_to_user;
 use kagiya_core::directory::ids::LoginId;
-use kagiya_core::directory::{Channel, CredentialKind, CredentialState, UserStatus};
-use kagiya_core::directory::{Tenant, User};
+use kagiya_core::directory::{Channel, Credential, CredentialKind, CredentialState, UserStatus};
+use kagiya_core::directory::{OneTimePurpose, Tenant, User};
 use kagiya_core::event::{EventKind, RefusalReason};
 use kagiya_core::iprules::IpAction;
 use kagiya_core::lockout::FailureOutcome;
-use kagiya_core::password::Verified;
+use kagiya_core::password::{Preset, Verified};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 
-use crate::port::{typed_id, Change};
+use crate::one_time::OneTimeSecret;
+use crate::port::{typed_id, Change, Reads};
 use crate::{user_and_tenant, Engine};
 
 /// A successful verification and what the user must do next.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Verification {
     pub login_id: String,
     pub credential: CredentialKind,
@@ -27,6 +29,44 @@ pub struct Verification {
     pub must_change: bool,
     /// The password has expired: change it with the current one (seed 004 §2.5).
     pub expired: bool,
+    /// The user's 2FA is on: the sign-in is complete only when this code, sent to the user's
+    /// one-time-password address, comes back through [`Engine::verify_code`] (seed 002:
+    /// 「ワンタイムパスワード認証」画面). The caller mails it; it is never shown or logged.
+    #[serde(skip)]
+    pub second_factor: Option<OneTimeSecret>,
+}
+
+/// Which password an attempt is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// One of the user's own passwords.
+    Own(CredentialKind),
+    /// The password of an added address (seed 002), by address.
+    Address(String),
+}
+
+/// The credential `target` names in `u` / `list`, if it exists.
+fn credential_of(
+    u: &User,
+    list: &[kagiya_core::directory::Address],
+    target: &Target,
+) -> Option<Credential> {
+    match target {
+        Target::Own(kind) => Some(u.credential(*kind).clone()),
+        Target::Address(a) => find(list, a).and_then(|a| a.credential.clone()),
+    }
+}
+
+/// The user's addresses when the target needs them (none are read for an own password).
+fn addresses_for(
+    r: &dyn Reads,
+    login_id: &str,
+    target: &Target,
+) -> Result<Vec<kagiya_core::directory::Address>, Error> {
+    match target {
+        Target::Own(_) => Ok(Vec::new()),
+        Target::Address(_) => r.addresses(login_id),
+    }
 }
 
 enum Step {
@@ -85,6 +125,55 @@ impl Engine {
         password: &Secret,
         ip: Option<std::net::IpAddr>,
     ) -> Result<Verification, Error> {
+        self.verify_target(login_id, None, kind, channel, password, ip, true)
+    }
+
+    /// Checks the password of a user who is already signed in (their confirmation before an
+    /// act, the current password when changing it): counted and recorded like any attempt, but
+    /// it is not a sign-in — no address is asked for and no one-time password is sent.
+    pub(crate) fn recheck(
+        &self,
+        login_id: &str,
+        kind: CredentialKind,
+        password: &Secret,
+    ) -> Result<Verification, Error> {
+        self.verify_target(login_id, None, kind, Channel::Web, password, None, false)
+    }
+
+    /// The Web member site's sign-in (seed 002: 「ログインID」「メールアドレス」「パスワード」の3種類):
+    /// the user's own contact address goes with the login password, an added address with the
+    /// password set through its setup link, each with its own lock. An address the user does not
+    /// have is refused like a wrong password, and nothing is counted.
+    pub fn verify_with_address(
+        &self,
+        login_id: &str,
+        address: &str,
+        channel: Channel,
+        password: &Secret,
+        ip: Option<std::net::IpAddr>,
+    ) -> Result<Verification, Error> {
+        self.verify_target(
+            login_id,
+            Some(address),
+            CredentialKind::Login,
+            channel,
+            password,
+            ip,
+            true,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn verify_target(
+        &self,
+        login_id: &str,
+        address: Option<&str>,
+        kind: CredentialKind,
+        channel: Channel,
+        password: &Secret,
+        ip: Option<std::net::IpAddr>,
+        sign_in: bool,
+    ) -> Result<Verification, Error> {
         let attempted: String = login_id.trim().chars().take(64).collect();
         loop {
             let now = self.now();
@@ -98,29 +187,21 @@ impl Engine {
             let refuse =
                 |attempted_id: &str, reason: RefusalReason| -> Result<Verification, Error> {
                     self.hasher.waste_time(password);
-                    self.transact_from(now, &origin, |r| {
-                        let mut changes = Vec::new();
-                        let is_id = reason != RefusalReason::UnknownUser
-                            || LoginId::parse(attempted_id).is_ok();
-                        let ev = EventKind::CredentialRefused {
-                            attempted_id: typed_id(r, attempted_id, is_id, &mut changes)?,
-                            credential: kind,
-                            channel,
-                            reason,
-                        };
-                        changes.push(Change::event(None, ev));
-                        Ok((changes, ()))
-                    })?;
+                    self.record_refusal(now, &origin, attempted_id, kind, channel, reason)?;
                     Err(Error::InvalidUserCredentials)
                 };
             let snapshot = self.read(|r| match r.user(&attempted)? {
                 Some(u) => {
                     let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
-                    Ok(Some((u, t)))
+                    let list = match address {
+                        Some(_) => r.addresses(&u.login_id)?,
+                        None => Vec::new(),
+                    };
+                    Ok(Some((u, t, list)))
                 }
                 None => Ok(None),
             })?;
-            let Some((u, tenant)) = snapshot else {
+            let Some((u, tenant, list)) = snapshot else {
                 return refuse(&attempted, RefusalReason::UnknownUser);
             };
             if u.status != UserStatus::Active {
@@ -138,105 +219,198 @@ impl Engine {
                 // The service has no such password (seeds 000/002/003 have one per account).
                 return refuse(&u.login_id, RefusalReason::CredentialNotUsed);
             }
-            let hash = u.credential(kind).hash.clone();
+            let target = match address {
+                // Seed 002 signs in with the address too; a login without one is refused.
+                None if sign_in
+                    && tenant.preset == Preset::WebMember
+                    && kind == CredentialKind::Login =>
+                {
+                    return refuse(&u.login_id, RefusalReason::AddressRequired);
+                }
+                None => Target::Own(kind),
+                Some(a) if u.email.as_deref().map(dup_key) == Some(dup_key(a)) => {
+                    Target::Own(CredentialKind::Login)
+                }
+                Some(a) => match find(&list, a) {
+                    Some(found) if found.credential.is_some() => {
+                        Target::Address(found.address.clone())
+                    }
+                    _ => return refuse(&u.login_id, RefusalReason::UnknownAddress),
+                },
+            };
+            let Some(cred) = credential_of(&u, &list, &target) else {
+                return refuse(&u.login_id, RefusalReason::UnknownAddress);
+            };
+            let hash = cred.hash.clone();
             let verified = if hash.is_empty() {
                 self.hasher.waste_time(password);
                 Verified::No
             } else {
                 self.hasher.verify(password, &hash)
             };
+            // The code of the second factor is made (and hashed) before the write lock, when the
+            // password was right and the user has 2FA on.
+            let code = match (&verified, &target) {
+                (Verified::Yes { .. }, Target::Own(CredentialKind::Login)) if sign_in && u.mfa => {
+                    let list = self.read(|r| r.addresses(&u.login_id))?;
+                    match otp_address(&list) {
+                        Some(a) => Some(self.prepare_one_time(
+                            &u.login_id,
+                            &a.address,
+                            OneTimePurpose::SignIn,
+                            now,
+                        )?),
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
             let hasher = &self.hasher;
             let step = self.transact_from(now, &origin, |r| {
                 let (mut fresh, tenant) = user_and_tenant(r, &u.login_id)?;
+                let list = addresses_for(r, &u.login_id, &target)?;
                 let mut changes: Vec<Change> = Vec::new();
-                changes.extend(observe_release(&mut fresh, &tenant, now, kind)?);
-                let cred = fresh.credential(kind);
+                if let Target::Own(kind) = target {
+                    changes.extend(observe_release(&mut fresh, &tenant, now, kind)?);
+                }
+                let Some(cred) = credential_of(&fresh, &list, &target) else {
+                    return Ok((Vec::new(), Step::Retry));
+                };
                 if cred.hash != hash {
                     return Ok((Vec::new(), Step::Retry));
                 }
-                let policy = tenant.policy(kind);
-                let state = cred.state(&policy.lockout, policy.password.warn_days, now);
-                match verified {
-                    Verified::No => {
-                        let (_, outcome) = policy.lockout.on_failure(&cred.lockout, now);
-                        let ev = EventKind::CredentialFailed {
-                            login_id: fresh.login_id.clone(),
-                            credential: kind,
-                            channel,
-                            outcome,
-                        };
-                        changes.push(Change::event(None, ev));
-                        Ok((
-                            changes,
-                            Step::Done(Err(match outcome {
-                                FailureOutcome::Counted { .. } => Error::InvalidUserCredentials,
-                                FailureOutcome::LockedNow { until }
-                                | FailureOutcome::RefusedWhileLocked { until } => {
-                                    Error::CredentialLocked { until: Some(until) }
-                                }
-                                FailureOutcome::LockedPermanently { .. }
-                                | FailureOutcome::RefusedWhilePermanentlyLocked { .. } => {
-                                    Error::CredentialLocked { until: None }
-                                }
-                            })),
-                        ))
-                    }
-                    Verified::Yes { needs_rehash } => {
-                        if let CredentialState::TemporarilyStopped { until } = state {
-                            // A right password during a lock is refused and not counted either.
-                            let ev = EventKind::CredentialFailed {
-                                login_id: fresh.login_id.clone(),
-                                credential: kind,
-                                channel,
-                                outcome: FailureOutcome::RefusedWhileLocked { until },
-                            };
-                            changes.push(Change::event(None, ev));
-                            return Ok((
-                                changes,
-                                Step::Done(Err(Error::CredentialLocked { until: Some(until) })),
-                            ));
-                        }
-                        if let CredentialState::Stopped { since } = state {
-                            let ev = EventKind::CredentialFailed {
-                                login_id: fresh.login_id.clone(),
-                                credential: kind,
-                                channel,
-                                outcome: FailureOutcome::RefusedWhilePermanentlyLocked { since },
-                            };
-                            changes.push(Change::event(None, ev));
-                            return Ok((
-                                changes,
-                                Step::Done(Err(Error::CredentialLocked { until: None })),
-                            ));
-                        }
-                        let rehash = if needs_rehash {
-                            Some(hasher.hash(password)?)
-                        } else {
-                            None
-                        };
-                        let ev = EventKind::CredentialVerified {
-                            login_id: fresh.login_id.clone(),
-                            credential: kind,
-                            channel,
-                            rehash,
-                        };
-                        changes.push(Change::event(Some(&format!("user:{}", fresh.login_id)), ev));
-                        Ok((
-                            changes,
-                            Step::Done(Ok(Verification {
-                                login_id: fresh.login_id.clone(),
-                                credential: kind,
-                                must_change: cred.must_change,
-                                expired: cred.expired_since(now).is_some(),
-                            })),
-                        ))
-                    }
+                // A right login password of a user with 2FA on earns a code, never a sign-in.
+                let code_owed = sign_in
+                    && fresh.mfa
+                    && code.is_none()
+                    && matches!(target, Target::Own(CredentialKind::Login))
+                    && matches!(verified, Verified::Yes { .. });
+                if code_owed && !u.mfa {
+                    // Turned on since the password check: again, so that a code is made.
+                    return Ok((Vec::new(), Step::Retry));
                 }
+                if code_owed {
+                    // No verified address to send it to (cannot normally happen: the last
+                    // one-time-password address cannot be deleted while 2FA is on).
+                    return Ok((
+                        Vec::new(),
+                        Step::Done(Err(Error::MfaRule("needs_otp_address"))),
+                    ));
+                }
+                let policy = tenant.policy(match target {
+                    Target::Own(k) => k,
+                    Target::Address(_) => CredentialKind::Login,
+                });
+                let state = cred.state(&policy.lockout, policy.password.warn_days, now);
+                let failed = |outcome: FailureOutcome| match &target {
+                    Target::Own(kind) => EventKind::CredentialFailed {
+                        login_id: fresh.login_id.clone(),
+                        credential: *kind,
+                        channel,
+                        outcome,
+                    },
+                    Target::Address(a) => EventKind::AddressCredentialFailed {
+                        login_id: fresh.login_id.clone(),
+                        address: a.clone(),
+                        channel,
+                        outcome,
+                    },
+                };
+                let refused = match (&verified, state) {
+                    (Verified::No, _) => Some(policy.lockout.on_failure(&cred.lockout, now).1),
+                    // A right password during a lock is refused and not counted either.
+                    (_, CredentialState::TemporarilyStopped { until }) => {
+                        Some(FailureOutcome::RefusedWhileLocked { until })
+                    }
+                    (_, CredentialState::Stopped { since }) => {
+                        Some(FailureOutcome::RefusedWhilePermanentlyLocked { since })
+                    }
+                    _ => None,
+                };
+                if let Some(outcome) = refused {
+                    changes.push(Change::event(None, failed(outcome)));
+                    return Ok((changes, Step::Done(Err(outcome_error(outcome)))));
+                }
+                let rehash = match verified {
+                    Verified::Yes { needs_rehash: true } => Some(hasher.hash(password)?),
+                    _ => None,
+                };
+                let ev = match &target {
+                    Target::Own(kind) => EventKind::CredentialVerified {
+                        login_id: fresh.login_id.clone(),
+                        credential: *kind,
+                        channel,
+                        rehash,
+                    },
+                    Target::Address(a) => EventKind::AddressCredentialVerified {
+                        login_id: fresh.login_id.clone(),
+                        address: a.clone(),
+                        channel,
+                        rehash,
+                    },
+                };
+                changes.push(Change::event(Some(&format!("user:{}", fresh.login_id)), ev));
+                let second_factor = match (&code, fresh.mfa && sign_in) {
+                    (Some((secret, ev)), true) => {
+                        changes.push(Change::event(None, ev.clone()));
+                        Some(secret.clone())
+                    }
+                    _ => None,
+                };
+                Ok((
+                    changes,
+                    Step::Done(Ok(Verification {
+                        login_id: fresh.login_id.clone(),
+                        credential: kind,
+                        must_change: cred.must_change,
+                        expired: cred.expired_since(now).is_some(),
+                        second_factor,
+                    })),
+                ))
             })?;
             match step {
                 Step::Done(r) => return r,
                 Step::Retry => continue,
             }
+        }
+    }
+
+    /// Records an attempt refused before any secret was checked.
+    pub(crate) fn record_refusal(
+        &self,
+        now: Millis,
+        origin: &str,
+        attempted_id: &str,
+        kind: CredentialKind,
+        channel: Channel,
+        reason: RefusalReason,
+    ) -> Result<(), Error> {
+        self.transact_from(now, origin, |r| {
+            let mut changes = Vec::new();
+            let is_id =
+                reason != RefusalReason::UnknownUser || LoginId::parse(attempted_id).is_ok();
+            let ev = EventKind::CredentialRefused {
+                attempted_id: typed_id(r, attempted_id, is_id, &mut changes)?,
+                credential: kind,
+                channel,
+                reason,
+            };
+            changes.push(Change::event(None, ev));
+            Ok((changes, ()))
+        })
+    }
+}
+
+/// The error a refused attempt gets.
+pub(crate) fn outcome_error(outcome: FailureOutcome) -> Error {
+    match outcome {
+        FailureOutcome::Counted { .. } => Error::InvalidUserCredentials,
+        FailureOutcome::LockedNow { until } | FailureOutcome::RefusedWhileLocked { until } => {
+            Error::CredentialLocked { until: Some(until) }
+        }
+        FailureOutcome::LockedPermanently { .. }
+        | FailureOutcome::RefusedWhilePermanentlyLocked { .. } => {
+            Error::CredentialLocked { until: None }
         }
     }
 }

@@ -387,8 +387,8 @@ fn save_user(tx: &Tx<'_>, u: &User) -> Result<(), Error> {
         )
         .map_err(storage)?;
     tx.execute(
-        "UPDATE users SET status = ?2 WHERE id = ?1",
-        params![id, u.status.code()],
+        "UPDATE users SET status = ?2, mfa = ?3 WHERE id = ?1",
+        params![id, u.status.code(), u.mfa],
     )
     .map_err(storage)?;
     let mut st = tx
@@ -585,8 +585,15 @@ pub fn trusted_roots(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, Error>
 
 fn project_more(tx: &Tx<'_>, at: Millis, kind: &EventKind) -> Result<(), Error> {
     if let Some(id) = address_user_of(kind) {
-        let mut list = addresses(tx, id)?;
-        apply_to_addresses(&mut list, at, kind)?;
+        let u = user(tx, id)?.ok_or(Error::UnknownUser)?;
+        let t = tenant(tx, &u.contract_no)?.ok_or(Error::UnknownTenant)?;
+        let before = addresses(tx, id)?;
+        let mut list = before.clone();
+        apply_to_addresses(&mut list, &t, at, kind)?;
+        if list == before {
+            // An unlock of a user without address passwords changes nothing here.
+            return Ok(());
+        }
         return save_addresses(tx, id, &list);
     }
     match kind {
@@ -650,7 +657,12 @@ fn project(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: &EventKind) -> Re
         let mut u = user(tx, id)?.ok_or(Error::UnknownUser)?;
         let t = tenant(tx, &u.contract_no)?.ok_or(Error::UnknownTenant)?;
         apply_to_user(&mut u, &t, at, kind)?;
-        save_user(tx, &u)
+        save_user(tx, &u)?;
+        if address_user_of(kind).is_some() {
+            // Events about both (2FA on, an unlock) reach the addresses too.
+            project_more(tx, at, kind)?;
+        }
+        Ok(())
     } else if let EventKind::InitRequestRecorded { request } = kind {
         save_request(tx, request, true)
     } else if let Some(no) = request_of(kind) {

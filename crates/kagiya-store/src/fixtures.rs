@@ -31,7 +31,6 @@ pub fn users(
                 name: format!("利用者 {i}"),
                 role: UserRole::General,
                 email: Some(format!("{id}@example.co.jp")),
-                mfa: false,
             };
             directory::record(tx, at, Some("fixture"), Some("fixture"), ev)?;
             for kind in CredentialKind::BOTH {

@@ -39,6 +39,7 @@ export const commands = {
 	setAddressFlags: (loginId: string, address: string, sign: boolean, encrypt: boolean, confirmation: string) => __TAURI_INVOKE<AddressView[]>("set_address_flags", { loginId, address, sign, encrypt, confirmation }),
 	deleteAddress: (loginId: string, address: string, confirmation: string) => __TAURI_INVOKE<AddressView[]>("delete_address", { loginId, address, confirmation }),
 	setUsersSuspended: (loginIds: string[], suspend: boolean, confirmation: string) => __TAURI_INVOKE<string[]>("set_users_suspended", { loginIds, suspend, confirmation }),
+	disableUserMfa: (loginId: string, confirmation: string) => __TAURI_INVOKE<boolean>("disable_user_mfa", { loginId, confirmation }),
 	initRequests: () => __TAURI_INVOKE<InitRequestView[]>("init_requests"),
 	initRequestPreview: (contractNo: string, targets: string[]) => __TAURI_INVOKE<ProposedAction[]>("init_request_preview", { contractNo, targets }),
 	recordInitRequest: (form: InitRequestForm, confirmation: string) => __TAURI_INVOKE<InitRequestView>("record_init_request", { form, confirmation }),
@@ -57,6 +58,15 @@ export const commands = {
 };
 
 /* Types */
+/**  Where an added address stands with its own password (seed 002). */
+export type AddressPassword = 
+/**  No password of its own (the contact address, or a customer outside the Web member site). */
+{ state: "none" } | 
+/**  The setup link was sent and has not been used yet; it is valid until `until`. */
+{ state: "awaiting_setup"; until: number } | { state: "set" } | 
+/**  Locked by wrong passwords for this address; `until` is `None` when only an unlock ends it. */
+{ state: "locked"; until: number | null };
+
 /**  An address as listed. */
 export type AddressView = {
 	address: string,
@@ -69,6 +79,8 @@ export type AddressView = {
 	certificate_not_after: number | null,
 	replaced_certificates: number,
 	pending_change: string | null,
+	/**  Seed 002: the address's own password (an added site user's), if it has one. */
+	password: AddressPassword,
 };
 
 /**  How a locked account affects one kind of use (seed 000: 誤ったパスワード操作により影響するサービス). */
@@ -437,7 +449,6 @@ export type NewUserForm = {
 	name: string,
 	role: UserRole,
 	email: string | null,
-	mfa: boolean,
 };
 
 /**  Setting another user's passwords. Generated ones are temporary and come back once. */

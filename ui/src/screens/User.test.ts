@@ -36,6 +36,7 @@ const address = (addr: string, over: Partial<AddressView> = {}): AddressView => 
   certificate_not_after: null,
   replaced_certificates: 0,
   pending_change: null,
+  password: { state: "none" },
   ...over,
 });
 
@@ -146,5 +147,39 @@ describe("User passwords", () => {
     await waitFor(() => expect(sent.length).toBe(1));
     expect(sent[0]?.login).toBe(true);
     expect(sent[0]?.confirmation).toBe(false);
+  });
+});
+
+describe("User two-factor authentication and address passwords", () => {
+  it("shows 2FA and each added address's own password, and turns 2FA off with the confirmation password", async () => {
+    const sent: Array<Record<string, unknown>> = [];
+    const d = detail([
+      address("otp@example.co.jp", { purposes: ["otp"] }),
+      address("sales@example.co.jp", { password: { state: "awaiting_setup", until: Date.UTC(2026, 10, 30) } }),
+      address("shop@example.co.jp", { password: { state: "locked", until: null } }),
+    ]);
+    d.user.mfa = true;
+    mockIPC((cmd, args) => {
+      if (cmd === "user_detail") return structuredClone(d);
+      if (cmd === "disable_user_mfa") {
+        sent.push(args as Record<string, unknown>);
+        d.user.mfa = false;
+        return true;
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(User, { loginId: "hanako" });
+    await waitFor(() => expect(document.querySelector("#user-mfa")?.textContent).toBe("On"));
+    expect(row("sales@example.co.jp")!.querySelector("[data-password]")!.textContent).toContain("Awaiting setup");
+    const locked = row("shop@example.co.jp")!.querySelector("[data-password]")!;
+    expect(locked.textContent).toBe("Locked");
+    expect(locked.classList.contains("bad")).toBe(true);
+    await fireEvent.click(document.querySelector("#act-mfa-off")!);
+    await fireEvent.input(document.querySelector("#action-confirmation")!, { target: { value: "my-confirmation" } });
+    await fireEvent.click(document.querySelector("#action-submit")!);
+    await waitFor(() => expect(document.querySelector("#action-done")?.textContent).toContain("changed at the next login"));
+    expect(sent).toEqual([{ loginId: "hanako", confirmation: "my-confirmation" }]);
+    await waitFor(() => expect(document.querySelector("#user-mfa")?.textContent).toBe("Off"));
+    expect(document.querySelector("#act-mfa-off")).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ pub fn run(ctx: &Ctx, cmd: &AuthCmd) -> Result<i32, Error> {
             credential,
             channel,
             ip,
+            address,
         } => {
             let ip = ip
                 .as_deref()
@@ -31,9 +32,26 @@ pub fn run(ctx: &Ctx, cmd: &AuthCmd) -> Result<i32, Error> {
                 ChannelArg::Api => Channel::Api,
                 ChannelArg::Mail => Channel::Mail,
             };
-            let v = e.verify_from(login_id, credential_kind(*credential), channel, &pw, ip)?;
+            let v = match address {
+                Some(a) => e.verify_with_address(login_id, a, channel, &pw, ip)?,
+                None => e.verify_from(login_id, credential_kind(*credential), channel, &pw, ip)?,
+            };
+            // The one-time password itself goes to the user's address by mail, never here.
+            let code_to = v.second_factor.as_ref().map(|s| s.address.clone());
             if j {
-                json(&v);
+                let mut out =
+                    serde_json::to_value(&v).map_err(|e| Error::Internal(e.to_string()))?;
+                out["second_factor_to"] = serde_json::json!(code_to);
+                json(&out);
+            } else if let Some(to) = code_to {
+                match lang {
+                    kagiya_core::Lang::Ja => println!(
+                        "パスワードを確認しました。ワンタイムパスワードを {to} に送ります。入力されるまでログインは完了しません。"
+                    ),
+                    kagiya_core::Lang::En => println!(
+                        "Password verified. A one-time password goes to {to}; the sign-in completes only when it is entered."
+                    ),
+                }
             } else if v.expired {
                 println!(
                     "{}",

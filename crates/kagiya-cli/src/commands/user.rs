@@ -20,7 +20,6 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
             name,
             role,
             email,
-            mfa,
         } => {
             let who = ctx.actor()?;
             let conf = ctx.secret("your confirmation password")?;
@@ -38,7 +37,6 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
                     name: name.clone(),
                     role,
                     email: email.clone(),
-                    mfa: *mfa,
                 },
             )?;
             print_issued(&[issued], j, lang);
@@ -92,6 +90,30 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
             let conf = ctx.secret("your confirmation password")?;
             let (batch, rows) = e.unlock(&who, &conf, &ids, lang)?;
             print_unlock(&batch, &rows, j, lang);
+        }
+        UserCmd::MfaOff { login_id } => {
+            let who = ctx.actor()?;
+            let conf = ctx.secret("your confirmation password")?;
+            let force_change = e.disable_mfa(&who, &conf, login_id)?;
+            if j {
+                json(&serde_json::json!({ "login_id": login_id, "force_change": force_change }));
+            } else if force_change {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "多要素認証を「利用しない」にしました。ログインパスワードは次回ログイン時に変更が必要です。",
+                        "Two-factor authentication is off. The login password must be changed at the next login."
+                    )
+                );
+            } else {
+                println!(
+                    "{}",
+                    lang.pick(
+                        "多要素認証を「利用しない」にしました。",
+                        "Two-factor authentication is off."
+                    )
+                );
+            }
         }
         UserCmd::Suspend(t) | UserCmd::Resume(t) => {
             let suspend = matches!(cmd, UserCmd::Suspend(_));
@@ -156,7 +178,8 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
     Ok(exit::OK)
 }
 
-/// Users to register from CSV: contract_no, login_id, name, role, email (optional), mfa (optional).
+/// Users to register from CSV: contract_no, login_id, name, role, email (optional). An `mfa`
+/// column saying yes is refused: 2FA is turned on by the user once a code reaches their address.
 fn read_users_csv(path: &std::path::Path) -> Result<Vec<NewUser>, Error> {
     #[derive(serde::Deserialize)]
     struct Row {
@@ -179,11 +202,13 @@ fn read_users_csv(path: &std::path::Path) -> Result<Vec<NewUser>, Error> {
             name: row.name,
             role: UserRole::parse(&row.role).ok_or(Error::InvalidValue("role"))?,
             email: row.email.filter(|e| !e.trim().is_empty()),
-            mfa: matches!(
-                row.mfa.as_deref().map(str::trim),
-                Some("1" | "true" | "yes")
-            ),
         });
+        if matches!(
+            row.mfa.as_deref().map(str::trim),
+            Some("1" | "true" | "yes")
+        ) {
+            return Err(Error::MfaRule("not_at_registration"));
+        }
     }
     if out.is_empty() {
         return Err(Error::InvalidValue("csv: no users"));

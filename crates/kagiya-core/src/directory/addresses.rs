@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::credential::Credential;
+use super::one_time::{OneTime, OneTimePurpose};
 use super::user::User;
 use crate::certs::Format;
 use crate::{Error, Lang, Millis};
@@ -76,6 +78,14 @@ pub struct Address {
     /// Earlier certificates, newest first (status "replaced").
     pub history: Vec<StoredCert>,
     pub pending_change: Option<PendingChange>,
+    /// Seed 002: an added address (a site user) has its own password, set through the link of
+    /// the パスワード設定依頼メール, with its own lockout. `None` until set. The user's own
+    /// contact address signs in with the login password instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Credential>,
+    /// One-time secrets sent to this address and not used yet (codes, setup links).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub one_time: Vec<OneTime>,
 }
 
 /// A certificate's status for an address.
@@ -102,6 +112,27 @@ impl Address {
             Some(_) => CertStatus::Registered,
         }
     }
+}
+
+impl Address {
+    /// The pending one-time secret for `purpose`, if it can still be used at `now`.
+    pub fn pending(&self, purpose: OneTimePurpose, now: Millis) -> Option<&OneTime> {
+        self.one_time
+            .iter()
+            .find(|o| o.purpose == purpose && o.usable(now))
+    }
+}
+
+/// The address in `list` that is `address` (case-insensitively).
+pub fn find<'a>(list: &'a [Address], address: &str) -> Option<&'a Address> {
+    let key = dup_key(address);
+    list.iter().find(|a| dup_key(&a.address) == key)
+}
+
+/// Where a user's one-time passwords go: the first verified address registered for them.
+pub fn otp_address(list: &[Address]) -> Option<&Address> {
+    list.iter()
+        .find(|a| a.verified && a.purposes.contains(&Purpose::Otp))
 }
 
 /// Parses an address with an RFC 5322 parser; the domain is lower-cased, the local part kept.
@@ -190,6 +221,14 @@ pub fn rule_message(code: &str, lang: Lang) -> &'static str {
             "暗号化には有効な証明書の登録が必要です",
             "encryption needs a valid certificate for the address",
         ),
+        "own_address" => lang.pick(
+            "利用者ご自身の連絡先アドレスはログインパスワードでログインします",
+            "the user's own contact address signs in with the login password",
+        ),
+        "web_member_needs_address" => lang.pick(
+            "Web会員サイトのログインにはメールアドレスが必要です（ログインID・メールアドレス・パスワードの3種類）",
+            "a Web member site user signs in with login ID, e-mail address and password, so an address is needed",
+        ),
         "pending_change" => lang.pick(
             "変更依頼の確認待ちです",
             "a change is already waiting for confirmation",
@@ -222,6 +261,8 @@ mod tests {
             certificate: None,
             history: vec![],
             pending_change: None,
+            credential: None,
+            one_time: vec![],
         }
     }
 

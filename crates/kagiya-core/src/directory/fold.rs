@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::addresses::{dup_key, Address, PendingChange};
+use super::addresses::{dup_key, Address, PendingChange, Purpose};
 use super::credential::{Credential, CredentialKind};
 use super::ids::fold;
 use super::init_request::{InitRequest, InitRequestState};
+use super::one_time::OneTime;
 use super::services::Service;
 use super::tenant::Tenant;
 use super::user::{User, UserStatus};
@@ -47,7 +48,20 @@ pub fn address_user_of(kind: &EventKind) -> Option<&str> {
         | EventKind::AddressChangeConfirmed { login_id, .. }
         | EventKind::AddressDeleted { login_id, .. }
         | EventKind::AddressFlagsSet { login_id, .. }
-        | EventKind::CertificateImported { login_id, .. } => Some(login_id),
+        | EventKind::CertificateImported { login_id, .. }
+        | EventKind::MfaEnrolled { login_id, .. }
+        | EventKind::OneTimeIssued { login_id, .. }
+        | EventKind::OneTimeFailed { login_id, .. }
+        | EventKind::OneTimeUsed { login_id, .. }
+        | EventKind::AddressPasswordSet { login_id, .. }
+        | EventKind::AddressCredentialFailed { login_id, .. }
+        | EventKind::AddressCredentialVerified { login_id, .. } => Some(login_id),
+        // An administrator's unlock of the login password unlocks the added addresses too.
+        EventKind::UserUnlocked {
+            login_id,
+            credentials,
+            ..
+        } if credentials.contains(&CredentialKind::Login) => Some(login_id),
         _ => None,
     }
 }
@@ -55,6 +69,7 @@ pub fn address_user_of(kind: &EventKind) -> Option<&str> {
 /// Applies an address event to a user's list of addresses.
 pub fn apply_to_addresses(
     list: &mut Vec<Address>,
+    tenant: &Tenant,
     at: Millis,
     kind: &EventKind,
 ) -> Result<(), Error> {
@@ -77,6 +92,8 @@ pub fn apply_to_addresses(
             certificate: None,
             history: Vec::new(),
             pending_change: None,
+            credential: None,
+            one_time: Vec::new(),
         }),
         EventKind::AddressChangeRequested {
             address,
@@ -127,6 +144,114 @@ pub fn apply_to_addresses(
             let a = &mut list[i];
             if let Some(old) = a.certificate.replace(certificate.clone()) {
                 a.history.insert(0, old);
+            }
+        }
+        EventKind::MfaEnrolled { address, .. } => {
+            let i = find(list, address)?;
+            let a = &mut list[i];
+            a.verified = true;
+            if !a.purposes.contains(&Purpose::Otp) {
+                a.purposes.push(Purpose::Otp);
+            }
+        }
+        EventKind::OneTimeIssued {
+            address,
+            purpose,
+            hash,
+            expires_at,
+            ..
+        } => {
+            let i = find(list, address)?;
+            let a = &mut list[i];
+            a.one_time.retain(|o| o.purpose != *purpose);
+            a.one_time.push(OneTime {
+                purpose: *purpose,
+                hash: hash.clone(),
+                issued_at: at,
+                expires_at: *expires_at,
+                attempts: 0,
+            });
+        }
+        EventKind::OneTimeFailed {
+            address, purpose, ..
+        } => {
+            let i = find(list, address)?;
+            let a = &mut list[i];
+            let o = a
+                .one_time
+                .iter_mut()
+                .find(|o| o.purpose == *purpose)
+                .ok_or_else(|| inconsistent(format!("no pending {purpose:?} for {address}")))?;
+            o.attempts += 1;
+            let spent = o.attempts >= purpose.max_attempts();
+            if spent {
+                a.one_time.retain(|o| o.purpose != *purpose);
+            }
+        }
+        EventKind::OneTimeUsed {
+            address, purpose, ..
+        } => {
+            let i = find(list, address)?;
+            list[i].one_time.retain(|o| o.purpose != *purpose);
+        }
+        EventKind::AddressPasswordSet {
+            address,
+            hash,
+            expires_at,
+            ..
+        } => {
+            let i = find(list, address)?;
+            let a = &mut list[i];
+            let c = a
+                .credential
+                .get_or_insert_with(|| Credential::new(String::new(), at));
+            if c.hash.is_empty() {
+                c.hash = hash.clone();
+            } else {
+                c.replace_hash(hash.clone());
+            }
+            c.set_at = at;
+            c.expires_at = *expires_at;
+            c.must_change = false;
+            c.temporary = false;
+            // The link came back from the address: it receives mail.
+            a.verified = true;
+        }
+        EventKind::AddressCredentialFailed {
+            address, outcome, ..
+        } => {
+            let i = find(list, address)?;
+            let policy = &tenant.policy(CredentialKind::Login).lockout;
+            let c = list[i]
+                .credential
+                .as_mut()
+                .ok_or_else(|| inconsistent(format!("{address} has no password")))?;
+            let (facts, got) = policy.on_failure(&c.lockout, at);
+            if got != *outcome {
+                return Err(inconsistent(format!(
+                    "{address}: recorded {outcome:?}, folded {got:?}"
+                )));
+            }
+            c.lockout = facts;
+        }
+        EventKind::AddressCredentialVerified {
+            address, rehash, ..
+        } => {
+            let i = find(list, address)?;
+            let policy = &tenant.policy(CredentialKind::Login).lockout;
+            let c = list[i]
+                .credential
+                .as_mut()
+                .ok_or_else(|| inconsistent(format!("{address} has no password")))?;
+            c.lockout = policy.on_success_keeping(&c.lockout);
+            if let Some(h) = rehash {
+                c.hash = h.clone();
+            }
+        }
+        EventKind::UserUnlocked { .. } => {
+            let policy = &tenant.policy(CredentialKind::Login).lockout;
+            for c in list.iter_mut().filter_map(|a| a.credential.as_mut()) {
+                c.lockout = policy.on_admin_unlock(at);
             }
         }
         _ => {}
@@ -204,6 +329,13 @@ pub fn apply_to_user(
                 user.credential_mut(*k).lockout = policy.on_admin_unlock(at);
             }
         }
+        EventKind::MfaEnrolled { .. } => user.mfa = true,
+        EventKind::MfaDisabled { force_change, .. } => {
+            user.mfa = false;
+            if *force_change {
+                user.login.must_change = true;
+            }
+        }
         EventKind::UserSuspended { .. } => user.status = UserStatus::Suspended,
         EventKind::UserResumed { .. } => user.status = UserStatus::Active,
         _ => {}
@@ -220,7 +352,9 @@ pub fn user_of(kind: &EventKind) -> Option<&str> {
         | EventKind::CredentialLockReleased { login_id, .. }
         | EventKind::UserUnlocked { login_id, .. }
         | EventKind::UserSuspended { login_id }
-        | EventKind::UserResumed { login_id } => Some(login_id),
+        | EventKind::UserResumed { login_id }
+        | EventKind::MfaEnrolled { login_id, .. }
+        | EventKind::MfaDisabled { login_id, .. } => Some(login_id),
         _ => None,
     }
 }
@@ -234,7 +368,6 @@ pub fn new_user(kind: &EventKind, at: Millis) -> Option<User> {
             name,
             role,
             email,
-            mfa,
         } => Some(User {
             login_id: login_id.clone(),
             contract_no: contract_no.clone(),
@@ -242,7 +375,7 @@ pub fn new_user(kind: &EventKind, at: Millis) -> Option<User> {
             role: *role,
             status: UserStatus::Active,
             email: email.clone(),
-            mfa: *mfa,
+            mfa: false,
             created_at: at,
             login: Credential::new(String::new(), at),
             confirmation: Credential::new(String::new(), at),
@@ -343,6 +476,11 @@ impl Directory {
                 .get(&fold(&u.contract_no))
                 .ok_or_else(|| inconsistent(format!("no tenant {}", u.contract_no)))?;
             apply_to_user(u, t, at, kind)?;
+            if address_user_of(kind).is_some() {
+                // Events about both (2FA on, an unlock) reach the addresses too.
+                let t = t.clone();
+                self.apply_to_addresses_of(id, &t, at, kind)?;
+            }
         } else if let EventKind::InitRequestRecorded { request } = kind {
             self.init_requests
                 .insert(fold(&request.request_no), request.clone());
@@ -353,15 +491,16 @@ impl Directory {
                 .ok_or_else(|| inconsistent(format!("no request {no}")))?;
             apply_to_request(r, at, actor, kind);
         } else if let Some(id) = address_user_of(kind) {
-            let key = fold(id);
-            if !self.users.contains_key(&key) {
-                return Err(inconsistent(format!("no user {id}")));
-            }
-            let list = self.addresses.entry(key.clone()).or_default();
-            apply_to_addresses(list, at, kind)?;
-            if list.is_empty() {
-                self.addresses.remove(&key);
-            }
+            let u = self
+                .users
+                .get(&fold(id))
+                .ok_or_else(|| inconsistent(format!("no user {id}")))?;
+            let t = self
+                .tenants
+                .get(&fold(&u.contract_no))
+                .ok_or_else(|| inconsistent(format!("no tenant {}", u.contract_no)))?
+                .clone();
+            self.apply_to_addresses_of(id, &t, at, kind)?;
         } else {
             match kind {
                 EventKind::IpRulesSet {
@@ -387,6 +526,22 @@ impl Directory {
                 }
                 _ => {}
             }
+        }
+        Ok(())
+    }
+
+    fn apply_to_addresses_of(
+        &mut self,
+        login_id: &str,
+        tenant: &Tenant,
+        at: Millis,
+        kind: &EventKind,
+    ) -> Result<(), Error> {
+        let key = fold(login_id);
+        let list = self.addresses.entry(key.clone()).or_default();
+        apply_to_addresses(list, tenant, at, kind)?;
+        if list.is_empty() {
+            self.addresses.remove(&key);
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ pub mod credential;
 pub mod fold;
 pub mod ids;
 pub mod init_request;
+pub mod one_time;
 pub mod services;
 pub mod tenant;
 pub mod user;
@@ -20,6 +21,7 @@ pub use ids::{ContractNo, LoginId};
 pub use init_request::{
     managers_outlook, needs_init_request, InitRequest, InitRequestState, ManagersOutlook,
 };
+pub use one_time::{OneTime, OneTimePurpose};
 pub use services::{Channel, Service};
 pub use tenant::{CredentialPolicy, Tenant};
 pub use user::{User, UserRole, UserStatus};

@@ -67,7 +67,6 @@ impl Env {
                         name: format!("データ {id}"),
                         role: code(role),
                         email: Some(format!("{id}@example.co.jp")),
-                        mfa: false,
                     },
                     &conf(),
                 )

@@ -298,10 +298,7 @@ fn env() -> Env {
         },
     )
     .unwrap();
-    for (id, role, mfa) in [
-        ("hanako", UserRole::Admin, true),
-        ("taro", UserRole::General, false),
-    ] {
+    for (id, role) in [("hanako", UserRole::Admin), ("taro", UserRole::General)] {
         e.create_user(
             &sv(),
             &conf(),
@@ -311,7 +308,6 @@ fn env() -> Env {
                 name: id.into(),
                 role,
                 email: None,
-                mfa,
             },
         )
         .unwrap();
@@ -521,7 +517,13 @@ fn addresses_follow_seed_002_and_queue_their_mails() {
             .unwrap_err(),
         Error::AlreadyExists("email")
     );
-    // Hanako signs in with one-time passwords to that address: it cannot go.
+    // Hanako turns 2FA on with that address (the code sent there comes back)...
+    let code =
+        t.e.start_mfa_enrollment(&sv(), &conf(), "hanako", "h@example.jp")
+            .unwrap();
+    t.e.confirm_mfa_enrollment("hanako", "h@example.jp", &code.secret)
+        .unwrap();
+    // ...and signs in with one-time passwords to that address: it cannot go.
     assert_eq!(
         t.e.delete_address(&sv(), &conf(), "hanako", "h@example.jp")
             .unwrap_err(),
@@ -783,7 +785,6 @@ fn biz_mail_starts_japan_only_unused_services_are_denied_and_logins_obey_the_rul
                 name: "管理 太郎".into(),
                 role: UserRole::Admin,
                 email: None,
-                mfa: false,
             },
         )
         .unwrap();

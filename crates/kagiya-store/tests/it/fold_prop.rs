@@ -82,7 +82,7 @@ proptest! {
             let issued = e.create_user(&sv, &conf, NewUser {
                 contract_no: "C-1".into(), login_id: (*id).into(), name: format!("利用者{i}"),
                 role: [UserRole::Master, UserRole::Admin, UserRole::General, UserRole::General][i],
-                email: None, mfa: false,
+                email: None,
             }).unwrap();
             passwords.push([issued.login.unwrap(), issued.confirmation.unwrap()]);
         }

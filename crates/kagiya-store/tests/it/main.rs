@@ -6,4 +6,5 @@ mod addresses_certs_ip;
 mod engine;
 mod fold_prop;
 mod keyring;
+mod second_factor;
 mod support;

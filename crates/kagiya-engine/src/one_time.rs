@@ -1,0 +1,132 @@
+//! Issuing and checking one-time secrets (core `directory::one_time`): the secret is made and
+//! hashed before the write lock, its hash recorded in an event, and the secret handed back to the
+//! caller for the mail — the only place it ever goes. A check hashes outside the lock too, and is
+//! decided inside the transaction against the secret still pending, so two tries at once cannot
+//! both use it.
+
+use kagiya_core::directory::addresses::find;
+use kagiya_core::directory::one_time::normalise_code;
+use kagiya_core::directory::{OneTimePurpose, User};
+use kagiya_core::event::EventKind;
+use kagiya_core::password::Verified;
+use kagiya_core::secret::Secret;
+use kagiya_core::{Error, Millis};
+
+use crate::port::Reads;
+use crate::Engine;
+
+/// A one-time secret for the mail to `address`. `Debug` hides the secret.
+#[derive(Debug, Clone)]
+pub struct OneTimeSecret {
+    pub login_id: String,
+    pub address: String,
+    pub purpose: OneTimePurpose,
+    pub secret: Secret,
+    pub expires_at: Millis,
+}
+
+/// A typed secret checked against the one pending, outside the lock.
+pub(crate) struct Checked {
+    /// The hash it was checked against (the decision re-reads and compares).
+    pub hash: String,
+    pub right: bool,
+}
+
+impl Engine {
+    /// A fresh secret for `purpose` to `address` of `login_id`, and the event recording its hash.
+    pub(crate) fn prepare_one_time(
+        &self,
+        login_id: &str,
+        address: &str,
+        purpose: OneTimePurpose,
+        now: Millis,
+    ) -> Result<(OneTimeSecret, EventKind), Error> {
+        let secret = purpose.generate();
+        let hash = self.hasher.hash(&secret)?;
+        let expires_at = now + purpose.lifetime_ms();
+        let ev = EventKind::OneTimeIssued {
+            login_id: login_id.to_owned(),
+            address: address.to_owned(),
+            purpose,
+            hash,
+            expires_at,
+        };
+        Ok((
+            OneTimeSecret {
+                login_id: login_id.to_owned(),
+                address: address.to_owned(),
+                purpose,
+                secret,
+                expires_at,
+            },
+            ev,
+        ))
+    }
+
+    /// Checks `typed` against the secret pending for `purpose` at `address` of `user`. `None`
+    /// when nothing usable is pending (never sent, used, expired or out of tries); the argon2
+    /// cost is spent either way.
+    pub(crate) fn check_one_time(
+        &self,
+        user: &User,
+        address: &str,
+        purpose: OneTimePurpose,
+        typed: &Secret,
+        now: Millis,
+    ) -> Result<Option<Checked>, Error> {
+        let typed = match purpose {
+            OneTimePurpose::SignIn | OneTimePurpose::Enrollment => {
+                Secret::new(normalise_code(typed.expose()))
+            }
+            OneTimePurpose::AddressSetup => Secret::new(typed.expose().trim()),
+        };
+        let list = self.read(|r| r.addresses(&user.login_id))?;
+        let Some(hash) = find(&list, address)
+            .and_then(|a| a.pending(purpose, now))
+            .map(|o| o.hash.clone())
+        else {
+            self.hasher.waste_time(&typed);
+            return Ok(None);
+        };
+        let right = matches!(self.hasher.verify(&typed, &hash), Verified::Yes { .. });
+        Ok(Some(Checked { hash, right }))
+    }
+}
+
+/// Inside the decision: whether the secret that was checked is still the one pending and usable.
+pub(crate) fn still_pending(
+    r: &dyn Reads,
+    login_id: &str,
+    address: &str,
+    purpose: OneTimePurpose,
+    hash: &str,
+    now: Millis,
+) -> Result<bool, Error> {
+    let list = r.addresses(login_id)?;
+    Ok(find(&list, address)
+        .and_then(|a| a.pending(purpose, now))
+        .is_some_and(|o| o.hash == hash))
+}
+
+/// The events of a checked secret: used, or one try spent.
+pub(crate) fn outcome_event(
+    user: &User,
+    address: &str,
+    purpose: OneTimePurpose,
+    right: bool,
+) -> EventKind {
+    let (login_id, address) = (user.login_id.clone(), address.to_owned());
+    if right {
+        EventKind::OneTimeUsed {
+            login_id,
+            address,
+            purpose,
+        }
+    } else {
+        EventKind::OneTimeFailed {
+            login_id,
+            address,
+            purpose,
+        }
+    }
+}

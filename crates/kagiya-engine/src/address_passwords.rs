@@ -12,9 +12,8 @@ use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
 use crate::addresses::find;
-use crate::one_time::{outcome_event, still_pending, OneTimeSecret};
+use crate::one_time::OneTimeSecret;
 use crate::passwords::context_words;
-use crate::port::Change;
 use crate::{Engine, DAY};
 
 impl Engine {
@@ -65,10 +64,14 @@ impl Engine {
         let Some(checked) = self.check_one_time(&user, address, purpose, token, now)? else {
             return Err(Error::OneTimeRefused);
         };
-        let address = self
-            .read(|r| r.addresses(&user.login_id))
-            .and_then(|list| find(&list, address).map(|a| a.address.clone()))?;
-        let hash = if checked.right {
+        let address = checked.address.clone();
+        let expires_at = tenant
+            .policy(CredentialKind::Login)
+            .password
+            .expiry_days
+            .map(|d| now + d as kagiya_core::Millis * DAY);
+        let mut then = Vec::new();
+        if checked.right {
             let policy = &tenant.policy(CredentialKind::Login).password;
             let context = context_words(&user, &tenant);
             let ctx = PolicyContext {
@@ -82,37 +85,13 @@ impl Engine {
             if !codes.is_empty() {
                 return Err(Error::PasswordPolicy(codes));
             }
-            Some(self.hasher.hash(new_password)?)
-        } else {
-            None
-        };
-        let expires_at = tenant
-            .policy(CredentialKind::Login)
-            .password
-            .expiry_days
-            .map(|d| now + d as kagiya_core::Millis * DAY);
-        self.transact(now, |r| {
-            if !still_pending(r, &user.login_id, &address, purpose, &checked.hash, now)? {
-                return Ok((Vec::new(), Err(Error::OneTimeRefused)));
-            }
-            let actor = format!("user:{}", user.login_id);
-            let mut changes = vec![Change::event(
-                Some(&actor),
-                outcome_event(&user, &address, purpose, checked.right),
-            )];
-            let Some(hash) = &hash else {
-                return Ok((changes, Err(Error::OneTimeRefused)));
-            };
-            changes.push(Change::event(
-                Some(&actor),
-                EventKind::AddressPasswordSet {
-                    login_id: user.login_id.clone(),
-                    address: address.clone(),
-                    hash: hash.clone(),
-                    expires_at,
-                },
-            ));
-            Ok((changes, Ok(())))
-        })?
+            then.push(EventKind::AddressPasswordSet {
+                login_id: user.login_id.clone(),
+                address,
+                hash: self.hasher.hash(new_password)?,
+                expires_at,
+            });
+        }
+        self.settle_one_time(&user, purpose, &checked, now, then)
     }
 }

@@ -12,7 +12,7 @@ use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 
-use crate::port::Reads;
+use crate::port::{Change, Reads};
 use crate::Engine;
 
 /// A one-time secret for the mail to `address`. `Debug` hides the secret.
@@ -27,6 +27,8 @@ pub struct OneTimeSecret {
 
 /// A typed secret checked against the one pending, outside the lock.
 pub(crate) struct Checked {
+    /// The address as stored.
+    pub address: String,
     /// The hash it was checked against (the decision re-reads and compares).
     pub hash: String,
     pub right: bool,
@@ -81,15 +83,50 @@ impl Engine {
             OneTimePurpose::AddressSetup => Secret::new(typed.expose().trim()),
         };
         let list = self.read(|r| r.addresses(&user.login_id))?;
-        let Some(hash) = find(&list, address)
-            .and_then(|a| a.pending(purpose, now))
-            .map(|o| o.hash.clone())
-        else {
+        let Some((address, hash)) = find(&list, address).and_then(|a| {
+            a.pending(purpose, now)
+                .map(|o| (a.address.clone(), o.hash.clone()))
+        }) else {
             self.hasher.waste_time(&typed);
             return Ok(None);
         };
         let right = matches!(self.hasher.verify(&typed, &hash), Verified::Yes { .. });
-        Ok(Some(Checked { hash, right }))
+        Ok(Some(Checked {
+            address,
+            hash,
+            right,
+        }))
+    }
+
+    /// Settles a secret the user themself checked: used, followed by `then` (what it unlocks),
+    /// or one try spent. Anything but a right secret still pending is `auth.one_time_refused`.
+    pub(crate) fn settle_one_time(
+        &self,
+        user: &User,
+        purpose: OneTimePurpose,
+        checked: &Checked,
+        now: Millis,
+        then: Vec<EventKind>,
+    ) -> Result<(), Error> {
+        let address = &checked.address;
+        self.transact(now, |r| {
+            if !still_pending(r, &user.login_id, address, purpose, &checked.hash, now)? {
+                return Ok((Vec::new(), Err(Error::OneTimeRefused)));
+            }
+            let actor = format!("user:{}", user.login_id);
+            let mut changes = vec![Change::event(
+                Some(&actor),
+                outcome_event(user, address, purpose, checked.right),
+            )];
+            if !checked.right {
+                return Ok((changes, Err(Error::OneTimeRefused)));
+            }
+            changes.extend(
+                then.iter()
+                    .map(|ev| Change::event(Some(&actor), ev.clone())),
+            );
+            Ok((changes, Ok(())))
+        })?
     }
 }
 

@@ -61,30 +61,11 @@ impl Engine {
         let Some(checked) = self.check_one_time(&user, address, purpose, code, now)? else {
             return Err(Error::OneTimeRefused);
         };
-        let address = self
-            .read(|r| r.addresses(&user.login_id))
-            .and_then(|list| find(&list, address).map(|a| a.address.clone()))?;
-        self.transact(now, |r| {
-            if !still_pending(r, &user.login_id, &address, purpose, &checked.hash, now)? {
-                return Ok((Vec::new(), Err(Error::OneTimeRefused)));
-            }
-            let actor = format!("user:{}", user.login_id);
-            let mut changes = vec![Change::event(
-                Some(&actor),
-                outcome_event(&user, &address, purpose, checked.right),
-            )];
-            if !checked.right {
-                return Ok((changes, Err(Error::OneTimeRefused)));
-            }
-            changes.push(Change::event(
-                Some(&actor),
-                EventKind::MfaEnrolled {
-                    login_id: user.login_id.clone(),
-                    address: address.clone(),
-                },
-            ));
-            Ok((changes, Ok(())))
-        })?
+        let on = EventKind::MfaEnrolled {
+            login_id: user.login_id.clone(),
+            address: checked.address.clone(),
+        };
+        self.settle_one_time(&user, purpose, &checked, now, vec![on])
     }
 
     /// Turns 2FA off. Where the preset allows a shorter login password only with 2FA (Biz Mail,

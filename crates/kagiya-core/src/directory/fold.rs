@@ -220,12 +220,8 @@ pub fn apply_to_addresses(
         EventKind::AddressCredentialFailed {
             address, outcome, ..
         } => {
-            let i = find(list, address)?;
             let policy = &tenant.policy(CredentialKind::Login).lockout;
-            let c = list[i]
-                .credential
-                .as_mut()
-                .ok_or_else(|| inconsistent(format!("{address} has no password")))?;
+            let c = own_credential(list, address)?;
             let (facts, got) = policy.on_failure(&c.lockout, at);
             if got != *outcome {
                 return Err(inconsistent(format!(
@@ -237,12 +233,8 @@ pub fn apply_to_addresses(
         EventKind::AddressCredentialVerified {
             address, rehash, ..
         } => {
-            let i = find(list, address)?;
             let policy = &tenant.policy(CredentialKind::Login).lockout;
-            let c = list[i]
-                .credential
-                .as_mut()
-                .ok_or_else(|| inconsistent(format!("{address} has no password")))?;
+            let c = own_credential(list, address)?;
             c.lockout = policy.on_success_keeping(&c.lockout);
             if let Some(h) = rehash {
                 c.hash = h.clone();
@@ -257,6 +249,15 @@ pub fn apply_to_addresses(
         _ => {}
     }
     Ok(())
+}
+
+/// The password of an added address (seed 002), which the event says it has.
+fn own_credential<'a>(list: &'a mut [Address], address: &str) -> Result<&'a mut Credential, Error> {
+    let key = dup_key(address);
+    list.iter_mut()
+        .find(|a| dup_key(&a.address) == key)
+        .and_then(|a| a.credential.as_mut())
+        .ok_or_else(|| inconsistent(format!("{address} has no password")))
 }
 
 fn inconsistent(what: impl Into<String>) -> Error {

@@ -70,9 +70,20 @@ impl Ctx {
     }
 
     /// Who acts: `--operator` (branch staff) or `--as-user` (a customer's master or admin).
+    /// An operator acts only signed in, as in the window: the login password (the next line on
+    /// standard input) under the operators' sign-in lockout comes first, then the action asks
+    /// for the confirmation password — so that a confirmation password cannot be tried from a
+    /// shell by whoever knows only an operator ID.
     pub fn actor(&self) -> Result<ActorRef, Error> {
         match (&self.cli.operator, &self.cli.as_user) {
-            (Some(op), None) => Ok(ActorRef::Operator(op.clone())),
+            (Some(op), None) => {
+                let b = self.branch()?;
+                let password = self.secret("your login password")?;
+                b.authenticate_operator(op, &password, |id| EventKind::OperatorSignedIn {
+                    operator_id: id.to_owned(),
+                })?;
+                Ok(ActorRef::Operator(op.clone()))
+            }
             (None, Some(u)) => Ok(ActorRef::User(u.clone())),
             _ => Err(Error::InvalidValue("--operator or --as-user")),
         }

@@ -99,7 +99,7 @@ fn setup(dir: &Path) {
             "--service",
             "user_web",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
@@ -123,7 +123,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
             "--csv",
             csv.to_str().unwrap(),
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(
         o.status.code(),
@@ -146,7 +146,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
             "--csv",
             csv.to_str().unwrap(),
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(o.status.code(), Some(8));
     assert_eq!(json(&o)["error"]["code"], "input.already_exists");
@@ -225,7 +225,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
             "ichirodt",
             "saburodt",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(o.status.code(), Some(0));
     let r = json(&o);
@@ -282,7 +282,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
             "--preset",
             "nist",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(o.status.code(), Some(7));
     assert_eq!(json(&o)["error"]["code"], "tenant.contract_no_invalid");
@@ -304,7 +304,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
     kagiya(
         dir,
         &["--operator", "sv001", "user", "suspend", "saburodt"],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(
         json(&read(dir, &["--json", "user", "show", "saburodt"]))["status"],
@@ -320,7 +320,7 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
             "restore",
             backup.to_str().unwrap(),
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(
         o.status.code(),
@@ -404,7 +404,7 @@ fn sigkill_in_the_middle_of_a_bulk_unlock_leaves_each_user_whole() {
             "--csv",
             csv.to_str().unwrap(),
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     let full = t.elapsed();
     assert!(o.status.success());
@@ -439,7 +439,7 @@ fn sigkill_in_the_middle_of_a_bulk_unlock_leaves_each_user_whole() {
             .stdin
             .take()
             .unwrap()
-            .write_all(format!("{CONF}\n").as_bytes())
+            .write_all(format!("{LOGIN}\n{CONF}\n").as_bytes())
             .unwrap();
         std::thread::sleep(full.mul_f64(fraction));
         child.kill().unwrap(); // SIGKILL on Unix
@@ -461,7 +461,7 @@ fn sigkill_in_the_middle_of_a_bulk_unlock_leaves_each_user_whole() {
                 "--csv",
                 csv.to_str().unwrap(),
             ],
-            &format!("{CONF}\n"),
+            &format!("{LOGIN}\n{CONF}\n"),
         );
         assert!(o.status.success());
         assert_eq!(unlocked_state(tmp.path(), &ids), (N, 0));
@@ -490,7 +490,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "--role",
             "admin",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert!(o.status.success());
     let o = kagiya(
@@ -506,7 +506,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "--purpose",
             "reset",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(
         o.status.code(),
@@ -592,7 +592,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "hanako@example.co.jp",
             cert.to_str().unwrap(),
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(
         o.status.code(),
@@ -616,7 +616,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "hanako@example.co.jp",
             dir.join("junk.p7s").to_str().unwrap(),
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(o.status.code(), Some(7));
     assert_eq!(json(&o)["error"]["code"], "cert.unreadable");
@@ -641,7 +641,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "--rule",
             "deny 192.0.2.8/29",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(
         o.status.code(),
@@ -699,7 +699,7 @@ fn addresses_certificates_and_ip_rules_from_the_command_line() {
             "--rule",
             "allow 192.0.2.1/24",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert_eq!(o.status.code(), Some(7), "host bits set are refused");
 
@@ -787,7 +787,7 @@ fn audit_list_never_prints_a_password_hash() {
             "--role",
             "admin",
         ],
-        &format!("{CONF}\n"),
+        &format!("{LOGIN}\n{CONF}\n"),
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = read(dir, &["--json", "audit", "list", "--limit", "100"]);
@@ -821,7 +821,7 @@ fn web_member_sign_in_takes_the_address_and_2fa_is_not_set_at_registration() {
     let op = |args: &[&str]| {
         let mut v = vec!["--json", "--operator", "sv001"];
         v.extend_from_slice(args);
-        kagiya(dir, &v, &format!("{CONF}\n"))
+        kagiya(dir, &v, &format!("{LOGIN}\n{CONF}\n"))
     };
     let o = op(&[
         "tenant",
@@ -877,6 +877,27 @@ fn web_member_sign_in_takes_the_address_and_2fa_is_not_set_at_registration() {
     );
     assert_eq!(json(&o)["must_change"], true);
     assert_eq!(json(&o)["second_factor_to"], serde_json::Value::Null);
+    // Issue 12, finding 1: an operator acts only with the login password first — the
+    // confirmation password alone (as before) is taken as a wrong login and nothing happens.
+    let o = kagiya(
+        dir,
+        &["--json", "--operator", "sv001", "user", "suspend", "webdt"],
+        &format!("{CONF}\n"),
+    );
+    assert_eq!(json(&o)["error"]["code"], "auth.invalid_credentials");
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "auth",
+            "verify",
+            "webdt",
+            "--address",
+            "web@example.co.jp",
+        ],
+        &format!("{pw}\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "not suspended");
     // 2FA is off and cannot be turned off again.
     let o = op(&["user", "mfa-off", "webdt"]);
     assert_eq!(json(&o)["error"]["code"], "mfa.refused");

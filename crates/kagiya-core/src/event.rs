@@ -32,6 +32,8 @@ pub enum SignInFailure {
     WrongPassword,
     /// Refused because sign-in is locked; not counted.
     Locked,
+    /// Refused because a supervisor disabled the operator; not counted.
+    Disabled,
 }
 
 /// What happened.

@@ -210,6 +210,29 @@ impl LockoutPolicy {
         }
     }
 
+    /// [`LockoutPolicy::on_failure`] where each temporary lock lasts twice as long as the one
+    /// before (the tally since the last success), up to `max_ms`: for branch staff, whose
+    /// passwords open every customer's data, so that a steady guesser at an unattended PC gets
+    /// 15 minutes, then 30, 60, … instead of a fresh 15 each time.
+    pub fn on_failure_growing(
+        &self,
+        f: &LockoutFacts,
+        now: Millis,
+        max_ms: Millis,
+    ) -> (LockoutFacts, FailureOutcome) {
+        let (mut facts, outcome) = self.on_failure(f, now);
+        if let FailureOutcome::LockedNow { .. } = outcome {
+            let grown = self
+                .lock_ms
+                .saturating_mul(1i64 << f.temp_locks.min(20))
+                .min(max_ms);
+            let until = now + grown;
+            facts.locked_until = Some(until);
+            return (facts, FailureOutcome::LockedNow { until });
+        }
+        (facts, outcome)
+    }
+
     /// The facts after a successful use: both counts cleared.
     pub fn on_success(&self) -> LockoutFacts {
         LockoutFacts::default()
@@ -235,6 +258,38 @@ impl LockoutPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operators_locks_grow_until_the_cap() {
+        let p = LockoutPolicy::OPERATOR;
+        let mut f = LockoutFacts::default();
+        let mut now = 0;
+        let mut lengths = Vec::new();
+        for _ in 0..6 {
+            for _ in 0..p.threshold {
+                let (g, outcome) = p.on_failure_growing(&f, now, 4 * 60 * MINUTE);
+                f = g;
+                if let FailureOutcome::LockedNow { until } = outcome {
+                    lengths.push((until - now) / MINUTE);
+                    now = until;
+                    f = p.on_release(&f);
+                }
+            }
+        }
+        assert_eq!(lengths, [15, 30, 60, 120, 240, 240]);
+        // A success starts over.
+        let f = p.on_success();
+        let (_, outcome) = (0..p.threshold)
+            .fold((f, FailureOutcome::Counted { failures: 0 }), |(f, _), _| {
+                p.on_failure_growing(&f, now, 4 * 60 * MINUTE)
+            });
+        assert_eq!(
+            outcome,
+            FailureOutcome::LockedNow {
+                until: now + 15 * MINUTE
+            }
+        );
+    }
     use proptest::prelude::*;
 
     const P: LockoutPolicy = LockoutPolicy {

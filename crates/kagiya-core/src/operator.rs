@@ -80,6 +80,12 @@ pub struct OperatorRecord {
     pub created_at: crate::Millis,
     pub lockout: crate::lockout::LockoutFacts,
     pub last_sign_in_at: Option<crate::Millis>,
+    /// Disabled by a supervisor: refused everywhere (sign-in, confirmation, the command line).
+    pub disabled: bool,
+    /// When the login password was set (the branch's operator password expiry counts from it).
+    pub password_set_at: crate::Millis,
+    /// Set by a supervisor's reset: the login password must be changed at the next sign-in.
+    pub must_change: bool,
 }
 
 #[cfg(test)]

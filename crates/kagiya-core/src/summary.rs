@@ -106,6 +106,9 @@ fn branch_summary(kind: &EventKind, lang: Lang) -> String {
                 format!("{attempted_id} のサインイン失敗（パスワード誤り、{failures}回目）")
             }
             SignInFailure::Locked => format!("{attempted_id} のサインインを拒否（利用停止中）"),
+            SignInFailure::Disabled => {
+                format!("{attempted_id} のサインインを拒否（無効化された操作者）")
+            }
         },
         (
             EventKind::OperatorSignInFailed {
@@ -122,6 +125,7 @@ fn branch_summary(kind: &EventKind, lang: Lang) -> String {
                 format!("Sign-in failed for {attempted_id} (wrong password, failure {failures})")
             }
             SignInFailure::Locked => format!("Sign-in refused for {attempted_id} (locked)"),
+            SignInFailure::Disabled => format!("Sign-in refused for {attempted_id} (disabled)"),
         },
         (EventKind::OperatorLocked { operator_id, .. }, Ja) => {
             format!("{operator_id} のサインインを一時利用停止")

@@ -1,12 +1,9 @@
 //! Who is acting, confirmed by their own confirmation password (seed 004: 操作を行われているご自身の
 //! 確認用パスワード) before anything is changed.
 
-use crate::port::{typed_id, Change};
 use kagiya_core::directory::authz::Denial;
 use kagiya_core::directory::{Actor, CredentialKind, UserRole};
-use kagiya_core::event::EventKind;
-use kagiya_core::operator::{OperatorId, Role};
-use kagiya_core::password::Verified;
+use kagiya_core::operator::Role;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
@@ -68,36 +65,11 @@ impl Engine {
     ) -> Result<Acting, Error> {
         match who {
             ActorRef::Operator(id) => {
-                let op = self.read(|r| r.operator(id))?;
-                let ok = match &op {
-                    Some(op) => matches!(
-                        self.hasher.verify(confirmation, &op.confirm_hash),
-                        Verified::Yes { .. }
-                    ),
-                    None => {
-                        self.hasher.waste_time(confirmation);
-                        false
-                    }
-                };
-                match op {
-                    Some(op) if ok => Ok(Acting::Operator {
-                        id: op.operator_id,
-                        role: op.role,
-                    }),
-                    _ => {
-                        let is_id = OperatorId::parse(id).is_ok();
-                        self.transact(self.now(), |r| {
-                            let mut changes = Vec::new();
-                            let kind = EventKind::ConfirmationFailed {
-                                actor: typed_id(r, id, is_id, &mut changes)?,
-                                action: action.to_owned(),
-                            };
-                            changes.push(Change::event(None, kind));
-                            Ok((changes, ()))
-                        })?;
-                        Err(Error::ConfirmationFailed)
-                    }
-                }
+                let op = self.confirm_operator(id, confirmation, action)?;
+                Ok(Acting::Operator {
+                    id: op.operator_id,
+                    role: op.role,
+                })
             }
             ActorRef::User(login_id) => {
                 // The confirmation password where the service has one, the login password again

@@ -3,7 +3,7 @@
 //! changes. The window's sign-in and re-sign-in and the command line's operator use it alike.
 
 use kagiya_core::event::{EventKind, SignInFailure};
-use kagiya_core::lockout::{FailureOutcome, LockStatus, LockoutFacts, LockoutPolicy};
+use kagiya_core::lockout::{FailureOutcome, LockStatus, LockoutPolicy};
 use kagiya_core::operator::{OperatorId, OperatorRecord};
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
@@ -14,6 +14,22 @@ use crate::Engine;
 
 fn minutes_left(until: Millis, now: Millis) -> i64 {
     ((until - now).max(0) + 59_999) / 60_000
+}
+
+/// The longest an operator's growing lock lasts (*ours*: four hours — long enough to stop a
+/// guesser for a shift, short enough that a supervisor's unlock is seldom needed).
+pub const OPERATOR_MAX_LOCK_MS: Millis = 4 * 60 * kagiya_core::MINUTE;
+
+/// Which of an operator's two passwords is checked.
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    /// Signing in (the window, a re-sign-in, a command-line operator), recording
+    /// `success_event` when it succeeds.
+    Login {
+        success_event: &'a dyn Fn(&str) -> EventKind,
+    },
+    /// Confirming `action` (seed 004: 操作を行われているご自身の確認用パスワード).
+    Confirmation { action: &'a str },
 }
 
 impl Engine {
@@ -27,27 +43,79 @@ impl Engine {
         password: &Secret,
         success_event: impl Fn(&str) -> EventKind,
     ) -> Result<OperatorRecord, Error> {
+        self.check_operator(
+            typed_id,
+            password,
+            Which::Login {
+                success_event: &success_event,
+            },
+        )
+    }
+
+    /// Checks an operator's confirmation password for `action`. Wrong ones count towards the
+    /// same lock as the sign-in (growing with each lock), in the same transaction as the check;
+    /// while the operator is locked or disabled nothing is checked at all. A success clears
+    /// nothing: only a right login password does.
+    pub(crate) fn confirm_operator(
+        &self,
+        typed_id: &str,
+        confirmation: &Secret,
+        action: &str,
+    ) -> Result<OperatorRecord, Error> {
+        self.check_operator(typed_id, confirmation, Which::Confirmation { action })
+    }
+
+    fn check_operator(
+        &self,
+        typed_id: &str,
+        password: &Secret,
+        which: Which<'_>,
+    ) -> Result<OperatorRecord, Error> {
         let policy = LockoutPolicy::OPERATOR;
         let attempted_id: String = typed_id.trim().chars().take(64).collect();
         let now = self.now();
         let hasher = &self.hasher;
+        // What a refusal records: the sign-in's own event, or the confirmation's.
+        let refused = |id: String, reason: SignInFailure, failures: u32| match which {
+            Which::Login { .. } => EventKind::OperatorSignInFailed {
+                attempted_id: id,
+                reason,
+                failures,
+            },
+            Which::Confirmation { action } => EventKind::ConfirmationFailed {
+                actor: id,
+                action: action.to_owned(),
+            },
+        };
+        let wrong = match which {
+            Which::Login { .. } => Error::InvalidCredentials,
+            Which::Confirmation { .. } => Error::ConfirmationFailed,
+        };
         // Failures are committed before they are reported: the closure returns them as values.
         self.transact(now, |r| {
             let mut changes = Vec::new();
             let Some(mut op) = r.operator(&attempted_id)? else {
                 hasher.waste_time(password);
                 let is_id = OperatorId::parse(&attempted_id).is_ok();
-                let kind = EventKind::OperatorSignInFailed {
-                    attempted_id: crate::port::typed_id(r, &attempted_id, is_id, &mut changes)?,
-                    reason: SignInFailure::UnknownOperator,
-                    failures: 0,
-                };
-                changes.push(Change::event(None, kind));
-                return Ok((changes, Err(Error::InvalidCredentials)));
+                let typed = crate::port::typed_id(r, &attempted_id, is_id, &mut changes)?;
+                changes.push(Change::event(
+                    None,
+                    refused(typed, SignInFailure::UnknownOperator, 0),
+                ));
+                return Ok((changes, Err(wrong.clone())));
             };
             let id = op.operator_id.clone();
+            if op.disabled {
+                // Refused like a wrong password, at the same cost, and recorded.
+                hasher.waste_time(password);
+                changes.push(Change::event(
+                    None,
+                    refused(id.clone(), SignInFailure::Disabled, op.lockout.failures),
+                ));
+                return Ok((changes, Err(wrong.clone())));
+            }
             if let Some(ended_at) = policy.expired_lock(&op.lockout, now) {
-                op.lockout = LockoutFacts::default();
+                op.lockout = policy.on_release(&op.lockout);
                 changes.push(Change::OperatorLockout {
                     operator_id: id.clone(),
                     facts: op.lockout,
@@ -59,30 +127,31 @@ impl Engine {
                 changes.push(Change::event(None, kind));
             }
             if let LockStatus::Locked { until } = policy.status(&op.lockout, now) {
-                let kind = EventKind::OperatorSignInFailed {
-                    attempted_id: id.clone(),
-                    reason: SignInFailure::Locked,
-                    failures: op.lockout.failures,
-                };
-                changes.push(Change::event(None, kind));
+                changes.push(Change::event(
+                    None,
+                    refused(id.clone(), SignInFailure::Locked, op.lockout.failures),
+                ));
                 let refused = Error::SignInLocked {
                     minutes_left: minutes_left(until, now),
                 };
                 return Ok((changes, Err(refused)));
             }
-            match hasher.verify(password, &op.login_hash) {
+            let hash = match which {
+                Which::Login { .. } => &op.login_hash,
+                Which::Confirmation { .. } => &op.confirm_hash,
+            };
+            match hasher.verify(password, hash) {
                 Verified::No => {
-                    let (facts, outcome) = policy.on_failure(&op.lockout, now);
+                    let (facts, outcome) =
+                        policy.on_failure_growing(&op.lockout, now, OPERATOR_MAX_LOCK_MS);
                     changes.push(Change::OperatorLockout {
                         operator_id: id.clone(),
                         facts,
                     });
-                    let kind = EventKind::OperatorSignInFailed {
-                        attempted_id: id.clone(),
-                        reason: SignInFailure::WrongPassword,
-                        failures: facts.failures,
-                    };
-                    changes.push(Change::event(None, kind));
+                    changes.push(Change::event(
+                        None,
+                        refused(id.clone(), SignInFailure::WrongPassword, facts.failures),
+                    ));
                     if let FailureOutcome::LockedNow { until } = outcome {
                         let kind = EventKind::OperatorLocked {
                             operator_id: id.clone(),
@@ -94,9 +163,12 @@ impl Engine {
                         };
                         return Ok((changes, Err(refused)));
                     }
-                    Ok((changes, Err(Error::InvalidCredentials)))
+                    Ok((changes, Err(wrong.clone())))
                 }
                 Verified::Yes { needs_rehash } => {
+                    let Which::Login { success_event } = which else {
+                        return Ok((changes, Ok(op)));
+                    };
                     changes.push(Change::OperatorSignedIn {
                         operator_id: id.clone(),
                     });

@@ -47,6 +47,7 @@ fn migrations() -> Migrations<'static> {
             "migrations/0003_addresses_certificates_ip_rules.sql"
         )),
         M::up(include_str!("migrations/0004_console_indexes.sql")),
+        M::up(include_str!("migrations/0005_operator_hardening.sql")),
     ])
 }
 

@@ -18,7 +18,8 @@ pub struct NewOperatorRow<'a> {
 }
 
 const COLUMNS: &str = "operator_id, name, role, login_hash, confirm_hash, created_at, \
-                       failures, first_failure_at, locked_until, last_sign_in_at";
+                       failures, first_failure_at, locked_until, last_sign_in_at, temp_locks, \
+                       disabled, coalesce(password_set_at, created_at), must_change";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<OperatorRecord> {
     let role: String = r.get(2)?;
@@ -33,9 +34,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<OperatorRecord> {
             failures: r.get(6)?,
             first_failure_at: r.get(7)?,
             locked_until: r.get(8)?,
+            temp_locks: r.get(10)?,
             ..LockoutFacts::default()
         },
         last_sign_in_at: r.get(9)?,
+        disabled: r.get(11)?,
+        password_set_at: r.get(12)?,
+        must_change: r.get(13)?,
     })
 }
 
@@ -70,8 +75,8 @@ pub fn list(conn: &Connection) -> Result<Vec<OperatorRecord>, Error> {
 /// Registers an operator. A taken ID (in any case) is `OperatorIdTaken`.
 pub fn insert(tx: &Tx<'_>, o: &NewOperatorRow<'_>) -> Result<(), Error> {
     let r = tx.execute(
-        "INSERT INTO operators (operator_id, name, role, login_hash, confirm_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO operators (operator_id, name, role, login_hash, confirm_hash, created_at,
+         password_set_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
         params![
             o.operator_id,
             o.name,
@@ -104,9 +109,15 @@ fn changed_one(n: usize) -> Result<(), Error> {
 pub fn set_lockout(tx: &Tx<'_>, operator_id: &str, f: &LockoutFacts) -> Result<(), Error> {
     let n = tx
         .execute(
-            "UPDATE operators SET failures = ?2, first_failure_at = ?3, locked_until = ?4
-             WHERE operator_id = ?1",
-            params![operator_id, f.failures, f.first_failure_at, f.locked_until],
+            "UPDATE operators SET failures = ?2, first_failure_at = ?3, locked_until = ?4,
+             temp_locks = ?5 WHERE operator_id = ?1",
+            params![
+                operator_id,
+                f.failures,
+                f.first_failure_at,
+                f.locked_until,
+                f.temp_locks
+            ],
         )
         .map_err(storage)?;
     changed_one(n)
@@ -117,7 +128,7 @@ pub fn record_sign_in(tx: &Tx<'_>, operator_id: &str, at: Millis) -> Result<(), 
     let n = tx
         .execute(
             "UPDATE operators SET failures = 0, first_failure_at = NULL, locked_until = NULL,
-             last_sign_in_at = ?2 WHERE operator_id = ?1",
+             temp_locks = 0, last_sign_in_at = ?2 WHERE operator_id = ?1",
             params![operator_id, at],
         )
         .map_err(storage)?;

@@ -267,7 +267,7 @@ describe("branch workflows", () => {
     // Seed 004 asks for the paper form only when every master and admin is out for good (利用停止,
     // never released by itself); a temporary lock clears by itself. The customer's managers were
     // suspended as well, so only the branch can help.
-    const suspended = cli(dataDir, ["--operator", SV.id, "user", "suspend", "e2e-master", "e2e-admin"], `${SV.confirmation}\n`);
+    const suspended = cli(dataDir, ["--operator", SV.id, "user", "suspend", "e2e-master", "e2e-admin"], `${SV.password}\n${SV.confirmation}\n`);
     assert.equal(suspended.code, 0, suspended.err);
     // An operator takes the paper form at the counter.
     await app.$("#sign-out").click();
@@ -366,7 +366,7 @@ describe("branch workflows", () => {
     // NRO data CC BY 4.0): first,last,country lines for IPv4 and IPv6.
     const data = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", "@ip-location-db", "geo-whois-asn-country");
     const files = ["geo-whois-asn-country-ipv4.csv", "geo-whois-asn-country-ipv6.csv"].map((f) => join(data, f));
-    const imported = cli(dataDir, ["--operator", SV.id, "--json", "ip", "countries", ...files], `${SV.confirmation}\n`);
+    const imported = cli(dataDir, ["--operator", SV.id, "--json", "ip", "countries", ...files], `${SV.password}\n${SV.confirmation}\n`);
     assert.equal(imported.code, 0, imported.err);
     assert.ok(JSON.parse(imported.out).ranges > 300_000, imported.out);
     // The demo's Kitahama (K-1002) is on the Biz Mail preset (seed 003): 「海外IPアドレスからの

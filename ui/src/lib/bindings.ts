@@ -258,6 +258,8 @@ export type Dashboard = {
 	 *  (一時利用停止): no request, the first is back by itself at `back_at`.
 	 */
 	customers_waiting: WaitingCustomer[],
+	/**  Operators locked now — shown to supervisors only (empty for an operator). */
+	locked_operators: LockedOperator[],
 	/**  Users with a password expiring within [`PASSWORD_EXPIRY_DAYS`]. */
 	passwords_expiring: number,
 	certificates_expiring: number,
@@ -435,6 +437,16 @@ export type LockCountsView = {
 	login_permanent: number,
 	confirmation_temporary: number,
 	confirmation_permanent: number,
+};
+
+/**
+ *  A member of the branch staff whose sign-in and confirmation are locked now (issue 12): wrong
+ *  passwords, perhaps someone guessing at an unattended PC.
+ */
+export type LockedOperator = {
+	operator_id: string,
+	name: string,
+	until: number,
 };
 
 export type NamedCustomer = {

@@ -28,6 +28,7 @@ describe("Dashboard", () => {
           locks: { login_temporary: 2, login_permanent: 1, confirmation_temporary: 0, confirmation_permanent: 0 },
           customers_needing_request: [{ contract_no: "K-1001", name: "Minato Trading" }],
           customers_waiting: [{ contract_no: "K-1002", name: "Kitahama Seiki", back_at: Date.UTC(2026, 10, 29, 6, 30) }],
+          locked_operators: [{ operator_id: "op001", name: "Counter Ichiro", until: Date.UTC(2026, 10, 29, 7, 0) }],
           passwords_expiring: 4,
           certificates_expiring: 0,
           certificates_expired: 0,
@@ -51,6 +52,8 @@ describe("Dashboard", () => {
     expect(waiting?.textContent).toContain("Kitahama Seiki");
     expect(waiting?.textContent).toContain("Temporarily locked (released at");
     expect(document.querySelector('#need-request li[data-contract-no="K-1002"]')).toBeNull();
+    // A supervisor sees branch staff locked by wrong passwords (someone guessing at a PC?).
+    expect(document.querySelector('#locked-operators li[data-operator-id="op001"]')?.textContent).toContain("Counter Ichiro");
     expect(document.querySelectorAll("#lockout-chart rect.bar").length).toBe(30);
     expect(document.querySelector("#lockout-chart rect.bar:last-of-type")?.getAttribute("data-count")).toBe("4");
     // The same figures as a table for screen readers.

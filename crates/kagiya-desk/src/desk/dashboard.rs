@@ -2,8 +2,10 @@
 //! it, and a chart of lockouts per day over the last 30 days.
 
 use kagiya_core::directory::{CertStatus, ManagersOutlook};
+use kagiya_core::lockout::{LockStatus, LockoutPolicy};
+use kagiya_core::operator::Role;
 use kagiya_core::{Error, Millis};
-use kagiya_store::{directory, reports};
+use kagiya_store::{directory, operators, reports};
 use serde::Serialize;
 
 use super::dates::{iso_date, local_day, DAY};
@@ -39,6 +41,16 @@ pub struct WaitingCustomer {
     pub back_at: Millis,
 }
 
+/// A member of the branch staff whose sign-in and confirmation are locked now (issue 12): wrong
+/// passwords, perhaps someone guessing at an unattended PC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LockedOperator {
+    pub operator_id: String,
+    pub name: String,
+    pub until: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DayCount {
@@ -59,6 +71,8 @@ pub struct Dashboard {
     /// Customers whose masters and admins are all out of action but some only temporarily
     /// (一時利用停止): no request, the first is back by itself at `back_at`.
     pub customers_waiting: Vec<WaitingCustomer>,
+    /// Operators locked now — shown to supervisors only (empty for an operator).
+    pub locked_operators: Vec<LockedOperator>,
     /// Users with a password expiring within [`PASSWORD_EXPIRY_DAYS`].
     pub passwords_expiring: u32,
     pub certificates_expiring: u32,
@@ -83,7 +97,7 @@ fn n(v: i64) -> u32 {
 impl Console {
     /// The dashboard at this moment; days are counted in the zone `utc_offset_minutes` east of UTC.
     pub fn dashboard(&mut self, utc_offset_minutes: i32) -> Result<Dashboard, Error> {
-        self.active_operator()?;
+        let me = self.active_operator()?;
         if !(-14 * 60..=14 * 60).contains(&utc_offset_minutes) {
             return Err(Error::InvalidValue("utc_offset_minutes"));
         }
@@ -124,6 +138,22 @@ impl Console {
                 _ => {}
             }
         }
+        let locked_operators = if me.role == Role::Supervisor {
+            let policy = LockoutPolicy::OPERATOR;
+            operators::list(conn)?
+                .into_iter()
+                .filter_map(|o| match policy.status(&o.lockout, now) {
+                    LockStatus::Locked { until } => Some(LockedOperator {
+                        operator_id: o.operator_id,
+                        name: o.name,
+                        until,
+                    }),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let requests = reports::init_request_counts(conn)?;
         let in_state = |s: &str| {
             requests
@@ -152,6 +182,7 @@ impl Console {
             },
             customers_needing_request,
             customers_waiting,
+            locked_operators,
             passwords_expiring: n(reports::passwords_expiring(
                 conn,
                 now,

@@ -10,6 +10,7 @@ use kagiya_core::MINUTE;
 use kagiya_desk::desk::{CustomerForm, IpRulesForm, NewUserForm, PasswordsForm, UserPageQuery};
 use kagiya_desk::{Console, ConsoleOptions, Error, FirstSupervisor, FixedClock, Secret};
 use kagiya_engine::views::UserView;
+use kagiya_engine::ActorRef;
 use kagiya_store::{Branch, BranchOptions, KeySource};
 
 use crate::support::{code, key, T0};
@@ -788,4 +789,64 @@ fn the_intake_form_shows_what_executing_the_request_would_do() {
             .init_request_preview("C-1001", &["nobody".into()]),
         Err(Error::UnknownUser)
     ));
+}
+
+/// Issue 12, finding 1: a lock of branch staff is 「visible to supervisors on the dashboard」 —
+/// and to them only.
+#[test]
+fn supervisors_see_locked_operators_on_the_dashboard() {
+    let mut env = Env::new();
+    let e = env.engine();
+    e.create_operator(
+        &ActorRef::Operator("sv001".into()),
+        &conf(),
+        kagiya_engine::NewOperator {
+            operator_id: "op001".into(),
+            name: "窓口 一郎".into(),
+            role: kagiya_core::operator::Role::Operator,
+            login: Secret::new("Counter-Login-2026"),
+            confirmation: Secret::new("Counter-Confirm-2026"),
+        },
+    )
+    .unwrap();
+    let op = ActorRef::Operator("op001".into());
+    assert!(env
+        .console
+        .dashboard(9 * 60)
+        .unwrap()
+        .locked_operators
+        .is_empty());
+    for _ in 0..5 {
+        let _ = e.confirm(&op, &Secret::new("guess-1234"), "approve");
+    }
+    let d = env.console.dashboard(9 * 60).unwrap();
+    assert_eq!(d.locked_operators.len(), 1);
+    assert_eq!(d.locked_operators[0].operator_id, "op001");
+    // An operator's dashboard does not list the staff.
+    env.console.sign_out().unwrap();
+    env.console
+        .sign_in("op001", &Secret::new("Counter-Login-2026"))
+        .unwrap_err();
+    let e2 = env.engine();
+    e2.create_operator(
+        &ActorRef::Operator("sv001".into()),
+        &conf(),
+        kagiya_engine::NewOperator {
+            operator_id: "op002".into(),
+            name: "窓口 二郎".into(),
+            role: kagiya_core::operator::Role::Operator,
+            login: Secret::new("Counter-Login-2027"),
+            confirmation: Secret::new("Counter-Confirm-2027"),
+        },
+    )
+    .unwrap();
+    env.console
+        .sign_in("op002", &Secret::new("Counter-Login-2027"))
+        .unwrap();
+    assert!(env
+        .console
+        .dashboard(9 * 60)
+        .unwrap()
+        .locked_operators
+        .is_empty());
 }

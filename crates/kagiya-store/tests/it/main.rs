@@ -6,5 +6,6 @@ mod addresses_certs_ip;
 mod engine;
 mod fold_prop;
 mod keyring;
+mod operators;
 mod second_factor;
 mod support;

@@ -223,6 +223,25 @@ pub enum OperatorCmd {
         #[arg(long, value_enum, default_value = "operator")]
         role: RoleArg,
     },
+    /// Branch staff with their role, state and lock (stdin: your login password).
+    List,
+    /// Disable an operator: refused everywhere until enabled (a supervisor; stdin: your login and confirmation passwords).
+    Disable { id: String },
+    /// Enable a disabled operator (a supervisor; stdin: your login and confirmation passwords).
+    Enable { id: String },
+    /// Change an operator's role (a supervisor; never your own, never the last supervisor).
+    Role {
+        id: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// Issue temporary passwords to an operator, changed at their next sign-in (a supervisor; prints them once).
+    #[command(name = "reset-passwords")]
+    ResetPasswords { id: String },
+    /// Change your own passwords (stdin: current login password, new login password, and a new confirmation password or an empty line to keep it).
+    Passwd,
+    /// Days after which operators' login passwords expire, 0 for never (a supervisor).
+    Expiry { days: u32 },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

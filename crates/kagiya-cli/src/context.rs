@@ -93,6 +93,21 @@ impl Ctx {
     pub fn secret(&self, what: &'static str) -> Result<Secret, Error> {
         self.stdin.borrow_mut().secret(what)
     }
+
+    /// The next secret line, `None` when it is empty or missing (an optional new password).
+    pub fn secret_or_empty(&self, what: &'static str) -> Result<Option<Secret>, Error> {
+        Ok(self
+            .stdin
+            .borrow_mut()
+            .secret(what)
+            .ok()
+            .filter(|s| !s.expose().is_empty()))
+    }
+
+    /// The operator named by `--operator`, if any.
+    pub fn operator_id(&self) -> Option<&str> {
+        self.cli.operator.as_deref()
+    }
 }
 
 /// The database file: `--data-dir` (or `KAGIYA_DATA_DIR`), else the OS data directory.

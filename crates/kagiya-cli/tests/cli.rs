@@ -913,3 +913,83 @@ fn web_member_sign_in_takes_the_address_and_2fa_is_not_set_at_registration() {
     let o = op(&["user", "show", "otherdt"]);
     assert_ne!(o.status.code(), Some(0));
 }
+
+/// Issue 12, finding 3 from the command line: a supervisor disables, enables and resets an
+/// operator; the operator changes the temporary password and reads again.
+#[test]
+fn supervisors_manage_operators_from_the_command_line() {
+    let Some(tmp) = data_dir() else { return };
+    let dir = tmp.path();
+    setup(dir);
+    let sv = |args: &[&str]| {
+        let mut v = vec!["--json", "--operator", "sv001"];
+        v.extend_from_slice(args);
+        kagiya(dir, &v, &format!("{LOGIN}\n{CONF}\n"))
+    };
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "operator",
+            "add",
+            "--id",
+            "op001",
+            "--name",
+            "窓口 一郎",
+        ],
+        &format!("{LOGIN}\n{CONF}\nCounter-Login-2026\nCounter-Confirm-2026\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let op_reads = |pw: &str| {
+        kagiya(
+            dir,
+            &["--json", "--operator", "op001", "tenant", "list"],
+            &format!("{pw}\n"),
+        )
+        .status
+        .code()
+    };
+    assert_eq!(op_reads("Counter-Login-2026"), Some(0));
+    assert!(sv(&["operator", "disable", "op001"]).status.success());
+    assert_eq!(
+        op_reads("Counter-Login-2026"),
+        Some(3),
+        "disabled: refused like a wrong password"
+    );
+    let o = kagiya(
+        dir,
+        &["--json", "--operator", "sv001", "operator", "list"],
+        &format!("{LOGIN}\n"),
+    );
+    let list = json(&o);
+    let op = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["operator_id"] == "op001")
+        .unwrap();
+    assert_eq!(op["disabled"], true);
+    // Never one's own.
+    assert_eq!(
+        json(&sv(&["operator", "disable", "sv001"]))["error"]["code"],
+        "auth.not_permitted"
+    );
+    assert!(sv(&["operator", "enable", "op001"]).status.success());
+    let o = sv(&["operator", "reset-passwords", "op001"]);
+    let issued = json(&o);
+    let temp = issued["login_password"].as_str().unwrap().to_owned();
+    assert_eq!(
+        op_reads("Counter-Login-2026"),
+        Some(3),
+        "the old password is gone"
+    );
+    let o = kagiya(
+        dir,
+        &["--json", "--operator", "op001", "operator", "passwd"],
+        &format!("{temp}\nCounter-Login-2027\n\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(op_reads("Counter-Login-2027"), Some(0));
+}

@@ -70,6 +70,26 @@ pub enum EventKind {
     OperatorSignedOut {
         operator_id: String,
     },
+    /// A supervisor disabled an operator: refused everywhere until enabled again.
+    OperatorDisabled {
+        operator_id: String,
+    },
+    OperatorEnabled {
+        operator_id: String,
+    },
+    OperatorRoleChanged {
+        operator_id: String,
+        role: Role,
+    },
+    /// A supervisor issued temporary passwords to an operator (changed at the next sign-in).
+    OperatorPasswordsReset {
+        operator_id: String,
+    },
+    /// An operator changed their own login password (and the confirmation one, when said).
+    OperatorPasswordChanged {
+        operator_id: String,
+        confirmation: bool,
+    },
     SessionLocked {
         operator_id: String,
         idle: bool,
@@ -344,6 +364,11 @@ impl EventKind {
             EventKind::OperatorLockReleased { .. } => "operator_lock_released",
             EventKind::OperatorPasswordRehashed { .. } => "operator_password_rehashed",
             EventKind::OperatorSignedOut { .. } => "operator_signed_out",
+            EventKind::OperatorDisabled { .. } => "operator_disabled",
+            EventKind::OperatorEnabled { .. } => "operator_enabled",
+            EventKind::OperatorRoleChanged { .. } => "operator_role_changed",
+            EventKind::OperatorPasswordsReset { .. } => "operator_passwords_reset",
+            EventKind::OperatorPasswordChanged { .. } => "operator_password_changed",
             EventKind::SessionLocked { .. } => "session_locked",
             EventKind::SessionResumed { .. } => "session_resumed",
             EventKind::SettingChanged { .. } => "setting_changed",
@@ -409,6 +434,11 @@ impl EventKind {
             | EventKind::OperatorLockReleased { .. }
             | EventKind::OperatorPasswordRehashed { .. }
             | EventKind::OperatorSignedOut { .. }
+            | EventKind::OperatorDisabled { .. }
+            | EventKind::OperatorEnabled { .. }
+            | EventKind::OperatorRoleChanged { .. }
+            | EventKind::OperatorPasswordsReset { .. }
+            | EventKind::OperatorPasswordChanged { .. }
             | EventKind::SessionLocked { .. }
             | EventKind::SessionResumed { .. }
             | EventKind::SettingChanged { .. }

@@ -30,6 +30,13 @@ impl Role {
             _ => None,
         }
     }
+
+    pub fn label(self, lang: crate::Lang) -> &'static str {
+        match self {
+            Role::Operator => lang.pick("操作者", "operator"),
+            Role::Supervisor => lang.pick("支店責任者", "supervisor"),
+        }
+    }
 }
 
 /// A validated operator ID: 3–32 ASCII letters, digits, '-', '_' or '.', starting with a letter or

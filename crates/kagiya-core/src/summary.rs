@@ -509,6 +509,23 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             format!("契約番号 {contract_no} のIPアクセス制限を一時的に強制解除：{reason}"),
             format!("Released the IP restrictions of contract {contract_no} for a while: {reason}"),
         ),
+        EventKind::OperatorDisabled { operator_id } => pick(ja, format!("操作者 {operator_id} を無効化"), format!("Disabled operator {operator_id}")),
+        EventKind::OperatorEnabled { operator_id } => pick(ja, format!("操作者 {operator_id} を有効化"), format!("Enabled operator {operator_id}")),
+        EventKind::OperatorRoleChanged { operator_id, role } => pick(
+            ja,
+            format!("操作者 {operator_id} の役割を{}に変更", role.label(lang)),
+            format!("Changed operator {operator_id}'s role to {}", role.label(lang)),
+        ),
+        EventKind::OperatorPasswordsReset { operator_id } => pick(
+            ja,
+            format!("操作者 {operator_id} に仮パスワードを発行（次回サインイン時に変更）"),
+            format!("Issued temporary passwords to operator {operator_id} (to be changed at the next sign-in)"),
+        ),
+        EventKind::OperatorPasswordChanged { operator_id, confirmation } => pick(
+            ja,
+            format!("操作者 {operator_id} がご自身のパスワードを変更{}", if *confirmation { "（確認用パスワードも）" } else { "" }),
+            format!("Operator {operator_id} changed their own password{}", if *confirmation { " (and the confirmation one)" } else { "" }),
+        ),
         EventKind::CountryTableImported { ranges, .. } => pick(ja, format!("国別アドレス表を読み込み（{ranges}件）"), format!("Imported the country table ({ranges} ranges)")),
         EventKind::MfaEnrolled { login_id, address } => pick(
             ja,

@@ -9,8 +9,10 @@ use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 
+use crate::operator_lifecycle::{change_due, expiry_days};
 use crate::port::Change;
 use crate::Engine;
+use kagiya_core::directory::authz::Denial;
 
 fn minutes_left(until: Millis, now: Millis) -> i64 {
     ((until - now).max(0) + 59_999) / 60_000
@@ -167,7 +169,14 @@ impl Engine {
                 }
                 Verified::Yes { needs_rehash } => {
                     let Which::Login { success_event } = which else {
-                        return Ok((changes, Ok(op)));
+                        // A reset or expired login password is changed before anything is done.
+                        let due = change_due(&op, expiry_days(r)?, now);
+                        let result = if due {
+                            Err(Error::NotPermitted(Denial::PasswordChangeRequired))
+                        } else {
+                            Ok(op)
+                        };
+                        return Ok((changes, result));
                     };
                     changes.push(Change::OperatorSignedIn {
                         operator_id: id.clone(),

@@ -58,6 +58,8 @@ pub trait Reads {
     fn operator(&self, operator_id: &str) -> Result<Option<OperatorRecord>, Error>;
     /// How many operators are registered.
     fn operator_count(&self) -> Result<i64, Error>;
+    /// Every operator, by ID.
+    fn operators(&self) -> Result<Vec<OperatorRecord>, Error>;
     /// A stored setting.
     fn setting(&self, key: &str) -> Result<Option<String>, Error>;
 }
@@ -93,6 +95,17 @@ pub enum Change {
     OperatorSignedIn { operator_id: String },
     /// An operator's login password hash upgraded to the current parameters.
     OperatorLoginHash { operator_id: String, phc: String },
+    /// An operator disabled or enabled by a supervisor.
+    OperatorDisabled { operator_id: String, disabled: bool },
+    /// An operator's new role.
+    OperatorRole { operator_id: String, role: Role },
+    /// New password hashes (the confirmation one when given), set now; the lock is lifted.
+    OperatorPasswords {
+        operator_id: String,
+        login_hash: String,
+        confirm_hash: Option<String>,
+        must_change: bool,
+    },
     /// A setting's new value.
     Setting { key: String, value: String },
     /// A new IP-to-country table (its CSV and SHA-256).

@@ -146,6 +146,46 @@ pub fn set_login_hash(tx: &Tx<'_>, operator_id: &str, phc: &str) -> Result<(), E
     changed_one(n)
 }
 
+pub fn set_disabled(tx: &Tx<'_>, operator_id: &str, disabled: bool) -> Result<(), Error> {
+    let n = tx
+        .execute(
+            "UPDATE operators SET disabled = ?2 WHERE operator_id = ?1",
+            params![operator_id, disabled],
+        )
+        .map_err(storage)?;
+    changed_one(n)
+}
+
+pub fn set_role(tx: &Tx<'_>, operator_id: &str, role: Role) -> Result<(), Error> {
+    let n = tx
+        .execute(
+            "UPDATE operators SET role = ?2 WHERE operator_id = ?1",
+            params![operator_id, role.code()],
+        )
+        .map_err(storage)?;
+    changed_one(n)
+}
+
+/// New hashes set at `at` (the confirmation hash kept when `None`); the lock is lifted.
+pub fn set_passwords(
+    tx: &Tx<'_>,
+    operator_id: &str,
+    login_hash: &str,
+    confirm_hash: Option<&str>,
+    must_change: bool,
+    at: Millis,
+) -> Result<(), Error> {
+    let n = tx
+        .execute(
+            "UPDATE operators SET login_hash = ?2, confirm_hash = coalesce(?3, confirm_hash),
+             must_change = ?4, password_set_at = ?5, failures = 0, first_failure_at = NULL,
+             locked_until = NULL, temp_locks = 0 WHERE operator_id = ?1",
+            params![operator_id, login_hash, confirm_hash, must_change, at],
+        )
+        .map_err(storage)?;
+    changed_one(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

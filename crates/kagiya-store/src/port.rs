@@ -78,6 +78,9 @@ impl Reads for ConnReads<'_> {
     fn operator_count(&self) -> Result<i64, Error> {
         operators::count(self.0)
     }
+    fn operators(&self) -> Result<Vec<OperatorRecord>, Error> {
+        operators::list(self.0)
+    }
     fn setting(&self, key: &str) -> Result<Option<String>, Error> {
         settings::get(self.0, key)
     }
@@ -149,6 +152,24 @@ fn apply(tx: &rusqlite::Transaction<'_>, at: Millis, origin: &str, c: Change) ->
         Change::OperatorLoginHash { operator_id, phc } => {
             operators::set_login_hash(tx, &operator_id, &phc)
         }
+        Change::OperatorDisabled {
+            operator_id,
+            disabled,
+        } => operators::set_disabled(tx, &operator_id, disabled),
+        Change::OperatorRole { operator_id, role } => operators::set_role(tx, &operator_id, role),
+        Change::OperatorPasswords {
+            operator_id,
+            login_hash,
+            confirm_hash,
+            must_change,
+        } => operators::set_passwords(
+            tx,
+            &operator_id,
+            &login_hash,
+            confirm_hash.as_deref(),
+            must_change,
+            at,
+        ),
         Change::Setting { key, value } => settings::set(tx, &key, &value),
         Change::CountryTable { csv, sha256 } => countries::save(tx, &csv, &sha256),
     }

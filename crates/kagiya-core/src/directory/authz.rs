@@ -83,6 +83,8 @@ pub enum Denial {
     Deleted,
     /// The actor must first change a temporary or expired password.
     PasswordChangeRequired,
+    /// The branch would be left without an enabled supervisor.
+    LastSupervisor,
 }
 
 impl Denial {
@@ -96,6 +98,7 @@ impl Denial {
             Denial::SamePerson => "same_person",
             Denial::Deleted => "deleted",
             Denial::PasswordChangeRequired => "password_change_required",
+            Denial::LastSupervisor => "last_supervisor",
         }
     }
 }

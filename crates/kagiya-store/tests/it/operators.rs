@@ -141,3 +141,174 @@ fn the_audit_log_only_grows_at_its_head() {
     drop(conn);
     events::verify(&e.store().conn()).unwrap();
 }
+
+fn sign_in(e: &Branch, id: &str, pw: &str) -> Result<(), Error> {
+    e.authenticate_operator(id, &Secret::new(pw), |id| EventKind::OperatorSignedIn {
+        operator_id: id.to_owned(),
+    })
+    .map(|_| ())
+}
+
+/// Issue 12, finding 3: 「supervisors disable/enable operators and change roles (never their own,
+/// never the last supervisor), operators change their own passwords with the current one,
+/// supervisors reset an operator's passwords (forced change), operator passwords expire per a
+/// branch setting, disabled operators are refused everywhere; all confirmed and audited」.
+#[test]
+fn supervisors_manage_operators_and_operators_their_own_passwords() {
+    let (_f, clock, e) = env();
+    let op = ActorRef::Operator("op001".into());
+    // Only a supervisor, never on themself, never leaving no supervisor.
+    assert_eq!(
+        e.set_operator_disabled(&op, &Secret::new(OP_CONF), "sv001", true)
+            .unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::SupervisorOnly)
+    );
+    assert_eq!(
+        e.set_operator_disabled(&sv(), &conf(), "sv001", true)
+            .unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::OwnAccount)
+    );
+    e.set_operator_role(&sv(), &conf(), "op001", Role::Supervisor)
+        .unwrap();
+    // op001, now a supervisor, may not demote sv001 if that left none — but sv001 can demote
+    // op001 back while sv001 remains.
+    e.set_operator_role(&sv(), &conf(), "op001", Role::Operator)
+        .unwrap();
+    assert_eq!(
+        e.read(|r| r.operator("op001")).unwrap().unwrap().role,
+        Role::Operator
+    );
+
+    // Disabled: refused at sign-in and confirmation with the answer of a wrong password.
+    e.set_operator_disabled(&sv(), &conf(), "op001", true)
+        .unwrap();
+    assert_eq!(
+        sign_in(&e, "op001", OP_LOGIN).unwrap_err(),
+        Error::InvalidCredentials
+    );
+    assert_eq!(
+        e.confirm(&op, &Secret::new(OP_CONF), "x").unwrap_err(),
+        Error::ConfirmationFailed
+    );
+    e.set_operator_disabled(&sv(), &conf(), "op001", false)
+        .unwrap();
+    sign_in(&e, "op001", OP_LOGIN).unwrap();
+
+    // A reset: temporary passwords, the old ones gone, nothing done until the login one changes.
+    let issued = e.reset_operator_passwords(&sv(), &conf(), "op001").unwrap();
+    assert_eq!(
+        sign_in(&e, "op001", OP_LOGIN).unwrap_err(),
+        Error::InvalidCredentials
+    );
+    sign_in(&e, "op001", issued.login.expose()).unwrap();
+    assert_eq!(
+        e.confirm(&op, &issued.confirmation, "x").unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::PasswordChangeRequired)
+    );
+    // The new one follows the policy and is not the current one.
+    assert!(matches!(
+        e.change_own_operator_passwords("op001", &issued.login, &issued.login, None),
+        Err(Error::PasswordPolicy(_))
+    ));
+    let mine = Secret::new("My-Own-Login-2026");
+    e.change_own_operator_passwords("op001", &issued.login, &mine, None)
+        .unwrap();
+    e.confirm(&op, &issued.confirmation, "x").unwrap();
+
+    // Expiry per the branch's setting (a supervisor's, confirmed).
+    assert_eq!(
+        e.set_operator_expiry_days(&sv(), &conf(), 7).unwrap_err(),
+        Error::InvalidValue("operator_expiry_days")
+    );
+    e.set_operator_expiry_days(&sv(), &conf(), 90).unwrap();
+    clock.advance(90 * 24 * 60 * MINUTE);
+    assert_eq!(
+        e.confirm(&op, &issued.confirmation, "x").unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::PasswordChangeRequired)
+    );
+    // The supervisor's own expired too: sv001 changes theirs and goes on.
+    e.change_own_operator_passwords(
+        "sv001",
+        &Secret::new(SV_LOGIN),
+        &Secret::new("Branch-Login-2027"),
+        None,
+    )
+    .unwrap();
+    e.confirm(&sv(), &conf(), "x").unwrap();
+
+    // Every step is in the log with its actor.
+    let conn = e.store().conn();
+    let mut st = conn
+        .prepare("SELECT kind, coalesce(actor, '') FROM events WHERE kind LIKE 'operator_%' AND kind NOT IN ('operator_signed_in', 'operator_sign_in_failed', 'operator_created') ORDER BY seq")
+        .unwrap();
+    let rows: Vec<(String, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let kinds: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "operator_role_changed",
+            "operator_role_changed",
+            "operator_disabled",
+            "operator_enabled",
+            "operator_passwords_reset",
+            "operator_password_changed",
+            "operator_password_changed",
+        ]
+    );
+    assert_eq!(rows[2].1, "sv001");
+}
+
+/// Two supervisors demoting each other at the same moment: the rule is read inside each write,
+/// so one wins and the other is refused — the branch always keeps an enabled supervisor.
+#[test]
+fn two_supervisors_demoting_each_other_at_once_leave_one() {
+    use kagiya_core::directory::authz::Denial;
+    let (f, clock, e) = env();
+    e.set_operator_role(&sv(), &conf(), "op001", Role::Supervisor)
+        .unwrap();
+    let a = f.open(&clock, HashParams::default(), "a");
+    let b = f.open(&clock, HashParams::default(), "b");
+    let gate = Arc::new(std::sync::Barrier::new(2));
+    let g = gate.clone();
+    let t1 = std::thread::spawn(move || {
+        g.wait();
+        a.set_operator_role(&sv(), &conf(), "op001", Role::Operator)
+    });
+    let t2 = std::thread::spawn(move || {
+        gate.wait();
+        b.set_operator_role(
+            &ActorRef::Operator("op001".into()),
+            &Secret::new(OP_CONF),
+            "sv001",
+            Role::Operator,
+        )
+    });
+    let results = [t1.join().unwrap(), t2.join().unwrap()];
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    for r in &results {
+        if let Err(err) = r {
+            assert!(
+                matches!(
+                    err,
+                    Error::NotPermitted(Denial::LastSupervisor | Denial::SupervisorOnly)
+                ),
+                "{err:?}"
+            );
+        }
+    }
+    let supervisors = e
+        .operators()
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.role == Role::Supervisor && !o.disabled)
+        .count();
+    assert_eq!(supervisors, 1);
+}

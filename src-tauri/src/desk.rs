@@ -2,6 +2,7 @@
 //! Each hands over to `kagiya_desk::desk`; secrets arrive as `Secret` and are wiped after use.
 
 use kagiya_core::directory::{CredentialKind, Purpose, Service};
+use kagiya_core::operator::Role;
 use kagiya_core::password::Preset;
 use kagiya_desk::desk::*;
 use kagiya_desk::Secret;
@@ -333,4 +334,65 @@ pub async fn export_audit_csv(
     utc_offset_minutes: i32,
 ) -> Reply<AuditExport> {
     state.with(|c| c.export_audit_csv(&filter, &dir.0, utc_offset_minutes))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn staff(state: State<'_, AppState>) -> Reply<StaffView> {
+    state.with(|c| c.staff())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_operator_disabled(
+    state: State<'_, AppState>,
+    operator_id: String,
+    disabled: bool,
+    confirmation: Secret,
+) -> Reply<StaffView> {
+    state.with(|c| c.set_operator_disabled(&operator_id, disabled, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_operator_role(
+    state: State<'_, AppState>,
+    operator_id: String,
+    role: Role,
+    confirmation: Secret,
+) -> Reply<StaffView> {
+    state.with(|c| c.set_operator_role(&operator_id, role, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn reset_operator_passwords(
+    state: State<'_, AppState>,
+    operator_id: String,
+    confirmation: Secret,
+) -> Reply<OperatorSlip> {
+    state.with(|c| c.reset_operator_passwords(&operator_id, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_operator_expiry_days(
+    state: State<'_, AppState>,
+    days: u32,
+    confirmation: Secret,
+) -> Reply<StaffView> {
+    state.with(|c| c.set_operator_expiry_days(days, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn change_own_operator_passwords(
+    state: State<'_, AppState>,
+    current_login: Secret,
+    new_login: Secret,
+    new_confirmation: Option<Secret>,
+) -> Reply<()> {
+    state.with(|c| {
+        c.change_own_operator_passwords(&current_login, &new_login, new_confirmation.as_ref())
+    })
 }

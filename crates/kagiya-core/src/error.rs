@@ -346,7 +346,7 @@ impl Error {
                     Denial::SamePerson => lang.pick("受付者と承認者は別の人である必要があります", "the approver must not be the person who recorded it"),
                     Denial::Deleted => lang.pick("削除された利用者です", "the user has been deleted"),
                     Denial::PasswordChangeRequired => lang.pick("先にご自身のパスワードを変更してください", "change your own password first"),
-                    Denial::LastSupervisor => lang.pick("有効な支店責任者（スーパーバイザー）が一人もいなくなります", "the branch would have no enabled supervisor left"),
+                    Denial::LastSupervisor => lang.pick("有効なスーパーバイザーが一人もいなくなります", "the branch would have no enabled supervisor left"),
                 };
                 match lang {
                     Lang::Ja => format!("この操作はできません（{why}）。"),

@@ -33,8 +33,8 @@ impl Role {
 
     pub fn label(self, lang: crate::Lang) -> &'static str {
         match self {
-            Role::Operator => lang.pick("操作者", "operator"),
-            Role::Supervisor => lang.pick("支店責任者", "supervisor"),
+            Role::Operator => lang.pick("オペレーター", "operator"),
+            Role::Supervisor => lang.pick("スーパーバイザー", "supervisor"),
         }
     }
 }

@@ -152,11 +152,17 @@ impl Console {
     /// The operator of an active session, or the refusal to show.
     pub(crate) fn active_operator(&mut self) -> Result<SessionOperator, Error> {
         self.observe()?;
-        match self.session.state() {
-            SessionState::Active { operator, .. } => Ok(operator.clone()),
-            SessionState::Locked { .. } => Err(Error::SessionLocked),
-            SessionState::SignedOut => Err(Error::NotSignedIn),
+        let op = match self.session.state() {
+            SessionState::Active { operator, .. } => operator.clone(),
+            SessionState::Locked { .. } => return Err(Error::SessionLocked),
+            SessionState::SignedOut => return Err(Error::NotSignedIn),
+        };
+        // A supervisor may have disabled the operator since the sign-in: the session ends.
+        if self.engine().operator_standing(&op.operator_id)?.is_none() {
+            self.sign_out()?;
+            return Err(Error::NotSignedIn);
         }
+        Ok(op)
     }
 
     /// Where things stand, after applying the idle rule.
@@ -169,7 +175,12 @@ impl Console {
         } else {
             Vec::new()
         };
+        let password_change_due = match self.session.operator().map(|o| o.operator_id.clone()) {
+            Some(id) => self.engine().operator_standing(&id)?.unwrap_or(false),
+            None => false,
+        };
         Ok(Status {
+            password_change_due,
             needs_setup,
             lang: self.lang,
             session: SessionView::from(self.session.state()),
@@ -292,8 +303,9 @@ impl Console {
             let kind = EventKind::OperatorSignedOut {
                 operator_id: op.operator_id.clone(),
             };
-            self.record(now, Some(&op.operator_id), kind)?;
+            // Cleared first: a failed write cannot leave the session open (issue 12, low).
             self.session.sign_out();
+            self.record(now, Some(&op.operator_id), kind)?;
         }
         self.status()
     }

@@ -98,6 +98,9 @@ pub struct Status {
     pub theme: Theme,
     /// The operator password rules with nothing typed, for the first-run checklist.
     pub operator_password_rules: Vec<RuleStatus>,
+    /// The signed-in operator's login password was reset or has expired: nothing can be
+    /// confirmed until it is changed (Settings → change my passwords).
+    pub password_change_due: bool,
 }
 
 /// One audit entry for a list.

@@ -279,6 +279,19 @@ impl Engine {
         )
     }
 
+    /// Whether `operator_id` must change the login password before confirming anything (a
+    /// supervisor's reset, or the branch's expiry); `None` when there is no such operator or it
+    /// is disabled — a session of theirs must end.
+    pub fn operator_standing(&self, operator_id: &str) -> Result<Option<bool>, Error> {
+        let now = self.now();
+        self.read(|r| {
+            Ok(match r.operator(operator_id)? {
+                Some(op) if !op.disabled => Some(change_due(&op, expiry_days(r)?, now)),
+                _ => None,
+            })
+        })
+    }
+
     /// Every operator, for the supervisors' list.
     pub fn operators(&self) -> Result<Vec<OperatorRecord>, Error> {
         self.read(|r| r.operators())

@@ -40,6 +40,12 @@ export const commands = {
 	deleteAddress: (loginId: string, address: string, confirmation: string) => __TAURI_INVOKE<AddressView[]>("delete_address", { loginId, address, confirmation }),
 	setUsersSuspended: (loginIds: string[], suspend: boolean, confirmation: string) => __TAURI_INVOKE<string[]>("set_users_suspended", { loginIds, suspend, confirmation }),
 	disableUserMfa: (loginId: string, confirmation: string) => __TAURI_INVOKE<boolean>("disable_user_mfa", { loginId, confirmation }),
+	staff: () => __TAURI_INVOKE<StaffView>("staff"),
+	setOperatorDisabled: (operatorId: string, disabled: boolean, confirmation: string) => __TAURI_INVOKE<StaffView>("set_operator_disabled", { operatorId, disabled, confirmation }),
+	setOperatorRole: (operatorId: string, role: Role, confirmation: string) => __TAURI_INVOKE<StaffView>("set_operator_role", { operatorId, role, confirmation }),
+	resetOperatorPasswords: (operatorId: string, confirmation: string) => __TAURI_INVOKE<OperatorSlip>("reset_operator_passwords", { operatorId, confirmation }),
+	setOperatorExpiryDays: (days: number, confirmation: string) => __TAURI_INVOKE<StaffView>("set_operator_expiry_days", { days, confirmation }),
+	changeOwnOperatorPasswords: (currentLogin: string, newLogin: string, newConfirmation: string | null) => __TAURI_INVOKE<null>("change_own_operator_passwords", { currentLogin, newLogin, newConfirmation }),
 	initRequests: () => __TAURI_INVOKE<InitRequestView[]>("init_requests"),
 	initRequestPreview: (contractNo: string, targets: string[]) => __TAURI_INVOKE<ProposedAction[]>("init_request_preview", { contractNo, targets }),
 	recordInitRequest: (form: InitRequestForm, confirmation: string) => __TAURI_INVOKE<InitRequestView>("record_init_request", { form, confirmation }),
@@ -463,6 +469,29 @@ export type NewUserForm = {
 	email: string | null,
 };
 
+/**  Temporary passwords of a reset, shown once. */
+export type OperatorSlip = {
+	operator_id: string,
+	login_password: string,
+	confirmation_password: string,
+};
+
+/**  An operator as the supervisors' list shows them. */
+export type OperatorView = {
+	operator_id: string,
+	name: string,
+	role: Role,
+	disabled: boolean,
+	/**  Locked by wrong passwords until then. */
+	locked_until: number | null,
+	/**  A supervisor's reset: the login password is changed at the next sign-in. */
+	must_change: boolean,
+	password_set_at: number,
+	last_sign_in_at: number | null,
+	/**  The signed-in operator (no actions on oneself here). */
+	me: boolean,
+};
+
 /**  Setting another user's passwords. Generated ones are temporary and come back once. */
 export type PasswordsForm = {
 	login: boolean,
@@ -573,6 +602,13 @@ export type SessionView = {
 	operator: SessionOperator | null,
 };
 
+/**  The branch staff and the branch's expiry of their login passwords. */
+export type StaffView = {
+	operators: OperatorView[],
+	/**  Days after which login passwords expire; 0 for never. */
+	expiry_days: number,
+};
+
 /**  Everything the UI needs to choose a screen. */
 export type Status = {
 	/**  No operator exists yet: show the first-run screen. */
@@ -586,6 +622,11 @@ export type Status = {
 	theme: Theme,
 	/**  The operator password rules with nothing typed, for the first-run checklist. */
 	operator_password_rules: RuleStatus[],
+	/**
+	 *  The signed-in operator's login password was reset or has expired: nothing can be
+	 *  confirmed until it is changed (Settings → change my passwords).
+	 */
+	password_change_due: boolean,
 };
 
 /**  The colour theme: follow the OS, or fixed. */

@@ -10,5 +10,6 @@ export function signedInStatus(role: Role, operator_id = role === "supervisor" ?
     idle_lock_seconds: 600,
     theme: "system",
     operator_password_rules: [],
+    password_change_due: false,
   };
 }

@@ -18,6 +18,7 @@ const status: Status = {
   idle_lock_seconds: 600,
   theme: "system",
   operator_password_rules: [{ code: "password.length", label: "12 to 64 characters", ok: false }],
+  password_change_due: false,
 };
 
 afterEach(() => {

@@ -9,6 +9,7 @@ mod customers;
 mod dashboard;
 pub(crate) mod dates;
 mod requests;
+mod staff;
 mod users;
 
 pub use audit::{AuditExport, AuditFilter, AuditPage, AuditVerification};
@@ -19,6 +20,7 @@ pub use customers::{
 };
 pub use dashboard::{Dashboard, DayCount, LockCountsView, NamedCustomer};
 pub use requests::{InitRequestView, ProposedAction};
+pub use staff::{OperatorSlip, OperatorView, StaffView};
 pub use users::{
     IssuedSlip, NewUserForm, PasswordsForm, UnlockResult, UserDetail, UserListFilter, UserListSort,
     UserPageQuery, UserPageView, UserRow,

@@ -850,3 +850,34 @@ fn supervisors_see_locked_operators_on_the_dashboard() {
         .locked_operators
         .is_empty());
 }
+
+/// Issue 12, finding 3: 「disabled operators are refused everywhere」 — an open window session of
+/// theirs included: its next step ends it.
+#[test]
+fn a_disabled_operators_open_session_ends() {
+    let mut env = Env::new();
+    let e = env.engine();
+    e.create_operator(
+        &ActorRef::Operator("sv001".into()),
+        &conf(),
+        kagiya_engine::NewOperator {
+            operator_id: "op003".into(),
+            name: "窓口 三郎".into(),
+            role: kagiya_core::operator::Role::Operator,
+            login: Secret::new("Counter-Login-2028"),
+            confirmation: Secret::new("Counter-Confirm-2028"),
+        },
+    )
+    .unwrap();
+    env.console
+        .sign_in("op003", &Secret::new("Counter-Login-2028"))
+        .unwrap();
+    env.console.dashboard(9 * 60).unwrap();
+    e.set_operator_disabled(&ActorRef::Operator("sv001".into()), &conf(), "op003", true)
+        .unwrap();
+    assert_eq!(
+        env.console.dashboard(9 * 60).unwrap_err(),
+        Error::NotSignedIn
+    );
+    assert!(env.console.status().unwrap().session.operator.is_none());
+}

@@ -332,8 +332,9 @@ pub async fn export_audit_csv(
     dir: State<'_, ExportDir>,
     filter: AuditFilter,
     utc_offset_minutes: i32,
+    confirmation: Secret,
 ) -> Reply<AuditExport> {
-    state.with(|c| c.export_audit_csv(&filter, &dir.0, utc_offset_minutes))
+    state.with(|c| c.export_audit_csv(&filter, &dir.0, utc_offset_minutes, &confirmation))
 }
 
 #[tauri::command]

@@ -468,10 +468,28 @@ pub enum AuditCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum DbCmd {
-    /// SQLite integrity check, foreign keys, audit chain and fold.
-    Check,
+    /// SQLite integrity check, foreign keys, audit chain and fold; with --checkpoint, also that the
+    /// log still holds each checkpoint's entry (a rewritten or cut log fails).
+    Check {
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+    },
+    /// A signed checkpoint of the audit log's head (JSON, or a printable text with --text) to keep
+    /// outside the database; --out writes it to a file.
+    Checkpoint {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        text: bool,
+    },
     /// Write a consistent encrypted copy to FILE.
     Backup { file: PathBuf },
     /// Replace the database with a checked backup (a supervisor; stdin: your confirmation password).
-    Restore { file: PathBuf },
+    Restore {
+        file: PathBuf,
+        /// A second supervisor who agrees to a restore that drops history the backup does not
+        /// hold (stdin after yours: their confirmation password).
+        #[arg(long)]
+        second_supervisor: Option<String>,
+    },
 }

@@ -992,4 +992,58 @@ fn supervisors_manage_operators_from_the_command_line() {
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     assert_eq!(op_reads("Counter-Login-2027"), Some(0));
+    // Finding 2: a backup carries a signed checkpoint of the head; the log still fits it later.
+    let backup = dir.join("b.db");
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "db",
+            "backup",
+            backup.to_str().unwrap(),
+        ],
+        &format!("{LOGIN}\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let cp = dir.join("b.db.checkpoint.json");
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "db",
+            "check",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ],
+        &format!("{LOGIN}\n"),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // A checkpoint altered by hand does not verify.
+    let text = std::fs::read_to_string(&cp)
+        .unwrap()
+        .replace("\"seq\": ", "\"seq\": 1");
+    std::fs::write(&cp, text).unwrap();
+    let o = kagiya(
+        dir,
+        &[
+            "--json",
+            "--operator",
+            "sv001",
+            "db",
+            "check",
+            "--checkpoint",
+            cp.to_str().unwrap(),
+        ],
+        &format!("{LOGIN}\n"),
+    );
+    assert_ne!(o.status.code(), Some(0));
 }

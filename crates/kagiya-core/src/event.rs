@@ -106,10 +106,33 @@ pub enum EventKind {
         file: String,
         events: i64,
     },
-    /// The database was replaced by a backup (this entry follows the restored log).
+    /// The database was replaced by a backup. This entry follows the restored log and is written
+    /// into it before it replaces the live data, so the replacement and its record are one step.
+    /// It names the head of the log that was replaced and how many entries after the backup's
+    /// head were dropped with it (all of them when the backup is not a prefix of that log, which
+    /// takes a second supervisor).
     DatabaseRestored {
         file: String,
         events: i64,
+        #[serde(default)]
+        replaced_head_seq: i64,
+        #[serde(default)]
+        replaced_head_hash: String,
+        #[serde(default)]
+        discarded: i64,
+        #[serde(default)]
+        prefix: bool,
+        #[serde(default)]
+        second_supervisor: Option<String>,
+    },
+    /// The audit log (the entries matching `filter`) was exported to `file`; the log's head at
+    /// that moment is named, and a signed checkpoint of it was written beside the file.
+    AuditExported {
+        file: String,
+        rows: i64,
+        filter: String,
+        head_seq: i64,
+        head_hash: String,
     },
     /// An operator's (or acting user's) confirmation password was wrong; nothing was done.
     ConfirmationFailed {
@@ -375,6 +398,7 @@ impl EventKind {
             EventKind::ConfirmationFailed { .. } => "confirmation_failed",
             EventKind::DatabaseBackedUp { .. } => "database_backed_up",
             EventKind::DatabaseRestored { .. } => "database_restored",
+            EventKind::AuditExported { .. } => "audit_exported",
             EventKind::TenantCreated { .. } => "tenant_created",
             EventKind::TenantPolicyChanged { .. } => "tenant_policy_changed",
             EventKind::UserCreated { .. } => "user_created",
@@ -444,7 +468,8 @@ impl EventKind {
             | EventKind::SettingChanged { .. }
             | EventKind::ConfirmationFailed { .. }
             | EventKind::DatabaseBackedUp { .. }
-            | EventKind::DatabaseRestored { .. } => Scope::Branch,
+            | EventKind::DatabaseRestored { .. }
+            | EventKind::AuditExported { .. } => Scope::Branch,
             EventKind::TenantCreated { .. }
             | EventKind::TenantPolicyChanged { .. }
             | EventKind::UserCreated { .. }

@@ -2,6 +2,7 @@
 //! server and sync all decide the same way. Time is always passed in (`Millis`), never read here.
 
 pub mod certs;
+pub mod checkpoint;
 pub mod directory;
 pub mod error;
 pub mod event;

@@ -469,11 +469,24 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
                 format!("Backed up the database to {file} ({events} audit entries)")
             }
         }
-        EventKind::DatabaseRestored { file, events } => {
+        EventKind::DatabaseRestored {
+            file,
+            events,
+            replaced_head_seq,
+            discarded,
+            prefix,
+            ..
+        } => {
+            let how = match (prefix, ja) {
+                (true, true) => String::new(),
+                (false, true) => "、バックアップは置き換えた記録の続きではありません".to_owned(),
+                (true, false) => String::new(),
+                (false, false) => "; the backup does not continue the replaced log".to_owned(),
+            };
             if ja {
-                format!("バックアップ {file} からデータベースを復元（監査ログ{events}件）")
+                format!("バックアップ {file} からデータベースを復元（監査ログ{events}件、置き換えた記録は{replaced_head_seq}件目まで・{discarded}件を破棄{how}）")
             } else {
-                format!("Restored the database from {file} ({events} audit entries)")
+                format!("Restored the database from {file} ({events} audit entries; the replaced log ran to entry {replaced_head_seq}, {discarded} dropped{how})")
             }
         }
         EventKind::AddressAdded { login_id, address, .. } => pick(ja, format!("{login_id} にメールアドレス {address} を追加"), format!("Added {address} to {login_id}")),
@@ -508,6 +521,11 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             ja,
             format!("契約番号 {contract_no} のIPアクセス制限を一時的に強制解除：{reason}"),
             format!("Released the IP restrictions of contract {contract_no} for a while: {reason}"),
+        ),
+        EventKind::AuditExported { file, rows, head_seq, .. } => pick(
+            ja,
+            format!("監査ログを書き出し（{file}、{rows}件、{head_seq}件目までのチェックポイント付き）"),
+            format!("Exported the audit log to {file} ({rows} entries, checkpoint at entry {head_seq})"),
         ),
         EventKind::OperatorDisabled { operator_id } => pick(ja, format!("操作者 {operator_id} を無効化"), format!("Disabled operator {operator_id}")),
         EventKind::OperatorEnabled { operator_id } => pick(ja, format!("操作者 {operator_id} を有効化"), format!("Enabled operator {operator_id}")),

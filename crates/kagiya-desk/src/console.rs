@@ -116,7 +116,12 @@ impl Console {
     }
 
     /// Appends one audit event in a transaction of its own.
-    fn record(&mut self, at: Millis, actor: Option<&str>, kind: EventKind) -> Result<(), Error> {
+    pub(crate) fn record(
+        &mut self,
+        at: Millis,
+        actor: Option<&str>,
+        kind: EventKind,
+    ) -> Result<(), Error> {
         self.branch
             .store()
             .write(|tx| events::append(tx, at, actor, kind).map(|_| ()))

@@ -6,12 +6,25 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kagiya_core::Error;
+use kagiya_core::event::EventKind;
+use kagiya_core::{Error, Millis};
 use rusqlite::backup::Backup;
 
 use crate::db::{connect, storage};
 use crate::key::DbKey;
 use crate::{events, Store};
+
+/// How a backup's log relates to the live one, decided before a restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestorePlan {
+    pub backup_head_seq: i64,
+    /// The live log's head (seq, hash) that the restore replaces.
+    pub replaced_head: Option<(i64, String)>,
+    /// Live entries the restore drops.
+    pub discarded: i64,
+    /// The backup's log is the beginning of the live one.
+    pub prefix: bool,
+}
 
 /// What a finished backup or restore holds.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -54,16 +67,76 @@ impl Store {
         summary(&copy, dest)
     }
 
-    /// Replaces the whole database with the backup at `src`, after checking it. On any error
-    /// the live database is unchanged.
-    pub fn restore_from(&self, src: &Path, key: &DbKey) -> Result<BackupSummary, Error> {
+    /// Replaces the whole database with the backup at `src`, after checking it. The backup is
+    /// read from a private copy (the file given is never changed); `record` is told how the
+    /// backup's log relates to the live one and returns the entry that records the restore,
+    /// which is appended to the copy before the copy replaces the live data — so the
+    /// replacement and its record land together. On any error the live database is unchanged.
+    pub fn restore_from(
+        &self,
+        src: &Path,
+        key: &DbKey,
+        record: impl FnOnce(
+            &RestorePlan,
+        )
+            -> Result<(Millis, Option<String>, Option<String>, EventKind), Error>,
+    ) -> Result<BackupSummary, Error> {
         if !src.exists() {
             return Err(Error::File(format!("{} does not exist", src.display())));
         }
-        let copy = Store::open(src, key)?;
+        let mut tmp_name = self.path().as_os_str().to_owned();
+        let mut nonce = [0u8; 8];
+        kagiya_core::random::fill(&mut nonce);
+        tmp_name.push(format!(".restore-{}", hex::encode(nonce)));
+        let tmp = std::path::PathBuf::from(tmp_name);
+        std::fs::copy(src, &tmp).map_err(|e| Error::File(e.to_string()))?;
+        let result = self.restore_through(&tmp, key, record);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = tmp.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+        }
+        result
+    }
+
+    fn restore_through(
+        &self,
+        tmp: &Path,
+        key: &DbKey,
+        record: impl FnOnce(
+            &RestorePlan,
+        )
+            -> Result<(Millis, Option<String>, Option<String>, EventKind), Error>,
+    ) -> Result<BackupSummary, Error> {
+        let copy = Store::open(tmp, key)?;
         copy.integrity_check()?;
         events::verify(&copy.conn())?;
-        let s = summary(&copy, src)?;
+        let backup_head = events::head(&copy.conn())?;
+        let live_head = events::head(&self.conn())?;
+        let live_count = live_head.as_ref().map_or(0, |h| h.0);
+        // A prefix: the live log holds the backup's head entry with the same hash.
+        let prefix = match &backup_head {
+            None => true,
+            Some((seq, hash)) => events::hash_at(&self.conn(), *seq)?.as_deref() == Some(hash),
+        };
+        let plan = RestorePlan {
+            backup_head_seq: backup_head.as_ref().map_or(0, |h| h.0),
+            replaced_head: live_head,
+            discarded: if prefix {
+                live_count - backup_head.as_ref().map_or(0, |h| h.0)
+            } else {
+                live_count
+            },
+            prefix,
+        };
+        let (at, actor, origin, ev) = record(&plan)?;
+        copy.write(|tx| {
+            events::append_from(tx, at, actor.as_deref(), origin.as_deref(), ev).map(|_| ())
+        })?;
+        copy.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(storage)?;
+        let s = summary(&copy, tmp)?;
         {
             let from = copy.conn();
             let mut to = self.conn();

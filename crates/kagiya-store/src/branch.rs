@@ -6,8 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use kagiya_core::checkpoint::Checkpoint;
 use kagiya_core::directory::authz::Denial;
-use kagiya_core::event::EventKind;
+use kagiya_core::event::{EventKind, GENESIS_HASH};
 use kagiya_core::operator::Role;
 use kagiya_core::password::HashParams;
 use kagiya_core::secret::Secret;
@@ -113,9 +114,44 @@ impl Branch {
         })
     }
 
-    /// Writes an encrypted, checked copy of the database to `dest`.
+    /// A signed checkpoint of the audit log's head now (nothing is recorded).
+    pub fn checkpoint(&self) -> Result<Checkpoint, Error> {
+        let (seq, hash) = events::head(&self.store.conn())?.unwrap_or((0, GENESIS_HASH.into()));
+        Checkpoint::sign(&self.key.checkpoint_seed(), seq, &hash, self.engine.now())
+    }
+
+    /// Writes a checkpoint of the head as `<file>.checkpoint.json` next to `file` (a backup or an
+    /// export), so that the copy carries what it can later be checked against.
+    pub fn write_checkpoint_beside(&self, file: &Path) -> Result<PathBuf, Error> {
+        let c = self.checkpoint()?;
+        let mut name = file.as_os_str().to_owned();
+        name.push(".checkpoint.json");
+        let path = PathBuf::from(name);
+        let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Internal(e.to_string()))?;
+        std::fs::write(&path, json).map_err(|e| Error::File(e.to_string()))?;
+        Ok(path)
+    }
+
+    /// Checks the live log against a checkpoint written earlier: the signature must be this
+    /// branch's, and the log must still hold the entry it names with the same hash. A log that
+    /// was rewritten (re-hashed) or cut below that entry fails with `AuditChainBroken` at it.
+    pub fn check_checkpoint(&self, c: &Checkpoint) -> Result<(), Error> {
+        let own = Checkpoint::public_key_of(&self.key.checkpoint_seed())?;
+        c.verify(Some(&own))?;
+        if c.seq == 0 {
+            return Ok(());
+        }
+        match events::hash_at(&self.store.conn(), c.seq)? {
+            Some(h) if h == c.hash => Ok(()),
+            _ => Err(Error::AuditChainBroken { seq: c.seq }),
+        }
+    }
+
+    /// Writes an encrypted, checked copy of the database to `dest`, with a signed checkpoint of
+    /// the head beside it (`<dest>.checkpoint.json`).
     pub fn backup(&self, dest: &Path) -> Result<BackupSummary, Error> {
         let summary = self.store.backup_to(dest, &self.key)?;
+        self.write_checkpoint_beside(dest)?;
         let ev = EventKind::DatabaseBackedUp {
             file: dest.display().to_string(),
             events: summary.events,
@@ -124,14 +160,57 @@ impl Branch {
         Ok(summary)
     }
 
-    /// A supervisor replaces the database with a checked backup (same key).
+    /// A supervisor replaces the database with a checked backup (same key). A backup whose log
+    /// is not the beginning of the live one would drop history nothing else holds: that takes
+    /// `second`, another supervisor, confirmed. The restore's record names the replaced head and
+    /// what was dropped, and lands with the restored data.
     pub fn restore(
         &self,
         who: &ActorRef,
         confirmation: &Secret,
         src: &Path,
+        second: Option<(&ActorRef, &Secret)>,
     ) -> Result<BackupSummary, Error> {
-        let acting = self.engine.confirm(who, confirmation, "restore")?;
+        let acting = self.supervisor(who, confirmation, "restore")?;
+        let second = match second {
+            Some((who2, conf2)) => {
+                let a2 = self.supervisor(who2, conf2, "restore_second")?;
+                if a2.audit_name() == acting.audit_name() {
+                    return Err(Error::NotPermitted(Denial::SamePerson));
+                }
+                Some(a2.audit_name())
+            }
+            None => None,
+        };
+        let (now, origin) = (self.engine.now(), self.engine.origin().to_owned());
+        let actor = acting.audit_name();
+        self.store.restore_from(src, &self.key, |plan| {
+            if !plan.prefix && second.is_none() {
+                return Err(Error::NotPermitted(Denial::SecondSupervisorRequired));
+            }
+            let (replaced_head_seq, replaced_head_hash) =
+                plan.replaced_head.clone().unwrap_or_default();
+            let ev = EventKind::DatabaseRestored {
+                file: src.display().to_string(),
+                events: plan.backup_head_seq,
+                replaced_head_seq,
+                replaced_head_hash,
+                discarded: plan.discarded,
+                prefix: plan.prefix,
+                second_supervisor: second.clone(),
+            };
+            Ok((now, Some(actor.clone()), Some(origin.clone()), ev))
+        })
+    }
+
+    /// A supervisor confirmed by their own confirmation password.
+    fn supervisor(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        action: &str,
+    ) -> Result<Acting, Error> {
+        let acting = self.engine.confirm(who, confirmation, action)?;
         if !matches!(
             acting,
             Acting::Operator {
@@ -141,13 +220,7 @@ impl Branch {
         ) {
             return Err(Error::NotPermitted(Denial::SupervisorOnly));
         }
-        let summary = self.store.restore_from(src, &self.key)?;
-        let ev = EventKind::DatabaseRestored {
-            file: src.display().to_string(),
-            events: summary.events,
-        };
-        self.append(Some(&acting.audit_name()), ev)?;
-        Ok(summary)
+        Ok(acting)
     }
 
     /// The newest `limit` audit entries, newest first.

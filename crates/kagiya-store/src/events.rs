@@ -142,6 +142,26 @@ pub fn kinds(conn: &Connection) -> Result<Vec<String>, Error> {
     )
 }
 
+/// The last entry's (seq, hash), if any.
+pub fn head(conn: &Connection) -> Result<Option<(i64, String)>, Error> {
+    conn.query_row(
+        "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(storage)
+}
+
+/// The hash of entry `seq`, if there is one.
+pub fn hash_at(conn: &Connection, seq: i64) -> Result<Option<String>, Error> {
+    conn.query_row("SELECT hash FROM events WHERE seq = ?1", [seq], |r| {
+        r.get(0)
+    })
+    .optional()
+    .map_err(storage)
+}
+
 /// Walks the whole log from the first entry and checks every link. Returns the number of entries,
 /// or `AuditChainBroken` naming the first entry that does not fit.
 pub fn verify(conn: &Connection) -> Result<i64, Error> {

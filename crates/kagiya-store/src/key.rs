@@ -33,6 +33,11 @@ impl DbKey {
     }
 
     /// The `PRAGMA key` statement (a raw key, so SQLCipher skips its own key derivation).
+    /// The seed of the branch's checkpoint signing key (derived, see `kagiya_core::checkpoint`).
+    pub(crate) fn checkpoint_seed(&self) -> Zeroizing<[u8; 32]> {
+        kagiya_core::checkpoint::seed_from(&self.0[..])
+    }
+
     pub(crate) fn pragma(&self) -> Zeroizing<String> {
         Zeroizing::new(format!(
             "PRAGMA key = \"x'{}'\";",

@@ -387,13 +387,18 @@ describe("branch workflows", () => {
     await h.type(app, "#audit-text", "e2e-master");
     await app.$("#audit-go").click();
     await app.waitUntil(async () => (await app.$$("#audit tbody tr").length) > 0, { timeout: 5_000 });
+    // The log leaves the PC: confirmed, recorded, and a signed checkpoint beside the file.
     await app.$("#export-csv").click();
+    await h.type(app, "#export-confirmation", SV.confirmation);
+    await app.$("#export-submit").click();
     const done = await app.$("#export-status");
     await done.waitForDisplayed({ timeout: 10_000 });
     const path = await done.getAttribute("data-path");
     assert.ok(path.startsWith(exportDir), path);
     const files = readdirSync(exportDir).filter((f) => f.endsWith(".csv"));
     assert.equal(files.length, 1);
+    const checkpoint = JSON.parse(readFileSync(join(exportDir, `${files[0]}.checkpoint.json`), "utf8"));
+    assert.ok(checkpoint.seq > 0 && checkpoint.signature.length > 40, JSON.stringify(checkpoint));
     const csv = readFileSync(join(exportDir, files[0]), "utf8");
     assert.ok(csv.startsWith("\ufeff番号,日時,操作者,種類"), csv.slice(0, 40));
     // The export holds what the search shows: the entries about e2e-master, and only those.

@@ -60,7 +60,7 @@ export const commands = {
 	 *  Writes the CSV into the export folder chosen at launch (the OS Downloads folder unless
 	 *  `--export-dir` says otherwise); the webview never names a path.
 	 */
-	exportAuditCsv: (filter: AuditFilter, utcOffsetMinutes: number) => __TAURI_INVOKE<AuditExport>("export_audit_csv", { filter, utcOffsetMinutes }),
+	exportAuditCsv: (filter: AuditFilter, utcOffsetMinutes: number, confirmation: string) => __TAURI_INVOKE<AuditExport>("export_audit_csv", { filter, utcOffsetMinutes, confirmation }),
 };
 
 /* Types */
@@ -129,11 +129,18 @@ export type AuditPage = {
 };
 
 export type AuditVerification = {
+	/**  The chain, the fold and the file all check out (what `kagiya db check` checks). */
 	intact: boolean,
 	entries: number,
 	/**  The first entry that does not fit its chain, when broken. */
 	broken_at: number | null,
+	/**  The tables equal the fold of the log. */
+	fold_matches: boolean,
+	/**  SQLite's integrity check passed. */
+	integrity: boolean,
 	message: string,
+	/**  A signed checkpoint of the head, to print and keep outside the PC (when intact). */
+	checkpoint: string | null,
 };
 
 /**  A certificate's status for an address. */

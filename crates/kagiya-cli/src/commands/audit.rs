@@ -9,15 +9,22 @@ use crate::output::{json, table};
 
 pub fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<i32, Error> {
     match cmd {
-        AuditCmd::Verify => check(ctx),
+        AuditCmd::Verify => check(ctx, &[]),
         AuditCmd::List { limit } => list(ctx, *limit),
     }
 }
 
 /// The full check of the database (`audit verify` and `db check`): SQLite's integrity, the audit
 /// chain and the fold; the exit code says which failed.
-pub fn check(ctx: &Ctx) -> Result<i32, Error> {
+pub fn check(ctx: &Ctx, checkpoints: &[std::path::PathBuf]) -> Result<i32, Error> {
     let (e, j) = (ctx.reader()?, ctx.json);
+    // Each checkpoint kept outside the database must still fit the log.
+    for path in checkpoints {
+        let text = std::fs::read_to_string(path).map_err(|err| Error::File(err.to_string()))?;
+        let c: kagiya_core::checkpoint::Checkpoint =
+            serde_json::from_str(&text).map_err(|_| Error::InvalidValue("checkpoint"))?;
+        e.check_checkpoint(&c)?;
+    }
     let report = e.check()?;
     if j {
         json(&report);

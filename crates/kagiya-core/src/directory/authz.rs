@@ -85,6 +85,8 @@ pub enum Denial {
     PasswordChangeRequired,
     /// The branch would be left without an enabled supervisor.
     LastSupervisor,
+    /// A restore would replace history the backup does not contain: a second supervisor agrees.
+    SecondSupervisorRequired,
 }
 
 impl Denial {
@@ -99,6 +101,7 @@ impl Denial {
             Denial::Deleted => "deleted",
             Denial::PasswordChangeRequired => "password_change_required",
             Denial::LastSupervisor => "last_supervisor",
+            Denial::SecondSupervisorRequired => "second_supervisor_required",
         }
     }
 }

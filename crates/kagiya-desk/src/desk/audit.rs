@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use kagiya_core::event::EventKind;
+use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang, Millis};
 use kagiya_store::events::{self, AuditQuery};
 use serde::{Deserialize, Serialize};
@@ -39,11 +41,18 @@ pub struct AuditPage {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct AuditVerification {
+    /// The chain, the fold and the file all check out (what `kagiya db check` checks).
     pub intact: bool,
     pub entries: u32,
     /// The first entry that does not fit its chain, when broken.
     pub broken_at: Option<i64>,
+    /// The tables equal the fold of the log.
+    pub fold_matches: bool,
+    /// SQLite's integrity check passed.
+    pub integrity: bool,
     pub message: String,
+    /// A signed checkpoint of the head, to print and keep outside the PC (when intact).
+    pub checkpoint: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,40 +100,60 @@ impl Console {
         })
     }
 
-    /// Walks the whole chain.
+    /// The full check `kagiya db check` runs — the file's integrity, every link of the chain and
+    /// the tables against the fold of the log — and, when all is well, a signed checkpoint of
+    /// the head to print and keep outside the PC.
     pub fn verify_audit_chain(&mut self) -> Result<AuditVerification, Error> {
         self.active_operator()?;
         let lang = self.lang();
-        Ok(match events::verify(&self.branch.store().conn()) {
-            Ok(n) => AuditVerification {
-                intact: true,
-                entries: u32::try_from(n).unwrap_or(u32::MAX),
-                broken_at: None,
-                message: match lang {
-                    Lang::Ja => {
-                        format!("{n} 件すべての記録の連鎖を確認しました。改ざんはありません。")
-                    }
-                    Lang::En => format!("All {n} entries checked: the chain is intact."),
-                },
-            },
-            Err(e @ Error::AuditChainBroken { seq }) => AuditVerification {
-                intact: false,
-                entries: 0,
-                broken_at: Some(seq),
-                message: e.message(lang),
-            },
-            Err(e) => return Err(e),
+        let r = self.branch.check()?;
+        let intact = r.integrity && r.audit_chain_intact && r.fold_matches_tables;
+        let n = r.audit_entries;
+        let message = if intact {
+            match lang {
+                Lang::Ja => format!(
+                    "{n} 件すべての記録の連鎖、データとの一致、ファイルの整合性を確認しました。改ざんはありません。"
+                ),
+                Lang::En => format!(
+                    "All {n} entries checked: the chain is intact, the data matches the log and the file is sound."
+                ),
+            }
+        } else if !r.audit_chain_intact {
+            Error::AuditChainBroken { seq: n + 1 }.message(lang)
+        } else if !r.fold_matches_tables {
+            Error::EventLogInconsistent(String::new()).message(lang)
+        } else {
+            Error::DatabaseUnavailable(String::new()).message(lang)
+        };
+        let checkpoint = if intact {
+            Some(self.branch.checkpoint()?.printable())
+        } else {
+            None
+        };
+        Ok(AuditVerification {
+            intact,
+            entries: u32::try_from(n).unwrap_or(u32::MAX),
+            broken_at: (!r.audit_chain_intact).then_some(n + 1),
+            fold_matches: r.fold_matches_tables,
+            integrity: r.integrity,
+            message,
+            checkpoint,
         })
     }
 
-    /// Writes the entries matching `f` (all pages) as CSV into `dir`; returns the file.
+    /// Writes the entries matching `f` (all pages) as CSV into `dir`, with a signed checkpoint of
+    /// the head beside it; returns the file. The log leaves the PC this way, so it takes the
+    /// operator's confirmation password and is itself recorded (who, filter, rows, head).
     pub fn export_audit_csv(
         &mut self,
         f: &AuditFilter,
         dir: &Path,
         utc_offset_minutes: i32,
+        confirmation: &Secret,
     ) -> Result<AuditExport, Error> {
         let op = self.active_operator()?;
+        let who = self.acting_operator()?;
+        self.engine().confirm(&who, confirmation, "export_audit")?;
         let lang = self.lang();
         let now = self.engine().now();
         let rows = events::search(&self.branch.store().conn(), &query(f, MAX_EXPORT_ROWS))?;
@@ -174,6 +203,22 @@ impl Console {
         let tmp = path.with_extension("csv.part");
         std::fs::write(&tmp, &out).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
+        self.branch.write_checkpoint_beside(&path)?;
+        let (head_seq, head_hash) = events::head(&self.branch.store().conn())?.unwrap_or_default();
+        let ev = EventKind::AuditExported {
+            file: path.display().to_string(),
+            rows: rows.len() as i64,
+            filter: format!(
+                "text={:?} kind={:?} from={:?} to={:?}",
+                f.text.chars().take(128).collect::<String>(),
+                f.kind,
+                f.from,
+                f.to
+            ),
+            head_seq,
+            head_hash,
+        };
+        self.record(now, Some(&op.operator_id), ev)?;
         tracing::info!(operator = %op.operator_id, rows = rows.len(), path = %path.display(), "audit exported");
         Ok(AuditExport {
             path: path.display().to_string(),

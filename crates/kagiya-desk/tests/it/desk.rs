@@ -439,7 +439,7 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
     };
     let out = env
         .console
-        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .export_audit_csv(&filter, dir.path(), 9 * 60, &conf())
         .unwrap();
     let csv = std::fs::read_to_string(&out.path).unwrap();
     assert!(csv.starts_with("\u{feff}番号,日時,操作者,種類,操作元,内容,ハッシュ\r\n"));
@@ -454,15 +454,45 @@ fn the_audit_export_is_excel_ready_csv_without_hashes_and_the_chain_checks() {
     assert!(csv.contains("user_unlocked"));
     assert!(!csv.contains("$argon2"), "hashes never leave in an export");
     let page = env.console.audit_page(&filter).unwrap();
-    assert_eq!(page.rows.len() as u32, out.rows);
+    assert_eq!(
+        page.rows.len() as u32,
+        out.rows + 1,
+        "and the export's own entry"
+    );
     assert!(page.kinds.contains(&"credential_failed".to_owned()));
+    // Issue 12, finding 5: the export is recorded (who, rows, head) and carries a signed
+    // checkpoint of the head beside it; without the confirmation password nothing is written.
+    let recent = env.console.recent_events(1).unwrap();
+    assert_eq!(recent[0].kind, "audit_exported");
+    assert_eq!(recent[0].actor.as_deref(), Some("sv001"));
+    let checkpoint = format!("{}.checkpoint.json", out.path);
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&checkpoint).unwrap()).unwrap();
+    let head = c["seq"].as_i64().unwrap();
+    assert!(
+        head >= i64::from(out.rows),
+        "the head when the file was written"
+    );
+    assert_eq!(
+        env.console
+            .export_audit_csv(&filter, dir.path(), 9 * 60, &Secret::new("wrong-one"))
+            .unwrap_err(),
+        Error::ConfirmationFailed
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    // The window's check is `kagiya db check`'s: chain, fold and file, with a checkpoint to print.
     let v = env.console.verify_audit_chain().unwrap();
-    assert!(v.intact);
-    assert_eq!(v.entries, out.rows);
+    assert!(v.intact && v.fold_matches && v.integrity);
+    assert_eq!(
+        i64::from(v.entries),
+        head + 2,
+        "the export's and the refusal's entries"
+    );
+    assert!(v.checkpoint.unwrap().contains("hash / ハッシュ"));
     // A second export in the same second gets a name of its own.
     let again = env
         .console
-        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .export_audit_csv(&filter, dir.path(), 9 * 60, &conf())
         .unwrap();
     assert_ne!(again.path, out.path);
     assert!(std::path::Path::new(&out.path).exists());
@@ -489,7 +519,7 @@ fn the_audit_export_neutralises_formula_cells() {
     };
     let out = env
         .console
-        .export_audit_csv(&filter, dir.path(), 9 * 60)
+        .export_audit_csv(&filter, dir.path(), 9 * 60, &conf())
         .unwrap();
     let text = std::fs::read_to_string(&out.path).unwrap();
     let mut reader =

@@ -312,3 +312,160 @@ fn two_supervisors_demoting_each_other_at_once_leave_one() {
         .count();
     assert_eq!(supervisors, 1);
 }
+
+/// Issue 12, finding 2: 「`db restore` silently discards later history」. Now the restore's own
+/// entry names the head it replaced and how much it dropped, lands with the restored data, and
+/// a backup that is not the beginning of the live log takes a second supervisor.
+#[test]
+fn a_restore_records_what_it_drops_and_a_foreign_backup_takes_two_supervisors() {
+    let (f, clock, e) = env();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("a.db");
+    e.backup(&backup).unwrap();
+    let before = std::fs::read(&backup).unwrap();
+    // Later history: two more entries after the backup's own.
+    e.set_operator_role(&sv(), &conf(), "op001", Role::Supervisor)
+        .unwrap();
+    let (live_seq, live_hash) = events::head(&e.store().conn()).unwrap().unwrap();
+    let backup_seq = events::head(
+        &kagiya_store::Store::open(&backup, &kagiya_store::DbKey::from_bytes([11; 32]))
+            .unwrap()
+            .conn(),
+    )
+    .unwrap()
+    .unwrap()
+    .0;
+    std::fs::write(&backup, &before).unwrap(); // opening it ran no change worth keeping
+    e.restore(&sv(), &conf(), &backup, None).unwrap();
+    assert_eq!(
+        std::fs::read(&backup).unwrap(),
+        before,
+        "the backup file is not touched"
+    );
+    let conn = e.store().conn();
+    let last: String = conn
+        .query_row(
+            "SELECT body FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(body["type"], "database_restored");
+    assert_eq!(body["replaced_head_seq"], live_seq);
+    assert_eq!(body["replaced_head_hash"], live_hash.as_str());
+    assert_eq!(body["discarded"], live_seq - backup_seq);
+    assert_eq!(body["prefix"], true);
+    drop(conn);
+    events::verify(&e.store().conn()).unwrap();
+    assert_eq!(
+        e.read(|r| r.operator("op001")).unwrap().unwrap().role,
+        Role::Operator,
+        "the later role change is gone"
+    );
+
+    // A backup of another database under the same key (set up a minute later): not a prefix.
+    clock.advance(MINUTE);
+    let other = BranchFile::new(11, &clock, HashParams::default());
+    let foreign = dir.path().join("foreign.db");
+    other
+        .open(&clock, HashParams::default(), "other")
+        .backup(&foreign)
+        .unwrap();
+    assert_eq!(
+        e.restore(&sv(), &conf(), &foreign, None).unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::SecondSupervisorRequired)
+    );
+    assert_eq!(
+        events::head(&e.store().conn()).unwrap().unwrap().0,
+        backup_seq + 1,
+        "unchanged"
+    );
+    e.set_operator_role(&sv(), &conf(), "op001", Role::Supervisor)
+        .unwrap();
+    let second = ActorRef::Operator("op001".into());
+    assert_eq!(
+        e.restore(&sv(), &conf(), &foreign, Some((&sv(), &conf())))
+            .unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::SamePerson)
+    );
+    e.restore(
+        &sv(),
+        &conf(),
+        &foreign,
+        Some((&second, &Secret::new(OP_CONF))),
+    )
+    .unwrap();
+    let last: String = e
+        .store()
+        .conn()
+        .query_row(
+            "SELECT body FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(body["prefix"], false);
+    assert_eq!(body["second_supervisor"], "op001");
+    let _ = f;
+}
+
+/// Issue 12, finding 2: 「whoever holds the key can drop the triggers, rewrite or truncate and
+/// re-hash」. The re-hashed log verifies on its own — but no longer fits the signed checkpoint
+/// written beside the backup, kept outside the database.
+#[test]
+fn a_rehashed_log_fails_the_checkpoint_kept_outside() {
+    let (_f, _clock, e) = env();
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("b.db");
+    e.backup(&backup).unwrap();
+    let file = dir.path().join("b.db.checkpoint.json");
+    let c: kagiya_core::checkpoint::Checkpoint =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    e.check_checkpoint(&c).unwrap();
+    // A forged checkpoint (its signature no longer fits) is refused.
+    let forged = kagiya_core::checkpoint::Checkpoint {
+        seq: c.seq - 1,
+        ..c.clone()
+    };
+    assert_eq!(
+        e.check_checkpoint(&forged).unwrap_err(),
+        Error::InvalidValue("checkpoint")
+    );
+    // The attacker: drop the triggers, change who created op001, re-hash the whole chain.
+    {
+        let conn = e.store().conn();
+        conn.execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_only_at_the_head;")
+            .unwrap();
+        conn.execute(
+            "UPDATE events SET actor = 'nobody' WHERE kind = 'operator_created' AND seq > 1",
+            [],
+        )
+        .unwrap();
+        let rows: Vec<(i64, i64, Option<String>, String)> = {
+            let mut st = conn
+                .prepare("SELECT seq, at, actor, body FROM events ORDER BY seq")
+                .unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let mut prev = kagiya_core::event::GENESIS_HASH.to_owned();
+        for (seq, at, actor, body) in rows {
+            let h = kagiya_core::event::chain_hash(&prev, seq, at, actor.as_deref(), &body);
+            conn.execute(
+                "UPDATE events SET prev_hash = ?2, hash = ?3 WHERE seq = ?1",
+                rusqlite::params![seq, prev, h],
+            )
+            .unwrap();
+            prev = h;
+        }
+    }
+    events::verify(&e.store().conn()).expect("the re-hashed chain holds together");
+    assert_eq!(
+        e.check_checkpoint(&c).unwrap_err(),
+        Error::AuditChainBroken { seq: c.seq }
+    );
+}

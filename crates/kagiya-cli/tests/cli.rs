@@ -171,10 +171,18 @@ fn a_users_life_through_the_cli_with_json_and_exit_codes() {
             Some(3)
         );
     }
+    // The fifth wrong one locks and answers like the others (issue 12, finding 7); only the
+    // right password is told "locked" (exit 4).
     let o = kagiya(
         dir,
         &["--json", "auth", "verify", "ichirodt", "--channel", "mail"],
         "nope-1234\n",
+    );
+    assert_eq!(o.status.code(), Some(3));
+    let o = kagiya(
+        dir,
+        &["--json", "auth", "verify", "ichirodt", "--channel", "mail"],
+        &format!("{pw}\n"),
     );
     assert_eq!(o.status.code(), Some(4));
     assert_eq!(json(&o)["error"]["code"], "auth.credential_locked");

@@ -16,7 +16,6 @@ use kagiya_core::Error;
 use crate::addresses::find;
 use crate::one_time::{outcome_event, still_pending, OneTimeSecret};
 use crate::port::Change;
-use crate::verify::outcome_error;
 use crate::{user_and_tenant, ActorRef, Engine, Verification};
 
 impl Engine {
@@ -171,11 +170,8 @@ impl Engine {
                         outcome,
                     },
                 ));
-                let err = match outcome_error(outcome) {
-                    Error::InvalidUserCredentials => Error::OneTimeRefused,
-                    locked => locked,
-                };
-                return Ok((changes, Err(err)));
+                // One answer for every wrong code, locking or not (finding 7).
+                return Ok((changes, Err(Error::OneTimeRefused)));
             }
             match cred.state(&policy.lockout, policy.password.warn_days, now) {
                 CredentialState::TemporarilyStopped { until } => {

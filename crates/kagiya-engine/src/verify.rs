@@ -329,7 +329,14 @@ impl Engine {
                 };
                 if let Some(outcome) = refused {
                     changes.push(Change::event(None, failed(outcome)));
-                    return Ok((changes, Step::Done(Err(outcome_error(outcome)))));
+                    // "Locked" only to whoever knows the password (issue 12, finding 7): a wrong
+                    // one gets the answer an unknown ID gets, at the same cost, even while (or
+                    // because) it locks — so a lock never tells a guesser that the ID exists.
+                    let answer = match verified {
+                        Verified::No => Error::InvalidUserCredentials,
+                        Verified::Yes { .. } => outcome_error(outcome),
+                    };
+                    return Ok((changes, Step::Done(Err(answer))));
                 }
                 let rehash = match verified {
                     Verified::Yes { needs_rehash: true } => Some(hasher.hash(password)?),

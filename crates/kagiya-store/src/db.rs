@@ -177,12 +177,12 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
-        assert_eq!(s.schema_version().unwrap(), 4);
+        assert_eq!(s.schema_version().unwrap(), 5);
         s.integrity_check().unwrap();
         drop(s);
         // Re-opening an up-to-date file is a no-op.
         let s = Store::open(&path, &test_key()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 4);
+        assert_eq!(s.schema_version().unwrap(), 5);
     }
 
     #[test]

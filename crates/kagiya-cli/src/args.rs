@@ -361,9 +361,13 @@ pub enum UserCmd {
         login: Option<PasswordArg>,
         #[arg(long)]
         confirmation: Option<PasswordArg>,
-        /// Do not force a change at the next login (given passwords only).
+        /// Do not force a change at the next login (given passwords only; branch staff: a
+        /// supervisor, with --reason).
         #[arg(long)]
         no_force_change: bool,
+        /// Why the given password is not changed at the next login (recorded).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Change one's own passwords (stdin: current and new login password, then current and new confirmation password, for those chosen).
     ChangePassword {

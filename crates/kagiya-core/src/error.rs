@@ -346,6 +346,7 @@ impl Error {
                     Denial::SamePerson => lang.pick("受付者と承認者は別の人である必要があります", "the approver must not be the person who recorded it"),
                     Denial::Deleted => lang.pick("削除された利用者です", "the user has been deleted"),
                     Denial::PasswordChangeRequired => lang.pick("先にご自身のパスワードを変更してください", "change your own password first"),
+                    Denial::PermanentPasswordNeedsReason => lang.pick("変更を求めないパスワードの設定には、スーパーバイザーが理由を入力する必要があります（通常は「ログイン時に強制変更する」）", "a password that is not changed at the next login needs a supervisor's reason (normally: force the change at next login)"),
                     Denial::SecondSupervisorRequired => lang.pick("このバックアップは現在の監査ログの続きではありません（履歴が失われます）。もう一人のスーパーバイザーの確認が必要です", "the backup does not continue the current audit log (history would be lost); a second supervisor must agree"),
                     Denial::LastSupervisor => lang.pick("有効なスーパーバイザーが一人もいなくなります", "the branch would have no enabled supervisor left"),
                 };

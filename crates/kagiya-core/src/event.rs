@@ -169,6 +169,10 @@ pub enum EventKind {
         must_change: bool,
         temporary: bool,
         expires_at: Option<Millis>,
+        /// A supervisor's reason for giving a known password that is not changed at the next
+        /// login (issue 12, finding 6).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exception: Option<String>,
     },
     /// A wrong password, counted towards the lock (or refused while locked, not counted).
     CredentialFailed {

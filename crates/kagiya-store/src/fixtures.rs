@@ -42,6 +42,7 @@ pub fn users(
                     must_change: false,
                     temporary: false,
                     expires_at: None,
+                    exception: None,
                 };
                 directory::record(tx, at, Some("fixture"), Some("fixture"), ev)?;
             }

@@ -511,6 +511,8 @@ export type PasswordsForm = {
 	force_login: boolean,
 	/**  ログイン時に強制変更する, for the confirmation password. */
 	force_confirmation: boolean,
+	/**  A supervisor's reason for a given password without the forced change (issue 12). */
+	permanent_reason?: string | null,
 };
 
 /**  One credential's policy as the detail screen shows it. */

@@ -147,6 +147,34 @@ describe("User passwords", () => {
     await waitFor(() => expect(sent.length).toBe(1));
     expect(sent[0]?.login).toBe(true);
     expect(sent[0]?.confirmation).toBe(false);
+    expect(sent[0]?.permanent_reason).toBeNull();
+  });
+
+  it("asks a reason when a given password is not to be changed at the next login (issue 12)", async () => {
+    const sent: Array<Record<string, unknown>> = [];
+    const single = detail([]);
+    single.user.confirmation = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "user_detail") return single;
+      if (cmd === "set_user_passwords") {
+        sent.push((args as { form: Record<string, unknown> }).form);
+        return { contract_no: "K-1001", customer_name: "Minato Trading", login_id: "hanako", name: "Minato Hanako", login_password: null, confirmation_password: null, must_change: false, issued_at: 0, issued_by: "sv001", request_no: null };
+      }
+      throw new Error(`unexpected ${cmd}`);
+    });
+    render(User, { loginId: "hanako" });
+    await waitFor(() => expect(document.querySelector("#act-passwords")).not.toBeNull());
+    await fireEvent.click(document.querySelector("#act-passwords")!);
+    await fireEvent.click(document.querySelector("#pw-given")!);
+    expect(document.querySelector("#pw-reason")).toBeNull();
+    await fireEvent.click(document.querySelector("#pw-force-login")!);
+    await fireEvent.input(document.querySelector("#pw-reason")!, { target: { value: "customer's own choice" } });
+    await fireEvent.input(document.querySelector("#pw-login-value")!, { target: { value: "Given-2026-x" } });
+    await fireEvent.input(document.querySelector("#action-confirmation")!, { target: { value: "my-confirmation" } });
+    await fireEvent.click(document.querySelector("#action-submit")!);
+    await waitFor(() => expect(sent.length).toBe(1));
+    expect(sent[0]?.force_login).toBe(false);
+    expect(sent[0]?.permanent_reason).toBe("customer's own choice");
   });
 });
 

@@ -128,6 +128,7 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
             login,
             confirmation,
             no_force_change,
+            reason,
         } => {
             let who = ctx.actor()?;
             let conf = ctx.secret("your confirmation password")?;
@@ -149,6 +150,7 @@ pub fn run(ctx: &Ctx, cmd: &UserCmd) -> Result<i32, Error> {
                     confirmation,
                     force_login_change: !no_force_change,
                     force_confirmation_change: !no_force_change,
+                    permanent_reason: reason.clone(),
                 },
             )?;
             print_issued(&[issued], j, lang);

@@ -87,6 +87,8 @@ pub enum Denial {
     LastSupervisor,
     /// A restore would replace history the backup does not contain: a second supervisor agrees.
     SecondSupervisorRequired,
+    /// Branch staff give a known password that stays only with a supervisor's reason.
+    PermanentPasswordNeedsReason,
 }
 
 impl Denial {
@@ -102,6 +104,7 @@ impl Denial {
             Denial::PasswordChangeRequired => "password_change_required",
             Denial::LastSupervisor => "last_supervisor",
             Denial::SecondSupervisorRequired => "second_supervisor_required",
+            Denial::PermanentPasswordNeedsReason => "permanent_password_needs_reason",
         }
     }
 }

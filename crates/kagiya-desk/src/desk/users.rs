@@ -123,6 +123,9 @@ pub struct PasswordsForm {
     pub force_login: bool,
     /// ログイン時に強制変更する, for the confirmation password.
     pub force_confirmation: bool,
+    /// A supervisor's reason for a given password without the forced change (issue 12).
+    #[serde(default)]
+    pub permanent_reason: Option<String>,
 }
 
 /// Passwords to hand over on a printed slip in a sealed envelope: shown once, never stored in
@@ -362,6 +365,7 @@ impl Console {
             confirmation: pick(form.confirmation, form.confirmation_password)?,
             force_login_change: form.force_login || form.generate,
             force_confirmation_change: form.force_confirmation || form.generate,
+            permanent_reason: form.permanent_reason,
         };
         let issued = self
             .engine()

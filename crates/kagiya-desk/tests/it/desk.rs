@@ -372,6 +372,7 @@ fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
                 confirmation_password: None,
                 force_login: false,
                 force_confirmation: false,
+                permanent_reason: None,
             },
             &conf(),
         )
@@ -411,6 +412,9 @@ fn issued_passwords_come_back_once_on_a_slip_and_must_be_changed() {
                 confirmation_password: None,
                 force_login: false,
                 force_confirmation: false,
+                permanent_reason: Some(
+                    "customer keeps the password they chose at the counter".into(),
+                ),
             },
             &conf(),
         )

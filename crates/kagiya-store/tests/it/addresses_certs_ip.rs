@@ -577,6 +577,7 @@ fn ip_rules_decide_warn_and_can_be_released_for_a_while() {
                 confirmation: None,
                 force_login_change: false,
                 force_confirmation_change: false,
+                permanent_reason: Some("the office's fixed test account".into()),
             },
         )
         .unwrap();

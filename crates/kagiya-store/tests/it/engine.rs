@@ -441,6 +441,7 @@ fn customers_masters_and_admins_follow_the_matrix() {
                 confirmation: Some(NewPassword::Given(Secret::new("given777x"))),
                 force_login_change: true,
                 force_confirmation_change: true,
+                permanent_reason: None,
             },
         )
         .unwrap();
@@ -464,6 +465,7 @@ fn customers_masters_and_admins_follow_the_matrix() {
             confirmation: None,
             force_login_change: true,
             force_confirmation_change: true,
+            permanent_reason: None,
         },
     );
     assert!(matches!(own, Err(Error::NotPermitted(_))));
@@ -691,25 +693,50 @@ fn select_all_except_yourself_and_the_result_tables_note_for_a_master() {
 /// Seed 004's change form has 「ログイン時に強制変更する」 for each password: 「ログインパスワード
 /// *変更する *Oログイン時に強制変更する」 and 「確認用パスワード *変更する *Oログイン時に強制変更する」.
 #[test]
+///
+/// Issue 12, finding 6: branch staff may not hand a user a known password that stays — 「an
+/// exception only with a supervisor's confirmation and a reason, audited」.
 fn each_password_has_its_own_forced_change() {
     let env = Env::new();
     let e = env.engine();
     company(&e);
+    let form = |reason: Option<&str>| SetPasswords {
+        login: Some(NewPassword::Given(Secret::new("given2026a"))),
+        confirmation: Some(NewPassword::Given(Secret::new("given2026b"))),
+        force_login_change: true,
+        force_confirmation_change: false,
+        permanent_reason: reason.map(str::to_owned),
+    };
+    assert_eq!(
+        e.set_passwords(&sv(), &conf(), "ichirodt", form(None))
+            .unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::PermanentPasswordNeedsReason)
+    );
+    assert_eq!(
+        e.set_passwords(&sv(), &conf(), "ichirodt", form(Some("   ")))
+            .unwrap_err(),
+        Error::NotPermitted(kagiya_core::directory::authz::Denial::PermanentPasswordNeedsReason)
+    );
     e.set_passwords(
         &sv(),
         &conf(),
         "ichirodt",
-        SetPasswords {
-            login: Some(NewPassword::Given(Secret::new("given2026a"))),
-            confirmation: Some(NewPassword::Given(Secret::new("given2026b"))),
-            force_login_change: true,
-            force_confirmation_change: false,
-        },
+        form(Some("paper request 2026-11-29, customer's own choice")),
     )
     .unwrap();
     let v = e.user_view("ichirodt", Lang::Ja).unwrap();
     assert!(v.login.must_change);
     assert!(!v.confirmation.as_ref().unwrap().must_change);
+    // The reason is in the log with the password that stays, and only there.
+    let set = events::of_kind(&e.store().conn(), "password_set").unwrap();
+    let last_two: Vec<&str> = set
+        .iter()
+        .rev()
+        .take(2)
+        .map(|ev| ev.body.as_str())
+        .collect();
+    assert!(last_two[0].contains("\"exception\":\"paper request 2026-11-29"));
+    assert!(!last_two[1].contains("exception"));
 }
 
 /// Issue 12, finding 8: people type passwords into ID fields, and the log is permanent. Text
@@ -809,6 +836,7 @@ fn an_interfax_account_has_one_password_and_its_lock_refuses_everything() {
                 confirmation: Some(NewPassword::Generate),
                 force_login_change: true,
                 force_confirmation_change: true,
+                permanent_reason: None,
             },
         )
         .unwrap_err(),
@@ -968,6 +996,7 @@ fn a_forced_or_expired_change_refuses_the_current_password_under_every_preset() 
                     confirmation: None,
                     force_login_change: true,
                     force_confirmation_change: true,
+                    permanent_reason: None,
                 },
             )
             .unwrap()

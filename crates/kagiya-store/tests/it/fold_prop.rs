@@ -106,6 +106,7 @@ proptest! {
                     let issued = e.set_passwords(&sv, &conf, IDS[user], SetPasswords {
                         login: Some(NewPassword::Generate), confirmation: None, force_login_change: force,
                 force_confirmation_change: force,
+                permanent_reason: None,
                     }).unwrap();
                     passwords[user][0] = issued.login.unwrap();
                 }

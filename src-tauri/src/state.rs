@@ -13,7 +13,11 @@ use crate::options::LaunchOptions;
 pub struct ExportDir(pub std::path::PathBuf);
 
 pub enum AppState {
-    Ready(Box<Mutex<Console>>),
+    /// The console, and the claim on the data folder that keeps a second window out.
+    Ready {
+        console: Box<Mutex<Console>>,
+        _claim: kagiya_desk::instance::InstanceLock,
+    },
     Failed(ErrorView),
 }
 
@@ -24,6 +28,14 @@ impl AppState {
         let mut o = ConsoleOptions::new(db_path.to_path_buf());
         o.os_locale = locale;
         o.idle_lock_seconds_override = opts.idle_lock_seconds;
+        // One window per data folder (issue 12): a second one shows why it cannot open.
+        let claim = match kagiya_desk::instance::claim(db_path) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(db = %db_path.display(), error = %e, "the data folder is open in another window");
+                return AppState::Failed(ErrorView::new(&e, lang));
+            }
+        };
         let opened = Console::open(o).and_then(|mut c| {
             if opts.demo && c.seed_demo()? {
                 tracing::info!("filled the empty database with demo data");
@@ -33,7 +45,10 @@ impl AppState {
         match opened {
             Ok(c) => {
                 tracing::info!(db = %db_path.display(), "console opened");
-                AppState::Ready(Box::new(Mutex::new(c)))
+                AppState::Ready {
+                    console: Box::new(Mutex::new(c)),
+                    _claim: claim,
+                }
             }
             Err(e) => {
                 tracing::error!(db = %db_path.display(), error = %e, "could not open the console");
@@ -49,7 +64,7 @@ impl AppState {
     ) -> Result<T, ErrorView> {
         match self {
             AppState::Failed(e) => Err(e.clone()),
-            AppState::Ready(m) => {
+            AppState::Ready { console: m, .. } => {
                 let mut c: MutexGuard<'_, Console> = m.lock().unwrap_or_else(|p| p.into_inner());
                 f(&mut c).map_err(|e| {
                     if matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable) {

@@ -103,6 +103,9 @@ pub enum Error {
     MfaRule(&'static str),
     #[error("the file could not be read or written: {0}")]
     File(String),
+    /// Another Kagiya window already has this data folder open.
+    #[error("another window has this database open")]
+    AlreadyOpen,
 }
 
 /// What kind of refusal an error is. Every shell maps the kinds once — the CLI to exit codes,
@@ -163,7 +166,7 @@ impl Error {
             | Error::InvalidIpRule(_)
             | Error::AddressRule(_)
             | Error::File(_) => Invalid,
-            Error::MfaRule(_) => Conflict,
+            Error::MfaRule(_) | Error::AlreadyOpen => Conflict,
             Error::AlreadyExists(_)
             | Error::OperatorIdTaken
             | Error::SetupAlreadyDone
@@ -227,6 +230,7 @@ impl Error {
             Error::AddressRule(_) => "email.refused",
             Error::OneTimeRefused => "auth.one_time_refused",
             Error::MfaRule(_) => "mfa.refused",
+            Error::AlreadyOpen => "app.already_open",
             Error::File(_) => "file.failed",
         }
     }
@@ -448,6 +452,10 @@ impl Error {
                     Lang::En => format!("Not possible: {why}. Nothing was changed."),
                 }
             }
+            Error::AlreadyOpen => s(
+                "Kagiya はこのデータフォルダーですでに開いています。開いているウィンドウを使ってください。",
+                "Kagiya is already open for this data folder. Please use the window that is open.",
+            ),
             Error::OneTimeRefused => s(
                 "ワンタイムパスワード（またはURL）が正しくないか、有効期限が切れています。もう一度最初からお試しください。",
                 "The one-time password (or link) is wrong or has expired. Please start again.",

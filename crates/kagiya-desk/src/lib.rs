@@ -8,6 +8,7 @@ mod console;
 pub mod demo;
 mod demo_branch;
 pub mod desk;
+pub mod instance;
 mod view;
 
 pub use console::{Console, ConsoleOptions};

@@ -91,8 +91,13 @@ impl KeySource {
         match self {
             KeySource::Given(k) => Ok(k),
             KeySource::OsKeyring => {
-                let entry = keyring::Entry::new(KEYRING_SERVICE, &account_for(path)?)
-                    .map_err(unavailable)?;
+                let account = account_for(path)?;
+                // Two first starts at once (issue 12, finding 9) must not each make a key and
+                // leave a database encrypted under the one the keyring lost: the look-up, a new
+                // key and its read-back happen under an exclusive lock on a file beside the
+                // database. The OS releases it with the process, so it never goes stale.
+                let _guard = lock_beside(path)?;
+                let entry = keyring::Entry::new(KEYRING_SERVICE, &account).map_err(unavailable)?;
                 match entry.get_secret() {
                     Ok(bytes) => {
                         let bytes = Zeroizing::new(bytes);
@@ -115,6 +120,21 @@ impl KeySource {
             }
         }
     }
+}
+
+/// An exclusive lock on `<db>.keylock`, held until the returned file is dropped.
+fn lock_beside(path: &Path) -> Result<std::fs::File, Error> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".keylock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(PathBuf::from(name))
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    f.lock()
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    Ok(f)
 }
 
 /// Removes the keyring entry of a database (used when a database is deleted for good).

@@ -63,3 +63,36 @@ fn the_key_is_created_once_kept_in_the_os_keyring_and_required_afterwards() {
         .get_secret()
         .is_err());
 }
+
+/// Issue 12, finding 9: 「two first starts at once → a database encrypted under a key the keyring
+/// no longer has」. Eight starts at once on a new database all get the one key the keyring keeps.
+#[test]
+fn eight_first_starts_at_once_agree_on_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kagiya.db");
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (path, barrier) = (path.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                KeySource::OsKeyring.resolve(&path)
+            })
+        })
+        .collect();
+    let keys: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    if let Some(Err(Error::KeyUnavailable(why))) = keys.first() {
+        if !keyring_required() {
+            eprintln!("NOTE: no OS keyring here ({why}); run under scripts/with-keyring.sh");
+            return;
+        }
+    }
+    let keys: Vec<_> = keys.into_iter().map(Result::unwrap).collect();
+    // Each opens the same file: a database made with any of them opens with every other.
+    let s = Store::open(&path, &keys[0]).unwrap();
+    drop(s);
+    for k in &keys[1..] {
+        Store::open(&path, k).expect("the same key for every start");
+    }
+    forget(&path).unwrap();
+}

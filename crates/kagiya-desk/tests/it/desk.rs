@@ -825,24 +825,35 @@ fn the_intake_form_shows_what_executing_the_request_would_do() {
     ));
 }
 
+/// Registers an operator (not a supervisor) as sv001.
+fn add_operator(e: &Branch, id: &str, name: &str, login: &str, confirmation: &str) {
+    e.create_operator(
+        &ActorRef::Operator("sv001".into()),
+        &conf(),
+        kagiya_engine::NewOperator {
+            operator_id: id.into(),
+            name: name.into(),
+            role: kagiya_core::operator::Role::Operator,
+            login: Secret::new(login),
+            confirmation: Secret::new(confirmation),
+        },
+    )
+    .unwrap();
+}
+
 /// Issue 12, finding 1: a lock of branch staff is 「visible to supervisors on the dashboard」 —
 /// and to them only.
 #[test]
 fn supervisors_see_locked_operators_on_the_dashboard() {
     let mut env = Env::new();
     let e = env.engine();
-    e.create_operator(
-        &ActorRef::Operator("sv001".into()),
-        &conf(),
-        kagiya_engine::NewOperator {
-            operator_id: "op001".into(),
-            name: "窓口 一郎".into(),
-            role: kagiya_core::operator::Role::Operator,
-            login: Secret::new("Counter-Login-2026"),
-            confirmation: Secret::new("Counter-Confirm-2026"),
-        },
-    )
-    .unwrap();
+    add_operator(
+        &e,
+        "op001",
+        "窓口 一郎",
+        "Counter-Login-2026",
+        "Counter-Confirm-2026",
+    );
     let op = ActorRef::Operator("op001".into());
     assert!(env
         .console
@@ -862,18 +873,13 @@ fn supervisors_see_locked_operators_on_the_dashboard() {
         .sign_in("op001", &Secret::new("Counter-Login-2026"))
         .unwrap_err();
     let e2 = env.engine();
-    e2.create_operator(
-        &ActorRef::Operator("sv001".into()),
-        &conf(),
-        kagiya_engine::NewOperator {
-            operator_id: "op002".into(),
-            name: "窓口 二郎".into(),
-            role: kagiya_core::operator::Role::Operator,
-            login: Secret::new("Counter-Login-2027"),
-            confirmation: Secret::new("Counter-Confirm-2027"),
-        },
-    )
-    .unwrap();
+    add_operator(
+        &e2,
+        "op002",
+        "窓口 二郎",
+        "Counter-Login-2027",
+        "Counter-Confirm-2027",
+    );
     env.console
         .sign_in("op002", &Secret::new("Counter-Login-2027"))
         .unwrap();
@@ -891,18 +897,13 @@ fn supervisors_see_locked_operators_on_the_dashboard() {
 fn a_disabled_operators_open_session_ends() {
     let mut env = Env::new();
     let e = env.engine();
-    e.create_operator(
-        &ActorRef::Operator("sv001".into()),
-        &conf(),
-        kagiya_engine::NewOperator {
-            operator_id: "op003".into(),
-            name: "窓口 三郎".into(),
-            role: kagiya_core::operator::Role::Operator,
-            login: Secret::new("Counter-Login-2028"),
-            confirmation: Secret::new("Counter-Confirm-2028"),
-        },
-    )
-    .unwrap();
+    add_operator(
+        &e,
+        "op003",
+        "窓口 三郎",
+        "Counter-Login-2028",
+        "Counter-Confirm-2028",
+    );
     env.console
         .sign_in("op003", &Secret::new("Counter-Login-2028"))
         .unwrap();

@@ -67,6 +67,15 @@ fn assert_fold(e: &Branch) {
     events::verify(&e.store().conn()).unwrap();
 }
 
+/// A six-digit code that is not `code`.
+fn not_the(code: &Secret) -> Secret {
+    Secret::new(if code.expose() == "000000" {
+        "111111"
+    } else {
+        "000000"
+    })
+}
+
 /// Every stored event body, to prove that no secret reached the log.
 fn log_text(e: &Branch) -> String {
     let conn = e.store().conn();
@@ -332,11 +341,7 @@ fn two_factor_is_on_only_after_a_code_came_back_and_then_every_sign_in_needs_one
         "not on before the code is back"
     );
     // A wrong code spends a try and turns nothing on.
-    let wrong = Secret::new(if code.secret.expose() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    });
+    let wrong = not_the(&code.secret);
     assert_eq!(
         e.confirm_mfa_enrollment("hanakodt", "otp@example.co.jp", &wrong)
             .unwrap_err(),
@@ -385,11 +390,7 @@ fn two_factor_is_on_only_after_a_code_came_back_and_then_every_sign_in_needs_one
         .unwrap();
     assert!(!types(e)[before..].iter().any(|k| k == "one_time_issued"));
     // A wrong code is refused and counted towards the login password's lock.
-    let wrong = Secret::new(if sent.secret.expose() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    });
+    let wrong = not_the(&sent.secret);
     assert_eq!(
         e.verify_code("hanakodt", &wrong, Channel::Web, None)
             .unwrap_err(),
@@ -419,11 +420,7 @@ fn two_factor_is_on_only_after_a_code_came_back_and_then_every_sign_in_needs_one
         .unwrap()
         .second_factor
         .unwrap();
-    let wrong = Secret::new(if sent.secret.expose() == "000000" {
-        "111111"
-    } else {
-        "000000"
-    });
+    let wrong = not_the(&sent.secret);
     for _ in 0..3 {
         assert!(e
             .verify_code("hanakodt", &wrong, Channel::Web, None)

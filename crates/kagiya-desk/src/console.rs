@@ -184,7 +184,9 @@ impl Console {
             Some(id) => self.engine().operator_standing(&id)?.unwrap_or(false),
             None => false,
         };
+        let demo = settings::get(&self.branch.store().conn(), settings::DEMO)?.is_some();
         Ok(Status {
+            demo,
             password_change_due,
             needs_setup,
             lang: self.lang,

@@ -8,7 +8,7 @@ use kagiya_core::password::PasswordHasher;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis, MINUTE};
 use kagiya_store::operators::{self, NewOperatorRow};
-use kagiya_store::{events, Store};
+use kagiya_store::{events, settings, Store};
 
 /// The demo operators: (ID, name, role, login password, confirmation password).
 /// The passwords are published in the README and only ever used with `--demo`.
@@ -55,6 +55,13 @@ pub fn seed(store: &Store, hasher: &PasswordHasher, now: Millis) -> Result<bool,
     }
     store.write(|tx| {
         let start = now - 7 * DAY;
+        // Marked for good, first: the whole fill is one transaction with its mark.
+        settings::set(tx, settings::DEMO, "1")?;
+        let mark = EventKind::SettingChanged {
+            key: settings::DEMO.into(),
+            value: "1".into(),
+        };
+        events::append(tx, start, None, mark)?;
         for ((id, name, role, _, _), (login_hash, confirm_hash)) in OPERATORS.iter().zip(&hashes) {
             operators::insert(
                 tx,

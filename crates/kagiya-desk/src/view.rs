@@ -101,6 +101,8 @@ pub struct Status {
     /// The signed-in operator's login password was reset or has expired: nothing can be
     /// confirmed until it is changed (Settings → change my passwords).
     pub password_change_due: bool,
+    /// The database was filled with demo data (for good): shown on every screen.
+    pub demo: bool,
 }
 
 /// One audit entry for a list.

@@ -11,6 +11,10 @@ pub const LANGUAGE: &str = "language";
 pub const IDLE_LOCK_MINUTES: &str = "idle_lock_minutes";
 /// The colour theme: "system", "light" or "dark".
 pub const THEME: &str = "theme";
+/// Set for good on a database filled with demo data (issue 12, low): the window says so on every
+/// screen and sync will refuse it, so that it never quietly becomes a branch's real database.
+/// Nothing clears it.
+pub const DEMO: &str = "demo";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
     conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {

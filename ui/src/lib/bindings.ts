@@ -636,6 +636,8 @@ export type Status = {
 	 *  confirmed until it is changed (Settings → change my passwords).
 	 */
 	password_change_due: boolean,
+	/**  The database was filled with demo data (for good): shown on every screen. */
+	demo: boolean,
 };
 
 /**  The colour theme: follow the OS, or fixed. */

@@ -11,5 +11,6 @@ export function signedInStatus(role: Role, operator_id = role === "supervisor" ?
     theme: "system",
     operator_password_rules: [],
     password_change_due: false,
+    demo: false,
   };
 }

@@ -19,6 +19,7 @@ const status: Status = {
   theme: "system",
   operator_password_rules: [{ code: "password.length", label: "12 to 64 characters", ok: false }],
   password_change_due: false,
+  demo: false,
 };
 
 afterEach(() => {

@@ -398,10 +398,16 @@ fn hashes_with_old_parameters_are_upgraded_at_sign_in() {
 fn demo_data_fills_an_empty_database_once() {
     let e = env();
     let mut c = e.open();
+    assert!(!c.status().unwrap().demo);
     assert!(c.seed_demo().unwrap());
     assert!(!c.seed_demo().unwrap());
     let st = c.status().unwrap();
     assert!(!st.needs_setup);
+    // Marked as a demo for good (issue 12, low), also after a restart.
+    assert!(st.demo);
+    drop(c);
+    let mut c = e.open();
+    assert!(c.status().unwrap().demo);
     assert_eq!(
         c.sign_in("op102", &pw("Suzuki-Branch-0102")),
         Err(Error::SignInLocked { minutes_left: 13 })

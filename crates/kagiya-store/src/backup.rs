@@ -47,12 +47,34 @@ fn summary(store: &Store, file: &Path) -> Result<BackupSummary, Error> {
 }
 
 impl Store {
-    /// Copies the database to `dest` (which must not exist yet), encrypted with `key`.
+    /// Copies the database to `dest` (which must not exist yet), encrypted with `key`. The copy
+    /// is written as `<dest>.part`, checked, and only then renamed to `dest` (issue 12, low): a
+    /// backup cut short by a crash or a full disk never carries the final name.
     pub fn backup_to(&self, dest: &Path, key: &DbKey) -> Result<BackupSummary, Error> {
         if dest.exists() {
             return Err(Error::File(format!("{} already exists", dest.display())));
         }
-        let mut out = connect(dest, key)?;
+        let mut name = dest.as_os_str().to_owned();
+        name.push(".part");
+        let part = std::path::PathBuf::from(name);
+        let result = self.backup_through(&part, key).and_then(|s| {
+            if dest.exists() {
+                return Err(Error::File(format!("{} already exists", dest.display())));
+            }
+            std::fs::rename(&part, dest).map_err(|e| Error::File(e.to_string()))?;
+            Ok(s)
+        });
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = part.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+        }
+        result
+    }
+
+    fn backup_through(&self, part: &Path, key: &DbKey) -> Result<BackupSummary, Error> {
+        let _ = std::fs::remove_file(part);
+        let mut out = connect(part, key)?;
         {
             let conn = self.conn();
             let b = Backup::new(&conn, &mut out).map_err(storage)?;
@@ -62,9 +84,14 @@ impl Store {
         out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(storage)?;
         drop(out);
-        let copy = Store::open(dest, key)?;
+        let copy = Store::open(part, key)?;
         copy.integrity_check()?;
-        summary(&copy, dest)
+        copy.conn()
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+            .map_err(storage)?;
+        let s = summary(&copy, part)?;
+        drop(copy);
+        Ok(s)
     }
 
     /// Replaces the whole database with the backup at `src`, after checking it. The backup is

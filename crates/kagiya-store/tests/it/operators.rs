@@ -322,6 +322,16 @@ fn a_restore_records_what_it_drops_and_a_foreign_backup_takes_two_supervisors() 
     let dir = tempfile::tempdir().unwrap();
     let backup = dir.path().join("a.db");
     e.backup(&backup).unwrap();
+    // Written beside and renamed (issue 12, low): one self-contained file, nothing left over,
+    // and an existing file is never overwritten.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["a.db", "a.db.checkpoint.json"], "{names:?}");
+    assert!(matches!(e.backup(&backup), Err(Error::File(_))));
     let before = std::fs::read(&backup).unwrap();
     // Later history: two more entries after the backup's own.
     e.set_operator_role(&sv(), &conf(), "op001", Role::Supervisor)

@@ -95,4 +95,20 @@ impl Engine {
             }
         }
     }
+
+    /// [`Engine::confirm`] for running the branch itself (`Action::ManageBranch`): a supervisor
+    /// confirmed by their own confirmation password.
+    pub fn confirm_supervisor(
+        &self,
+        who: &ActorRef,
+        confirmation: &Secret,
+        action: &str,
+    ) -> Result<Acting, Error> {
+        let acting = self.confirm(who, confirmation, action)?;
+        kagiya_core::directory::authorize(
+            acting.actor(),
+            kagiya_core::directory::Action::ManageBranch,
+        )?;
+        Ok(acting)
+    }
 }

@@ -12,7 +12,6 @@ use kagiya_core::password::{PasswordPolicy, PolicyContext, Verified};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 
-use crate::acting::Acting;
 use crate::port::{Change, Reads};
 use crate::{ActorRef, Engine, DAY};
 
@@ -51,18 +50,11 @@ impl Engine {
         target: &str,
         action: &str,
     ) -> Result<(String, OperatorRecord), Error> {
-        let acting = self.confirm(who, confirmation, action)?;
-        let Acting::Operator {
-            id,
-            role: Role::Supervisor,
-        } = &acting
-        else {
-            return Err(Error::NotPermitted(Denial::SupervisorOnly));
-        };
+        let acting = self.confirm_supervisor(who, confirmation, action)?;
         let op = self
             .read(|r| r.operator(target))?
             .ok_or(Error::InvalidOperatorId)?;
-        if op.operator_id.eq_ignore_ascii_case(id) {
+        if op.operator_id.eq_ignore_ascii_case(&acting.audit_name()) {
             return Err(Error::NotPermitted(Denial::OwnAccount));
         }
         Ok((acting.audit_name(), op))
@@ -253,16 +245,7 @@ impl Engine {
         if days != 0 && !OPERATOR_EXPIRY_RANGE.contains(&days) {
             return Err(Error::InvalidValue("operator_expiry_days"));
         }
-        let acting = self.confirm(who, confirmation, "set_operator_expiry")?;
-        if !matches!(
-            acting,
-            Acting::Operator {
-                role: Role::Supervisor,
-                ..
-            }
-        ) {
-            return Err(Error::NotPermitted(Denial::SupervisorOnly));
-        }
+        let acting = self.confirm_supervisor(who, confirmation, "set_operator_expiry")?;
         let (key, value) = (OPERATOR_EXPIRY_SETTING.to_owned(), days.to_string());
         self.commit(
             self.now(),

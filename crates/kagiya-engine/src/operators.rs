@@ -7,7 +7,6 @@ use kagiya_core::password::{PasswordPolicy, PolicyContext};
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
-use crate::acting::Acting;
 use crate::port::{Change, OperatorRow};
 use crate::{ActorRef, Engine};
 
@@ -145,18 +144,7 @@ impl Engine {
             codes.dedup();
             return Err(Error::PasswordPolicy(codes));
         }
-        let acting = self.confirm(who, confirmation, "create_operator")?;
-        match acting {
-            Acting::Operator {
-                role: Role::Supervisor,
-                ..
-            } => {}
-            _ => {
-                return Err(Error::NotPermitted(
-                    kagiya_core::directory::authz::Denial::SupervisorOnly,
-                ))
-            }
-        }
+        let acting = self.confirm_supervisor(who, confirmation, "create_operator")?;
         let row = OperatorRow {
             operator_id: id.as_str().to_owned(),
             name: name.clone(),

@@ -9,11 +9,10 @@ use std::sync::Arc;
 use kagiya_core::checkpoint::Checkpoint;
 use kagiya_core::directory::authz::Denial;
 use kagiya_core::event::{EventKind, GENESIS_HASH};
-use kagiya_core::operator::Role;
 use kagiya_core::password::HashParams;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
-use kagiya_engine::{Acting, ActorRef, Clock, Engine, SystemClock};
+use kagiya_engine::{ActorRef, Clock, Engine, SystemClock};
 use serde::Serialize;
 
 use crate::backup::BackupSummary;
@@ -171,10 +170,14 @@ impl Branch {
         src: &Path,
         second: Option<(&ActorRef, &Secret)>,
     ) -> Result<BackupSummary, Error> {
-        let acting = self.supervisor(who, confirmation, "restore")?;
+        let acting = self
+            .engine
+            .confirm_supervisor(who, confirmation, "restore")?;
         let second = match second {
             Some((who2, conf2)) => {
-                let a2 = self.supervisor(who2, conf2, "restore_second")?;
+                let a2 = self
+                    .engine
+                    .confirm_supervisor(who2, conf2, "restore_second")?;
                 if a2.audit_name() == acting.audit_name() {
                     return Err(Error::NotPermitted(Denial::SamePerson));
                 }
@@ -201,26 +204,6 @@ impl Branch {
             };
             Ok((now, Some(actor.clone()), Some(origin.clone()), ev))
         })
-    }
-
-    /// A supervisor confirmed by their own confirmation password.
-    fn supervisor(
-        &self,
-        who: &ActorRef,
-        confirmation: &Secret,
-        action: &str,
-    ) -> Result<Acting, Error> {
-        let acting = self.engine.confirm(who, confirmation, action)?;
-        if !matches!(
-            acting,
-            Acting::Operator {
-                role: Role::Supervisor,
-                ..
-            }
-        ) {
-            return Err(Error::NotPermitted(Denial::SupervisorOnly));
-        }
-        Ok(acting)
     }
 
     /// The newest `limit` audit entries, newest first.

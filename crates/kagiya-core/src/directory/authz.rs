@@ -61,6 +61,9 @@ pub enum Action<'a> {
         recorded_by: &'a str,
     },
     ExecuteInitRequest,
+    /// Run the branch itself: register, disable, re-role or reset operators, set their password
+    /// expiry, restore the database. Supervisors only.
+    ManageBranch,
 }
 
 /// Why an action is refused (the stable code names it).
@@ -126,6 +129,14 @@ pub fn authorize(actor: Actor<'_>, action: Action<'_>) -> Result<(), Error> {
         (Actor::User { .. }, Action::CreateTenant | Action::ChangeTenantPolicy) => {
             deny(Denial::BranchOnly)
         }
+        (
+            Actor::Operator {
+                role: Role::Supervisor,
+                ..
+            },
+            Action::ManageBranch,
+        ) => Ok(()),
+        (_, Action::ManageBranch) => deny(Denial::SupervisorOnly),
         (Actor::Operator { .. }, Action::CreateUser { .. }) => Ok(()),
         (
             Actor::User {
@@ -326,6 +337,12 @@ mod tests {
         let master = user("master1", "C1", UserRole::Master);
         assert_eq!(code(authorize(sup, Action::CreateTenant)), "ok");
         assert_eq!(code(authorize(op, Action::CreateTenant)), "supervisor_only");
+        assert_eq!(code(authorize(sup, Action::ManageBranch)), "ok");
+        assert_eq!(code(authorize(op, Action::ManageBranch)), "supervisor_only");
+        assert_eq!(
+            code(authorize(as_user(&master), Action::ManageBranch)),
+            "supervisor_only"
+        );
         assert_eq!(
             code(authorize(as_user(&master), Action::ChangeTenantPolicy)),
             "branch_only"

@@ -61,7 +61,8 @@ impl Engine {
             .map_err(|_| Error::OneTimeRefused)?;
         let now = self.now();
         let purpose = OneTimePurpose::AddressSetup;
-        let Some(checked) = self.check_one_time(&user, address, purpose, token, now)? else {
+        let list = self.read(|r| r.addresses(&user.login_id))?;
+        let Some(checked) = self.check_one_time(&list, address, purpose, token, now)? else {
             return Err(Error::OneTimeRefused);
         };
         let address = checked.address.clone();

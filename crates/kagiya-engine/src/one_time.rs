@@ -6,7 +6,7 @@
 
 use kagiya_core::directory::addresses::find;
 use kagiya_core::directory::one_time::normalise_code;
-use kagiya_core::directory::{OneTimePurpose, User};
+use kagiya_core::directory::{Address, OneTimePurpose, User};
 use kagiya_core::event::EventKind;
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
@@ -65,12 +65,12 @@ impl Engine {
         ))
     }
 
-    /// Checks `typed` against the secret pending for `purpose` at `address` of `user`. `None`
-    /// when nothing usable is pending (never sent, used, expired or out of tries); the argon2
-    /// cost is spent either way.
+    /// Checks `typed` against the secret pending for `purpose` at `address` in the user's
+    /// addresses `list`. `None` when nothing usable is pending (never sent, used, expired or out
+    /// of tries); the argon2 cost is spent either way.
     pub(crate) fn check_one_time(
         &self,
-        user: &User,
+        list: &[Address],
         address: &str,
         purpose: OneTimePurpose,
         typed: &Secret,
@@ -82,8 +82,7 @@ impl Engine {
             }
             OneTimePurpose::AddressSetup => Secret::new(typed.expose().trim()),
         };
-        let list = self.read(|r| r.addresses(&user.login_id))?;
-        let Some((address, hash)) = find(&list, address).and_then(|a| {
+        let Some((address, hash)) = find(list, address).and_then(|a| {
             a.pending(purpose, now)
                 .map(|o| (a.address.clone(), o.hash.clone()))
         }) else {

@@ -5,17 +5,15 @@
 //! Only an enrolled second factor relaxes a policy's minimum (see `PolicyContext::mfa`).
 
 use kagiya_core::directory::addresses::otp_address;
-use kagiya_core::directory::{
-    Channel, CredentialKind, CredentialState, OneTimePurpose, UserStatus,
-};
+use kagiya_core::directory::{Channel, CredentialKind, CredentialState, OneTimePurpose};
 use kagiya_core::event::{EventKind, RefusalReason};
-use kagiya_core::iprules::IpAction;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
 use crate::addresses::find;
 use crate::one_time::{outcome_event, still_pending, OneTimeSecret};
 use crate::port::Change;
+use crate::verify::Gate;
 use crate::{user_and_tenant, ActorRef, Engine, Verification};
 
 impl Engine {
@@ -57,7 +55,8 @@ impl Engine {
         let user = self.user(login_id).map_err(|_| Error::OneTimeRefused)?;
         let now = self.now();
         let purpose = OneTimePurpose::Enrollment;
-        let Some(checked) = self.check_one_time(&user, address, purpose, code, now)? else {
+        let list = self.read(|r| r.addresses(&user.login_id))?;
+        let Some(checked) = self.check_one_time(&list, address, purpose, code, now)? else {
             return Err(Error::OneTimeRefused);
         };
         let on = EventKind::MfaEnrolled {
@@ -105,38 +104,25 @@ impl Engine {
         ip: Option<std::net::IpAddr>,
     ) -> Result<Verification, Error> {
         let now = self.now();
-        let origin = match ip {
-            Some(ip) => format!("{} ip={ip}", self.origin),
-            None => self.origin.clone(),
-        };
+        let origin = self.origin_for(ip);
         let attempted: String = login_id.trim().chars().take(64).collect();
         let refuse = |id: &str, reason: RefusalReason| -> Result<Verification, Error> {
             self.hasher.waste_time(code);
             self.record_refusal(now, &origin, id, CredentialKind::Login, channel, reason)?;
             Err(Error::OneTimeRefused)
         };
-        let Some((user, tenant)) = self.read(|r| match r.user(&attempted)? {
-            Some(u) => Ok(Some(user_and_tenant(r, &u.login_id)?)),
-            None => Ok(None),
-        })?
-        else {
-            return refuse(&attempted, RefusalReason::UnknownUser);
-        };
-        if user.status != UserStatus::Active {
-            return refuse(&user.login_id, RefusalReason::Suspended);
-        }
-        if let Some(ip) = ip {
-            let service = channel.service(user.role, &tenant.services);
-            if self.address_decision(&tenant, service, ip)?.action == IpAction::Deny {
-                return refuse(&user.login_id, RefusalReason::AddressDenied);
+        let (user, list) = match self.gate(&attempted, channel, ip, |_| true)? {
+            Gate::Open(open) => {
+                let (u, _, list) = *open;
+                (u, list)
             }
-        }
-        let list = self.read(|r| r.addresses(&user.login_id))?;
+            Gate::Refused(id, reason) => return refuse(&id, reason),
+        };
         let Some(address) = otp_address(&list).map(|a| a.address.clone()) else {
             return refuse(&user.login_id, RefusalReason::NoCodePending);
         };
         let purpose = OneTimePurpose::SignIn;
-        let Some(checked) = self.check_one_time(&user, &address, purpose, code, now)? else {
+        let Some(checked) = self.check_one_time(&list, &address, purpose, code, now)? else {
             return self
                 .record_refusal(
                     now,

@@ -69,6 +69,14 @@ fn addresses_for(
     }
 }
 
+/// What [`Engine::gate`] decided.
+pub(crate) enum Gate {
+    /// The user, their customer and (when asked for) their addresses.
+    Open(Box<(User, Tenant, Vec<kagiya_core::directory::Address>)>),
+    /// Turned away: the ID to record and why.
+    Refused(String, RefusalReason),
+}
+
 enum Step {
     Done(Result<Verification, Error>),
     /// The hash changed between the check and the write: check again.
@@ -177,10 +185,7 @@ impl Engine {
         let attempted: String = login_id.trim().chars().take(64).collect();
         loop {
             let now = self.now();
-            let origin = match ip {
-                Some(ip) => format!("{} ip={ip}", self.origin),
-                None => self.origin.clone(),
-            };
+            let origin = self.origin_for(ip);
             // Refused before any password is checked: recorded, never counted, with the answer
             // and the argon2 cost of a wrong password (nothing tells an ID apart). An unknown ID
             // is recorded as typed only when it is a well-formed login ID.
@@ -190,31 +195,12 @@ impl Engine {
                     self.record_refusal(now, &origin, attempted_id, kind, channel, reason)?;
                     Err(Error::InvalidUserCredentials)
                 };
-            let snapshot = self.read(|r| match r.user(&attempted)? {
-                Some(u) => {
-                    let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
-                    let list = match address {
-                        Some(_) => r.addresses(&u.login_id)?,
-                        None => Vec::new(),
-                    };
-                    Ok(Some((u, t, list)))
-                }
-                None => Ok(None),
-            })?;
-            let Some((u, tenant, list)) = snapshot else {
-                return refuse(&attempted, RefusalReason::UnknownUser);
+            // The addresses are read once, when the address or a sign-in code needs them.
+            let wants = |u: &User| address.is_some() || (sign_in && u.mfa);
+            let (u, tenant, list) = match self.gate(&attempted, channel, ip, wants)? {
+                Gate::Open(open) => *open,
+                Gate::Refused(id, reason) => return refuse(&id, reason),
             };
-            if u.status != UserStatus::Active {
-                return refuse(&u.login_id, RefusalReason::Suspended);
-            }
-            if let Some(ip) = ip {
-                // The customer's IP access rules for the service this channel uses, before any
-                // password is checked: a refused address can neither guess nor lock.
-                let service = channel.service(u.role, &tenant.services);
-                if self.address_decision(&tenant, service, ip)?.action == IpAction::Deny {
-                    return refuse(&u.login_id, RefusalReason::AddressDenied);
-                }
-            }
             if !tenant.uses(kind) {
                 // The service has no such password (seeds 000/002/003 have one per account).
                 return refuse(&u.login_id, RefusalReason::CredentialNotUsed);
@@ -252,7 +238,6 @@ impl Engine {
             // password was right and the user has 2FA on.
             let code = match (&verified, &target) {
                 (Verified::Yes { .. }, Target::Own(CredentialKind::Login)) if sign_in && u.mfa => {
-                    let list = self.read(|r| r.addresses(&u.login_id))?;
                     match otp_address(&list) {
                         Some(a) => Some(self.prepare_one_time(
                             &u.login_id,
@@ -380,6 +365,57 @@ impl Engine {
                 Step::Retry => continue,
             }
         }
+    }
+
+    /// What an attempt from `ip` is recorded as coming from.
+    pub(crate) fn origin_for(&self, ip: Option<std::net::IpAddr>) -> String {
+        match ip {
+            Some(ip) => format!("{} ip={ip}", self.origin),
+            None => self.origin.clone(),
+        }
+    }
+
+    /// Whether an attempt on `attempted` from `ip` may be checked at all — the same gate for a
+    /// password and a one-time code: an unknown ID, a suspended user and an address the
+    /// customer's IP access rules refuse for the channel's service are turned away before any
+    /// secret is looked at. The user's addresses are read in the same view when `wants` says so.
+    pub(crate) fn gate(
+        &self,
+        attempted: &str,
+        channel: Channel,
+        ip: Option<std::net::IpAddr>,
+        wants: impl Fn(&User) -> bool,
+    ) -> Result<Gate, Error> {
+        let snapshot = self.read(|r| match r.user(attempted)? {
+            Some(u) => {
+                let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
+                let list = if wants(&u) {
+                    r.addresses(&u.login_id)?
+                } else {
+                    Vec::new()
+                };
+                Ok(Some((u, t, list)))
+            }
+            None => Ok(None),
+        })?;
+        let Some((u, tenant, list)) = snapshot else {
+            return Ok(Gate::Refused(
+                attempted.to_owned(),
+                RefusalReason::UnknownUser,
+            ));
+        };
+        if u.status != UserStatus::Active {
+            return Ok(Gate::Refused(u.login_id, RefusalReason::Suspended));
+        }
+        if let Some(ip) = ip {
+            // The customer's IP access rules for the service this channel uses, before any
+            // secret is checked: a refused address can neither guess nor lock.
+            let service = channel.service(u.role, &tenant.services);
+            if self.address_decision(&tenant, service, ip)?.action == IpAction::Deny {
+                return Ok(Gate::Refused(u.login_id, RefusalReason::AddressDenied));
+            }
+        }
+        Ok(Gate::Open(Box::new((u, tenant, list))))
     }
 
     /// Records an attempt refused before any secret was checked.

@@ -95,6 +95,16 @@ pub struct OperatorRecord {
     pub must_change: bool,
 }
 
+impl OperatorRecord {
+    /// When the operator's sign-in and confirmation lock ends, if it holds at `now`.
+    pub fn locked_until(&self, now: crate::Millis) -> Option<crate::Millis> {
+        match crate::lockout::LockoutPolicy::OPERATOR.status(&self.lockout, now) {
+            crate::lockout::LockStatus::Locked { until } => Some(until),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! command line does not claim it: it runs beside the window on purpose.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use kagiya_core::Error;
 
@@ -17,9 +17,7 @@ pub struct InstanceLock {
 
 /// Claims the window's lock for the database at `db_path`.
 pub fn claim(db_path: &Path) -> Result<InstanceLock, Error> {
-    let mut name = db_path.as_os_str().to_owned();
-    name.push(".window-lock");
-    let path = PathBuf::from(name);
+    let path = kagiya_store::beside(db_path, ".window-lock");
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
     }

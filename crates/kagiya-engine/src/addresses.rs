@@ -268,10 +268,7 @@ impl Engine {
 }
 
 pub(crate) fn find<'a>(list: &'a [Address], address: &str) -> Result<&'a Address, Error> {
-    let key = dup_key(address);
-    list.iter()
-        .find(|a| dup_key(&a.address) == key)
-        .ok_or(Error::AddressRule("unknown"))
+    kagiya_core::directory::addresses::find(list, address).ok_or(Error::AddressRule("unknown"))
 }
 
 /// The state of an address's own password at `now`.

@@ -10,7 +10,7 @@ use kagiya_core::event::EventKind;
 use kagiya_core::{Error, Millis};
 use rusqlite::backup::Backup;
 
-use crate::db::{connect, storage};
+use crate::db::{beside, connect, remove_with_journal, storage};
 use crate::key::DbKey;
 use crate::{events, Store};
 
@@ -54,9 +54,7 @@ impl Store {
         if dest.exists() {
             return Err(Error::File(format!("{} already exists", dest.display())));
         }
-        let mut name = dest.as_os_str().to_owned();
-        name.push(".part");
-        let part = std::path::PathBuf::from(name);
+        let part = beside(dest, ".part");
         let result = self.backup_through(&part, key).and_then(|s| {
             if dest.exists() {
                 return Err(Error::File(format!("{} already exists", dest.display())));
@@ -64,11 +62,7 @@ impl Store {
             std::fs::rename(&part, dest).map_err(|e| Error::File(e.to_string()))?;
             Ok(s)
         });
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = part.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
-        }
+        remove_with_journal(&part);
         result
     }
 
@@ -111,18 +105,12 @@ impl Store {
         if !src.exists() {
             return Err(Error::File(format!("{} does not exist", src.display())));
         }
-        let mut tmp_name = self.path().as_os_str().to_owned();
         let mut nonce = [0u8; 8];
         kagiya_core::random::fill(&mut nonce);
-        tmp_name.push(format!(".restore-{}", hex::encode(nonce)));
-        let tmp = std::path::PathBuf::from(tmp_name);
+        let tmp = beside(self.path(), &format!(".restore-{}", hex::encode(nonce)));
         std::fs::copy(src, &tmp).map_err(|e| Error::File(e.to_string()))?;
         let result = self.restore_through(&tmp, key, record);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = tmp.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
-        }
+        remove_with_journal(&tmp);
         result
     }
 

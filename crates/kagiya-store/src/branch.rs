@@ -123,9 +123,7 @@ impl Branch {
     /// export), so that the copy carries what it can later be checked against.
     pub fn write_checkpoint_beside(&self, file: &Path) -> Result<PathBuf, Error> {
         let c = self.checkpoint()?;
-        let mut name = file.as_os_str().to_owned();
-        name.push(".checkpoint.json");
-        let path = PathBuf::from(name);
+        let path = crate::db::beside(file, ".checkpoint.json");
         let json = serde_json::to_string_pretty(&c).map_err(|e| Error::Internal(e.to_string()))?;
         std::fs::write(&path, json).map_err(|e| Error::File(e.to_string()))?;
         Ok(path)

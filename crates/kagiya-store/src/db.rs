@@ -53,6 +53,21 @@ fn migrations() -> Migrations<'static> {
 
 /// Opens a connection to `path` with `key` and checks that the key fits (SQLCipher only finds out
 /// at the first read).
+/// The file beside the database `path` named with `suffix` appended (`kagiya.db` →
+/// `kagiya.db.keylock`): where the locks, the part-written copies and the checkpoints go.
+pub fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    std::path::PathBuf::from(name)
+}
+
+/// Removes a scratch database and its write-ahead log files, ignoring what is not there.
+pub(crate) fn remove_with_journal(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(beside(path, suffix));
+    }
+}
+
 pub(crate) fn connect(path: &Path, key: &DbKey) -> Result<Connection, Error> {
     let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
     let conn = Connection::open(path).map_err(|e| unavailable(&e))?;

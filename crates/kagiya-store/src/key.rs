@@ -124,13 +124,11 @@ impl KeySource {
 
 /// An exclusive lock on `<db>.keylock`, held until the returned file is dropped.
 fn lock_beside(path: &Path) -> Result<std::fs::File, Error> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".keylock");
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(PathBuf::from(name))
+        .open(crate::db::beside(path, ".keylock"))
         .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
     f.lock()
         .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;

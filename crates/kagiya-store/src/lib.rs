@@ -18,6 +18,6 @@ pub mod reports;
 pub mod settings;
 
 pub use branch::{Branch, BranchOptions, CheckReport};
-pub use db::{Store, Tx};
+pub use db::{beside, Store, Tx};
 pub use key::{DbKey, KeySource};
 pub use port::ConnReads;

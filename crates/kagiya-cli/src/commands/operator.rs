@@ -38,15 +38,11 @@ pub fn run(ctx: &Ctx, cmd: &OperatorCmd) -> Result<i32, Error> {
         OperatorCmd::List => {
             let e = ctx.reader()?;
             let now = e.now();
-            let policy = kagiya_core::lockout::LockoutPolicy::OPERATOR;
             let rows: Vec<serde_json::Value> = e
                 .operators()?
                 .into_iter()
                 .map(|o| {
-                    let locked_until = match policy.status(&o.lockout, now) {
-                        kagiya_core::lockout::LockStatus::Locked { until } => Some(until),
-                        _ => None,
-                    };
+                    let locked_until = o.locked_until(now);
                     serde_json::json!({
                         "operator_id": o.operator_id,
                         "name": o.name,

@@ -2,7 +2,6 @@
 //! it, and a chart of lockouts per day over the last 30 days.
 
 use kagiya_core::directory::{CertStatus, ManagersOutlook};
-use kagiya_core::lockout::{LockStatus, LockoutPolicy};
 use kagiya_core::operator::Role;
 use kagiya_core::{Error, Millis};
 use kagiya_store::{directory, operators, reports};
@@ -139,16 +138,14 @@ impl Console {
             }
         }
         let locked_operators = if me.role == Role::Supervisor {
-            let policy = LockoutPolicy::OPERATOR;
             operators::list(conn)?
                 .into_iter()
-                .filter_map(|o| match policy.status(&o.lockout, now) {
-                    LockStatus::Locked { until } => Some(LockedOperator {
+                .filter_map(|o| {
+                    o.locked_until(now).map(|until| LockedOperator {
                         operator_id: o.operator_id,
                         name: o.name,
                         until,
-                    }),
-                    _ => None,
+                    })
                 })
                 .collect()
         } else {

@@ -2,7 +2,6 @@
 //! enable them, change their roles and reset their passwords (shown once); every operator changes
 //! their own passwords; supervisors set when operators' login passwords expire.
 
-use kagiya_core::lockout::{LockStatus, LockoutPolicy};
 use kagiya_core::operator::Role;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
@@ -57,17 +56,13 @@ impl Console {
             ));
         }
         let now = self.engine().now();
-        let policy = LockoutPolicy::OPERATOR;
         let operators = self
             .engine()
             .operators()?
             .into_iter()
             .map(|o| OperatorView {
                 me: o.operator_id.eq_ignore_ascii_case(&me.operator_id),
-                locked_until: match policy.status(&o.lockout, now) {
-                    LockStatus::Locked { until } => Some(until),
-                    _ => None,
-                },
+                locked_until: o.locked_until(now),
                 operator_id: o.operator_id,
                 name: o.name,
                 role: o.role,

@@ -82,8 +82,12 @@ pub async fn set_language(state: State<'_, AppState>, lang: Lang) -> Reply<Statu
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_idle_lock_minutes(state: State<'_, AppState>, minutes: u32) -> Reply<Status> {
-    state.with(|c| c.set_idle_lock_minutes(minutes))
+pub async fn set_idle_lock_minutes(
+    state: State<'_, AppState>,
+    minutes: u32,
+    confirmation: Secret,
+) -> Reply<Status> {
+    state.with(|c| c.set_idle_lock_minutes(minutes, &confirmation))
 }
 
 #[tauri::command]

@@ -3,6 +3,10 @@
 
 use std::path::PathBuf;
 
+/// What `--idle-lock-seconds` accepts: up to the longest idle-lock setting (two hours). The
+/// console also keeps it at or below the branch's own setting.
+pub const IDLE_LOCK_SECONDS: std::ops::RangeInclusive<u32> = 1..=7200;
+
 /// Options given at launch.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct LaunchOptions {
@@ -49,7 +53,7 @@ impl LaunchOptions {
                         .or_else(|| it.next())
                         .and_then(|v| v.parse::<u32>().ok())
                     {
-                        Some(n) if n > 0 => o.idle_lock_seconds = Some(n),
+                        Some(n) if IDLE_LOCK_SECONDS.contains(&n) => o.idle_lock_seconds = Some(n),
                         _ => ignored.push(a),
                     }
                 }
@@ -95,6 +99,8 @@ mod tests {
         assert_eq!(o.data_dir, Some("/a".into()));
         assert_eq!(o.idle_lock_seconds, None);
         assert_eq!(ignored, args(&["--idle-lock-seconds", "-psn_0_123"]));
+        let (o, ignored) = LaunchOptions::parse(args(&["--idle-lock-seconds=7201"]), None);
+        assert_eq!((o.idle_lock_seconds, ignored.len()), (None, 1), "bounded");
         let (o, _) = LaunchOptions::parse(args(&[]), Some("/env".into()));
         assert_eq!(o.data_dir, Some("/env".into()));
     }

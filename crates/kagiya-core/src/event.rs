@@ -44,6 +44,9 @@ pub enum EventKind {
         operator_id: String,
         name: String,
         role: Role,
+        /// Digests of the stored hashes, for the full check (`branch_fold`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credentials: Option<crate::branch_fold::CredentialDigests>,
     },
     OperatorSignedIn {
         operator_id: String,
@@ -66,6 +69,9 @@ pub enum EventKind {
     },
     OperatorPasswordRehashed {
         operator_id: String,
+        /// Digests of the stored hashes, for the full check (`branch_fold`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credentials: Option<crate::branch_fold::CredentialDigests>,
     },
     OperatorSignedOut {
         operator_id: String,
@@ -84,11 +90,17 @@ pub enum EventKind {
     /// A supervisor issued temporary passwords to an operator (changed at the next sign-in).
     OperatorPasswordsReset {
         operator_id: String,
+        /// Digests of the stored hashes, for the full check (`branch_fold`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credentials: Option<crate::branch_fold::CredentialDigests>,
     },
     /// An operator changed their own login password (and the confirmation one, when said).
     OperatorPasswordChanged {
         operator_id: String,
         confirmation: bool,
+        /// Digests of the stored hashes, for the full check (`branch_fold`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credentials: Option<crate::branch_fold::CredentialDigests>,
     },
     SessionLocked {
         operator_id: String,
@@ -100,6 +112,20 @@ pub enum EventKind {
     SettingChanged {
         key: String,
         value: String,
+    },
+    /// The window was started with `--idle-lock-seconds`, locking sooner than the setting.
+    IdleLockOverridden {
+        seconds: u32,
+        setting_seconds: u32,
+    },
+    /// The PC's clock read earlier than the newest entry (set back by hand or by a faulty
+    /// clock). Recorded once when noticed; this entry and the ones after it keep the newest
+    /// entry's time until the clock catches up, so the log's times never go backwards.
+    ClockWentBack {
+        /// The newest entry's time.
+        last: Millis,
+        /// What the clock said.
+        observed: Millis,
     },
     /// A backup copy of the database was written.
     DatabaseBackedUp {
@@ -399,6 +425,8 @@ impl EventKind {
             EventKind::SessionLocked { .. } => "session_locked",
             EventKind::SessionResumed { .. } => "session_resumed",
             EventKind::SettingChanged { .. } => "setting_changed",
+            EventKind::ClockWentBack { .. } => "clock_went_back",
+            EventKind::IdleLockOverridden { .. } => "idle_lock_overridden",
             EventKind::ConfirmationFailed { .. } => "confirmation_failed",
             EventKind::DatabaseBackedUp { .. } => "database_backed_up",
             EventKind::DatabaseRestored { .. } => "database_restored",
@@ -470,6 +498,8 @@ impl EventKind {
             | EventKind::SessionLocked { .. }
             | EventKind::SessionResumed { .. }
             | EventKind::SettingChanged { .. }
+            | EventKind::ClockWentBack { .. }
+            | EventKind::IdleLockOverridden { .. }
             | EventKind::ConfirmationFailed { .. }
             | EventKind::DatabaseBackedUp { .. }
             | EventKind::DatabaseRestored { .. }
@@ -641,8 +671,8 @@ pub fn chain_hash(
     hex::encode(h.finalize())
 }
 
-/// Checks a run of entries in order from the genesis: returns the `seq` of the first entry whose
-/// hash or link is wrong, or `None` when the chain is intact.
+/// Checks a run of entries in order from the genesis: returns the place (1-based) of the first
+/// entry whose number, hash or link is wrong, or `None` when the chain is intact.
 pub fn first_broken<'a>(entries: impl IntoIterator<Item = &'a StoredEvent>) -> Option<i64> {
     let mut prev = GENESIS_HASH.to_owned();
     for (expected_seq, e) in (1..).zip(entries) {
@@ -652,7 +682,9 @@ pub fn first_broken<'a>(entries: impl IntoIterator<Item = &'a StoredEvent>) -> O
             && serde_json::from_str::<EventBody>(&e.body)
                 .is_ok_and(|b| b.kind.type_name() == e.kind);
         if !ok {
-            return Some(e.seq);
+            // Its place in the chain: an entry whose own `seq` was changed must not send the
+            // reader to a number that is not there (found by the chain_check fuzz target).
+            return Some(expected_seq);
         }
         prev = e.hash.clone();
     }
@@ -728,9 +760,15 @@ mod tests {
         c[3].at += 1;
         assert_eq!(first_broken(&c), Some(4));
 
+        // A removed entry: the second place no longer holds entry 2.
         let mut c = chain(5);
         c.remove(1);
-        assert_eq!(first_broken(&c), Some(3));
+        assert_eq!(first_broken(&c), Some(2));
+
+        // An entry renumbered: reported at its place, not at the number it claims.
+        let mut c = chain(5);
+        c[1].seq = 3_145_728;
+        assert_eq!(first_broken(&c), Some(2));
 
         let mut c = chain(5);
         c[4].actor = None;

@@ -1,6 +1,7 @@
 //! Kagiya's domain rules, free of I/O and of Tauri, so that the desktop app, the CLI, the central
 //! server and sync all decide the same way. Time is always passed in (`Millis`), never read here.
 
+pub mod branch_fold;
 pub mod certs;
 pub mod checkpoint;
 pub mod directory;

@@ -72,6 +72,7 @@ fn branch_summary(kind: &EventKind, lang: Lang) -> String {
                 operator_id,
                 name,
                 role: r,
+                ..
             },
             Ja,
         ) => {
@@ -82,6 +83,7 @@ fn branch_summary(kind: &EventKind, lang: Lang) -> String {
                 operator_id,
                 name,
                 role: r,
+                ..
             },
             En,
         ) => {
@@ -139,10 +141,10 @@ fn branch_summary(kind: &EventKind, lang: Lang) -> String {
         (EventKind::OperatorLockReleased { operator_id, .. }, En) => {
             format!("Temporary lock of {operator_id} ended")
         }
-        (EventKind::OperatorPasswordRehashed { operator_id }, Ja) => {
+        (EventKind::OperatorPasswordRehashed { operator_id, .. }, Ja) => {
             format!("{operator_id} のパスワードハッシュを現在の強度で再計算")
         }
-        (EventKind::OperatorPasswordRehashed { operator_id }, En) => {
+        (EventKind::OperatorPasswordRehashed { operator_id, .. }, En) => {
             format!("Password hash of {operator_id} upgraded to current parameters")
         }
         (EventKind::OperatorSignedOut { operator_id }, Ja) => {
@@ -522,6 +524,16 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             format!("契約番号 {contract_no} のIPアクセス制限を一時的に強制解除：{reason}"),
             format!("Released the IP restrictions of contract {contract_no} for a while: {reason}"),
         ),
+        EventKind::IdleLockOverridden { seconds, setting_seconds } => pick(
+            ja,
+            format!("起動時の指定で自動ロックを{seconds}秒に短縮（設定は{setting_seconds}秒）"),
+            format!("Started with the idle lock shortened to {seconds} s (the setting is {setting_seconds} s)"),
+        ),
+        EventKind::ClockWentBack { last, observed } => pick(
+            ja,
+            format!("PCの時計が{}秒戻りました（記録の時刻は戻しません）", (last - observed) / 1000),
+            format!("The PC's clock went back {} s (the log's times do not)", (last - observed) / 1000),
+        ),
         EventKind::AuditExported { file, rows, head_seq, .. } => pick(
             ja,
             format!("監査ログを書き出し（{file}、{rows}件、{head_seq}件目までのチェックポイント付き）"),
@@ -534,12 +546,12 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             format!("操作者 {operator_id} の役割を{}に変更", role.label(lang)),
             format!("Changed operator {operator_id}'s role to {}", role.label(lang)),
         ),
-        EventKind::OperatorPasswordsReset { operator_id } => pick(
+        EventKind::OperatorPasswordsReset { operator_id, .. } => pick(
             ja,
             format!("操作者 {operator_id} に仮パスワードを発行（次回サインイン時に変更）"),
             format!("Issued temporary passwords to operator {operator_id} (to be changed at the next sign-in)"),
         ),
-        EventKind::OperatorPasswordChanged { operator_id, confirmation } => pick(
+        EventKind::OperatorPasswordChanged { operator_id, confirmation, .. } => pick(
             ja,
             format!("操作者 {operator_id} がご自身のパスワードを変更{}", if *confirmation { "（確認用パスワードも）" } else { "" }),
             format!("Operator {operator_id} changed their own password{}", if *confirmation { " (and the confirmation one)" } else { "" }),

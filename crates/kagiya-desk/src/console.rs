@@ -14,7 +14,7 @@ use kagiya_store::operators;
 use kagiya_store::{events, settings, KeySource, Store};
 
 use crate::view::{EventView, SessionView, Status, Theme};
-use kagiya_engine::{Clock, Engine, FirstSupervisor, SystemClock};
+use kagiya_engine::{ActorRef, Clock, Engine, FirstSupervisor, SystemClock};
 use kagiya_store::{Branch, BranchOptions};
 
 /// Idle-lock minutes allowed in the settings.
@@ -30,7 +30,8 @@ pub struct ConsoleOptions {
     pub key: KeySource,
     /// The OS locale, used for the language until one is chosen.
     pub os_locale: Option<String>,
-    /// An idle lock in seconds that overrides the setting (for kiosk set-ups and the E2E tests).
+    /// An idle lock in seconds that overrides the setting (for kiosk set-ups and the E2E tests):
+    /// never longer than the setting, and recorded in the audit log when in force.
     pub idle_lock_seconds_override: Option<u32>,
     pub hash_params: HashParams,
     pub clock: Arc<dyn Clock>,
@@ -78,7 +79,23 @@ impl Console {
             .and_then(|v| v.parse::<u32>().ok())
             .filter(|m| IDLE_LOCK_MINUTES.contains(m))
             .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES);
-        let idle_override = opts.idle_lock_seconds_override.filter(|s| *s > 0);
+        // A start-up override may only make the lock come sooner than the branch's setting, and
+        // is recorded: it is a way round a supervisor's setting (issue 12, low).
+        let setting_seconds = idle_minutes * 60;
+        let idle_override = opts
+            .idle_lock_seconds_override
+            .filter(|s| *s > 0)
+            .map(|s| s.min(setting_seconds));
+        if let Some(seconds) = idle_override {
+            let now = branch.engine().now();
+            let kind = EventKind::IdleLockOverridden {
+                seconds,
+                setting_seconds,
+            };
+            branch
+                .store()
+                .write(|tx| events::append(tx, now, None, kind).map(|_| ()))?;
+        }
         let mut c = Console {
             branch,
             session: Session::new(0),
@@ -140,15 +157,24 @@ impl Console {
         })
     }
 
+    /// The session's own time: monotonic, so that setting the PC's clock back does not keep an
+    /// unattended session open (issue 12, low). The log still records wall-clock times.
+    fn mono(&self) -> Millis {
+        self.engine().monotonic()
+    }
+
     /// Applies the idle rule and records an idle lock when it happens.
     fn observe(&mut self) -> Result<(), Error> {
-        if let Transition::IdleLocked { at } = self.session.observe(self.now()) {
+        let mono = self.mono();
+        if let Transition::IdleLocked { at } = self.session.observe(mono) {
             if let Some(id) = self.session.operator().map(|op| op.operator_id.clone()) {
                 let kind = EventKind::SessionLocked {
                     operator_id: id.clone(),
                     idle: true,
                 };
-                self.record(at, Some(&id), kind)?;
+                // When the idle time ran out, on the wall clock.
+                let wall = self.now() - (mono - at);
+                self.record(wall, Some(&id), kind)?;
             }
         }
         Ok(())
@@ -233,7 +259,7 @@ impl Console {
             name: record.name,
             role: record.role,
         };
-        self.session.sign_in(operator, now);
+        self.session.sign_in(operator, self.mono());
         self.status()
     }
 
@@ -253,13 +279,13 @@ impl Console {
         if self.session.operator().is_some() {
             self.sign_out()?;
         }
-        let now = self.now();
         let op = self
             .engine()
             .authenticate_operator(operator_id, password, |id| EventKind::OperatorSignedIn {
                 operator_id: id.to_owned(),
             })?;
-        self.session.sign_in(Self::session_operator(&op), now);
+        self.session
+            .sign_in(Self::session_operator(&op), self.mono());
         self.status()
     }
 
@@ -272,20 +298,18 @@ impl Console {
             SessionState::Active { .. } => return Err(Error::SessionNotLocked),
             SessionState::SignedOut => return Err(Error::NotSignedIn),
         };
-        let now = self.now();
         self.engine()
             .authenticate_operator(&operator_id, password, |id| EventKind::SessionResumed {
                 operator_id: id.to_owned(),
             })?;
-        self.session.resume(now);
+        self.session.resume(self.mono());
         self.status()
     }
 
     /// Records activity (keyboard or pointer) in an active session.
     pub fn touch(&mut self) -> Result<Status, Error> {
         self.observe()?;
-        let now = self.now();
-        self.session.touch(now);
+        self.session.touch(self.mono());
         self.status()
     }
 
@@ -293,7 +317,7 @@ impl Console {
     pub fn lock_now(&mut self) -> Result<Status, Error> {
         let op = self.active_operator()?;
         let now = self.now();
-        self.session.lock(now);
+        self.session.lock(self.mono());
         let kind = EventKind::SessionLocked {
             operator_id: op.operator_id.clone(),
             idle: false,
@@ -347,8 +371,13 @@ impl Console {
         self.status()
     }
 
-    /// Sets the idle-lock time in minutes (signed-in operators only).
-    pub fn set_idle_lock_minutes(&mut self, minutes: u32) -> Result<Status, Error> {
+    /// Sets the idle-lock time in minutes: the branch's protection of unattended screens, so a
+    /// supervisor's, confirmed with their confirmation password (issue 12, low).
+    pub fn set_idle_lock_minutes(
+        &mut self,
+        minutes: u32,
+        confirmation: &Secret,
+    ) -> Result<Status, Error> {
         let op = self.active_operator()?;
         if !IDLE_LOCK_MINUTES.contains(&minutes) {
             return Err(Error::IdleLockOutOfRange {
@@ -356,6 +385,9 @@ impl Console {
                 max: *IDLE_LOCK_MINUTES.end(),
             });
         }
+        let who = ActorRef::Operator(op.operator_id.clone());
+        self.engine()
+            .confirm_supervisor(&who, confirmation, "set_idle_lock")?;
         self.save_setting(
             settings::IDLE_LOCK_MINUTES,
             &minutes.to_string(),
@@ -363,7 +395,7 @@ impl Console {
         )?;
         self.idle_minutes = minutes;
         self.session.set_idle_ms(self.idle_ms());
-        self.session.touch(self.now());
+        self.session.touch(self.mono());
         self.status()
     }
 

@@ -1,6 +1,7 @@
 //! Demo data for a first look and for screenshots: a branch with three operators and a few days of
 //! sign-in history, one of them currently locked. Only ever written to an empty database.
 
+use kagiya_core::branch_fold::CredentialDigests;
 use kagiya_core::event::{EventKind, SignInFailure};
 use kagiya_core::lockout::LockoutFacts;
 use kagiya_core::operator::Role;
@@ -78,6 +79,7 @@ pub fn seed(store: &Store, hasher: &PasswordHasher, now: Millis) -> Result<bool,
                 operator_id: (*id).into(),
                 name: (*name).into(),
                 role: *role,
+                credentials: Some(CredentialDigests::of(login_hash, Some(confirm_hash))),
             };
             events::append(tx, start, Some("sv001"), kind)?;
         }

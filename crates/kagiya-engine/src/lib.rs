@@ -35,7 +35,7 @@ use kagiya_core::password::{HashParams, PasswordHasher};
 use kagiya_core::{Error, Millis};
 
 pub use acting::{Acting, ActorRef};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, DriftingClock, FixedClock, SystemClock};
 pub use init_request::InitRequestForm;
 pub use ip::MAX_RELEASE_MINUTES;
 pub use one_time::OneTimeSecret;
@@ -80,6 +80,11 @@ impl Engine {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Engine {
         self.clock = clock;
         self
+    }
+
+    /// The monotonic clock's reading (`Clock::monotonic`): for durations only.
+    pub fn monotonic(&self) -> Millis {
+        self.clock.monotonic()
     }
 
     pub fn now(&self) -> Millis {

@@ -2,6 +2,7 @@
 //! sign-in lockout, every outcome recorded in the same transaction as the lockout facts it
 //! changes. The window's sign-in and re-sign-in and the command line's operator use it alike.
 
+use kagiya_core::branch_fold::CredentialDigests;
 use kagiya_core::event::{EventKind, SignInFailure};
 use kagiya_core::lockout::{FailureOutcome, LockStatus, LockoutPolicy};
 use kagiya_core::operator::{OperatorId, OperatorRecord};
@@ -182,13 +183,15 @@ impl Engine {
                         operator_id: id.clone(),
                     });
                     if needs_rehash {
-                        changes.push(Change::OperatorLoginHash {
-                            operator_id: id.clone(),
-                            phc: hasher.hash(password)?,
-                        });
+                        let phc = hasher.hash(password)?;
                         let kind = EventKind::OperatorPasswordRehashed {
                             operator_id: id.clone(),
+                            credentials: Some(CredentialDigests::of(&phc, None)),
                         };
+                        changes.push(Change::OperatorLoginHash {
+                            operator_id: id.clone(),
+                            phc,
+                        });
                         changes.push(Change::event(Some(&id), kind));
                     }
                     changes.push(Change::event(Some(&id), success_event(&id)));

@@ -4,6 +4,7 @@
 //! own with the current ones; login passwords expire after the branch's setting. Every step is
 //! confirmed by the acting supervisor's confirmation password and recorded.
 
+use kagiya_core::branch_fold::CredentialDigests;
 use kagiya_core::directory::authz::Denial;
 use kagiya_core::event::EventKind;
 use kagiya_core::operator::{OperatorRecord, Role};
@@ -153,22 +154,25 @@ impl Engine {
             login_id: &op.operator_id,
             ..Default::default()
         };
-        let login = temporary_password(&policy, &ctx);
+        let login = temporary_password(&policy, &ctx)?;
         let confirmation = temporary_password(
             &policy,
             &PolicyContext {
                 must_differ_from: Some(login.expose()),
                 ..ctx
             },
-        );
-        let change = Change::OperatorPasswords {
-            operator_id: op.operator_id.clone(),
-            login_hash: self.hasher.hash(&login)?,
-            confirm_hash: Some(self.hasher.hash(&confirmation)?),
-            must_change: true,
-        };
+        )?;
+        let (login_hash, confirm_hash) =
+            (self.hasher.hash(&login)?, self.hasher.hash(&confirmation)?);
         let ev = EventKind::OperatorPasswordsReset {
             operator_id: op.operator_id.clone(),
+            credentials: Some(CredentialDigests::of(&login_hash, Some(&confirm_hash))),
+        };
+        let change = Change::OperatorPasswords {
+            operator_id: op.operator_id.clone(),
+            login_hash,
+            confirm_hash: Some(confirm_hash),
+            must_change: true,
         };
         self.commit(self.now(), vec![change, Change::event(Some(&actor), ev)])?;
         Ok(OperatorPasswords {
@@ -218,15 +222,18 @@ impl Engine {
             codes.dedup();
             return Err(Error::PasswordPolicy(codes));
         }
-        let change = Change::OperatorPasswords {
-            operator_id: op.operator_id.clone(),
-            login_hash: self.hasher.hash(new_login)?,
-            confirm_hash: new_confirmation.map(|c| self.hasher.hash(c)).transpose()?,
-            must_change: false,
-        };
+        let login_hash = self.hasher.hash(new_login)?;
+        let confirm_hash = new_confirmation.map(|c| self.hasher.hash(c)).transpose()?;
         let ev = EventKind::OperatorPasswordChanged {
             operator_id: op.operator_id.clone(),
             confirmation: new_confirmation.is_some(),
+            credentials: Some(CredentialDigests::of(&login_hash, confirm_hash.as_deref())),
+        };
+        let change = Change::OperatorPasswords {
+            operator_id: op.operator_id.clone(),
+            login_hash,
+            confirm_hash,
+            must_change: false,
         };
         self.commit(
             self.now(),

@@ -98,6 +98,7 @@ impl Engine {
             operator_id: id.as_str().to_owned(),
             name,
             role: Role::Supervisor,
+            credentials: Some(row.digests()),
         };
         self.transact(self.now(), |r| {
             // Checked again inside the write: two first runs racing register only one.
@@ -156,6 +157,7 @@ impl Engine {
             operator_id: id.as_str().to_owned(),
             name,
             role: form.role,
+            credentials: Some(row.digests()),
         };
         let actor = acting.audit_name();
         self.commit(

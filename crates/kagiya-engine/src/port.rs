@@ -74,6 +74,13 @@ pub struct OperatorRow {
     pub confirm_hash: String,
 }
 
+impl OperatorRow {
+    /// The digests of both hashes, recorded with the operator's creation for the full check.
+    pub fn digests(&self) -> kagiya_core::branch_fold::CredentialDigests {
+        kagiya_core::branch_fold::CredentialDigests::of(&self.login_hash, Some(&self.confirm_hash))
+    }
+}
+
 /// One change the engine decided. Events are the spine: a directory event is appended to the log
 /// and applied to the tables with the core's fold; a branch event is only appended. The other
 /// changes are the local state that has no fold of its own and always travels with its event.

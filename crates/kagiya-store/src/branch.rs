@@ -53,7 +53,11 @@ pub struct CheckReport {
     pub integrity: bool,
     pub audit_entries: i64,
     pub audit_chain_intact: bool,
+    /// The directory and the console's own tables (operators, settings, the country table) are
+    /// what the log says they must be.
     pub fold_matches_tables: bool,
+    /// Which of them differ: `directory`, `operators`, `settings`, `country_table`.
+    pub mismatched: Vec<String>,
     pub users: i64,
 }
 
@@ -103,12 +107,20 @@ impl Branch {
             Err(Error::AuditChainBroken { seq }) => (seq - 1, false),
             Err(e) => return Err(e),
         };
-        let fold = directory::rebuild_matches(&conn).unwrap_or(false);
+        let mut mismatched: Vec<String> = Vec::new();
+        if !directory::rebuild_matches(&conn).unwrap_or(false) {
+            mismatched.push("directory".into());
+        }
+        match crate::branch_facts::differences(&conn) {
+            Ok(parts) => mismatched.extend(parts.into_iter().map(String::from)),
+            Err(_) => mismatched.push("log".into()),
+        }
         Ok(CheckReport {
             integrity,
             audit_entries: entries,
             audit_chain_intact: intact,
-            fold_matches_tables: fold,
+            fold_matches_tables: mismatched.is_empty(),
+            mismatched,
             users: directory::user_count(&conn)?,
         })
     }

@@ -33,6 +33,42 @@ pub fn append(
     append_from(tx, at, actor, None, kind)
 }
 
+/// How far back the clock may read before it is recorded as having gone back (ours: a clock
+/// corrected by a second or two, or two programs on one PC a few milliseconds apart, is not an
+/// incident; the entry's time is kept from going backwards all the same).
+pub const CLOCK_TOLERANCE_MS: Millis = 2_000;
+
+/// The time to record for something that happened at `at` (the clock's reading): never earlier
+/// than the newest entry. A clock that went back by more than `CLOCK_TOLERANCE_MS` is recorded
+/// (`clock_went_back`) in the same transaction, once until the clock catches up.
+pub fn observe_clock(tx: &Tx<'_>, at: Millis) -> Result<Millis, Error> {
+    let last: Option<Millis> = tx
+        .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
+        .map_err(storage)?;
+    let Some(last_at) = last else {
+        return Ok(at);
+    };
+    if at >= last_at {
+        return Ok(at);
+    }
+    // Noticed once: until the clock catches up, later entries sit at `last_at` quietly.
+    let noticed: Option<Millis> = tx
+        .prepare_cached(
+            "SELECT at FROM events WHERE kind = 'clock_went_back' ORDER BY at DESC LIMIT 1",
+        )
+        .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
+        .map_err(storage)?;
+    if last_at - at > CLOCK_TOLERANCE_MS && noticed != Some(last_at) {
+        let kind = EventKind::ClockWentBack {
+            last: last_at,
+            observed: at,
+        };
+        append_from(tx, last_at, None, None, kind)?;
+    }
+    Ok(last_at)
+}
+
 /// Appends one event with where it was done (`desktop`, `cli`, …).
 pub fn append_from(
     tx: &Tx<'_>,
@@ -41,6 +77,7 @@ pub fn append_from(
     origin: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
+    let at = observe_clock(tx, at)?;
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())

@@ -4,6 +4,7 @@
 
 pub mod backup;
 mod branch;
+pub mod branch_facts;
 pub mod countries;
 mod db;
 pub mod directory;

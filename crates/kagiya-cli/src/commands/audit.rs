@@ -20,7 +20,7 @@ pub fn check(ctx: &Ctx, checkpoints: &[std::path::PathBuf]) -> Result<i32, Error
     let (e, j) = (ctx.reader()?, ctx.json);
     // Each checkpoint kept outside the database must still fit the log.
     for path in checkpoints {
-        let text = std::fs::read_to_string(path).map_err(|err| Error::File(err.to_string()))?;
+        let text = crate::context::read_text(path, crate::context::limits::SMALL)?;
         let c: kagiya_core::checkpoint::Checkpoint =
             serde_json::from_str(&text).map_err(|_| Error::InvalidValue("checkpoint"))?;
         e.check_checkpoint(&c)?;
@@ -35,6 +35,9 @@ pub fn check(ctx: &Ctx, checkpoints: &[std::path::PathBuf]) -> Result<i32, Error
             report.audit_entries, report.audit_chain_intact
         );
         println!("fold matches tables: {}", report.fold_matches_tables);
+        if !report.mismatched.is_empty() {
+            println!("differs from the log: {}", report.mismatched.join(", "));
+        }
     }
     if !report.audit_chain_intact || !report.fold_matches_tables {
         return Ok(exit::AUDIT_BROKEN);

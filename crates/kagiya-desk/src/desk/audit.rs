@@ -121,7 +121,13 @@ impl Console {
         } else if !r.audit_chain_intact {
             Error::AuditChainBroken { seq: n + 1 }.message(lang)
         } else if !r.fold_matches_tables {
-            Error::EventLogInconsistent(String::new()).message(lang)
+            let parts: Vec<&str> = r.mismatched.iter().map(|p| part_label(p, lang)).collect();
+            let sep = lang.pick("、", ", ");
+            format!(
+                "{} ({})",
+                Error::EventLogInconsistent(String::new()).message(lang),
+                parts.join(sep)
+            )
         } else {
             Error::DatabaseUnavailable(String::new()).message(lang)
         };
@@ -249,6 +255,17 @@ fn unique_path(dir: &Path, stem: &str) -> PathBuf {
         .map(|n| dir.join(format!("{stem}-{n}.csv")))
         .find(|p| !p.exists())
         .unwrap_or(first)
+}
+
+/// What a part of the full check is called on screen.
+fn part_label(part: &str, lang: Lang) -> &str {
+    match part {
+        "directory" => lang.pick("利用者情報", "the customers' users"),
+        "operators" => lang.pick("操作者", "the operators"),
+        "settings" => lang.pick("設定", "the settings"),
+        "country_table" => lang.pick("国別アドレス表", "the country table"),
+        other => other,
+    }
 }
 
 #[cfg(test)]

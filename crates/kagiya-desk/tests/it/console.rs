@@ -264,7 +264,10 @@ fn idle_lock_keeps_the_operator_and_needs_the_password_again() {
     assert_eq!(st.session.state, "locked");
     assert_eq!(st.session.operator.unwrap().operator_id, "sv001");
     assert_eq!(c.recent_events(10), Err(Error::SessionLocked));
-    assert_eq!(c.set_idle_lock_minutes(5), Err(Error::SessionLocked));
+    assert_eq!(
+        c.set_idle_lock_minutes(5, &pw("Branch-Confirm-2026")),
+        Err(Error::SessionLocked)
+    );
     assert_eq!(
         c.resume(&pw("Branch-Login-2025")),
         Err(Error::InvalidCredentials)
@@ -318,17 +321,31 @@ fn settings_are_validated_and_persist() {
         Lang::En,
         "allowed before sign-in"
     );
-    assert_eq!(c.set_idle_lock_minutes(5), Err(Error::NotSignedIn));
+    assert_eq!(
+        c.set_idle_lock_minutes(5, &pw("Branch-Confirm-2026")),
+        Err(Error::NotSignedIn)
+    );
     c.create_first_supervisor(&first()).unwrap();
     assert_eq!(
-        c.set_idle_lock_minutes(0),
+        c.set_idle_lock_minutes(0, &pw("Branch-Confirm-2026")),
         Err(Error::IdleLockOutOfRange { min: 1, max: 120 })
     );
     assert_eq!(
-        c.set_idle_lock_minutes(121),
+        c.set_idle_lock_minutes(121, &pw("Branch-Confirm-2026")),
         Err(Error::IdleLockOutOfRange { min: 1, max: 120 })
     );
-    assert_eq!(c.set_idle_lock_minutes(3).unwrap().idle_lock_minutes, 3);
+    // Issue 12, low: 「the idle setting supervisor-only and confirmed」.
+    assert_eq!(
+        c.set_idle_lock_minutes(3, &pw("Branch-Login-2026")),
+        Err(Error::ConfirmationFailed),
+        "the confirmation password, not the login one"
+    );
+    assert_eq!(
+        c.set_idle_lock_minutes(3, &pw("Branch-Confirm-2026"))
+            .unwrap()
+            .idle_lock_minutes,
+        3
+    );
     e.clock.advance(3 * MINUTE);
     assert_eq!(
         c.status().unwrap().session.state,
@@ -515,5 +532,69 @@ fn concurrent_wrong_passwords_from_two_processes_count_exactly() {
     assert_eq!(
         events::of_kind(&s.conn(), "operator_locked").unwrap().len(),
         1
+    );
+}
+
+/// Issue 12, low: 「idle lock on a monotonic clock and audit times never going backwards (clock
+/// regressions recorded)」. Someone at the branch PC sets the clock back an hour: the unattended
+/// session still locks on time, the log's times do not go backwards, and the step back is
+/// recorded once.
+#[test]
+fn setting_the_clock_back_neither_keeps_a_session_open_nor_rewinds_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(kagiya_engine::DriftingClock::new(T0));
+    let mut o = ConsoleOptions::new(dir.path().join("kagiya.db"));
+    o.clock = clock.clone();
+    o.key = KeySource::Given(key());
+    let mut c = Console::open(o).unwrap();
+    c.create_first_supervisor(&first()).unwrap();
+    clock.advance(5 * MINUTE);
+    c.touch().unwrap();
+    clock.set_wall(T0 - 60 * MINUTE);
+    c.touch().unwrap();
+    clock.advance(9 * MINUTE);
+    assert_eq!(c.status().unwrap().session.state, "active");
+    clock.advance(MINUTE);
+    assert_eq!(
+        c.status().unwrap().session.state,
+        "locked",
+        "ten idle minutes on the monotonic clock, whatever the wall clock says"
+    );
+    let s = Store::open(&dir.path().join("kagiya.db"), &key()).unwrap();
+    let all = events::recent(&s.conn(), 100).unwrap();
+    let mut times: Vec<_> = all.iter().map(|e| e.at).collect();
+    times.reverse();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let back = events::of_kind(&s.conn(), "clock_went_back").unwrap();
+    assert_eq!(back.len(), 1, "recorded once");
+    // The first entry after the step back is the idle lock, at wall time T0 − 60 + 10 minutes.
+    assert!(back[0]
+        .body
+        .contains(&format!("\"observed\":{}", T0 - 50 * MINUTE)));
+    assert_eq!(back[0].at, T0, "at the newest entry's time (the sign-in)");
+}
+
+/// Issue 12, low: 「`--idle-lock-seconds` bounded and audited」: the start-up override can only
+/// make the lock come sooner than the branch's setting, and says so in the log.
+#[test]
+fn the_idle_override_is_never_longer_than_the_setting_and_is_recorded() {
+    let e = env();
+    drop(e.open());
+    let open = |secs| {
+        let mut o = ConsoleOptions::new(e.path.clone());
+        o.clock = e.clock.clone();
+        o.key = KeySource::Given(key());
+        o.idle_lock_seconds_override = Some(secs);
+        Console::open(o).unwrap()
+    };
+    assert_eq!(open(5).status().unwrap().idle_lock_seconds, 5);
+    assert_eq!(
+        open(86_400).status().unwrap().idle_lock_seconds,
+        600,
+        "kept at the setting (10 minutes)"
+    );
+    assert_eq!(
+        e.event_kinds(),
+        ["idle_lock_overridden", "idle_lock_overridden"]
     );
 }

@@ -479,3 +479,65 @@ fn a_rehashed_log_fails_the_checkpoint_kept_outside() {
         Error::AuditChainBroken { seq: c.seq }
     );
 }
+
+/// Issue 12, finding 2: 「operators, settings and the country table covered by the fold or the
+/// checkpoints」. Whoever holds the key and writes the tables directly — their own hash in place
+/// of a supervisor's, an operator raised to supervisor, a disabled one enabled, a setting, the
+/// country table — leaves tables that no longer fit the log, and the full check names the part.
+#[test]
+fn the_console_tables_changed_behind_the_logs_back_fail_the_full_check() {
+    let (_f, _clock, e) = env();
+    e.set_operator_disabled(&sv(), &conf(), "op001", true)
+        .unwrap();
+    e.set_operator_expiry_days(&sv(), &conf(), 90).unwrap();
+    e.import_countries(&sv(), &conf(), "192.0.2.0/24,JP\n")
+        .unwrap();
+    e.reset_operator_passwords(&sv(), &conf(), "op001").unwrap();
+    let report = e.check().unwrap();
+    assert!(report.fold_matches_tables, "{:?}", report.mismatched);
+
+    let tamper = |sql: &str, part: &str| {
+        let conn = e.store().conn();
+        conn.execute_batch("SAVEPOINT t").unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        let r = e.check().unwrap();
+        assert!(!r.fold_matches_tables, "{sql}");
+        assert_eq!(r.mismatched, [part], "{sql}");
+        e.store()
+            .conn()
+            .execute_batch("ROLLBACK TO t; RELEASE t")
+            .unwrap();
+        assert!(e.check().unwrap().fold_matches_tables);
+    };
+    let own = e.store().conn().query_row(
+        "SELECT login_hash FROM operators WHERE operator_id = 'op001'",
+        [],
+        |r| r.get::<_, String>(0),
+    );
+    let own = own.unwrap();
+    tamper(
+        &format!("UPDATE operators SET login_hash = '{own}' WHERE operator_id = 'sv001'"),
+        "operators",
+    );
+    tamper(
+        "UPDATE operators SET role = 'supervisor' WHERE operator_id = 'op001'",
+        "operators",
+    );
+    tamper(
+        "UPDATE operators SET disabled = 0 WHERE operator_id = 'op001'",
+        "operators",
+    );
+    tamper(
+        "UPDATE operators SET must_change = 0 WHERE operator_id = 'op001'",
+        "operators",
+    );
+    tamper(
+        "UPDATE settings SET value = '365' WHERE key = 'operator.password_expiry_days'",
+        "settings",
+    );
+    tamper(
+        "UPDATE country_table SET csv = '0.0.0.0/0,JP\n'",
+        "country_table",
+    );
+}

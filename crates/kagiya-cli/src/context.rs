@@ -136,7 +136,61 @@ pub fn service(s: &str) -> Result<Service, Error> {
     Service::parse(s).ok_or(Error::InvalidValue("service"))
 }
 
-/// A whole file the command names (certificates, country tables).
-pub fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| Error::File(e.to_string()))
+/// The most a file named on the command line may hold, by what it is (ours: well above any
+/// real one — a certificate or root is a few KB, a full country table about 10 MB — and small
+/// enough that a hostile or mistaken file is refused before it is read, let alone decoded).
+pub mod limits {
+    /// Certificates and trusted roots (the certificate decoder's own limit).
+    pub const CERTIFICATE: u64 = kagiya_core::certs::decode::MAX_INPUT as u64;
+    /// A country table, or an IP rule list.
+    pub const TABLE: u64 = 32 * 1024 * 1024;
+    /// A password-policy file or a checkpoint.
+    pub const SMALL: u64 = 64 * 1024;
+}
+
+/// A whole file the command names, refused unread when larger than `limit` bytes.
+pub fn read_file(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::File(e.to_string()))?;
+    let too_large = || Error::File(format!("{} is larger than {limit} bytes", path.display()));
+    let len = f.metadata().map_err(|e| Error::File(e.to_string()))?.len();
+    if len > limit {
+        return Err(too_large());
+    }
+    // The file may grow between the check and the read: never read past the limit.
+    let mut bytes = Vec::with_capacity(len as usize);
+    f.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::File(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// A whole UTF-8 text file the command names, at most `limit` bytes.
+pub fn read_text(path: &Path, limit: u64) -> Result<String, Error> {
+    String::from_utf8(read_file(path, limit)?).map_err(|_| Error::File("not UTF-8".into()))
+}
+
+#[cfg(test)]
+mod file_limit_tests {
+    use super::*;
+
+    /// Issue 12, low: 「size limits before decoding (certificate upload, CLI files)」: a file over
+    /// its limit is refused before it is read, with the file named; one at the limit is read.
+    #[test]
+    fn files_over_their_limit_are_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.pem");
+        std::fs::write(&path, vec![b'A'; 1025]).unwrap();
+        let err = read_file(&path, 1024).unwrap_err();
+        assert!(
+            matches!(&err, Error::File(m) if m.contains("big.pem")),
+            "{err:?}"
+        );
+        assert_eq!(read_file(&path, 1025).unwrap().len(), 1025);
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        assert!(matches!(read_text(&path, 10), Err(Error::File(_))));
+    }
 }

@@ -31,7 +31,8 @@ impl Stdin {
 pub fn targets(ids: &[String], csv: Option<&std::path::Path>) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = ids.to_vec();
     if let Some(path) = csv {
-        let mut r = csv::Reader::from_path(path).map_err(|e| Error::File(e.to_string()))?;
+        let bytes = crate::context::read_file(path, crate::context::limits::TABLE)?;
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
         let col = r
             .headers()
             .map_err(|e| Error::File(e.to_string()))?

@@ -192,10 +192,11 @@ impl Engine {
                     login_id: u.login_id.clone(),
                 });
             }
-            let login = generated(&u, &tenant, CredentialKind::Login, None);
+            let login = generated(&u, &tenant, CredentialKind::Login, None)?;
             let conf = tenant
                 .uses(CredentialKind::Confirmation)
-                .then(|| generated(&u, &tenant, CredentialKind::Confirmation, Some(&login)));
+                .then(|| generated(&u, &tenant, CredentialKind::Confirmation, Some(&login)))
+                .transpose()?;
             for (kind, pw) in [
                 (CredentialKind::Login, Some(&login)),
                 (CredentialKind::Confirmation, conf.as_ref()),

@@ -124,7 +124,7 @@ pub(crate) fn generated(
     tenant: &Tenant,
     kind: CredentialKind,
     other: Option<&Secret>,
-) -> Secret {
+) -> Result<Secret, Error> {
     let policy = &tenant.policy(kind).password;
     let context = context_words(user, tenant);
     let ctx = PolicyContext {
@@ -243,7 +243,7 @@ impl Engine {
                 Some(NewPassword::Given(s)) => chosen.push((kind, s, false)),
                 Some(NewPassword::Generate) => {
                     let other = chosen.first().map(|c| &c.1);
-                    let s = generated(&user, &tenant, kind, other);
+                    let s = generated(&user, &tenant, kind, other)?;
                     chosen.push((kind, s, true));
                 }
             }

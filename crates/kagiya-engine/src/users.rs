@@ -106,15 +106,18 @@ impl Engine {
                 login: Credential::new(String::new(), now),
                 confirmation: Credential::new(String::new(), now),
             };
-            let login_pw = generated(&draft, &tenant, CredentialKind::Login, None);
-            let conf_pw = tenant.uses(CredentialKind::Confirmation).then(|| {
-                generated(
-                    &draft,
-                    &tenant,
-                    CredentialKind::Confirmation,
-                    Some(&login_pw),
-                )
-            });
+            let login_pw = generated(&draft, &tenant, CredentialKind::Login, None)?;
+            let conf_pw = tenant
+                .uses(CredentialKind::Confirmation)
+                .then(|| {
+                    generated(
+                        &draft,
+                        &tenant,
+                        CredentialKind::Confirmation,
+                        Some(&login_pw),
+                    )
+                })
+                .transpose()?;
             evs.push(EventKind::UserCreated {
                 login_id: draft.login_id.clone(),
                 contract_no: tenant.contract_no.clone(),

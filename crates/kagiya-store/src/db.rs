@@ -61,9 +61,29 @@ pub fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(name)
 }
 
-/// Removes a scratch database and its write-ahead log files, ignoring what is not there.
+/// An exclusive lock on the file beside `path` named with `suffix`, held until the returned
+/// file is dropped (the OS releases it if the process dies).
+pub(crate) fn lock_beside(path: &Path, suffix: &str) -> Result<std::fs::File, Error> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(beside(path, suffix))
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    f.lock()
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    Ok(f)
+}
+
+/// The copy kept of a database before its schema is upgraded from `version`.
+pub fn pre_upgrade_copy(path: &Path, version: usize) -> PathBuf {
+    beside(path, &format!(".before-upgrade-v{version}"))
+}
+
+/// Removes a scratch database with its write-ahead log files and its upgrade lock, ignoring what
+/// is not there.
 pub(crate) fn remove_with_journal(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".migrate-lock"] {
         let _ = std::fs::remove_file(beside(path, suffix));
     }
 }
@@ -92,6 +112,66 @@ pub(crate) fn connect(path: &Path, key: &DbKey) -> Result<Connection, Error> {
     Ok(conn)
 }
 
+/// The number of schema steps this build knows.
+pub const SCHEMA_VERSION: usize = 5;
+
+/// Brings the schema up to date under `<db>.migrate-lock`, so that two programs opening an old
+/// database at once upgrade it once (the second finds it done). A database that has data is
+/// copied whole, checked, to `<db>.before-upgrade-vN` first: an upgrade that goes wrong, or a
+/// newer version that must be rolled back, leaves the branch its data as it was (issue 12, low).
+fn upgrade(path: &Path, key: &DbKey, conn: &mut Connection) -> Result<(), Error> {
+    let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
+    let m = migrations();
+    let _lock = lock_beside(path, ".migrate-lock")?;
+    let version = match m.current_version(conn).map_err(|e| unavailable(&e))? {
+        rusqlite_migration::SchemaVersion::NoneSet => 0,
+        rusqlite_migration::SchemaVersion::Inside(v) => v.get(),
+        rusqlite_migration::SchemaVersion::Outside(v) => {
+            return Err(unavailable(&format!(
+            "the database's schema (version {v}) is newer than this program's ({SCHEMA_VERSION})"
+        )))
+        }
+    };
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if version > 0 {
+        let copy = pre_upgrade_copy(path, version);
+        if !copy.exists() {
+            copy_raw(conn, &copy, key)?;
+        }
+    }
+    m.to_latest(conn).map_err(|e| unavailable(&e))
+}
+
+/// A whole, checked copy of the database at its current schema (no migrations run on it),
+/// written beside and renamed into place.
+fn copy_raw(conn: &Connection, dest: &Path, key: &DbKey) -> Result<(), Error> {
+    use rusqlite::backup::Backup;
+    let part = beside(dest, ".part");
+    remove_with_journal(&part);
+    let result = (|| {
+        let mut out = connect(&part, key)?;
+        Backup::new(conn, &mut out)
+            .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
+            .map_err(storage)?;
+        let ok: String = out
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(storage)?;
+        if ok != "ok" {
+            return Err(Error::DatabaseUnavailable(format!(
+                "copy before upgrade: {ok}"
+            )));
+        }
+        out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+            .map_err(storage)?;
+        drop(out);
+        std::fs::rename(&part, dest).map_err(|e| Error::File(e.to_string()))
+    })();
+    remove_with_journal(&part);
+    result
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path`, encrypted with `key`, and brings its
     /// schema up to date.
@@ -101,9 +181,7 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|e| unavailable(&e))?;
         }
         let mut conn = connect(path, key)?;
-        migrations()
-            .to_latest(&mut conn)
-            .map_err(|e| unavailable(&e))?;
+        upgrade(path, key, &mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_owned(),
@@ -174,6 +252,59 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let v = migrations().current_version(&conn).unwrap();
+        assert_eq!(usize::from(v), SCHEMA_VERSION);
+    }
+
+    /// Issue 12, low: 「migrations under a lock with a backup before an upgrade」. A database at
+    /// an older schema is copied whole, at that schema, before it is upgraded; a database of a
+    /// newer program is refused and left alone.
+    #[test]
+    fn an_upgrade_keeps_a_copy_of_the_old_database_and_a_newer_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kagiya.db");
+        {
+            let mut conn = connect(&path, &test_key()).unwrap();
+            migrations().to_version(&mut conn, 4).unwrap();
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('language', 'ja')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path, &test_key()).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION as i64);
+        drop(s);
+        let copy = pre_upgrade_copy(&path, 4);
+        let old = connect(&copy, &test_key()).unwrap();
+        let v: i64 = old
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 4, "the copy is the database as it was");
+        let lang: String = old
+            .query_row(
+                "SELECT value FROM settings WHERE key = 'language'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(lang, "ja");
+        drop(old);
+        // Opening again upgrades nothing and copies nothing more.
+        drop(Store::open(&path, &test_key()).unwrap());
+        assert!(!pre_upgrade_copy(&path, SCHEMA_VERSION).exists());
+
+        connect(&path, &test_key())
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Store::open(&path, &test_key()).err().unwrap();
+        assert!(
+            matches!(&err, Error::DatabaseUnavailable(m) if m.contains("newer")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -667,7 +667,7 @@ fn project(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: &EventKind) -> Re
         save_request(tx, request, true)
     } else if let Some(no) = request_of(kind) {
         let mut r = init_request(tx, no)?.ok_or(Error::UnknownRequest)?;
-        apply_to_request(&mut r, at, actor, kind);
+        apply_to_request(&mut r, at, actor, kind)?;
         save_request(tx, &r, false)
     } else {
         project_more(tx, at, kind)

@@ -124,15 +124,7 @@ impl KeySource {
 
 /// An exclusive lock on `<db>.keylock`, held until the returned file is dropped.
 fn lock_beside(path: &Path) -> Result<std::fs::File, Error> {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(crate::db::beside(path, ".keylock"))
-        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-    f.lock()
-        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-    Ok(f)
+    crate::db::lock_beside(path, ".keylock")
 }
 
 /// Removes the keyring entry of a database (used when a database is deleted for good).

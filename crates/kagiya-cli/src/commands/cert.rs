@@ -4,7 +4,7 @@
 use kagiya_core::Error;
 
 use crate::args::*;
-use crate::context::{read_file, Ctx};
+use crate::context::{limits, read_file, Ctx};
 use crate::exit;
 use crate::output::{done, json};
 
@@ -14,14 +14,14 @@ pub fn run(ctx: &Ctx, cmd: &CertCmd) -> Result<i32, Error> {
     let report = match cmd {
         CertCmd::Check { file, address } => {
             let e = ctx.reader()?;
-            e.certificate_report(address, &read_file(file)?, lang)?
+            e.certificate_report(address, &read_file(file, limits::CERTIFICATE)?, lang)?
         }
         CertCmd::Import {
             login_id,
             address,
             file,
         } => {
-            let bytes = read_file(file)?;
+            let bytes = read_file(file, limits::CERTIFICATE)?;
             let who = ctx.actor()?;
             let conf = ctx.secret("your confirmation password")?;
             e.import_certificate(&who, &conf, login_id, address, &bytes, lang)?
@@ -34,7 +34,7 @@ pub fn run(ctx: &Ctx, cmd: &CertCmd) -> Result<i32, Error> {
             return Ok(exit::OK);
         }
         CertCmd::AddRoot { file } => {
-            let bytes = read_file(file)?;
+            let bytes = read_file(file, limits::CERTIFICATE)?;
             let who = ctx.actor()?;
             let conf = ctx.secret("your confirmation password")?;
             let info = e.add_trusted_root(&who, &conf, &bytes)?;

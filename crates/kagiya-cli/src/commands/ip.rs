@@ -5,7 +5,7 @@ use kagiya_core::iprules::{IpAction, RuleSet};
 use kagiya_core::Error;
 
 use crate::args::*;
-use crate::context::{read_file, service, Ctx};
+use crate::context::{limits, read_text, service, Ctx};
 use crate::exit;
 use crate::output::{done, json};
 
@@ -23,8 +23,7 @@ pub fn run(ctx: &Ctx, cmd: &IpCmd) -> Result<i32, Error> {
         } => {
             let mut lines: Vec<String> = rules.clone();
             if let Some(f) = file {
-                let text = String::from_utf8(read_file(f)?)
-                    .map_err(|_| Error::File("not UTF-8".into()))?;
+                let text = read_text(f, limits::TABLE)?;
                 lines.extend(
                     text.lines()
                         .map(str::trim)
@@ -99,8 +98,7 @@ pub fn run(ctx: &Ctx, cmd: &IpCmd) -> Result<i32, Error> {
         IpCmd::Countries { files } => {
             let mut text = String::new();
             for file in files {
-                let part = String::from_utf8(read_file(file)?)
-                    .map_err(|_| Error::File("not UTF-8".into()))?;
+                let part = read_text(file, limits::TABLE)?;
                 text.push_str(&part);
                 if !text.ends_with('\n') {
                     text.push('\n');

@@ -100,8 +100,7 @@ pub fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<i32, Error> {
             let policy: CredentialPolicy = match (p, file) {
                 (Some(p), None) => CredentialPolicy::from_preset(preset(p)?),
                 (None, Some(f)) => {
-                    let text =
-                        std::fs::read_to_string(f).map_err(|e| Error::File(e.to_string()))?;
+                    let text = crate::context::read_text(f, crate::context::limits::SMALL)?;
                     serde_json::from_str(&text).map_err(|_| Error::InvalidValue("policy file"))?
                 }
                 _ => return Err(Error::InvalidValue("--preset or --file")),

@@ -194,7 +194,8 @@ fn read_users_csv(path: &std::path::Path) -> Result<Vec<NewUser>, Error> {
         #[serde(default)]
         mfa: Option<String>,
     }
-    let mut r = csv::Reader::from_path(path).map_err(|e| Error::File(e.to_string()))?;
+    let bytes = crate::context::read_file(path, crate::context::limits::TABLE)?;
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
     let mut out = Vec::new();
     for row in r.deserialize::<Row>() {
         let row = row.map_err(|e| Error::File(e.to_string()))?;

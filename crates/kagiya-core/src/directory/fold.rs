@@ -418,8 +418,26 @@ pub fn apply_to_tenant(tenant: &mut Tenant, kind: &EventKind) {
     }
 }
 
-/// Applies an initialization-request event.
-pub fn apply_to_request(req: &mut InitRequest, at: Millis, actor: Option<&str>, kind: &EventKind) {
+/// Applies an initialization-request event. A request is decided once, while recorded, and
+/// executed once, after approval: any other step is refused (`RequestState`), so two decisions
+/// racing each other leave one, whichever write lands second fails inside its transaction, and a
+/// log that says otherwise does not fold (issue 12, low).
+pub fn apply_to_request(
+    req: &mut InitRequest,
+    at: Millis,
+    actor: Option<&str>,
+    kind: &EventKind,
+) -> Result<(), Error> {
+    let from = match kind {
+        EventKind::InitRequestApproved { .. } | EventKind::InitRequestRejected { .. } => {
+            InitRequestState::Recorded
+        }
+        EventKind::InitRequestExecuted { .. } => InitRequestState::Approved,
+        _ => return Ok(()),
+    };
+    if req.state != from {
+        return Err(Error::RequestState(req.state.code()));
+    }
     match kind {
         EventKind::InitRequestApproved { .. } => {
             req.state = InitRequestState::Approved;
@@ -437,6 +455,7 @@ pub fn apply_to_request(req: &mut InitRequest, at: Millis, actor: Option<&str>, 
         }
         _ => {}
     }
+    Ok(())
 }
 
 /// The request an event concerns, if any.
@@ -490,7 +509,7 @@ impl Directory {
                 .init_requests
                 .get_mut(&fold(no))
                 .ok_or_else(|| inconsistent(format!("no request {no}")))?;
-            apply_to_request(r, at, actor, kind);
+            apply_to_request(r, at, actor, kind)?;
         } else if let Some(id) = address_user_of(kind) {
             let u = self
                 .users

@@ -17,6 +17,8 @@ pub enum IpRuleProblem {
     HostBits { given: String, network: String },
     /// More rules than a set may have.
     TooMany { max: usize },
+    /// A rule's note is longer than `max` characters or holds control characters.
+    Note { max: usize },
     /// A country code that is not two capital letters.
     CountryCode,
     /// A country table without a single range.
@@ -52,6 +54,12 @@ impl IpRuleProblem {
             }
             (Self::TooMany { max }, Lang::Ja) => format!("規則は {max} 件までです"),
             (Self::TooMany { max }, Lang::En) => format!("at most {max} rules"),
+            (Self::Note { max }, Lang::Ja) => {
+                format!("規則のメモは改行などの制御文字を含まない {max} 文字までです")
+            }
+            (Self::Note { max }, Lang::En) => {
+                format!("a rule's note is at most {max} characters, without control characters")
+            }
             (Self::CountryCode, Lang::Ja) => {
                 "国コードは英大文字2文字（JP など）で指定してください".to_owned()
             }
@@ -97,6 +105,7 @@ mod tests {
                 network: "192.0.2.0/24".into(),
             },
             IpRuleProblem::TooMany { max: 20_000 },
+            IpRuleProblem::Note { max: 200 },
             IpRuleProblem::CountryCode,
             IpRuleProblem::EmptyCountryTable,
             IpRuleProblem::CountryLine { line: 2 },

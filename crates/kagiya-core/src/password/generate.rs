@@ -5,19 +5,50 @@
 use super::policy::{PasswordPolicy, PolicyContext};
 use crate::random;
 use crate::secret::Secret;
+use crate::Error;
 
 const UPPER: &str = "ABCDEFGHJKLMNPQRSTUVWXYZ";
 const LOWER: &str = "abcdefghijkmnopqrstuvwxyz";
 const DIGITS: &str = "23456789";
 const SYMBOLS: &str = "!@#$%-_.";
 
+/// How many times a password is drawn before giving up (ours: a drawn password fails only on a
+/// context word it happened to contain, about one in millions; a policy that fails a hundred
+/// draws in a row is one no generated password can meet).
+pub const MAX_DRAWS: usize = 100;
+
 fn pick(set: &[char]) -> char {
     set[random::below(set.len() as u32) as usize]
 }
 
-/// A password that meets `policy` for `ctx` (tries again in the rare case one does not, e.g. a
-/// generated password that happens to contain the login ID).
-pub fn temporary_password(policy: &PasswordPolicy, ctx: &PolicyContext<'_>) -> Secret {
+/// What every generated password holds at least: `(upper, lower, digits, symbols)` — each class
+/// the policy asks for, one of each letter case and a digit anyway, and a symbol when four
+/// classes or symbols are required. `PasswordPolicy::validate` refuses a policy whose maximum
+/// length cannot hold them, so the generator never loops on an unsatisfiable policy.
+pub fn floor(policy: &PasswordPolicy) -> (usize, usize, usize, usize) {
+    let need_symbol = policy.min_symbols > 0 || policy.min_classes >= 4;
+    let upper = usize::from(policy.min_upper.max(1));
+    let lower = usize::from(policy.min_lower.max(1));
+    // Letters beyond the two cases' minimums.
+    let letters = usize::from(policy.min_letters).saturating_sub(upper + lower);
+    (
+        upper + letters,
+        lower,
+        usize::from(policy.min_digits.max(1)),
+        if need_symbol {
+            usize::from(policy.min_symbols.max(1))
+        } else {
+            0
+        },
+    )
+}
+
+/// A password that meets `policy` for `ctx`, drawn again in the rare case one does not (e.g.
+/// one that happens to contain the login ID); refused after `MAX_DRAWS` draws.
+pub fn temporary_password(
+    policy: &PasswordPolicy,
+    ctx: &PolicyContext<'_>,
+) -> Result<Secret, Error> {
     let symbols: Vec<char> = match &policy.symbols {
         Some(s) => s.chars().collect(),
         None => SYMBOLS.chars().collect(),
@@ -25,30 +56,27 @@ pub fn temporary_password(policy: &PasswordPolicy, ctx: &PolicyContext<'_>) -> S
     let upper: Vec<char> = UPPER.chars().collect();
     let lower: Vec<char> = LOWER.chars().collect();
     let digits: Vec<char> = DIGITS.chars().collect();
+    let (n_upper, n_lower, n_digits, n_symbols) = floor(policy);
     let min = policy.min_len.max(policy.min_len_with_mfa.unwrap_or(0)) as usize;
     // Long enough to be strong, short enough for the policy's maximum.
     let len = min.max(12).min(policy.max_len as usize);
-    let need_symbol = policy.min_symbols > 0 || policy.min_classes >= 4;
-    loop {
+    if n_upper + n_lower + n_digits + n_symbols > len || (n_symbols > 0 && symbols.is_empty()) {
+        return Err(Error::InvalidValue("password_policy"));
+    }
+    let mut pool: Vec<char> = Vec::new();
+    pool.extend(&upper);
+    pool.extend(&lower);
+    pool.extend(&digits);
+    for _ in 0..MAX_DRAWS {
         let mut chars: Vec<char> = Vec::with_capacity(len);
-        for _ in 0..policy.min_upper.max(1) {
-            chars.push(pick(&upper));
+        for (n, set) in [
+            (n_upper, &upper),
+            (n_lower, &lower),
+            (n_digits, &digits),
+            (n_symbols, &symbols),
+        ] {
+            chars.extend((0..n).map(|_| pick(set)));
         }
-        for _ in 0..policy.min_lower.max(1) {
-            chars.push(pick(&lower));
-        }
-        for _ in 0..policy.min_digits.max(1) {
-            chars.push(pick(&digits));
-        }
-        if need_symbol && !symbols.is_empty() {
-            for _ in 0..policy.min_symbols.max(1) {
-                chars.push(pick(&symbols));
-            }
-        }
-        let mut pool: Vec<char> = Vec::new();
-        pool.extend(&upper);
-        pool.extend(&lower);
-        pool.extend(&digits);
         while chars.len() < len {
             chars.push(pick(&pool));
         }
@@ -59,9 +87,10 @@ pub fn temporary_password(policy: &PasswordPolicy, ctx: &PolicyContext<'_>) -> S
         }
         let pw: String = chars.into_iter().collect();
         if policy.violations(&pw, ctx).is_empty() {
-            return Secret::new(pw);
+            return Ok(Secret::new(pw));
         }
     }
+    Err(Error::InvalidValue("password_policy"))
 }
 
 #[cfg(test)]
@@ -79,7 +108,7 @@ mod tests {
         for p in Preset::ALL {
             let policy = p.password();
             for _ in 0..50 {
-                let pw = temporary_password(&policy, &ctx);
+                let pw = temporary_password(&policy, &ctx).unwrap();
                 assert!(
                     policy.violations(pw.expose(), &ctx).is_empty(),
                     "{p:?}: {:?}",
@@ -88,7 +117,7 @@ mod tests {
                 assert!(!pw.expose().contains(['0', 'O', '1', 'l', 'I']));
             }
         }
-        let op = temporary_password(&PasswordPolicy::OPERATOR, &ctx);
+        let op = temporary_password(&PasswordPolicy::OPERATOR, &ctx).unwrap();
         assert!(PasswordPolicy::OPERATOR
             .violations(op.expose(), &ctx)
             .is_empty());
@@ -97,8 +126,39 @@ mod tests {
     #[test]
     fn two_passwords_differ() {
         let ctx = PolicyContext::default();
-        let a = temporary_password(&PasswordPolicy::NIST, &ctx);
-        let b = temporary_password(&PasswordPolicy::NIST, &ctx);
+        let a = temporary_password(&PasswordPolicy::NIST, &ctx).unwrap();
+        let b = temporary_password(&PasswordPolicy::NIST, &ctx).unwrap();
         assert_ne!(a.expose(), b.expose());
+    }
+
+    /// Issue 12, low: 「the temporary-password generator bounded and unsatisfiable policies
+    /// refused at validation」. A policy that asks for more letters than fit beside the digit the
+    /// generator always adds used to spin for ever; validation now refuses it, and the generator
+    /// gives up with an error after a bounded number of draws.
+    #[test]
+    fn an_unsatisfiable_policy_is_refused_not_looped_on() {
+        let tight = PasswordPolicy {
+            min_len: 8,
+            max_len: 8,
+            min_letters: 8,
+            ..PasswordPolicy::NIST
+        };
+        assert_eq!(tight.validate(), Err("composition"));
+        assert_eq!(
+            temporary_password(&tight, &PolicyContext::default()).unwrap_err(),
+            Error::InvalidValue("password_policy")
+        );
+        let room = PasswordPolicy {
+            min_letters: 6,
+            min_len: 8,
+            max_len: 8,
+            min_strength: None,
+            ..PasswordPolicy::NIST
+        };
+        assert_eq!(room.validate(), Ok(()));
+        let pw = temporary_password(&room, &PolicyContext::default()).unwrap();
+        assert!(room
+            .violations(pw.expose(), &PolicyContext::default())
+            .is_empty());
     }
 }

@@ -446,6 +446,11 @@ impl PasswordPolicy {
         if required > self.max_len || self.min_letters as u16 > self.max_len {
             return Err("composition");
         }
+        // What a generated temporary password must hold has to fit, too.
+        let (u, l, d, s) = super::generate::floor(self);
+        if u + l + d + s > usize::from(self.max_len) {
+            return Err("composition");
+        }
         if self.min_classes > 4 || self.min_strength.is_some_and(|s| s > 4) {
             return Err("classes");
         }

@@ -107,6 +107,10 @@ impl CertificateReportView {
 
 /// The file's bytes as the window sends them (base64).
 fn file_bytes(base64_file: &str) -> Result<Vec<u8>, Error> {
+    // Refused before decoding: base64 is 4 characters for every 3 bytes.
+    if base64_file.trim().len() > MAX_FILE_BYTES.div_ceil(3) * 4 {
+        return Err(Error::CertificateUnreadable("size"));
+    }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(base64_file.trim())
         .map_err(|_| Error::CertificateUnreadable("encoding"))?;
@@ -191,5 +195,25 @@ impl Console {
             lang,
         )?;
         Ok(CertificateReportView::new(report, lang))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12, low: 「size limits before decoding (certificate upload…)」: text longer than the
+    /// largest file's base64 is refused without being decoded — even text that is not base64.
+    #[test]
+    fn an_oversized_upload_is_refused_before_decoding() {
+        let over = "*".repeat(MAX_FILE_BYTES.div_ceil(3) * 4 + 1);
+        assert_eq!(
+            file_bytes(&over).unwrap_err(),
+            Error::CertificateUnreadable("size")
+        );
+        assert_eq!(
+            file_bytes("*").unwrap_err(),
+            Error::CertificateUnreadable("encoding")
+        );
     }
 }

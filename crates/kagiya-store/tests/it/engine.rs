@@ -633,6 +633,27 @@ fn initialization_request_with_four_eyes_offline() {
         e.execute_init_request(&sv(), &conf(), "R-2026-001"),
         Err(Error::RequestState("executed"))
     ));
+    // Issue 12, low: 「initialization-request state re-checked inside the write and illegal
+    // transitions refused by the fold」. A second decision that passed its check before the
+    // first landed (two supervisors at once) reaches the write as an event: refused there, and
+    // nothing of it is kept.
+    let head = kagiya_store::events::head(&e.store().conn()).unwrap();
+    let late = kagiya_core::event::EventKind::InitRequestRejected {
+        request_no: "R-2026-001".into(),
+        reason: "late".into(),
+    };
+    assert_eq!(
+        e.store().write(|tx| kagiya_store::directory::record(
+            tx,
+            e.now(),
+            Some("sv002"),
+            None,
+            late
+        )
+        .map(|_| ())),
+        Err(Error::RequestState("executed"))
+    );
+    assert_eq!(kagiya_store::events::head(&e.store().conn()).unwrap(), head);
     assert_fold(&e);
 }
 
@@ -869,7 +890,8 @@ fn an_interfax_account_has_one_password_and_its_lock_refuses_everything() {
             mfa: false,
             context: &[],
         },
-    );
+    )
+    .unwrap();
     e.change_own_passwords(
         "faxadmin",
         ChangeOwn {
@@ -975,7 +997,7 @@ fn a_forced_or_expired_change_refuses_the_current_password_under_every_preset() 
             mfa: false,
             context: &[],
         };
-        let acceptable = || temporary_password(&preset.password(), &ctx);
+        let acceptable = || temporary_password(&preset.password(), &ctx).unwrap();
         let own = acceptable();
         let own = own.expose();
         e.change_own_passwords(

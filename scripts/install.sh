@@ -67,5 +67,13 @@ if [ $want_test = 1 ]; then
   else
     say "tauri-driver $TAURI_DRIVER_VERSION is installed"
   fi
+  # cargo-fuzz builds the libFuzzer targets in fuzz/ (on the stable toolchain, without sanitizers).
+  CARGO_FUZZ_VERSION=0.13.2
+  if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+    say "Installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+  else
+    say "cargo-fuzz $CARGO_FUZZ_VERSION is installed"
+  fi
 fi
 say "Everything is installed"

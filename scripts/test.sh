@@ -15,6 +15,9 @@ say "Layering: the engine and the command line stay free of what they must not k
 say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring)"
 "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
+say "Fuzzing: a short run of each libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS to change)"
+"$ROOT/scripts/fuzz.sh"
+
 say "UI: type check (svelte-check) and component tests (Vitest)"
 (cd ui && npm run --silent check && npx vitest run)
 

@@ -119,8 +119,8 @@ pub enum EventKind {
         setting_seconds: u32,
     },
     /// The PC's clock read earlier than the newest entry (set back by hand or by a faulty
-    /// clock). Recorded once when noticed; this entry and the ones after it keep the newest
-    /// entry's time until the clock catches up, so the log's times never go backwards.
+    /// clock), recorded once per step back at the time the clock gave: from here the entries'
+    /// times are behind the ones before, by `last - observed`.
     ClockWentBack {
         /// The newest entry's time.
         last: Millis,

@@ -531,8 +531,8 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
         ),
         EventKind::ClockWentBack { last, observed } => pick(
             ja,
-            format!("PCの時計が{}秒戻りました（記録の時刻は戻しません）", (last - observed) / 1000),
-            format!("The PC's clock went back {} s (the log's times do not)", (last - observed) / 1000),
+            format!("PCの時計が{}秒戻りました（以降の記録の時刻はその分前になります）", (last - observed) / 1000),
+            format!("The PC's clock went back {} s (later entries' times are behind by as much)", (last - observed) / 1000),
         ),
         EventKind::AuditExported { file, rows, head_seq, .. } => pick(
             ja,

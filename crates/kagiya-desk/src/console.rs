@@ -57,6 +57,18 @@ pub struct Console {
     lang: Lang,
     idle_minutes: u32,
     idle_override: Option<u32>,
+    /// The last readings of the monotonic and the wall clock, and how far the session's time
+    /// has been moved ahead of the monotonic one (see `session_time`).
+    clocks: std::cell::Cell<SessionClock>,
+}
+
+/// See `Console::session_time`.
+#[derive(Debug, Clone, Copy, Default)]
+struct SessionClock {
+    mono: Millis,
+    wall: Millis,
+    ahead: Millis,
+    started: bool,
 }
 
 impl Console {
@@ -102,15 +114,18 @@ impl Console {
             lang,
             idle_minutes,
             idle_override,
+            clocks: std::cell::Cell::new(SessionClock::default()),
         };
         c.session.set_idle_ms(c.idle_ms());
         Ok(c)
     }
 
     fn idle_ms(&self) -> Millis {
+        let setting = Millis::from(self.idle_minutes) * MINUTE;
         match self.idle_override {
-            Some(s) => Millis::from(s) * 1000,
-            None => Millis::from(self.idle_minutes) * MINUTE,
+            // Never longer than the setting, also after a supervisor shortened it.
+            Some(s) => (Millis::from(s) * 1000).min(setting),
+            None => setting,
         }
     }
 
@@ -157,24 +172,41 @@ impl Console {
         })
     }
 
-    /// The session's own time: monotonic, so that setting the PC's clock back does not keep an
-    /// unattended session open (issue 12, low). The log still records wall-clock times.
-    fn mono(&self) -> Millis {
-        self.engine().monotonic()
+    /// The session's own time (issue 12, low): it advances with the monotonic clock, so setting
+    /// the PC's clock back does not keep an unattended session open — and, when the wall clock
+    /// advanced further between two readings (the PC slept: the monotonic clock stops during a
+    /// suspend), by the wall clock's step, so a session left open over a sleep still locks.
+    fn session_time(&self) -> Millis {
+        let (mono, wall) = (self.engine().monotonic(), self.now());
+        let mut c = self.clocks.get();
+        if c.started {
+            let (dm, dw) = (mono - c.mono, wall - c.wall);
+            if dw > dm {
+                c.ahead += dw - dm;
+            }
+        }
+        c = SessionClock {
+            mono,
+            wall,
+            ahead: c.ahead,
+            started: true,
+        };
+        self.clocks.set(c);
+        mono + c.ahead
     }
 
     /// Applies the idle rule and records an idle lock when it happens.
     fn observe(&mut self) -> Result<(), Error> {
-        let mono = self.mono();
-        if let Transition::IdleLocked { at } = self.session.observe(mono) {
+        if let Transition::IdleLocked { .. } = self.session.observe(self.session_time()) {
             if let Some(id) = self.session.operator().map(|op| op.operator_id.clone()) {
                 let kind = EventKind::SessionLocked {
                     operator_id: id.clone(),
                     idle: true,
                 };
-                // When the idle time ran out, on the wall clock.
-                let wall = self.now() - (mono - at);
-                self.record(wall, Some(&id), kind)?;
+                // Recorded when noticed: a time worked back from the session's clock could sit
+                // before an entry another program wrote meanwhile.
+                let now = self.now();
+                self.record(now, Some(&id), kind)?;
             }
         }
         Ok(())
@@ -259,7 +291,7 @@ impl Console {
             name: record.name,
             role: record.role,
         };
-        self.session.sign_in(operator, self.mono());
+        self.session.sign_in(operator, self.session_time());
         self.status()
     }
 
@@ -285,7 +317,7 @@ impl Console {
                 operator_id: id.to_owned(),
             })?;
         self.session
-            .sign_in(Self::session_operator(&op), self.mono());
+            .sign_in(Self::session_operator(&op), self.session_time());
         self.status()
     }
 
@@ -302,14 +334,14 @@ impl Console {
             .authenticate_operator(&operator_id, password, |id| EventKind::SessionResumed {
                 operator_id: id.to_owned(),
             })?;
-        self.session.resume(self.mono());
+        self.session.resume(self.session_time());
         self.status()
     }
 
     /// Records activity (keyboard or pointer) in an active session.
     pub fn touch(&mut self) -> Result<Status, Error> {
         self.observe()?;
-        self.session.touch(self.mono());
+        self.session.touch(self.session_time());
         self.status()
     }
 
@@ -317,7 +349,7 @@ impl Console {
     pub fn lock_now(&mut self) -> Result<Status, Error> {
         let op = self.active_operator()?;
         let now = self.now();
-        self.session.lock(self.mono());
+        self.session.lock(self.session_time());
         let kind = EventKind::SessionLocked {
             operator_id: op.operator_id.clone(),
             idle: false,
@@ -385,6 +417,12 @@ impl Console {
                 max: *IDLE_LOCK_MINUTES.end(),
             });
         }
+        // Refused before any password is checked: a wrong confirmation counts towards a lock.
+        if op.role != kagiya_core::operator::Role::Supervisor {
+            return Err(Error::NotPermitted(
+                kagiya_core::directory::authz::Denial::SupervisorOnly,
+            ));
+        }
         let who = ActorRef::Operator(op.operator_id.clone());
         self.engine()
             .confirm_supervisor(&who, confirmation, "set_idle_lock")?;
@@ -395,7 +433,7 @@ impl Console {
         )?;
         self.idle_minutes = minutes;
         self.session.set_idle_ms(self.idle_ms());
-        self.session.touch(self.mono());
+        self.session.touch(self.session_time());
         self.status()
     }
 

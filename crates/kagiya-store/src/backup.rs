@@ -78,7 +78,7 @@ impl Store {
         out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(storage)?;
         drop(out);
-        let copy = Store::open(part, key)?;
+        let copy = Store::open_scratch(part, key)?;
         copy.integrity_check()?;
         copy.conn()
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
@@ -123,7 +123,7 @@ impl Store {
         )
             -> Result<(Millis, Option<String>, Option<String>, EventKind), Error>,
     ) -> Result<BackupSummary, Error> {
-        let copy = Store::open(tmp, key)?;
+        let copy = Store::open_scratch(tmp, key)?;
         copy.integrity_check()?;
         events::verify(&copy.conn())?;
         let backup_head = events::head(&copy.conn())?;

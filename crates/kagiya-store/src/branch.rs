@@ -102,16 +102,27 @@ impl Branch {
     pub fn check(&self) -> Result<CheckReport, Error> {
         let integrity = self.store.integrity_check().is_ok();
         let conn = self.store.conn();
-        let (entries, intact) = match events::verify(&conn) {
+        // One snapshot for every part: a write by another program in between must not show as
+        // a difference between the log and the tables.
+        // (A savepoint: a read transaction of its own, or part of one already open.)
+        conn.execute_batch("SAVEPOINT full_check")
+            .map_err(|e| Error::Storage(e.to_string()))?;
+        let report = Self::check_in(&conn, integrity);
+        let _ = conn.execute_batch("RELEASE full_check");
+        report
+    }
+
+    fn check_in(conn: &rusqlite::Connection, integrity: bool) -> Result<CheckReport, Error> {
+        let (entries, intact) = match events::verify(conn) {
             Ok(n) => (n, true),
             Err(Error::AuditChainBroken { seq }) => (seq - 1, false),
             Err(e) => return Err(e),
         };
         let mut mismatched: Vec<String> = Vec::new();
-        if !directory::rebuild_matches(&conn).unwrap_or(false) {
+        if !directory::rebuild_matches(conn).unwrap_or(false) {
             mismatched.push("directory".into());
         }
-        match crate::branch_facts::differences(&conn) {
+        match crate::branch_facts::differences(conn) {
             Ok(parts) => mismatched.extend(parts.into_iter().map(String::from)),
             Err(_) => mismatched.push("log".into()),
         }
@@ -121,7 +132,7 @@ impl Branch {
             audit_chain_intact: intact,
             fold_matches_tables: mismatched.is_empty(),
             mismatched,
-            users: directory::user_count(&conn)?,
+            users: directory::user_count(conn)?,
         })
     }
 

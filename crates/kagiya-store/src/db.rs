@@ -75,9 +75,10 @@ pub(crate) fn lock_beside(path: &Path, suffix: &str) -> Result<std::fs::File, Er
     Ok(f)
 }
 
-/// The copy kept of a database before its schema is upgraded from `version`.
-pub fn pre_upgrade_copy(path: &Path, version: usize) -> PathBuf {
-    beside(path, &format!(".before-upgrade-v{version}"))
+/// The copy kept of a database before its schema is upgraded from `version` at `stamp` (the
+/// time in milliseconds, so that each upgrade keeps its own copy and none is taken for another).
+pub fn pre_upgrade_copy(path: &Path, version: usize, stamp: u128) -> PathBuf {
+    beside(path, &format!(".before-upgrade-v{version}-{stamp}"))
 }
 
 /// Removes a scratch database with its write-ahead log files and its upgrade lock, ignoring what
@@ -119,7 +120,7 @@ pub const SCHEMA_VERSION: usize = 5;
 /// database at once upgrade it once (the second finds it done). A database that has data is
 /// copied whole, checked, to `<db>.before-upgrade-vN` first: an upgrade that goes wrong, or a
 /// newer version that must be rolled back, leaves the branch its data as it was (issue 12, low).
-fn upgrade(path: &Path, key: &DbKey, conn: &mut Connection) -> Result<(), Error> {
+fn upgrade(path: &Path, key: &DbKey, conn: &mut Connection, keep_copy: bool) -> Result<(), Error> {
     let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
     let m = migrations();
     let _lock = lock_beside(path, ".migrate-lock")?;
@@ -135,11 +136,12 @@ fn upgrade(path: &Path, key: &DbKey, conn: &mut Connection) -> Result<(), Error>
     if version == SCHEMA_VERSION {
         return Ok(());
     }
-    if version > 0 {
-        let copy = pre_upgrade_copy(path, version);
-        if !copy.exists() {
-            copy_raw(conn, &copy, key)?;
-        }
+    if version > 0 && keep_copy {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        copy_raw(conn, &pre_upgrade_copy(path, version, stamp), key)?;
     }
     m.to_latest(conn).map_err(|e| unavailable(&e))
 }
@@ -176,12 +178,22 @@ impl Store {
     /// Opens (creating if needed) the database at `path`, encrypted with `key`, and brings its
     /// schema up to date.
     pub fn open(path: &Path, key: &DbKey) -> Result<Store, Error> {
+        Self::open_with(path, key, true)
+    }
+
+    /// Opens a private copy (a backup being written or restored): upgraded like any database,
+    /// but without a copy of its own before the upgrade — it is one.
+    pub(crate) fn open_scratch(path: &Path, key: &DbKey) -> Result<Store, Error> {
+        Self::open_with(path, key, false)
+    }
+
+    fn open_with(path: &Path, key: &DbKey, keep_copy: bool) -> Result<Store, Error> {
         let unavailable = |e: &dyn std::fmt::Display| Error::DatabaseUnavailable(e.to_string());
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| unavailable(&e))?;
         }
         let mut conn = connect(path, key)?;
-        upgrade(path, key, &mut conn)?;
+        upgrade(path, key, &mut conn, keep_copy)?;
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_owned(),
@@ -277,7 +289,13 @@ mod tests {
         let s = Store::open(&path, &test_key()).unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION as i64);
         drop(s);
-        let copy = pre_upgrade_copy(&path, 4);
+        let copies: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|d| d.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".before-upgrade-v4-"))
+            .collect();
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        let copy = copies[0].clone();
         let old = connect(&copy, &test_key()).unwrap();
         let v: i64 = old
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -294,7 +312,16 @@ mod tests {
         drop(old);
         // Opening again upgrades nothing and copies nothing more.
         drop(Store::open(&path, &test_key()).unwrap());
-        assert!(!pre_upgrade_copy(&path, SCHEMA_VERSION).exists());
+        let n = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|d| {
+                let name = d.as_ref().unwrap().file_name();
+                name.to_string_lossy().contains(".before-upgrade-")
+                    && !name.to_string_lossy().ends_with("-wal")
+                    && !name.to_string_lossy().ends_with("-shm")
+            })
+            .count();
+        assert_eq!(n, 1);
 
         connect(&path, &test_key())
             .unwrap()

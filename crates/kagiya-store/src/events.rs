@@ -35,38 +35,34 @@ pub fn append(
 
 /// How far back the clock may read before it is recorded as having gone back (ours: a clock
 /// corrected by a second or two, or two programs on one PC a few milliseconds apart, is not an
-/// incident; the entry's time is kept from going backwards all the same).
+/// incident).
 pub const CLOCK_TOLERANCE_MS: Millis = 2_000;
 
-/// The time to record for something that happened at `at` (the clock's reading): never earlier
-/// than the newest entry. A clock that went back by more than `CLOCK_TOLERANCE_MS` is recorded
-/// (`clock_went_back`) in the same transaction, once until the clock catches up.
-pub fn observe_clock(tx: &Tx<'_>, at: Millis) -> Result<Millis, Error> {
+/// Records, in the same transaction, that the clock reads `at` while the newest entry says more
+/// than `CLOCK_TOLERANCE_MS` later (`clock_went_back`, at `at`). The entries keep the times the
+/// clock gave — the rules decided with them and the tables hold them — and their order is their
+/// sequence; the record shows a reader where the times stop rising and by how much. Once recorded
+/// the newest entry is the step back itself, so one step is recorded once. A demo database, whose
+/// made-up history is written out of order, records nothing.
+pub fn observe_clock(tx: &Tx<'_>, at: Millis) -> Result<(), Error> {
     let last: Option<Millis> = tx
         .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
         .map_err(storage)?;
     let Some(last_at) = last else {
-        return Ok(at);
+        return Ok(());
     };
-    if at >= last_at {
-        return Ok(at);
+    if last_at - at <= CLOCK_TOLERANCE_MS
+        || crate::settings::get(tx, crate::settings::DEMO)?.is_some()
+    {
+        return Ok(());
     }
-    // Noticed once: until the clock catches up, later entries sit at `last_at` quietly.
-    let noticed: Option<Millis> = tx
-        .prepare_cached(
-            "SELECT at FROM events WHERE kind = 'clock_went_back' ORDER BY at DESC LIMIT 1",
-        )
-        .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
-        .map_err(storage)?;
-    if last_at - at > CLOCK_TOLERANCE_MS && noticed != Some(last_at) {
-        let kind = EventKind::ClockWentBack {
-            last: last_at,
-            observed: at,
-        };
-        append_from(tx, last_at, None, None, kind)?;
-    }
-    Ok(last_at)
+    let kind = EventKind::ClockWentBack {
+        last: last_at,
+        observed: at,
+    };
+    insert(tx, at, None, None, kind)?;
+    Ok(())
 }
 
 /// Appends one event with where it was done (`desktop`, `cli`, …).
@@ -77,7 +73,18 @@ pub fn append_from(
     origin: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
-    let at = observe_clock(tx, at)?;
+    observe_clock(tx, at)?;
+    insert(tx, at, actor, origin, kind)
+}
+
+/// Appends one entry at the head, as given.
+fn insert(
+    tx: &Tx<'_>,
+    at: Millis,
+    actor: Option<&str>,
+    origin: Option<&str>,
+    kind: EventKind,
+) -> Result<StoredEvent, Error> {
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())

@@ -98,8 +98,15 @@ pub const MAX_RULES: usize = 20_000;
 /// (NTT) 2026年4月から" and the like; the rules of a large customer stay a few megabytes).
 pub const MAX_NOTE_CHARS: usize = 200;
 
+/// Characters that change how the text around them is shown without showing themselves: control
+/// characters, bidirectional overrides and isolates, zero-width characters.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 fn check_note(note: &str) -> Result<(), Error> {
-    if note.chars().count() > MAX_NOTE_CHARS || note.chars().any(char::is_control) {
+    if note.chars().count() > MAX_NOTE_CHARS || note.chars().any(hidden) {
         return Err(Error::InvalidIpRule(IpRuleProblem::Note {
             max: MAX_NOTE_CHARS,
         }));
@@ -385,7 +392,8 @@ pub fn warnings(
     let mut first: std::collections::HashMap<IpNet, usize> =
         std::collections::HashMap::with_capacity(set.rules.len());
     for (i, r) in set.rules.iter().enumerate() {
-        first.entry(r.net).or_insert(i);
+        // By network, so that a rule written with host bits (an unvalidated set) is found too.
+        first.entry(r.net.trunc()).or_insert(i);
     }
     for (j, rj) in set.rules.iter().enumerate() {
         let by = (0..=rj.net.prefix_len())
@@ -570,6 +578,11 @@ mod tests {
         assert!(
             s.validate().is_err(),
             "a note from a file or the bridge is checked too"
+        );
+        s.rules[0].note = "経理部\u{202E}moc.elpmaxe".into();
+        assert!(
+            s.validate().is_err(),
+            "a right-to-left override would disguise the note"
         );
     }
 

@@ -59,8 +59,9 @@ pub fn temporary_password(
     let (n_upper, n_lower, n_digits, n_symbols) = floor(policy);
     let min = policy.min_len.max(policy.min_len_with_mfa.unwrap_or(0)) as usize;
     // Long enough to be strong, short enough for the policy's maximum.
-    let len = min.max(12).min(policy.max_len as usize);
-    if n_upper + n_lower + n_digits + n_symbols > len || (n_symbols > 0 && symbols.is_empty()) {
+    let floor = n_upper + n_lower + n_digits + n_symbols;
+    let len = min.max(12).max(floor).min(policy.max_len as usize);
+    if floor > len || (n_symbols > 0 && symbols.is_empty()) {
         return Err(Error::InvalidValue("password_policy"));
     }
     let mut pool: Vec<char> = Vec::new();
@@ -158,6 +159,22 @@ mod tests {
         assert_eq!(room.validate(), Ok(()));
         let pw = temporary_password(&room, &PolicyContext::default()).unwrap();
         assert!(room
+            .violations(pw.expose(), &PolicyContext::default())
+            .is_empty());
+        // A floor above the usual 12 characters but within the maximum: a longer password.
+        let many = PasswordPolicy {
+            min_len: 8,
+            max_len: 64,
+            min_upper: 6,
+            min_lower: 6,
+            min_digits: 2,
+            min_strength: None,
+            ..PasswordPolicy::NIST
+        };
+        assert_eq!(many.validate(), Ok(()));
+        let pw = temporary_password(&many, &PolicyContext::default()).unwrap();
+        assert_eq!(pw.expose().chars().count(), 14);
+        assert!(many
             .violations(pw.expose(), &PolicyContext::default())
             .is_empty());
     }

@@ -264,6 +264,7 @@ fn part_label(part: &str, lang: Lang) -> &str {
         "operators" => lang.pick("操作者", "the operators"),
         "settings" => lang.pick("設定", "the settings"),
         "country_table" => lang.pick("国別アドレス表", "the country table"),
+        "log" => lang.pick("記録の読み取り", "reading the log"),
         other => other,
     }
 }

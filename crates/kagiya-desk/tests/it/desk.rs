@@ -889,6 +889,19 @@ fn supervisors_see_locked_operators_on_the_dashboard() {
         .unwrap()
         .locked_operators
         .is_empty());
+    // Issue 12, low: 「the idle setting supervisor-only」 — refused before any password is
+    // checked, so an operator's mistyped (or empty) confirmation counts towards no lock.
+    for _ in 0..6 {
+        assert_eq!(
+            env.console.set_idle_lock_minutes(5, &Secret::new("")),
+            Err(Error::NotPermitted(
+                kagiya_core::directory::authz::Denial::SupervisorOnly
+            ))
+        );
+    }
+    assert_eq!(env.console.status().unwrap().session.state, "active");
+    let op2 = e2.read(|r| r.operator("op002")).unwrap().unwrap();
+    assert_eq!(op2.lockout.failures, 0);
 }
 
 /// Issue 12, finding 3: 「disabled operators are refused everywhere」 — an open window session of

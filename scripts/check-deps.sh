@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The layering the design card asks for, checked on the real dependency graph: the engine knows no
-# database, keyring, window or desk; the command line needs neither the window nor the desk.
+# database, keyring, window or desk; the command line needs neither the window nor the desk; the
+# central server runs the engine over PostgreSQL and knows no SQLite, keyring, window or desk.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -21,3 +22,4 @@ forbid() {
 
 forbid kagiya-engine 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'kagiya-store' 'kagiya-desk'
 forbid kagiya-cli 'tauri(-.*)?' 'kagiya-desk' 'wry' 'webkit2gtk'
+forbid kagiya-server 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'wry' 'kagiya-store' 'kagiya-desk' 'kagiya-cli'

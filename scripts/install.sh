@@ -17,7 +17,10 @@ APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl
 # of the real window, openssl as the S/MIME peer that makes the test certificates and signed mails,
 # and Chromium with poppler-utils to print the slips to PDF and read the pages back (WebKitWebDriver
 # has no print command; Chromium is WebView2's engine, which prints on Windows).
-APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl chromium poppler-utils)
+# PostgreSQL (Debian's package; the tests make private clusters with initdb/pg_ctl, see
+# scripts/with-postgres.sh) for the central server.
+APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl chromium poppler-utils
+  postgresql)
 
 pkgs=("${APT_APP[@]}")
 [ $want_test = 1 ] && pkgs+=("${APT_TEST[@]}")

@@ -12,8 +12,8 @@ say "Disk: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free; a clean r
 say "Layering: the engine and the command line stay free of what they must not know"
 "$ROOT/scripts/check-deps.sh"
 
-say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring)"
-"$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
+say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring, a private PostgreSQL)"
+"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
 say "Fuzzing: a short run of each libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS to change)"
 "$ROOT/scripts/fuzz.sh"

@@ -1,0 +1,156 @@
+//! The server's configuration: a TOML file, then environment variables over it (so that a
+//! container or a service manager can change one setting without a file).
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// Everything the server reads at start.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where to listen (`127.0.0.1:8443`).
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The PostgreSQL connection string (`postgres://user@host:port/db` or `host=… user=…`).
+    pub database_url: String,
+    /// Connections in the pool (ours: twice the cores of a typical server, enough to keep the
+    /// password hashing busy; PostgreSQL's default limit is 100 for all processes).
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+    /// Bring the schema up to date when the server starts (otherwise `kagiya-server migrate`).
+    #[serde(default)]
+    pub migrate_on_start: bool,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8443))
+}
+
+fn default_pool_size() -> usize {
+    16
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads `path` (when given), then applies `KAGIYA_SERVER_LISTEN`, `KAGIYA_SERVER_DATABASE_URL`,
+    /// `KAGIYA_SERVER_POOL_SIZE` and `KAGIYA_SERVER_MIGRATE_ON_START` from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?;
+                text.parse()
+                    .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        let overrides = [
+            ("KAGIYA_SERVER_LISTEN", "listen", false),
+            ("KAGIYA_SERVER_DATABASE_URL", "database_url", false),
+            ("KAGIYA_SERVER_POOL_SIZE", "pool_size", true),
+            ("KAGIYA_SERVER_MIGRATE_ON_START", "migrate_on_start", true),
+        ];
+        for (var, key, typed) in overrides {
+            if let Some(v) = env(var).filter(|v| !v.is_empty()) {
+                let value = if typed {
+                    // Numbers and booleans as TOML reads them.
+                    format!("x = {v}")
+                        .parse::<toml::Table>()
+                        .ok()
+                        .and_then(|mut t| t.remove("x"))
+                        .ok_or_else(|| ConfigError(format!("{var}: not a valid value: {v}")))?
+                } else {
+                    toml::Value::String(v)
+                };
+                table.insert(key.into(), value);
+            }
+        }
+        let c: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(e.message().to_owned()))?;
+        if !(1..=1000).contains(&c.pool_size) {
+            return Err(ConfigError("pool_size must be 1-1000".into()));
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn the_file_then_the_environment() {
+        let dir = std::env::temp_dir().join(format!("kagiya-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("server.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndatabase_url = \"postgres://a@h/db\"\npool_size = 4\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!((c.pool_size, c.migrate_on_start), (4, false));
+        let c = Config::load(
+            Some(&path),
+            env(&[
+                ("KAGIYA_SERVER_POOL_SIZE", "8"),
+                ("KAGIYA_SERVER_MIGRATE_ON_START", "true"),
+                ("KAGIYA_SERVER_DATABASE_URL", "postgres://b@h/db"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!((c.pool_size, c.migrate_on_start), (8, true));
+        assert_eq!(c.database_url, "postgres://b@h/db");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_their_name() {
+        let e = Config::load(None, env(&[])).unwrap_err();
+        assert!(e.0.contains("database_url"), "{e}");
+        let e = Config::load(
+            None,
+            env(&[
+                ("KAGIYA_SERVER_DATABASE_URL", "x"),
+                ("KAGIYA_SERVER_POOL_SIZE", "many"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("KAGIYA_SERVER_POOL_SIZE"), "{e}");
+        let e = Config::load(
+            None,
+            env(&[
+                ("KAGIYA_SERVER_DATABASE_URL", "x"),
+                ("KAGIYA_SERVER_POOL_SIZE", "0"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("pool_size"), "{e}");
+    }
+}

@@ -1,0 +1,270 @@
+//! The server against a real PostgreSQL: the test command (`scripts/with-postgres.sh`) starts a
+//! private cluster and names it in KAGIYA_TEST_DATABASE_URL; each test makes its own database.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use kagiya_server::http::{router, AppState};
+use kagiya_server::{db, migrate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A fresh, empty database on the test cluster; its URL.
+async fn fresh_database() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let admin = std::env::var("KAGIYA_TEST_DATABASE_URL").expect(
+        "KAGIYA_TEST_DATABASE_URL is not set: run the tests under scripts/with-postgres.sh \
+         (the README's test command does)",
+    );
+    let name = format!(
+        "kagiya_test_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("the test cluster answers");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    // The admin URL with the database replaced.
+    let mut cfg: tokio_postgres::Config = admin.parse().unwrap();
+    cfg.dbname(&name);
+    let hosts: Vec<String> = cfg
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(s) => s.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .collect();
+    format!(
+        "host={} port={} user={} dbname={name}",
+        hosts[0],
+        cfg.get_ports().first().copied().unwrap_or(5432),
+        cfg.get_user().unwrap_or("postgres"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_processes_starting_at_once_migrate_once() {
+    let url = fresh_database().await;
+    // Four pools stand for four server processes: separate connections, one database.
+    let runs = (0..4).map(|_| {
+        let pool = db::pool(&url, 2).unwrap();
+        tokio::spawn(async move { migrate::run(&pool).await })
+    });
+    let mut applied = Vec::new();
+    for r in runs {
+        let report = r.await.unwrap().unwrap();
+        assert_eq!(report.to, migrate::latest());
+        applied.extend(report.applied);
+    }
+    let want: Vec<i32> = (1..=migrate::latest()).collect();
+    assert_eq!(applied, want, "each step applied exactly once in all");
+    let pool = db::pool(&url, 1).unwrap();
+    assert_eq!(migrate::current(&pool).await.unwrap(), migrate::latest());
+    let again = migrate::run(&pool).await.unwrap();
+    assert!(again.applied.is_empty());
+}
+
+#[tokio::test]
+async fn a_database_ahead_of_this_program_is_refused_and_left_alone() {
+    let url = fresh_database().await;
+    let pool = db::pool(&url, 1).unwrap();
+    migrate::run(&pool).await.unwrap();
+    let c = pool.get().await.unwrap();
+    c.execute(
+        "INSERT INTO schema_migrations (version, name) VALUES (999, 'future')",
+        &[],
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let e = migrate::run(&pool).await.unwrap_err();
+    assert!(e.contains("newer"), "{e}");
+    assert_eq!(migrate::current(&pool).await.unwrap(), 999);
+}
+
+/// Issue 13: 「the audit log on the server is per customer (a hash chain per tenant)」 — and, as
+/// on the branch, an entry is accepted only at its chain's head and never changed or removed.
+#[tokio::test]
+async fn each_customers_chain_only_grows_at_its_head() {
+    let url = fresh_database().await;
+    let pool = db::pool(&url, 1).unwrap();
+    migrate::run(&pool).await.unwrap();
+    let c = pool.get().await.unwrap();
+    let genesis = "0".repeat(64);
+    let insert = "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash) \
+                  VALUES ($1, $2, 0, NULL, 'k', '{}', $3, $4)";
+    c.execute(insert, &[&"C-1", &1i64, &genesis, &"h1"])
+        .await
+        .unwrap();
+    // Another customer's chain starts on its own.
+    c.execute(insert, &[&"C-2", &1i64, &genesis, &"x1"])
+        .await
+        .unwrap();
+    c.execute(insert, &[&"C-1", &2i64, &"h1", &"h2"])
+        .await
+        .unwrap();
+    for (seq, prev) in [(2i64, "h1"), (4, "h2"), (3, "wrong")] {
+        let e = c
+            .execute(insert, &[&"C-1", &seq, &prev, &"hx"])
+            .await
+            .unwrap_err();
+        assert!(msg(&e).contains("head"), "{}", msg(&e));
+    }
+    for sql in [
+        "UPDATE events SET actor = 'x' WHERE chain = 'C-1'",
+        "DELETE FROM events WHERE chain = 'C-1'",
+        "TRUNCATE events CASCADE",
+    ] {
+        let e = c.batch_execute(sql).await.unwrap_err();
+        assert!(msg(&e).contains("append-only"), "{sql}: {}", msg(&e));
+    }
+    let heads: Vec<(String, i64, String)> = c
+        .query("SELECT chain, seq, hash FROM chains ORDER BY chain", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            ("C-1".to_owned(), 2, "h2".to_owned()),
+            ("C-2".to_owned(), 1, "x1".to_owned())
+        ]
+    );
+}
+
+/// What PostgreSQL said (tokio-postgres shows only "db error").
+fn msg(e: &tokio_postgres::Error) -> String {
+    e.as_db_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_else(|| e.to_string())
+}
+
+/// A plain HTTP/1.1 GET on loopback: (status, body).
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn ready_only_when_the_database_answers_with_the_current_schema() {
+    let url = fresh_database().await;
+    let pool = Arc::new(db::pool(&url, 2).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(AppState { pool: pool.clone() });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    assert_eq!(get(addr, "/healthz").await.0, 200);
+    let (status, body) = get(addr, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("schema version 0"), "{body}");
+    migrate::run(&pool).await.unwrap();
+    let (status, body) = get(addr, "/readyz").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(get(addr, "/nowhere").await.0, 404);
+    // A database that does not answer: not ready, and the process still healthy.
+    let dead = Arc::new(
+        db::pool(
+            "host=127.0.0.1 port=1 user=nobody dbname=none connect_timeout=2",
+            1,
+        )
+        .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(AppState { pool: dead });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (status, body) = get(addr, "/readyz").await;
+    assert_eq!(status, 503);
+    assert!(body.contains("does not answer"), "{body}");
+    assert_eq!(get(addr, "/healthz").await.0, 200);
+}
+
+/// The binary as an operator runs it: `migrate`, then `serve` until SIGTERM, which it answers by
+/// finishing and exiting 0; a bad setting stops it at once with the setting named.
+#[tokio::test]
+async fn the_binary_migrates_serves_and_stops_on_sigterm() {
+    let url = fresh_database().await;
+    let bin = env!("CARGO_BIN_EXE_kagiya-server");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .env("KAGIYA_SERVER_DATABASE_URL", &url)
+            .env("KAGIYA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let out = run(&["migrate"]).wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with('{') && l.contains("schema up to date")),
+        "{log}"
+    );
+
+    let child = run(&["serve"]);
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            ready = get(addr, "/readyz").await.0 == 200;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server answered /readyz");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stop signal"));
+
+    let out = std::process::Command::new(bin)
+        .arg("serve")
+        .env("KAGIYA_SERVER_DATABASE_URL", &url)
+        .env("KAGIYA_SERVER_POOL_SIZE", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pool_size"));
+}

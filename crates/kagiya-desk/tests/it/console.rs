@@ -535,12 +535,13 @@ fn concurrent_wrong_passwords_from_two_processes_count_exactly() {
     );
 }
 
-/// Issue 12, low: 「idle lock on a monotonic clock and audit times never going backwards (clock
-/// regressions recorded)」. Someone at the branch PC sets the clock back an hour: the unattended
-/// session still locks on time, and the step back is recorded once, so a reader of the log sees
-/// where its times stop rising and by how much.
-#[test]
-fn setting_the_clock_back_neither_keeps_a_session_open_nor_passes_unrecorded() {
+/// A console with its first supervisor signed in, on a clock whose wall reading the test can set
+/// apart from its monotonic one.
+fn on_a_drifting_clock() -> (
+    tempfile::TempDir,
+    Arc<kagiya_engine::DriftingClock>,
+    Console,
+) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(kagiya_engine::DriftingClock::new(T0));
     let mut o = ConsoleOptions::new(dir.path().join("kagiya.db"));
@@ -548,6 +549,16 @@ fn setting_the_clock_back_neither_keeps_a_session_open_nor_passes_unrecorded() {
     o.key = KeySource::Given(key());
     let mut c = Console::open(o).unwrap();
     c.create_first_supervisor(&first()).unwrap();
+    (dir, clock, c)
+}
+
+/// Issue 12, low: 「idle lock on a monotonic clock and audit times never going backwards (clock
+/// regressions recorded)」. Someone at the branch PC sets the clock back an hour: the unattended
+/// session still locks on time, and the step back is recorded once, so a reader of the log sees
+/// where its times stop rising and by how much.
+#[test]
+fn setting_the_clock_back_neither_keeps_a_session_open_nor_passes_unrecorded() {
+    let (dir, clock, mut c) = on_a_drifting_clock();
     clock.advance(5 * MINUTE);
     c.touch().unwrap();
     clock.set_wall(T0 - 60 * MINUTE);
@@ -578,13 +589,7 @@ fn setting_the_clock_back_neither_keeps_a_session_open_nor_passes_unrecorded() {
 /// lock when the PC wakes, by the wall clock's step.
 #[test]
 fn a_session_left_open_over_a_sleep_locks_on_waking() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(kagiya_engine::DriftingClock::new(T0));
-    let mut o = ConsoleOptions::new(dir.path().join("kagiya.db"));
-    o.clock = clock.clone();
-    o.key = KeySource::Given(key());
-    let mut c = Console::open(o).unwrap();
-    c.create_first_supervisor(&first()).unwrap();
+    let (_dir, clock, mut c) = on_a_drifting_clock();
     clock.advance(MINUTE);
     c.touch().unwrap();
     // Asleep for an hour: the wall clock moves, the monotonic one does not.

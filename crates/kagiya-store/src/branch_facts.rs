@@ -2,7 +2,6 @@
 //! the full check: operators, settings and the country table must be what the log says.
 
 use kagiya_core::branch_fold::{digest, BranchFacts, OperatorFacts};
-use kagiya_core::event::EventBody;
 use kagiya_core::Error;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -13,16 +12,10 @@ use crate::operators;
 /// The state the log describes.
 pub fn fold(conn: &Connection) -> Result<BranchFacts, Error> {
     let mut facts = BranchFacts::default();
-    let mut st = conn
-        .prepare("SELECT body FROM events ORDER BY seq")
-        .map_err(storage)?;
-    let mut rows = st.query([]).map_err(storage)?;
-    while let Some(r) = rows.next().map_err(storage)? {
-        let body: String = r.get(0).map_err(storage)?;
-        let body: EventBody =
-            serde_json::from_str(&body).map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
-        facts.apply(&body.kind);
-    }
+    crate::events::for_each_kind(conn, |_, _, kind| {
+        facts.apply(kind);
+        Ok(())
+    })?;
     Ok(facts)
 }
 

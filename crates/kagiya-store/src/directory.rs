@@ -13,7 +13,7 @@ use kagiya_core::directory::{Address, Service};
 use kagiya_core::directory::{
     Credential, CredentialKind, Directory, InitRequest, Tenant, User, UserRole, UserStatus,
 };
-use kagiya_core::event::{EventBody, EventKind, StoredEvent};
+use kagiya_core::event::{EventKind, StoredEvent};
 use kagiya_core::iprules::RuleSet;
 use kagiya_core::lockout::LockoutFacts;
 use kagiya_core::{Error, Millis};
@@ -752,18 +752,7 @@ pub fn load(conn: &Connection) -> Result<Directory, Error> {
 /// The directory folded from the whole event log.
 pub fn rebuild(conn: &Connection) -> Result<Directory, Error> {
     let mut d = Directory::default();
-    let mut st = conn
-        .prepare("SELECT at, actor, body FROM events ORDER BY seq")
-        .map_err(storage)?;
-    let mut rows = st.query([]).map_err(storage)?;
-    while let Some(r) = rows.next().map_err(storage)? {
-        let at: Millis = r.get(0).map_err(storage)?;
-        let actor: Option<String> = r.get(1).map_err(storage)?;
-        let body: String = r.get(2).map_err(storage)?;
-        let body: EventBody =
-            serde_json::from_str(&body).map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
-        d.apply(at, actor.as_deref(), &body.kind)?;
-    }
+    events::for_each_kind(conn, |at, actor, kind| d.apply(at, actor, kind))?;
     Ok(d)
 }
 

@@ -33,6 +33,26 @@ pub fn append(
     append_from(tx, at, actor, None, kind)
 }
 
+/// Calls `f` with every entry's time, actor and what happened, in order: what the folds read.
+pub fn for_each_kind(
+    conn: &Connection,
+    mut f: impl FnMut(Millis, Option<&str>, &EventKind) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut st = conn
+        .prepare("SELECT at, actor, body FROM events ORDER BY seq")
+        .map_err(storage)?;
+    let mut rows = st.query([]).map_err(storage)?;
+    while let Some(r) = rows.next().map_err(storage)? {
+        let at: Millis = r.get(0).map_err(storage)?;
+        let actor: Option<String> = r.get(1).map_err(storage)?;
+        let body: String = r.get(2).map_err(storage)?;
+        let body: EventBody =
+            serde_json::from_str(&body).map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
+        f(at, actor.as_deref(), &body.kind)?;
+    }
+    Ok(())
+}
+
 /// How far back the clock may read before it is recorded as having gone back (ours: a clock
 /// corrected by a second or two, or two programs on one PC a few milliseconds apart, is not an
 /// incident).

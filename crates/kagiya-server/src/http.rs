@@ -1,29 +1,123 @@
-//! The HTTP side: the router and its shared state. For now the health endpoints a load balancer
-//! and an orchestrator ask: `/healthz` (the process answers) and `/readyz` (the database answers
-//! and its schema is the one this program runs on).
+//! The HTTP side: the router, its shared state and the layers every request passes — a request
+//! id (kept from a proxy or made here, echoed back), a body limit, a time limit, one access-log
+//! line and the metrics; errors are `{code, message}` in the client's language. Routes so far: `/healthz` (the process answers),
+//! `/readyz` (the database answers and its schema is the one this program runs on), `/metrics`.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use deadpool_postgres::Pool;
 use serde_json::json;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::metrics::Metrics;
+
+/// The largest request body the JSON routes to come will read (ours: a sign-in or an unlock of
+/// many users is a few KB; 64 KiB leaves room and keeps a hostile body from costing memory).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The longest a request may take (ours: several argon2id checks and a write, with room).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Arc<Pool>,
+    pub metrics: Arc<Metrics>,
 }
 
-/// Every route of the server.
+impl AppState {
+    pub fn new(pool: Pool) -> AppState {
+        AppState {
+            pool: Arc::new(pool),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}
+
+/// Every route of the server, with its layers.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // Outermost: the id exists before anything else sees the request, and goes back out.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Counts and times each request, and writes one access-log line (never a body, a query string
+/// or a header value other than the request id).
+async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|r| r.header_value().to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    let secs = start.elapsed().as_secs_f64();
+    s.metrics
+        .requests
+        .with_label_values(&[&route, &status.to_string()])
+        .inc();
+    s.metrics.latency.with_label_values(&[&route]).observe(secs);
+    tracing::info!(request_id = %id, %method, route = %route, status, ms = secs * 1000.0, "request");
+    res
+}
+
+/// `{code, message}` in the language the client asks for (Japanese or English).
+fn error(status: StatusCode, code: &str, accept: &[&str]) -> (StatusCode, Json<serde_json::Value>) {
+    let ja = accept.iter().any(|l| l.trim_start().starts_with("ja"));
+    let message = match (code, ja) {
+        ("http.not_found", true) => "指定されたページはありません。",
+        ("http.not_found", false) => "There is no such page.",
+        (_, true) => "要求を処理できませんでした。",
+        (_, false) => "The request could not be handled.",
+    };
+    (status, Json(json!({ "code": code, "message": message })))
+}
+
+fn languages(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .map(|v| v.split(',').collect())
+        .unwrap_or_default()
+}
+
+async fn not_found(headers: HeaderMap) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "http.not_found",
+        &languages(&headers),
+    )
+    .into_response()
 }
 
 async fn healthz() -> Response {
@@ -48,4 +142,18 @@ async fn readyz(State(s): State<AppState>) -> Response {
         )),
         Err(_) => not_ready("the database does not answer".into()),
     }
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    let st = s.pool.status();
+    s.metrics.pool_size.set(st.size as i64);
+    s.metrics.pool_available.set(st.available as i64);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
 }

@@ -1,9 +1,11 @@
 //! kagiya-server: the central store the customers' users sign in to. It runs the same engine as
 //! the branch console (`kagiya-engine`) over PostgreSQL, and knows no SQLite, keyring, window or
 //! desk (checked by `scripts/check-deps.sh`). This first part holds what every later part stands
-//! on: the configuration, the connection pool, the versioned schema and the health endpoints.
+//! on: the configuration, the connection pool, the versioned schema, the health endpoints and the
+//! metrics.
 
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod metrics;
 pub mod migrate;

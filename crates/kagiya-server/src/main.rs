@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -78,9 +77,7 @@ async fn run(args: Args) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("listen on {}: {e}", config.listen))?;
             tracing::info!(listen = %config.listen, "serving");
-            let app = router(AppState {
-                pool: Arc::new(pool),
-            });
+            let app = router(AppState::new(pool));
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let server = axum::serve(
                 listener,

@@ -2,7 +2,6 @@
 //! private cluster and names it in KAGIYA_TEST_DATABASE_URL; each test makes its own database.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 use kagiya_server::http::{router, AppState};
 use kagiya_server::{db, migrate};
@@ -168,10 +167,12 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 #[tokio::test]
 async fn ready_only_when_the_database_answers_with_the_current_schema() {
     let url = fresh_database().await;
-    let pool = Arc::new(db::pool(&url, 2).unwrap());
+    let pool = db::pool(&url, 2).unwrap();
+    let state = AppState::new(pool);
+    let pool = state.pool.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(AppState { pool: pool.clone() });
+    let app = router(state);
     tokio::spawn(async move { axum::serve(listener, app).await });
     assert_eq!(get(addr, "/healthz").await.0, 200);
     let (status, body) = get(addr, "/readyz").await;
@@ -182,16 +183,14 @@ async fn ready_only_when_the_database_answers_with_the_current_schema() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(get(addr, "/nowhere").await.0, 404);
     // A database that does not answer: not ready, and the process still healthy.
-    let dead = Arc::new(
-        db::pool(
-            "host=127.0.0.1 port=1 user=nobody dbname=none connect_timeout=2",
-            1,
-        )
-        .unwrap(),
-    );
+    let dead = db::pool(
+        "host=127.0.0.1 port=1 user=nobody dbname=none connect_timeout=2",
+        1,
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(AppState { pool: dead });
+    let app = router(AppState::new(dead));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let (status, body) = get(addr, "/readyz").await;
     assert_eq!(status, 503);
@@ -267,4 +266,89 @@ async fn the_binary_migrates_serves_and_stops_on_sigterm() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("pool_size"));
+}
+
+/// A request with its headers: (status, headers, body).
+async fn request(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut text = Vec::new();
+    s.read_to_end(&mut text).await.unwrap();
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let status = text[9..12].parse().unwrap();
+    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, h.to_ascii_lowercase(), b.to_owned())
+}
+
+/// Issue 13, operating it: request ids (kept from the proxy or made, and echoed), errors as
+/// `{code, message}` in the client's language, and Prometheus counts by route and status with the
+/// pool's use.
+#[tokio::test]
+async fn requests_carry_ids_errors_are_json_and_metrics_count_them() {
+    let url = fresh_database().await;
+    let state = AppState::new(db::pool(&url, 2).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+
+    let (status, head, _) = request(
+        addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: from-the-proxy-1\r\nConnection: close\r\n\r\n",
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(head.contains("x-request-id: from-the-proxy-1"), "{head}");
+    let (_, head, _) = request(
+        addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    )
+    .await;
+    let made = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("an id is made when none came");
+    assert_eq!(made.len(), 36, "a UUID: {made}");
+
+    let (status, _, body) = request(
+        addr,
+        "GET /nowhere HTTP/1.1\r\nHost: x\r\nAccept-Language: ja-JP,ja;q=0.9\r\nConnection: close\r\n\r\n",
+        b"",
+    )
+    .await;
+    assert_eq!(status, 404);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["code"], "http.not_found");
+    assert_eq!(v["message"], "指定されたページはありません。");
+    let (_, _, body) = request(
+        addr,
+        "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    )
+    .await;
+    assert!(body.contains("There is no such page."), "{body}");
+
+    let (status, head, body) = request(
+        addr,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/plain"), "{head}");
+    assert!(
+        body.contains("kagiya_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("kagiya_http_requests_total{route=\"unmatched\",status=\"404\"} 2"),
+        "{body}"
+    );
+    assert!(
+        body.contains("kagiya_http_request_seconds_bucket"),
+        "{body}"
+    );
+    assert!(body.contains("kagiya_db_pool_connections"), "{body}");
 }

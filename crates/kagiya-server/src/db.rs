@@ -23,3 +23,12 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
         .build()
         .map_err(|e| format!("database pool: {e}"))
 }
+
+/// What went wrong, for an error message: tokio-postgres's own text is only "db error", the
+/// server's message says what.
+pub fn message(e: tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("database: {}", d.message()),
+        None => format!("database: {e}"),
+    }
+}

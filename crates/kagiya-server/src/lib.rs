@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod http;
 pub mod metrics;
 pub mod migrate;

@@ -6,6 +6,8 @@
 
 use deadpool_postgres::Pool;
 
+use crate::db::message as db;
+
 /// One step of the schema.
 pub struct Step {
     pub version: i32,
@@ -105,14 +107,6 @@ pub async fn current(pool: &Pool) -> Result<i32, String> {
         .await
         .map_err(db)?
         .get(0))
-}
-
-fn db(e: tokio_postgres::Error) -> String {
-    // tokio-postgres's own text is only "db error"; the server's message says what went wrong.
-    match e.as_db_error() {
-        Some(d) => format!("database: {}", d.message()),
-        None => format!("database: {e}"),
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,111 @@
+//! The server's audit log: one hash chain per customer (the chain is the folded contract number;
+//! `''` is the server's own). An entry is written inside the transaction of the change it
+//! describes, after taking its chain's head row (`FOR UPDATE`): writers for one customer queue
+//! there, writers for different customers never meet. The entry format and hash are the branch's
+//! (`kagiya_core::event`), so a chain verifies with the same `first_broken` on either side.
+
+use kagiya_core::event::{
+    chain_hash, first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH,
+};
+use kagiya_core::Millis;
+use tokio_postgres::{GenericClient, Transaction};
+
+use crate::db::message as db;
+
+/// The server's own chain (entries about no customer).
+pub const SERVER_CHAIN: &str = "";
+
+/// Appends `kind` at the head of `chain`, in `tx`.
+pub async fn append(
+    tx: &Transaction<'_>,
+    chain: &str,
+    at: Millis,
+    actor: Option<&str>,
+    origin: Option<&str>,
+    kind: EventKind,
+) -> Result<StoredEvent, String> {
+    tx.execute(
+        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING",
+        &[&chain, &GENESIS_HASH],
+    )
+    .await
+    .map_err(db)?;
+    let head = tx
+        .query_one(
+            "SELECT seq, hash FROM chains WHERE chain = $1 FOR UPDATE",
+            &[&chain],
+        )
+        .await
+        .map_err(db)?;
+    let (last, prev_hash): (i64, String) = (head.get(0), head.get(1));
+    let body = EventBody::with_origin(kind, origin);
+    let body_json = body.to_json();
+    let seq = last + 1;
+    let hash = chain_hash(&prev_hash, seq, at, actor, &body_json);
+    let e = StoredEvent {
+        seq,
+        at,
+        actor: actor.map(str::to_owned),
+        kind: body.kind.type_name().to_owned(),
+        body: body_json,
+        prev_hash,
+        hash,
+    };
+    tx.execute(
+        "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &chain,
+            &e.seq,
+            &e.at,
+            &e.actor,
+            &e.kind,
+            &e.body,
+            &e.prev_hash,
+            &e.hash,
+        ],
+    )
+    .await
+    .map_err(db)?;
+    Ok(e)
+}
+
+/// Checks `chain` from its first entry: `Ok(entries)` when every link and hash holds and the head
+/// row names the last entry, `Err(place)` at the first entry that does not.
+pub async fn verify(client: &impl GenericClient, chain: &str) -> Result<Result<i64, i64>, String> {
+    let rows = client
+        .query(
+            "SELECT seq, at_ms, actor, kind, body, prev_hash, hash FROM events \
+             WHERE chain = $1 ORDER BY seq",
+            &[&chain],
+        )
+        .await
+        .map_err(db)?;
+    let entries: Vec<StoredEvent> = rows
+        .iter()
+        .map(|r| StoredEvent {
+            seq: r.get(0),
+            at: r.get(1),
+            actor: r.get(2),
+            kind: r.get(3),
+            body: r.get(4),
+            prev_hash: r.get(5),
+            hash: r.get(6),
+        })
+        .collect();
+    if let Some(place) = first_broken(&entries) {
+        return Ok(Err(place));
+    }
+    let head = client
+        .query_opt("SELECT seq, hash FROM chains WHERE chain = $1", &[&chain])
+        .await
+        .map_err(db)?;
+    let n = entries.len() as i64;
+    let last_hash = entries.last().map(|e| e.hash.clone());
+    match head {
+        None if n == 0 => Ok(Ok(0)),
+        Some(h) if h.get::<_, i64>(0) == n && Some(h.get::<_, String>(1)) == last_hash => Ok(Ok(n)),
+        Some(h) if n == 0 && h.get::<_, i64>(0) == 0 => Ok(Ok(0)),
+        _ => Ok(Err(n + 1)),
+    }
+}

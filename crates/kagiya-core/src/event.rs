@@ -619,6 +619,31 @@ pub fn redact(v: &mut serde_json::Value) {
 }
 
 impl StoredEvent {
+    /// The entry that follows (`last_seq`, `prev_hash`) in a chain: its body written out and
+    /// hashed the one way the branch and the server share.
+    pub fn next(
+        last_seq: i64,
+        prev_hash: String,
+        at: Millis,
+        actor: Option<&str>,
+        origin: Option<&str>,
+        kind: EventKind,
+    ) -> StoredEvent {
+        let body = EventBody::with_origin(kind, origin);
+        let body_json = body.to_json();
+        let seq = last_seq + 1;
+        let hash = chain_hash(&prev_hash, seq, at, actor, &body_json);
+        StoredEvent {
+            seq,
+            at,
+            actor: actor.map(str::to_owned),
+            kind: body.kind.type_name().to_owned(),
+            body: body_json,
+            prev_hash,
+            hash,
+        }
+    }
+
     /// The entry with its body redacted, for printing and export.
     pub fn shown(&self) -> ShownEvent {
         let mut body = serde_json::from_str(&self.body)

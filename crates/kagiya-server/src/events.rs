@@ -4,9 +4,7 @@
 //! there, writers for different customers never meet. The entry format and hash are the branch's
 //! (`kagiya_core::event`), so a chain verifies with the same `first_broken` on either side.
 
-use kagiya_core::event::{
-    chain_hash, first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH,
-};
+use kagiya_core::event::{first_broken, EventKind, StoredEvent, GENESIS_HASH};
 use kagiya_core::Millis;
 use tokio_postgres::{GenericClient, Transaction};
 
@@ -37,20 +35,7 @@ pub async fn append(
         )
         .await
         .map_err(db)?;
-    let (last, prev_hash): (i64, String) = (head.get(0), head.get(1));
-    let body = EventBody::with_origin(kind, origin);
-    let body_json = body.to_json();
-    let seq = last + 1;
-    let hash = chain_hash(&prev_hash, seq, at, actor, &body_json);
-    let e = StoredEvent {
-        seq,
-        at,
-        actor: actor.map(str::to_owned),
-        kind: body.kind.type_name().to_owned(),
-        body: body_json,
-        prev_hash,
-        hash,
-    };
+    let e = StoredEvent::next(head.get(0), head.get(1), at, actor, origin, kind);
     tx.execute(
         "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -1,9 +1,7 @@
 //! Appending to and reading the audit log. Appends happen inside the same transaction as the
 //! change they describe, so a change is never stored without its event or the other way round.
 
-use kagiya_core::event::{
-    chain_hash, first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH,
-};
+use kagiya_core::event::{first_broken, EventBody, EventKind, StoredEvent, GENESIS_HASH};
 use kagiya_core::{Error, Millis};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -109,22 +107,8 @@ fn insert(
         .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
         .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
         .map_err(storage)?;
-    let (seq, prev_hash) = match last {
-        Some((s, h)) => (s + 1, h),
-        None => (1, GENESIS_HASH.to_owned()),
-    };
-    let body = EventBody::with_origin(kind, origin);
-    let body_json = body.to_json();
-    let hash = chain_hash(&prev_hash, seq, at, actor, &body_json);
-    let e = StoredEvent {
-        seq,
-        at,
-        actor: actor.map(str::to_owned),
-        kind: body.kind.type_name().to_owned(),
-        body: body_json,
-        prev_hash,
-        hash,
-    };
+    let (last_seq, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let e = StoredEvent::next(last_seq, prev_hash, at, actor, origin, kind);
     tx.prepare_cached(&format!(
         "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     ))

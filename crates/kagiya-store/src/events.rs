@@ -56,34 +56,15 @@ pub fn for_each_kind(
 /// incident).
 pub const CLOCK_TOLERANCE_MS: Millis = 2_000;
 
-/// Records, in the same transaction, that the clock reads `at` while the newest entry says more
-/// than `CLOCK_TOLERANCE_MS` later (`clock_went_back`, at `at`). The entries keep the times the
-/// clock gave — the rules decided with them and the tables hold them — and their order is their
-/// sequence; the record shows a reader where the times stop rising and by how much. Once recorded
-/// the newest entry is the step back itself, so one step is recorded once. A demo database, whose
-/// made-up history is written out of order, records nothing.
-pub fn observe_clock(tx: &Tx<'_>, at: Millis) -> Result<(), Error> {
-    let last: Option<Millis> = tx
-        .prepare_cached("SELECT at FROM events ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
-        .map_err(storage)?;
-    let Some(last_at) = last else {
-        return Ok(());
-    };
-    if last_at - at <= CLOCK_TOLERANCE_MS
-        || crate::settings::get(tx, crate::settings::DEMO)?.is_some()
-    {
-        return Ok(());
-    }
-    let kind = EventKind::ClockWentBack {
-        last: last_at,
-        observed: at,
-    };
-    insert(tx, at, None, None, kind)?;
-    Ok(())
-}
-
 /// Appends one event with where it was done (`desktop`, `cli`, …).
+///
+/// The head is read once, and with it the newest entry's time: when the clock reads more than
+/// `CLOCK_TOLERANCE_MS` earlier, a `clock_went_back` entry (at `at`) goes in first, in the same
+/// transaction. The entries keep the times the clock gave — the rules decided with them and the
+/// tables hold them — and their order is their sequence; the record shows a reader where the
+/// times stop rising and by how much. Once recorded the newest entry is the step back itself, so
+/// one step is recorded once. A demo database, whose made-up history is written out of order,
+/// records nothing.
 pub fn append_from(
     tx: &Tx<'_>,
     at: Millis,
@@ -91,23 +72,40 @@ pub fn append_from(
     origin: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
-    observe_clock(tx, at)?;
-    insert(tx, at, actor, origin, kind)
+    let head: Option<(i64, String, Millis)> = tx
+        .prepare_cached("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1")
+        .and_then(|mut st| {
+            st.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
+        .map_err(storage)?;
+    let (mut last_seq, mut prev_hash) = (0, GENESIS_HASH.to_owned());
+    if let Some((seq, hash, last_at)) = head {
+        (last_seq, prev_hash) = (seq, hash);
+        if last_at - at > CLOCK_TOLERANCE_MS
+            && crate::settings::get(tx, crate::settings::DEMO)?.is_none()
+        {
+            let step = EventKind::ClockWentBack {
+                last: last_at,
+                observed: at,
+            };
+            let e = insert_after(tx, last_seq, prev_hash, at, None, None, step)?;
+            (last_seq, prev_hash) = (e.seq, e.hash);
+        }
+    }
+    insert_after(tx, last_seq, prev_hash, at, actor, origin, kind)
 }
 
-/// Appends one entry at the head, as given.
-fn insert(
+/// Writes the entry that follows (`last_seq`, `prev_hash`).
+fn insert_after(
     tx: &Tx<'_>,
+    last_seq: i64,
+    prev_hash: String,
     at: Millis,
     actor: Option<&str>,
     origin: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, Error> {
-    let last: Option<(i64, String)> = tx
-        .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(storage)?;
-    let (last_seq, prev_hash) = last.unwrap_or((0, GENESIS_HASH.to_owned()));
     let e = StoredEvent::next(last_seq, prev_hash, at, actor, origin, kind);
     tx.prepare_cached(&format!(
         "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"

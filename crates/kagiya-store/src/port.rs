@@ -186,8 +186,6 @@ impl Port for Store {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(storage)?;
-        // A clock that went back is recorded before what is decided with it.
-        events::observe_clock(&tx, at)?;
         for c in f(&ConnReads(&tx))? {
             apply(&tx, at, origin, c)?;
         }

@@ -4,13 +4,12 @@
 //! live data, in one step.
 
 use std::path::Path;
-use std::time::Duration;
 
 use kagiya_core::event::EventKind;
 use kagiya_core::{Error, Millis};
-use rusqlite::backup::Backup;
+use rusqlite::Connection;
 
-use crate::db::{beside, connect, remove_with_journal, storage};
+use crate::db::{beside, copy_into_place, remove_with_journal, run_backup, storage};
 use crate::key::DbKey;
 use crate::{events, Store};
 
@@ -34,14 +33,13 @@ pub struct BackupSummary {
     pub bytes: u64,
 }
 
-fn summary(store: &Store, file: &Path) -> Result<BackupSummary, Error> {
-    let events: i64 = store
-        .conn()
+fn summary(conn: &Connection, file: &Path) -> Result<BackupSummary, Error> {
+    let events: i64 = conn
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .map_err(storage)?;
     Ok(BackupSummary {
         events,
-        users: crate::directory::user_count(&store.conn())?,
+        users: crate::directory::user_count(conn)?,
         bytes: std::fs::metadata(file).map(|m| m.len()).unwrap_or(0),
     })
 }
@@ -54,38 +52,13 @@ impl Store {
         if dest.exists() {
             return Err(Error::File(format!("{} already exists", dest.display())));
         }
-        let part = beside(dest, ".part");
-        let result = self.backup_through(&part, key).and_then(|s| {
-            if dest.exists() {
-                return Err(Error::File(format!("{} already exists", dest.display())));
-            }
-            std::fs::rename(&part, dest).map_err(|e| Error::File(e.to_string()))?;
-            Ok(s)
-        });
-        remove_with_journal(&part);
-        result
-    }
-
-    fn backup_through(&self, part: &Path, key: &DbKey) -> Result<BackupSummary, Error> {
-        let _ = std::fs::remove_file(part);
-        let mut out = connect(part, key)?;
-        {
-            let conn = self.conn();
-            let b = Backup::new(&conn, &mut out).map_err(storage)?;
-            b.run_to_completion(256, Duration::from_millis(0), None)
-                .map_err(storage)?;
-        }
-        out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-            .map_err(storage)?;
-        drop(out);
-        let copy = Store::open_scratch(part, key)?;
-        copy.integrity_check()?;
-        copy.conn()
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
-            .map_err(storage)?;
-        let s = summary(&copy, part)?;
-        drop(copy);
-        Ok(s)
+        copy_into_place(
+            dest,
+            key,
+            // The live database is held only while its pages are copied.
+            |out| run_backup(&self.conn(), out),
+            summary,
+        )
     }
 
     /// Replaces the whole database with the backup at `src`, after checking it. The backup is
@@ -151,15 +124,8 @@ impl Store {
         copy.conn()
             .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(storage)?;
-        let s = summary(&copy, tmp)?;
-        {
-            let from = copy.conn();
-            let mut to = self.conn();
-            let b = Backup::new(&from, &mut to).map_err(storage)?;
-            b.run_to_completion(256, Duration::from_millis(0), None)
-                .map_err(storage)?;
-            drop(b);
-        }
+        let s = summary(&copy.conn(), tmp)?;
+        run_backup(&copy.conn(), &mut self.conn())?;
         self.integrity_check()?;
         Ok(s)
     }

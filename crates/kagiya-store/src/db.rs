@@ -141,37 +141,70 @@ fn upgrade(path: &Path, key: &DbKey, conn: &mut Connection, keep_copy: bool) -> 
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        copy_raw(conn, &pre_upgrade_copy(path, version, stamp), key)?;
+        let dest = pre_upgrade_copy(path, version, stamp);
+        copy_into_place(&dest, key, |out| run_backup(conn, out), |_, _| Ok(()))?;
     }
     m.to_latest(conn).map_err(|e| unavailable(&e))
 }
 
-/// A whole, checked copy of the database at its current schema (no migrations run on it),
-/// written beside and renamed into place.
-fn copy_raw(conn: &Connection, dest: &Path, key: &DbKey) -> Result<(), Error> {
-    use rusqlite::backup::Backup;
+/// Copies the whole database `src` reads into `out` with SQLite's online backup API.
+pub(crate) fn run_backup(src: &Connection, out: &mut Connection) -> Result<(), Error> {
+    rusqlite::backup::Backup::new(src, out)
+        .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
+        .map_err(storage)
+}
+
+/// A copy of a database written beside `dest` (`<dest>.part`) by `fill`, opened again with
+/// `key` (so the file is known to decrypt), checked (integrity and foreign keys), made one
+/// self-contained file (no write-ahead log beside it), read by `read`, and only then renamed to
+/// `dest` — which must not exist by then. A copy cut short by a crash or a full disk never
+/// carries the final name; the part and its journal files are removed either way. Backups and
+/// the copy kept before a schema upgrade are both written this way.
+pub(crate) fn copy_into_place<T>(
+    dest: &Path,
+    key: &DbKey,
+    fill: impl FnOnce(&mut Connection) -> Result<(), Error>,
+    read: impl FnOnce(&Connection, &Path) -> Result<T, Error>,
+) -> Result<T, Error> {
     let part = beside(dest, ".part");
     remove_with_journal(&part);
     let result = (|| {
         let mut out = connect(&part, key)?;
-        Backup::new(conn, &mut out)
-            .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
-            .map_err(storage)?;
-        let ok: String = out
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(storage)?;
-        if ok != "ok" {
-            return Err(Error::DatabaseUnavailable(format!(
-                "copy before upgrade: {ok}"
-            )));
-        }
-        out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+        fill(&mut out)?;
+        out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(storage)?;
         drop(out);
-        std::fs::rename(&part, dest).map_err(|e| Error::File(e.to_string()))
+        let copy = connect(&part, key)?;
+        check_integrity(&copy)?;
+        copy.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+            .map_err(storage)?;
+        let t = read(&copy, &part)?;
+        drop(copy);
+        if dest.exists() {
+            return Err(Error::File(format!("{} already exists", dest.display())));
+        }
+        std::fs::rename(&part, dest).map_err(|e| Error::File(e.to_string()))?;
+        Ok(t)
     })();
     remove_with_journal(&part);
     result
+}
+
+/// SQLite's own consistency check plus the foreign-key check; `Ok(())` when both are clean.
+pub(crate) fn check_integrity(conn: &Connection) -> Result<(), Error> {
+    let res: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(storage)?;
+    if res != "ok" {
+        return Err(Error::Storage(format!("integrity_check: {res}")));
+    }
+    let fk: Option<String> = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .ok();
+    match fk {
+        None => Ok(()),
+        Some(table) => Err(Error::Storage(format!("foreign_key_check: {table}"))),
+    }
 }
 
 impl Store {
@@ -227,20 +260,7 @@ impl Store {
 
     /// SQLite's own consistency check plus the foreign-key check; `Ok(())` when both are clean.
     pub fn integrity_check(&self) -> Result<(), Error> {
-        let conn = self.conn();
-        let res: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .map_err(storage)?;
-        if res != "ok" {
-            return Err(Error::Storage(format!("integrity_check: {res}")));
-        }
-        let fk: Option<String> = conn
-            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
-            .ok();
-        match fk {
-            None => Ok(()),
-            Some(table) => Err(Error::Storage(format!("foreign_key_check: {table}"))),
-        }
+        check_integrity(&self.conn())
     }
 
     /// The schema version (`user_version`).

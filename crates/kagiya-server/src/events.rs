@@ -85,12 +85,17 @@ pub async fn verify(client: &impl GenericClient, chain: &str) -> Result<Result<i
         .query_opt("SELECT seq, hash FROM chains WHERE chain = $1", &[&chain])
         .await
         .map_err(db)?;
+    // The head row must name the last entry (or the genesis, for a chain with none yet).
     let n = entries.len() as i64;
-    let last_hash = entries.last().map(|e| e.hash.clone());
-    match head {
-        None if n == 0 => Ok(Ok(0)),
-        Some(h) if h.get::<_, i64>(0) == n && Some(h.get::<_, String>(1)) == last_hash => Ok(Ok(n)),
-        Some(h) if n == 0 && h.get::<_, i64>(0) == 0 => Ok(Ok(0)),
-        _ => Ok(Err(n + 1)),
-    }
+    let want = (
+        n,
+        entries
+            .last()
+            .map_or_else(|| GENESIS_HASH.to_owned(), |e| e.hash.clone()),
+    );
+    let ok = match head {
+        None => n == 0,
+        Some(h) => (h.get::<_, i64>(0), h.get::<_, String>(1)) == want,
+    };
+    Ok(if ok { Ok(n) } else { Err(n + 1) })
 }

@@ -1,7 +1,8 @@
 //! The HTTP side: the router, its shared state and the layers every request passes — a request
 //! id (kept from a proxy or made here, echoed back), a body limit, a time limit, one access-log
-//! line and the metrics; errors are `{code, message}` in the client's language. Routes so far: `/healthz` (the process answers),
-//! `/readyz` (the database answers and its schema is the one this program runs on), `/metrics`.
+//! line and the metrics; errors are `{code, message}` in the client's language. Routes so far:
+//! `/healthz` (the process answers), `/readyz` (the database answers and its schema is the one
+//! this program runs on), `/metrics`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 //! leaves nothing behind. (refinery's tokio-postgres driver takes no lock and commits step by step,
 //! which is why this is ours.) A database already ahead of this program is refused, not touched.
 
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::Pool;
 
 use crate::db::message as db;
@@ -53,14 +54,7 @@ pub async fn run(pool: &Pool) -> Result<Report, String> {
     )
     .await
     .map_err(db)?;
-    let from: i32 = tx
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await
-        .map_err(db)?
-        .get(0);
+    let from = version(&tx).await?;
     if from > latest() {
         return Err(format!(
             "the database's schema (version {from}) is newer than this program's ({})",
@@ -99,14 +93,18 @@ pub async fn current(pool: &Pool) -> Result<i32, String> {
     if !exists {
         return Ok(0);
     }
-    Ok(client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await
-        .map_err(db)?
-        .get(0))
+    version(&client).await
+}
+
+/// The newest step recorded in `schema_migrations`.
+async fn version(c: &impl GenericClient) -> Result<i32, String> {
+    Ok(c.query_one(
+        "SELECT coalesce(max(version), 0) FROM schema_migrations",
+        &[],
+    )
+    .await
+    .map_err(db)?
+    .get(0))
 }
 
 #[cfg(test)]

@@ -89,24 +89,21 @@ pub fn append_from(
                 last: last_at,
                 observed: at,
             };
-            let e = insert_after(tx, last_seq, prev_hash, at, None, None, step)?;
+            let e = insert(
+                tx,
+                StoredEvent::next(last_seq, prev_hash, at, None, None, step),
+            )?;
             (last_seq, prev_hash) = (e.seq, e.hash);
         }
     }
-    insert_after(tx, last_seq, prev_hash, at, actor, origin, kind)
+    insert(
+        tx,
+        StoredEvent::next(last_seq, prev_hash, at, actor, origin, kind),
+    )
 }
 
-/// Writes the entry that follows (`last_seq`, `prev_hash`).
-fn insert_after(
-    tx: &Tx<'_>,
-    last_seq: i64,
-    prev_hash: String,
-    at: Millis,
-    actor: Option<&str>,
-    origin: Option<&str>,
-    kind: EventKind,
-) -> Result<StoredEvent, Error> {
-    let e = StoredEvent::next(last_seq, prev_hash, at, actor, origin, kind);
+/// Writes `e` at the head.
+fn insert(tx: &Tx<'_>, e: StoredEvent) -> Result<StoredEvent, Error> {
     tx.prepare_cached(&format!(
         "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     ))

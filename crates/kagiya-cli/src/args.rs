@@ -468,6 +468,10 @@ pub enum AuditCmd {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+    /// Write the directory's events (customers, users, password hashes, addresses, IP rules) to
+    /// FILE as JSON Lines for `kagiya-server import` (a supervisor; stdin: your confirmation
+    /// password). The file holds password hashes: keep it like a backup.
+    ExportDirectory { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

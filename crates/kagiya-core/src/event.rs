@@ -558,6 +558,25 @@ pub struct EventBody {
 }
 
 impl EventBody {
+    /// The source address of a successful verification of one of `wanted` (lower-case login
+    /// IDs) recorded in `body`, if it is one: what the IP rules' warnings call the addresses
+    /// administrators use. Read the same way from the branch's log and the server's.
+    pub fn verified_source(body: &str, wanted: &[String]) -> Option<std::net::IpAddr> {
+        let body = serde_json::from_str::<EventBody>(body).ok()?;
+        let EventKind::CredentialVerified { login_id, .. } = &body.kind else {
+            return None;
+        };
+        if !wanted.contains(&login_id.to_ascii_lowercase()) {
+            return None;
+        }
+        body.origin
+            .as_deref()?
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix("ip="))?
+            .parse()
+            .ok()
+    }
+
     pub fn new(kind: EventKind) -> Self {
         EventBody {
             v: EVENT_VERSION,

@@ -48,6 +48,17 @@ impl Acting {
         }
     }
 
+    /// Whether `u` exists for this actor: branch staff see every customer's users, a customer's
+    /// own administrator only their company's — to them another company's user is answered
+    /// like an unknown ID, so that the server's administrator API names no one else's users.
+    pub fn sees(&self, u: &kagiya_core::directory::User) -> bool {
+        use kagiya_core::directory::ids::fold;
+        match self {
+            Acting::Operator { .. } => true,
+            Acting::User { contract_no, .. } => fold(contract_no) == fold(&u.contract_no),
+        }
+    }
+
     /// The name written to the audit log's actor column.
     pub fn audit_name(&self) -> String {
         self.actor().audit_name()

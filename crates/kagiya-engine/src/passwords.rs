@@ -221,6 +221,9 @@ impl Engine {
         }
         let acting = self.confirm(who, confirmation, "set_passwords")?;
         let user = self.user(login_id)?;
+        if !acting.sees(&user) {
+            return Err(Error::UnknownUser);
+        }
         authorize(acting.actor(), Action::ManageUser { target: &user })?;
         let tenant = self.tenant(&user.contract_no)?;
         let now = self.now();

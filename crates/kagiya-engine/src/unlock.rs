@@ -83,7 +83,7 @@ impl Engine {
             let mut changes = Vec::new();
             let mut seen = std::collections::HashSet::new();
             for id in login_ids {
-                let Some(mut u) = r.user(id)? else {
+                let Some(mut u) = r.user(id)?.filter(|u| acting.sees(u)) else {
                     rows.push(UnlockRow {
                         login_id: id.trim().to_owned(),
                         name: String::new(),

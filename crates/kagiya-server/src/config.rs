@@ -22,6 +22,81 @@ pub struct Config {
     /// Bring the schema up to date when the server starts (otherwise `kagiya-server migrate`).
     #[serde(default)]
     pub migrate_on_start: bool,
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or CIDRs). From anyone else the
+    /// header is ignored and the peer address is the source the IP rules and throttles see.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Password checks run at once (each holds an argon2id block of memory; ours: the cores, so
+    /// that a flood queues instead of exhausting memory). 0 means the number of cores.
+    #[serde(default)]
+    pub workers: usize,
+    /// Where one-time sign-in codes are handed over until the mail delivery exists: a spool
+    /// directory, one file per code, readable by the server's user only. Without it a user with
+    /// 2FA on cannot finish signing in (they are told the code cannot be sent).
+    #[serde(default)]
+    pub code_spool: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub session: SessionConfig,
+    #[serde(default)]
+    pub throttle: ThrottleConfig,
+}
+
+/// How long a sign-in lasts (ours: seed 004 names no session length; 15 idle minutes and 8 hours
+/// follow OWASP's session guidance for a banking service, docs/server.md).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    #[serde(default = "default_idle_minutes")]
+    pub idle_minutes: u32,
+    #[serde(default = "default_max_hours")]
+    pub max_hours: u32,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_minutes: default_idle_minutes(),
+            max_hours: default_max_hours(),
+        }
+    }
+}
+
+fn default_idle_minutes() -> u32 {
+    15
+}
+
+fn default_max_hours() -> u32 {
+    8
+}
+
+/// Attempts allowed before the lockouts count them (ours, docs/server.md: a person types a few
+/// per minute; the limits make a stranger's guessing and locking slow without locking anyone).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleConfig {
+    /// Password and code attempts per minute from one source address.
+    #[serde(default = "default_per_source")]
+    pub per_source_per_minute: u32,
+    /// Password and code attempts per minute naming one login ID, from anywhere.
+    #[serde(default = "default_per_id")]
+    pub per_login_id_per_minute: u32,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        ThrottleConfig {
+            per_source_per_minute: default_per_source(),
+            per_login_id_per_minute: default_per_id(),
+        }
+    }
+}
+
+fn default_per_source() -> u32 {
+    30
+}
+
+fn default_per_id() -> u32 {
+    6
 }
 
 fn default_listen() -> SocketAddr {
@@ -46,7 +121,8 @@ impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Reads `path` (when given), then applies `KAGIYA_SERVER_LISTEN`, `KAGIYA_SERVER_DATABASE_URL`,
-    /// `KAGIYA_SERVER_POOL_SIZE` and `KAGIYA_SERVER_MIGRATE_ON_START` from `env`.
+    /// `KAGIYA_SERVER_POOL_SIZE`, `KAGIYA_SERVER_MIGRATE_ON_START`, `KAGIYA_SERVER_WORKERS` and
+    /// `KAGIYA_SERVER_CODE_SPOOL` from `env`.
     pub fn load(
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
@@ -65,6 +141,8 @@ impl Config {
             ("KAGIYA_SERVER_DATABASE_URL", "database_url", false),
             ("KAGIYA_SERVER_POOL_SIZE", "pool_size", true),
             ("KAGIYA_SERVER_MIGRATE_ON_START", "migrate_on_start", true),
+            ("KAGIYA_SERVER_WORKERS", "workers", true),
+            ("KAGIYA_SERVER_CODE_SPOOL", "code_spool", false),
         ];
         for (var, key, typed) in overrides {
             if let Some(v) = env(var).filter(|v| !v.is_empty()) {
@@ -86,6 +164,12 @@ impl Config {
             .map_err(|e: toml::de::Error| ConfigError(e.message().to_owned()))?;
         if !(1..=1000).contains(&c.pool_size) {
             return Err(ConfigError("pool_size must be 1-1000".into()));
+        }
+        if c.session.idle_minutes == 0 || c.session.max_hours == 0 {
+            return Err(ConfigError("session lengths must be at least 1".into()));
+        }
+        if c.throttle.per_source_per_minute == 0 || c.throttle.per_login_id_per_minute == 0 {
+            return Err(ConfigError("throttle limits must be at least 1".into()));
         }
         Ok(c)
     }

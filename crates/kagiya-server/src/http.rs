@@ -1,8 +1,8 @@
 //! The HTTP side: the router, its shared state and the layers every request passes — a request
 //! id (kept from a proxy or made here, echoed back), a body limit, a time limit, one access-log
-//! line and the metrics; errors are `{code, message}` in the client's language. Routes so far:
-//! `/healthz` (the process answers), `/readyz` (the database answers and its schema is the one
-//! this program runs on), `/metrics`.
+//! line and the metrics; errors are `{code, message}` in the client's language. Besides the API
+//! (`api`, under `/v1`): `/healthz` (the process answers), `/readyz` (the database answers and
+//! its schema is the one this program runs on), `/metrics`, `/openapi.json`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use deadpool_postgres::Pool;
 use serde_json::json;
@@ -20,7 +20,16 @@ use tower_http::request_id::{
 };
 use tower_http::timeout::TimeoutLayer;
 
+use kagiya_core::password::HashParams;
+use kagiya_engine::Engine;
+use tokio::sync::Semaphore;
+
+use crate::api;
+use crate::codes::{CodeSender, Spool};
+use crate::config::{Config, SessionConfig};
 use crate::metrics::Metrics;
+use crate::store::PgPort;
+use crate::throttle::Throttle;
 
 /// The largest request body the JSON routes to come will read (ours: a sign-in or an unlock of
 /// many users is a few KB; 64 KiB leaves room and keeps a hostile body from costing memory).
@@ -34,14 +43,44 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     pub pool: Arc<Pool>,
     pub metrics: Arc<Metrics>,
+    /// The engine over PostgreSQL (`store::PgPort`), run on blocking threads.
+    pub engine: Arc<Engine>,
+    /// Engine calls running at once (`config.workers`).
+    pub work: Arc<Semaphore>,
+    pub throttle: Arc<Throttle>,
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    pub session: SessionConfig,
+    pub codes: Option<Arc<dyn CodeSender>>,
 }
 
 impl AppState {
-    pub fn new(pool: Pool) -> AppState {
-        AppState {
+    /// The state of a server over `pool` with `config`, its engine driven through `rt`.
+    pub fn new(
+        pool: Pool,
+        config: &Config,
+        rt: tokio::runtime::Handle,
+    ) -> Result<AppState, String> {
+        let port = Arc::new(PgPort::new(pool.clone(), rt));
+        let engine =
+            Engine::new(port, "server", HashParams::default()).map_err(|e| e.to_string())?;
+        let workers = match config.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let codes = match &config.code_spool {
+            Some(dir) => Some(Arc::new(Spool::new(dir.clone())?) as Arc<dyn CodeSender>),
+            None => None,
+        };
+        Ok(AppState {
             pool: Arc::new(pool),
             metrics: Arc::new(Metrics::new()),
-        }
+            engine: Arc::new(engine),
+            work: Arc::new(Semaphore::new(workers)),
+            throttle: Arc::new(Throttle::new(&config.throttle)),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            session: config.session.clone(),
+            codes,
+        })
     }
 }
 
@@ -51,6 +90,17 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/sign-in", post(api::auth::sign_in))
+        .route("/v1/sign-in/code", post(api::auth::code))
+        .route("/v1/me", get(api::auth::me))
+        .route("/v1/me/passwords", post(api::auth::change_passwords))
+        .route("/v1/me/confirm", post(api::auth::confirm))
+        .route("/v1/sign-out", post(api::auth::sign_out))
+        .route("/v1/api/authenticate", post(api::auth::api_authenticate))
+        .route("/v1/admin/users", get(api::admin::users))
+        .route("/v1/admin/unlock", post(api::admin::unlock))
+        .route("/v1/admin/passwords", post(api::admin::set_passwords))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -143,6 +193,14 @@ async fn readyz(State(s): State<AppState>) -> Response {
         )),
         Err(_) => not_ready("the database does not answer".into()),
     }
+}
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        crate::openapi::json(),
+    )
+        .into_response()
 }
 
 async fn metrics(State(s): State<AppState>) -> Response {

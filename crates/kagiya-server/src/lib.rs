@@ -4,9 +4,18 @@
 //! on: the configuration, the connection pool, the versioned schema, the health endpoints and the
 //! metrics.
 
+pub mod api;
+pub mod codes;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod events;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod migrate;
+pub mod openapi;
+pub mod sessions;
+pub mod source;
+pub mod store;
+pub mod throttle;

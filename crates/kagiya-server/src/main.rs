@@ -8,7 +8,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use kagiya_server::config::Config;
 use kagiya_server::http::{router, AppState};
-use kagiya_server::{db, migrate};
+use kagiya_server::store::PgPort;
+use kagiya_server::{db, demo, import, migrate};
 
 #[derive(Parser)]
 #[command(name = "kagiya-server", version, about = "Kagiya's central server")]
@@ -26,6 +27,11 @@ enum Command {
     Migrate,
     /// Serves HTTP.
     Serve,
+    /// Writes the demo customers (only into a server without customers) and prints how to sign in.
+    Demo,
+    /// Records the directory events a branch exported (`kagiya audit export-directory FILE`);
+    /// a second run of the same file adds nothing.
+    Import { file: PathBuf },
 }
 
 /// How long requests in flight may take to finish after a stop signal.
@@ -68,16 +74,55 @@ async fn run(args: Args) -> Result<(), String> {
             tracing::info!(from = r.from, to = r.to, applied = ?r.applied, "schema up to date");
             Ok(())
         }
+        Command::Demo => {
+            let port = PgPort::new(pool.clone(), tokio::runtime::Handle::current());
+            blocking(move || {
+                let hasher = kagiya_core::password::PasswordHasher::new(Default::default())
+                    .map_err(|e| e.to_string())?;
+                let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+                demo::seed(&port, &hasher, now).map_err(|e| e.to_string())
+            })
+            .await?;
+            println!("Demo customers written. Sign in with any of:");
+            for (contract_no, name, _, _, users) in demo::COMPANIES {
+                let ids: Vec<&str> = users.iter().map(|u| u.0).collect();
+                println!("  {contract_no} {name}: {}", ids.join(", "));
+            }
+            println!(
+                "login password {:?} ({:?} for {}), confirmation password {:?}; {} must change \
+                 the login password first",
+                demo::LOGIN_PASSWORD,
+                demo::BIZ_MAIL_LOGIN_PASSWORD,
+                demo::COMPANIES[1].0,
+                demo::CONFIRMATION_PASSWORD,
+                demo::MUST_CHANGE
+            );
+            Ok(())
+        }
+        Command::Import { file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let port = PgPort::new(pool.clone(), tokio::runtime::Handle::current());
+            let r = blocking(move || import::run(&port, &text)).await?;
+            println!(
+                "{} entries recorded, {} already there",
+                r.recorded, r.skipped
+            );
+            Ok(())
+        }
         Command::Serve => {
             if config.migrate_on_start {
                 let r = migrate::run(&pool).await?;
                 tracing::info!(from = r.from, to = r.to, "schema up to date");
             }
+            kagiya_server::store::ensure_typed_id_key(&pool).await?;
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| format!("listen on {}: {e}", config.listen))?;
             tracing::info!(listen = %config.listen, "serving");
-            let app = router(AppState::new(pool));
+            let state = AppState::new(pool, &config, tokio::runtime::Handle::current())?;
+            tokio::spawn(maintenance(state.clone()));
+            let app = router(state);
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let server = axum::serve(
                 listener,
@@ -101,6 +146,28 @@ async fn run(args: Args) -> Result<(), String> {
                     Ok(())
                 }
             }
+        }
+    }
+}
+
+/// Runs `f` on a blocking thread (the engine's port is synchronous).
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("task: {e}"))?
+}
+
+/// Now and then: forgets idle throttle keys and deletes sessions that ended a day ago.
+async fn maintenance(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.throttle.forget_idle();
+        let now = state.engine.now();
+        if let Err(e) = kagiya_server::sessions::purge(&state.pool, now).await {
+            tracing::warn!(error = %e, "old sessions not purged");
         }
     }
 }

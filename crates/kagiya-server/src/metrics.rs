@@ -10,6 +10,9 @@ pub struct Metrics {
     pub latency: HistogramVec,
     pub pool_size: IntGauge,
     pub pool_available: IntGauge,
+    /// Authentication outcomes by operation and result code (`ok`, `auth.invalid_credentials`,
+    /// `auth.throttled`, …): what an operator watches for a guessing or locking campaign.
+    pub outcomes: IntCounterVec,
 }
 
 impl Metrics {
@@ -42,8 +45,17 @@ impl Metrics {
             "Pool connections idle and ready",
         )
         .expect("valid metric");
+        let outcomes = IntCounterVec::new(
+            Opts::new(
+                "kagiya_auth_outcomes_total",
+                "Authentication outcomes by operation and result code",
+            ),
+            &["operation", "outcome"],
+        )
+        .expect("valid metric");
         for c in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(outcomes.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(pool_size.clone()),
             Box::new(pool_available.clone()),
@@ -56,6 +68,7 @@ impl Metrics {
             latency,
             pool_size,
             pool_available,
+            outcomes,
         }
     }
 

@@ -17,11 +17,18 @@ pub struct Step {
 }
 
 /// Every step, in order; never edit a released step, add a new one.
-pub const STEPS: &[Step] = &[Step {
-    version: 1,
-    name: "directory_chains_sessions",
-    sql: include_str!("../migrations/V1__directory_chains_sessions.sql"),
-}];
+pub const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        name: "directory_chains_sessions",
+        sql: include_str!("../migrations/V1__directory_chains_sessions.sql"),
+    },
+    Step {
+        version: 2,
+        name: "sign_in_sessions_countries",
+        sql: include_str!("../migrations/V2__sign_in_sessions_countries.sql"),
+    },
+];
 
 /// The version this program runs on.
 pub fn latest() -> i32 {

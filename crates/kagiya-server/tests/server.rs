@@ -1,51 +1,11 @@
 //! The server against a real PostgreSQL: the test command (`scripts/with-postgres.sh`) starts a
 //! private cluster and names it in KAGIYA_TEST_DATABASE_URL; each test makes its own database.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
 
-use kagiya_server::http::{router, AppState};
+use common::{fresh_database, request, state};
+use kagiya_server::http::router;
 use kagiya_server::{db, migrate};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A fresh, empty database on the test cluster; its URL.
-async fn fresh_database() -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let admin = std::env::var("KAGIYA_TEST_DATABASE_URL").expect(
-        "KAGIYA_TEST_DATABASE_URL is not set: run the tests under scripts/with-postgres.sh \
-         (the README's test command does)",
-    );
-    let name = format!(
-        "kagiya_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-        .await
-        .expect("the test cluster answers");
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    // The admin URL with the database replaced.
-    let mut cfg: tokio_postgres::Config = admin.parse().unwrap();
-    cfg.dbname(&name);
-    let hosts: Vec<String> = cfg
-        .get_hosts()
-        .iter()
-        .map(|h| match h {
-            tokio_postgres::config::Host::Tcp(s) => s.clone(),
-            #[cfg(unix)]
-            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
-        })
-        .collect();
-    format!(
-        "host={} port={} user={} dbname={name}",
-        hosts[0],
-        cfg.get_ports().first().copied().unwrap_or(5432),
-        cfg.get_user().unwrap_or("postgres"),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_processes_starting_at_once_migrate_once() {
@@ -157,11 +117,11 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 async fn ready_only_when_the_database_answers_with_the_current_schema() {
     let url = fresh_database().await;
     let pool = db::pool(&url, 2).unwrap();
-    let state = AppState::new(pool);
-    let pool = state.pool.clone();
+    let st = state(pool);
+    let pool = st.pool.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(state);
+    let app = router(st);
     tokio::spawn(async move { axum::serve(listener, app).await });
     assert_eq!(get(addr, "/healthz").await.0, 200);
     let (status, body) = get(addr, "/readyz").await;
@@ -179,7 +139,7 @@ async fn ready_only_when_the_database_answers_with_the_current_schema() {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = router(AppState::new(dead));
+    let app = router(state(dead));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let (status, body) = get(addr, "/readyz").await;
     assert_eq!(status, 503);
@@ -257,26 +217,13 @@ async fn the_binary_migrates_serves_and_stops_on_sigterm() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("pool_size"));
 }
 
-/// A request with its headers: (status, headers, body).
-async fn request(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(head.as_bytes()).await.unwrap();
-    s.write_all(body).await.unwrap();
-    let mut text = Vec::new();
-    s.read_to_end(&mut text).await.unwrap();
-    let text = String::from_utf8_lossy(&text).into_owned();
-    let status = text[9..12].parse().unwrap();
-    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, h.to_ascii_lowercase(), b.to_owned())
-}
-
 /// Issue 13, operating it: request ids (kept from the proxy or made, and echoed), errors as
 /// `{code, message}` in the client's language, and Prometheus counts by route and status with the
 /// pool's use.
 #[tokio::test]
 async fn requests_carry_ids_errors_are_json_and_metrics_count_them() {
     let url = fresh_database().await;
-    let state = AppState::new(db::pool(&url, 2).unwrap());
+    let state = state(db::pool(&url, 2).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router(state)).await });

@@ -51,6 +51,53 @@ pub fn for_each_kind(
     Ok(())
 }
 
+/// The format of [`export_directory`]'s lines.
+pub const DIRECTORY_EXPORT_FORMAT: u32 = 1;
+
+/// Writes the directory events of the log (customers, users, credentials, addresses, IP rules,
+/// roots — not the branch's own) as JSON Lines for the central server's import: a first line
+/// `{"format", "source"}` naming the log by its first entry's hash (so that an import can resume
+/// and never applies one entry twice), then `{"seq", "at", "actor", "body"}` per entry, the body
+/// exactly as stored. Password hashes travel (they are the directory); no secret does. Returns
+/// how many entries were written.
+pub fn export_directory(conn: &Connection, out: &mut dyn std::io::Write) -> Result<u64, Error> {
+    let io = |e: std::io::Error| Error::ExportFailed(e.to_string());
+    let source: Option<String> = conn
+        .query_row("SELECT hash FROM events ORDER BY seq LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(storage)?;
+    let Some(source) = source else {
+        return Err(Error::InvalidValue("empty_log"));
+    };
+    let header = serde_json::json!({ "format": DIRECTORY_EXPORT_FORMAT, "source": source });
+    writeln!(out, "{header}").map_err(io)?;
+    let mut st = conn
+        .prepare("SELECT seq, at, actor, body FROM events ORDER BY seq")
+        .map_err(storage)?;
+    let mut rows = st.query([]).map_err(storage)?;
+    let mut n = 0;
+    while let Some(r) = rows.next().map_err(storage)? {
+        let body: String = r.get(3).map_err(storage)?;
+        let parsed: EventBody =
+            serde_json::from_str(&body).map_err(|e| Error::EventLogInconsistent(e.to_string()))?;
+        if parsed.kind.scope() != kagiya_core::event::Scope::Directory {
+            continue;
+        }
+        let line = serde_json::json!({
+            "seq": r.get::<_, i64>(0).map_err(storage)?,
+            "at": r.get::<_, i64>(1).map_err(storage)?,
+            "actor": r.get::<_, Option<String>>(2).map_err(storage)?,
+            "body": body,
+        });
+        writeln!(out, "{line}").map_err(io)?;
+        n += 1;
+    }
+    out.flush().map_err(io)?;
+    Ok(n)
+}
+
 /// How far back the clock may read before it is recorded as having gone back (ours: a clock
 /// corrected by a second or two, or two programs on one PC a few milliseconds apart, is not an
 /// incident).

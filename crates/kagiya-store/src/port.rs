@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use kagiya_core::directory::{Address, InitRequest, Service, Tenant, User};
-use kagiya_core::event::{EventBody, EventKind, Scope};
+use kagiya_core::event::{EventBody, Scope};
 use kagiya_core::iprules::{CountryTable, RuleSet};
 use kagiya_core::operator::OperatorRecord;
 use kagiya_core::{Error, Millis};
@@ -102,21 +102,8 @@ fn verified_sources(conn: &Connection, login_ids: &[String]) -> Result<Vec<IpAdd
     )?;
     let mut out: Vec<IpAddr> = Vec::new();
     for body in bodies {
-        let Ok(body) = serde_json::from_str::<EventBody>(&body) else {
-            continue;
-        };
-        let EventKind::CredentialVerified { login_id, .. } = &body.kind else {
-            continue;
-        };
-        if !wanted.contains(&login_id.to_ascii_lowercase()) {
-            continue;
-        }
-        let ip = body
-            .origin
-            .as_deref()
-            .and_then(|o| o.split_whitespace().find_map(|p| p.strip_prefix("ip=")))
-            .and_then(|s| s.parse::<IpAddr>().ok());
-        if let Some(ip) = ip.filter(|ip| !out.contains(ip)) {
+        if let Some(ip) = EventBody::verified_source(&body, &wanted).filter(|ip| !out.contains(ip))
+        {
             out.push(ip);
         }
     }

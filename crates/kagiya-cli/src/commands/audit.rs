@@ -11,7 +11,58 @@ pub fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<i32, Error> {
     match cmd {
         AuditCmd::Verify => check(ctx, &[]),
         AuditCmd::List { limit } => list(ctx, *limit),
+        AuditCmd::ExportDirectory { file } => export_directory(ctx, file),
     }
+}
+
+/// The directory's events for the central server: a supervisor's act, recorded with the log's
+/// head at that moment; the file is written owner-only beside and renamed.
+fn export_directory(ctx: &Ctx, file: &std::path::Path) -> Result<i32, Error> {
+    use kagiya_core::event::EventKind;
+    use kagiya_store::events;
+    let b = ctx.branch()?;
+    let who = ctx.actor()?;
+    let conf = ctx.secret("your confirmation password")?;
+    let acting = b
+        .engine()
+        .confirm_supervisor(&who, &conf, "export_directory")?;
+    let io = |e: std::io::Error| Error::ExportFailed(e.to_string());
+    let part = file.with_extension("part");
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut out = std::io::BufWriter::new(o.open(&part).map_err(io)?);
+    let rows = events::export_directory(&b.store().conn(), &mut out)?;
+    drop(out);
+    std::fs::rename(&part, file).map_err(io)?;
+    let (head_seq, head_hash) = events::head(&b.store().conn())?.unwrap_or_default();
+    let now = b.engine().now();
+    b.store().write(|tx| {
+        events::append_from(
+            tx,
+            now,
+            Some(&acting.audit_name()),
+            Some("cli"),
+            EventKind::AuditExported {
+                file: file.display().to_string(),
+                rows: rows as i64,
+                filter: "directory".into(),
+                head_seq,
+                head_hash,
+            },
+        )
+        .map(|_| ())
+    })?;
+    if ctx.json {
+        json(&serde_json::json!({ "file": file.display().to_string(), "rows": rows }));
+    } else {
+        println!("{rows} directory events written to {}", file.display());
+    }
+    Ok(exit::OK)
 }
 
 /// The full check of the database (`audit verify` and `db check`): SQLite's integrity, the audit

@@ -1,0 +1,466 @@
+//! The end user's side: sign-in (login ID + password; the Web member's login ID + address +
+//! password), the one-time code, the passwords that must change (seed 004 §2.4 forced, §2.5
+//! expired), the confirmation password before a transaction, sign-out, and the API channel of
+//! seed 000 (a password with every request).
+//!
+//! No answer tells an ID apart: an unknown ID, a wrong password, a suspended user, a refused
+//! address and a locked account with a wrong password all get `auth.invalid_credentials` at the
+//! cost of one argon2id check (the engine wastes the time where it has no hash). "Locked" is said
+//! only to whoever gave the right password.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kagiya_core::directory::{Channel, CredentialKind};
+use kagiya_core::secret::Secret;
+use kagiya_core::Lang;
+use kagiya_engine::ChangeOwn;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{count, lang, must_change, plain, run, session, ApiError, Body, Source};
+use crate::http::AppState;
+use crate::sessions::{self, Stage};
+
+/// A sign-in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// ログインID.
+    pub login_id: String,
+    /// The login password (for a Web member's added address, that address's password).
+    pub password: String,
+    /// The Web member site's メールアドレス (seed 002); other services leave it out.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A session and what it still needs.
+#[derive(Serialize, ToSchema)]
+pub struct SignedIn {
+    /// The session token: send it as `Authorization: Bearer <token>`. Shown once.
+    pub token: String,
+    pub stage: Stage,
+    /// The passwords to change before anything else (`login`, `confirmation`).
+    pub must_change: Vec<String>,
+    /// When the session ends at the latest (milliseconds since the epoch).
+    pub expires_at: i64,
+}
+
+/// The one-time code of a sign-in with 2FA.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Code {
+    pub code: String,
+}
+
+/// One password change: the current password and the new one.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordPair {
+    pub current: String,
+    pub new: String,
+}
+
+/// The user's change of their own passwords (seed 004 §2.4/§2.5 screens).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswords {
+    #[serde(default)]
+    pub login: Option<PasswordPair>,
+    #[serde(default)]
+    pub confirmation: Option<PasswordPair>,
+}
+
+/// The confirmation password given before a transaction.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    pub confirmation: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
+    pub confirmed: bool,
+}
+
+/// The signed-in user.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub login_id: String,
+    pub name: String,
+    pub contract_no: String,
+    /// `master`, `admin` or `general`.
+    pub role: String,
+    pub stage: Stage,
+    pub must_change: Vec<String>,
+    pub expires_at: i64,
+}
+
+/// A request of the API channel.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCredentials {
+    pub login_id: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Authenticated {
+    pub login_id: String,
+    pub authenticated: bool,
+    /// The password must be changed (on the web) soon: it is temporary or has expired.
+    pub must_change: bool,
+}
+
+/// The `{code, message}` of every error.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+}
+
+fn kinds(list: &[CredentialKind]) -> Vec<String> {
+    list.iter().map(|k| k.code().to_owned()).collect()
+}
+
+/// A throttled attempt: nothing was checked or counted.
+fn throttled(l: Lang, wait: std::time::Duration) -> Response {
+    let mut res = plain(
+        StatusCode::TOO_MANY_REQUESTS,
+        "auth.throttled",
+        l,
+        "試行が多すぎます。しばらくしてからもう一度お試しください。",
+        "Too many attempts. Please wait a moment and try again.",
+    );
+    let secs = wait.as_secs().max(1).to_string();
+    if let Ok(v) = secs.parse() {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// Takes an attempt from the throttles, or answers that there were too many.
+fn throttle(
+    s: &AppState,
+    operation: &str,
+    ip: std::net::IpAddr,
+    id: &str,
+    l: Lang,
+) -> Result<(), Response> {
+    s.throttle.attempt(ip, Some(id)).map_err(|wait| {
+        s.metrics
+            .outcomes
+            .with_label_values(&[operation, "auth.throttled"])
+            .inc();
+        throttled(l, wait)
+    })
+}
+
+/// Signs in with the login password.
+#[utoipa::path(post, path = "/v1/sign-in", request_body = SignIn, tag = "sign-in",
+    responses(
+        (status = 200, description = "Signed in, or the next step owed", body = SignedIn),
+        (status = 401, description = "auth.invalid_credentials — the same for every wrong attempt", body = Problem),
+        (status = 423, description = "auth.credential_locked — only after the right password", body = Problem),
+        (status = 429, description = "auth.throttled", body = Problem),
+        (status = 503, description = "The code of the second factor cannot be sent", body = Problem),
+    ))]
+pub async fn sign_in(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<SignIn>,
+) -> Response {
+    let l = lang(&headers);
+    if let Err(r) = throttle(&s, "sign_in", ip, &req.login_id, l) {
+        return r;
+    }
+    let codes = s.codes.clone();
+    let r = run(&s, move |e| {
+        let password = Secret::new(req.password);
+        let v = match req.address.as_deref() {
+            Some(a) => e.verify_with_address(&req.login_id, a, Channel::Web, &password, Some(ip)),
+            None => e.verify_from(
+                &req.login_id,
+                CredentialKind::Login,
+                Channel::Web,
+                &password,
+                Some(ip),
+            ),
+        }?;
+        let (u, t) = e.user_and_tenant(&v.login_id)?;
+        // The code goes out before the answer; without a way to send it, the sign-in cannot end.
+        let sent = match (&v.second_factor, &codes) {
+            (None, _) => true,
+            (Some(code), Some(sender)) => match sender.send(code, l) {
+                Ok(()) => true,
+                Err(why) => {
+                    tracing::error!(error = %why, "the one-time code could not be handed over");
+                    false
+                }
+            },
+            (Some(_), None) => false,
+        };
+        Ok((v, u, t, sent))
+    })
+    .await;
+    count(&s, "sign_in", &r);
+    let (v, u, t, sent) = match r {
+        Ok(x) => x,
+        Err(e) => return ApiError::new(e, l).into_response(),
+    };
+    if !sent {
+        return plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "auth.code_undeliverable",
+            l,
+            "ワンタイムパスワードを送信できません。時間をおいてお試しいただくか、お取引店にお問い合わせください。",
+            "The one-time password cannot be sent. Please try again later or contact your branch.",
+        );
+    }
+    let now = s.engine.now();
+    let owed = must_change(&u, &t, now);
+    let stage = if v.second_factor.is_some() {
+        Stage::Code
+    } else if owed.is_empty() {
+        Stage::Full
+    } else {
+        Stage::Change
+    };
+    new_session(&s, &u, stage, owed, l).await
+}
+
+async fn new_session(
+    s: &AppState,
+    u: &kagiya_core::directory::User,
+    stage: Stage,
+    owed: Vec<CredentialKind>,
+    l: Lang,
+) -> Response {
+    match sessions::create(&s.pool, u, stage, s.engine.now(), &s.session).await {
+        Ok((token, expires_at)) => Json(SignedIn {
+            token,
+            stage,
+            must_change: kinds(&owed),
+            expires_at,
+        })
+        .into_response(),
+        Err(e) => ApiError::new(e, l).into_response(),
+    }
+}
+
+/// Answers the one-time code of a sign-in with 2FA.
+#[utoipa::path(post, path = "/v1/sign-in/code", request_body = Code, tag = "sign-in",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Signed in: a new session", body = SignedIn),
+        (status = 401, description = "auth.one_time_refused or no session", body = Problem),
+        (status = 403, description = "Not at this step", body = Problem),
+        (status = 429, description = "auth.throttled", body = Problem),
+    ))]
+pub async fn code(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<Code>,
+) -> Response {
+    let l = lang(&headers);
+    let (sess, u, _) = match session(&s, &headers, &[Stage::Code]).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(r) = throttle(&s, "sign_in_code", ip, &u.login_id, l) {
+        return r;
+    }
+    let login_id = u.login_id.clone();
+    let r = run(&s, move |e| {
+        e.verify_code(&login_id, &Secret::new(req.code), Channel::Web, Some(ip))?;
+        e.user_and_tenant(&login_id)
+    })
+    .await;
+    count(&s, "sign_in_code", &r);
+    let (u, t) = match r {
+        Ok(x) => x,
+        Err(e) => return ApiError::new(e, l).into_response(),
+    };
+    // The session's rights grow: a new token (the one that waited for the code ends).
+    if let Err(e) = sessions::revoke(&s.pool, &sess.token_hash, s.engine.now()).await {
+        return ApiError::new(e, l).into_response();
+    }
+    let owed = must_change(&u, &t, s.engine.now());
+    let stage = if owed.is_empty() {
+        Stage::Full
+    } else {
+        Stage::Change
+    };
+    new_session(&s, &u, stage, owed, l).await
+}
+
+/// The signed-in user and what they must do.
+#[utoipa::path(get, path = "/v1/me", tag = "session", security(("session" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let (sess, u, t) = match session(&s, &headers, &[Stage::Code, Stage::Change, Stage::Full]).await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    Json(Me {
+        login_id: u.login_id.clone(),
+        name: u.name.clone(),
+        contract_no: u.contract_no.clone(),
+        role: u.role.code().to_owned(),
+        stage: sess.stage,
+        must_change: kinds(&must_change(&u, &t, s.engine.now())),
+        expires_at: sess.expires_ms,
+    })
+    .into_response()
+}
+
+/// Changes the user's own passwords with the current ones (seed 004 §2.4 forced, §2.5 expired).
+/// Every session of the user ends; a new one is returned.
+#[utoipa::path(post, path = "/v1/me/passwords", request_body = ChangePasswords, tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Changed; a new session", body = SignedIn),
+        (status = 401, description = "A current password is wrong", body = Problem),
+        (status = 422, description = "A new password breaks the policy", body = Problem),
+        (status = 423, description = "The password is locked", body = Problem),
+    ))]
+pub async fn change_passwords(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<ChangePasswords>,
+) -> Response {
+    let l = lang(&headers);
+    let (_, u, _) = match session(&s, &headers, &[Stage::Change, Stage::Full]).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(r) = throttle(&s, "change_passwords", ip, &u.login_id, l) {
+        return r;
+    }
+    let login_id = u.login_id.clone();
+    let pair = |p: Option<PasswordPair>| p.map(|p| (Secret::new(p.current), Secret::new(p.new)));
+    let change = ChangeOwn {
+        login: pair(req.login),
+        confirmation: pair(req.confirmation),
+    };
+    let r = run(&s, move |e| {
+        e.change_own_passwords(&login_id, change)?;
+        e.user_and_tenant(&login_id)
+    })
+    .await;
+    count(&s, "change_passwords", &r);
+    let (u, t) = match r {
+        Ok(x) => x,
+        Err(e) => return ApiError::new(e, l).into_response(),
+    };
+    let now = s.engine.now();
+    if let Err(e) = sessions::revoke_all(&s.pool, &u.login_id, now).await {
+        return ApiError::new(e, l).into_response();
+    }
+    let owed = must_change(&u, &t, now);
+    let stage = if owed.is_empty() {
+        Stage::Full
+    } else {
+        Stage::Change
+    };
+    new_session(&s, &u, stage, owed, l).await
+}
+
+/// Checks the confirmation password before a transaction (seed 004: 確認用パスワード).
+#[utoipa::path(post, path = "/v1/me/confirm", request_body = Confirm, tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 200, body = Confirmed),
+        (status = 401, description = "auth.confirmation_failed", body = Problem),
+        (status = 423, description = "The confirmation password is locked", body = Problem),
+    ))]
+pub async fn confirm(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<Confirm>,
+) -> Response {
+    let l = lang(&headers);
+    let (_, u, _) = match session(&s, &headers, &[Stage::Full]).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(r) = throttle(&s, "confirm", ip, &u.login_id, l) {
+        return r;
+    }
+    let who = kagiya_engine::ActorRef::User(u.login_id.clone());
+    let r = run(&s, move |e| {
+        e.confirm(&who, &Secret::new(req.confirmation), "transaction")
+            .map(|_| ())
+    })
+    .await;
+    count(&s, "confirm", &r);
+    match r {
+        Ok(()) => Json(Confirmed { confirmed: true }).into_response(),
+        Err(e) => ApiError::new(e, l).into_response(),
+    }
+}
+
+/// Ends the session.
+#[utoipa::path(post, path = "/v1/sign-out", tag = "session", security(("session" = [])),
+    responses((status = 204, description = "Signed out"), (status = 401, body = Problem)))]
+pub async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let l = lang(&headers);
+    let (sess, _, _) = match session(&s, &headers, &[Stage::Code, Stage::Change, Stage::Full]).await
+    {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match sessions::revoke(&s.pool, &sess.token_hash, s.engine.now()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => ApiError::new(e, l).into_response(),
+    }
+}
+
+/// The API channel (seed 000: Webサービス(SOAP/REST)): the password with every request. Wrong
+/// passwords count towards the same lock as the web's, and while it lasts every request is
+/// refused (「全てのリクエストで認証エラーとなります」).
+#[utoipa::path(post, path = "/v1/api/authenticate", request_body = ApiCredentials, tag = "api",
+    responses(
+        (status = 200, body = Authenticated),
+        (status = 401, description = "auth.invalid_credentials", body = Problem),
+        (status = 423, description = "auth.credential_locked — only after the right password", body = Problem),
+        (status = 429, description = "auth.throttled", body = Problem),
+    ))]
+pub async fn api_authenticate(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<ApiCredentials>,
+) -> Response {
+    let l = lang(&headers);
+    if let Err(r) = throttle(&s, "api", ip, &req.login_id, l) {
+        return r;
+    }
+    let r = run(&s, move |e| {
+        e.verify_from(
+            &req.login_id,
+            CredentialKind::Login,
+            Channel::Api,
+            &Secret::new(req.password),
+            Some(ip),
+        )
+    })
+    .await;
+    count(&s, "api", &r);
+    match r {
+        Ok(v) => Json(Authenticated {
+            login_id: v.login_id,
+            authenticated: true,
+            must_change: v.must_change || v.expired,
+        })
+        .into_response(),
+        Err(e) => ApiError::new(e, l).into_response(),
+    }
+}

@@ -1,0 +1,283 @@
+//! The versioned JSON API (`/v1/…`): the customers' users sign in, answer their one-time code,
+//! change the passwords they must change, confirm transactions and sign out; the API channel of
+//! seed 000 checks a password per request; the customers' masters and admins manage their users
+//! (seed 004 §2.2/§2.3). Every decision is the engine's; this layer reads the request, picks the
+//! source address, throttles, runs the engine on a blocking thread and writes `{code, message}`
+//! in the client's language.
+
+pub mod admin;
+pub mod auth;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kagiya_core::directory::{CredentialKind, Tenant, User};
+use kagiya_core::{Error, ErrorKind, Lang};
+use kagiya_engine::Engine;
+use serde_json::json;
+
+use crate::http::AppState;
+use crate::sessions::{self, Session, Stage};
+
+/// The client's language: Japanese when `Accept-Language` puts it first among ja/en, else English.
+pub fn lang(headers: &HeaderMap) -> Lang {
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    for part in accept.split(',') {
+        let tag = part
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if tag.starts_with("ja") {
+            return Lang::Ja;
+        }
+        if tag.starts_with("en") {
+            return Lang::En;
+        }
+    }
+    Lang::En
+}
+
+/// An error as the API answers it: the engine's stable code and its message in the client's
+/// language, with the HTTP status its kind calls for. Internal details are logged, not sent.
+pub struct ApiError {
+    pub error: Error,
+    pub lang: Lang,
+    /// Seconds to wait (a throttled attempt).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(error: Error, lang: Lang) -> ApiError {
+        ApiError {
+            error,
+            lang,
+            retry_after: None,
+        }
+    }
+}
+
+/// The status each kind of error gets.
+pub fn status(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::WrongPassword => StatusCode::UNAUTHORIZED,
+        ErrorKind::Locked => StatusCode::LOCKED,
+        ErrorKind::NotPermitted => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::AuditBroken | ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let kind = self.error.kind();
+        if matches!(
+            kind,
+            ErrorKind::Internal | ErrorKind::AuditBroken | ErrorKind::Unavailable
+        ) {
+            tracing::error!(code = self.error.code(), error = %self.error, "request failed");
+        }
+        let body = Json(json!({
+            "code": self.error.code(),
+            "message": self.error.message(self.lang),
+        }));
+        let mut res = (status(kind), body).into_response();
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = secs.to_string().parse() {
+                res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// `{code, message}` for answers that are not the engine's (throttling, a body that could not
+/// be read, no session).
+pub fn plain(status: StatusCode, code: &str, lang: Lang, ja: &str, en: &str) -> Response {
+    (
+        status,
+        Json(json!({ "code": code, "message": lang.pick(ja, en) })),
+    )
+        .into_response()
+}
+
+/// A JSON body whose rejection (malformed, wrong type, too large, not JSON) is answered as
+/// `{code, message}` like every other error, never as axum's plain text.
+pub struct Body<T>(pub T);
+
+impl<S, T> FromRequest<S> for Body<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let l = lang(req.headers());
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(body_rejection(&e, l)),
+        }
+    }
+}
+
+fn body_rejection(e: &JsonRejection, l: Lang) -> Response {
+    let status = e.status();
+    match e {
+        JsonRejection::MissingJsonContentType(_) => plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "input.not_json",
+            l,
+            "本文は JSON（Content-Type: application/json）で送ってください。",
+            "Send the body as JSON (Content-Type: application/json).",
+        ),
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => plain(
+            status,
+            "input.too_large",
+            l,
+            "本文が大きすぎます。",
+            "The body is too large.",
+        ),
+        JsonRejection::JsonDataError(_) => plain(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "input.invalid_fields",
+            l,
+            "本文の項目が足りないか、形式が違います。",
+            "The body lacks a field or a field has the wrong form.",
+        ),
+        _ => plain(
+            StatusCode::BAD_REQUEST,
+            "input.malformed",
+            l,
+            "本文を JSON として読めません。",
+            "The body is not readable JSON.",
+        ),
+    }
+}
+
+/// Where a request comes from (see `source`), as an extractor.
+pub struct Source(pub IpAddr);
+
+impl FromRequestParts<AppState> for Source {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        Ok(Source(crate::source::client_address(
+            peer,
+            &parts.headers,
+            &s.trusted_proxies,
+        )))
+    }
+}
+
+/// Runs `f` on the engine on a blocking thread, at most `workers` at once (each may hold an
+/// argon2id block of memory): a flood waits here rather than exhausting the machine.
+pub async fn run<T: Send + 'static>(
+    s: &AppState,
+    f: impl FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let permit = s
+        .work
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Error::Internal("the work queue is closed".into()))?;
+    let engine = Arc::clone(&s.engine);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(&engine)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("engine task: {e}")))?
+}
+
+/// Counts an outcome for the metrics.
+pub fn count<T>(s: &AppState, operation: &str, r: &Result<T, Error>) {
+    let outcome = match r {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    };
+    s.metrics
+        .outcomes
+        .with_label_values(&[operation, outcome])
+        .inc();
+}
+
+/// The session a request carries (`Authorization: Bearer …`) with its user, when it is live and
+/// at one of `stages`.
+pub async fn session(
+    s: &AppState,
+    headers: &HeaderMap,
+    stages: &[Stage],
+) -> Result<(Session, User, Tenant), Response> {
+    let l = lang(headers);
+    let no_session = || {
+        plain(
+            StatusCode::UNAUTHORIZED,
+            "auth.no_session",
+            l,
+            "ログインしていないか、ログインの有効期限が切れました。もう一度ログインしてください。",
+            "You are not signed in, or your sign-in has ended. Please sign in again.",
+        )
+    };
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or_else(no_session)?;
+    let now = s.engine.now();
+    let found = sessions::find(&s.pool, token, now, &s.session)
+        .await
+        .map_err(|e| ApiError::new(e, l).into_response())?
+        .ok_or_else(no_session)?;
+    let login_id = found.login_id.clone();
+    let (u, t) = run(s, move |e| e.user_and_tenant(&login_id))
+        .await
+        .map_err(|_| no_session())?;
+    if !sessions::still_valid(&u, &t, found.created_ms, now) {
+        let _ = sessions::revoke(&s.pool, &found.token_hash, now).await;
+        return Err(no_session());
+    }
+    if !stages.contains(&found.stage) {
+        return Err(plain(
+            StatusCode::FORBIDDEN,
+            "auth.step_required",
+            l,
+            "先にワンタイムパスワードの入力、またはパスワードの変更を済ませてください。",
+            "First enter the one-time password or change your password, as asked.",
+        ));
+    }
+    Ok((found, u, t))
+}
+
+/// The passwords `u` must change before anything else (seed 004 §2.4 forced, §2.5 expired).
+pub fn must_change(u: &User, t: &Tenant, now: kagiya_core::Millis) -> Vec<CredentialKind> {
+    t.credentials()
+        .iter()
+        .copied()
+        .filter(|k| {
+            let c = u.credential(*k);
+            c.must_change || c.expired_since(now).is_some()
+        })
+        .collect()
+}

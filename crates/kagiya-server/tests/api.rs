@@ -1,0 +1,535 @@
+//! The sign-in API against a running server over HTTP on a real PostgreSQL, with the demo
+//! customers (`kagiya-server demo`): each flow of issue 13 in Japanese and English.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{config, fresh_database, request};
+use kagiya_core::directory::{CredentialKind, Service};
+use kagiya_core::event::EventKind;
+use kagiya_core::iprules::{IpAction, IpRule, RuleSet};
+use kagiya_engine::port::{Change, Port};
+use kagiya_server::demo::{BIZ_MAIL_LOGIN_PASSWORD as BIZ, CONFIRMATION_PASSWORD, LOGIN_PASSWORD};
+use kagiya_server::http::{router, AppState};
+use kagiya_server::store::PgPort;
+use kagiya_server::{db, migrate};
+use serde_json::{json, Value};
+
+/// A server with the demo customers, listening on a free port.
+struct Server {
+    addr: std::net::SocketAddr,
+    port: Arc<PgPort>,
+    url: String,
+}
+
+async fn start(extra: &str) -> Server {
+    let url = fresh_database().await;
+    let pool = db::pool(&url, 8).unwrap();
+    migrate::run(&pool).await.unwrap();
+    kagiya_server::store::ensure_typed_id_key(&pool)
+        .await
+        .unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let port = Arc::new(PgPort::new(pool.clone(), rt.clone()));
+    let p = port.clone();
+    tokio::task::spawn_blocking(move || {
+        let hasher = kagiya_core::password::PasswordHasher::new(Default::default()).unwrap();
+        kagiya_server::demo::seed(p.as_ref(), &hasher, now()).unwrap();
+    })
+    .await
+    .unwrap();
+    let state = AppState::new(pool, &config(&url, extra), rt).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    Server { addr, port, url }
+}
+
+fn now() -> kagiya_core::Millis {
+    kagiya_engine::Clock::now(&kagiya_engine::SystemClock)
+}
+
+/// High limits: the flows are not about throttling.
+const UNTHROTTLED: &str =
+    "[throttle]\nper_source_per_minute = 100000\nper_login_id_per_minute = 100000\n";
+
+impl Server {
+    /// A JSON call: (status, body, headers).
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        lang: &str,
+        body: Option<Value>,
+        extra_headers: &str,
+    ) -> (u16, Value, String) {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nAccept-Language: {lang}\r\n{auth}{extra_headers}\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let (status, headers, text) = request(self.addr, &head, body.as_bytes()).await;
+        let v = serde_json::from_str(&text).unwrap_or(Value::Null);
+        (status, v, headers)
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, lang: &str, body: Value) -> (u16, Value) {
+        let (s, v, _) = self.call("POST", path, token, lang, Some(body), "").await;
+        (s, v)
+    }
+
+    async fn sign_in(&self, id: &str, password: &str, lang: &str) -> (u16, Value) {
+        self.post(
+            "/v1/sign-in",
+            None,
+            lang,
+            json!({"login_id": id, "password": password}),
+        )
+        .await
+    }
+
+    /// Records events as the branch would (suspensions, IP rules): through the same port.
+    async fn record(&self, kinds: Vec<EventKind>) {
+        let port = self.port.clone();
+        tokio::task::spawn_blocking(move || {
+            let changes: Vec<Change> = kinds
+                .into_iter()
+                .map(|k| Change::event(Some("op:test"), k))
+                .collect();
+            port.write(now(), "test", &mut |_| Ok(changes.clone()))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    }
+
+    /// A user's failure count as stored.
+    async fn failures(&self, id: &str, kind: CredentialKind) -> u32 {
+        let port = self.port.clone();
+        let id = id.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            port.read(&mut |r| {
+                n = r.user(&id)?.unwrap().credential(kind).lockout.failures;
+                Ok(())
+            })
+            .unwrap();
+            n
+        })
+        .await
+        .unwrap()
+    }
+}
+
+/// Issue 13: sign-in, the session, sign-out, and the same answer for every wrong attempt — an
+/// unknown ID, a wrong password, a suspended user and a locked account with a wrong password
+/// (「"locked" is said only after a correct password」), in Japanese and English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_in_session_sign_out_and_one_answer_for_every_wrong_attempt() {
+    let s = start(UNTHROTTLED).await;
+    let (status, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["stage"], "full");
+    let token = v["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 43, "32 random bytes: {token}");
+    let (status, me, _) = s.call("GET", "/v1/me", Some(&token), "en", None, "").await;
+    assert_eq!(
+        (status, me["login_id"].as_str()),
+        (200, Some("minato-sato"))
+    );
+    let (status, _, _) = s
+        .call("POST", "/v1/sign-out", Some(&token), "en", None, "")
+        .await;
+    assert_eq!(status, 204);
+    let (status, v, _) = s.call("GET", "/v1/me", Some(&token), "ja", None, "").await;
+    assert_eq!(status, 401);
+    assert_eq!(v["code"], "auth.no_session");
+    assert!(v["message"].as_str().unwrap().contains("ログイン"), "{v}");
+
+    // kitahama-ota: Biz Mail locks after 10 wrong passwords.
+    for _ in 0..10 {
+        assert_eq!(s.sign_in("kitahama-ota", "wrong-1", "en").await.0, 401);
+    }
+    s.record(vec![EventKind::UserSuspended {
+        login_id: "aoba-ito".into(),
+    }])
+    .await;
+    let unknown = s.sign_in("nobody-here", "wrong-1", "ja").await;
+    let wrong = s.sign_in("minato-kato", "wrong-1", "ja").await;
+    let suspended = s.sign_in("aoba-ito", LOGIN_PASSWORD, "ja").await;
+    let locked_wrong = s.sign_in("kitahama-ota", "wrong-1", "ja").await;
+    assert_eq!(unknown.0, 401);
+    assert_eq!(unknown.1["code"], "auth.invalid_credentials");
+    for other in [&wrong, &suspended, &locked_wrong] {
+        assert_eq!(other, &unknown, "every wrong attempt gets one answer");
+    }
+    let en = s.sign_in("nobody-here", "wrong-1", "en").await;
+    assert_ne!(
+        en.1["message"], unknown.1["message"],
+        "the message is in the client's language"
+    );
+    // Only the right password learns of the lock.
+    let (status, v) = s.sign_in("kitahama-ota", BIZ, "ja").await;
+    assert_eq!(status, 423, "{v}");
+    assert_eq!(v["code"], "auth.credential_locked");
+}
+
+/// Seed 004 §2.4: a password set by an administrator must be changed at the next sign-in — the
+/// session can do nothing else until the current password and a new one come; then every old
+/// session ends and a new one starts. The confirmation password checks a transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_forced_change_comes_first_and_ends_the_old_sessions() {
+    let s = start(UNTHROTTLED).await;
+    let (status, v) = s.sign_in("minato-admin", LOGIN_PASSWORD, "en").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["stage"], "change");
+    assert_eq!(v["must_change"], json!(["login"]));
+    let token = v["token"].as_str().unwrap().to_owned();
+    let (status, v, _) = s
+        .call("GET", "/v1/admin/users", Some(&token), "ja", None, "")
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(v["code"], "auth.step_required");
+    let change = |current: &str| json!({"login": {"current": current, "new": "Hanako77new"}});
+    let (status, v) = s
+        .post("/v1/me/passwords", Some(&token), "en", change("not-it"))
+        .await;
+    assert_eq!(status, 401, "{v}");
+    let (status, v) = s
+        .post(
+            "/v1/me/passwords",
+            Some(&token),
+            "en",
+            change(LOGIN_PASSWORD),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["stage"], "full");
+    let fresh = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&token), "en", None, "")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&fresh), "en", None, "")
+            .await
+            .0,
+        200
+    );
+    // The old password no longer signs in; the new one does.
+    assert_eq!(s.sign_in("minato-admin", LOGIN_PASSWORD, "en").await.0, 401);
+    assert_eq!(s.sign_in("minato-admin", "Hanako77new", "en").await.0, 200);
+
+    let (status, v) = s
+        .post(
+            "/v1/me/confirm",
+            Some(&fresh),
+            "ja",
+            json!({"confirmation": "wrong"}),
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(v["code"], "auth.confirmation_failed");
+    let (status, v) = s
+        .post(
+            "/v1/me/confirm",
+            Some(&fresh),
+            "ja",
+            json!({"confirmation": CONFIRMATION_PASSWORD}),
+        )
+        .await;
+    assert_eq!((status, &v["confirmed"]), (200, &json!(true)), "{v}");
+}
+
+/// Seed 004 §2.2/§2.3 as API: a master lists the company's users with states, unlocks several at
+/// once with their own confirmation password and gets the result table (another company's user
+/// is answered like an unknown one), and sets a user's password with a forced change — which
+/// ends that user's session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_customers_master_unlocks_several_and_resets_a_password() {
+    let s = start(UNTHROTTLED).await;
+    // Business Web: 5 wrong passwords stop minato-sato for a while.
+    for _ in 0..5 {
+        assert_eq!(s.sign_in("minato-sato", "wrong-1", "en").await.0, 401);
+    }
+    let (_, v) = s.sign_in("minato-kato", LOGIN_PASSWORD, "en").await;
+    let kato = v["token"].as_str().unwrap().to_owned();
+    let (_, v) = s.sign_in("minato-master", LOGIN_PASSWORD, "ja").await;
+    let master = v["token"].as_str().unwrap().to_owned();
+    let (status, v, _) = s
+        .call("GET", "/v1/admin/users", Some(&master), "ja", None, "")
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let users = v["users"].as_array().unwrap();
+    assert_eq!(users.len(), 4, "only the company's own users: {v}");
+    let sato = users
+        .iter()
+        .find(|u| u["login_id"] == "minato-sato")
+        .unwrap();
+    assert_eq!(sato["login"]["locked"], true, "{sato}");
+    assert!(
+        sato["service_state"].as_str().unwrap().contains("停止"),
+        "{sato}"
+    );
+    // A general user may not see the list.
+    let (status, _, _) = s
+        .call("GET", "/v1/admin/users", Some(&kato), "en", None, "")
+        .await;
+    assert_eq!(status, 403);
+
+    let unlock = |conf: &str| json!({"login_ids": ["minato-sato", "kitahama-ota", "nobody-here"], "confirmation": conf});
+    let (status, v) = s
+        .post("/v1/admin/unlock", Some(&master), "ja", unlock("wrong"))
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(v["code"], "auth.confirmation_failed");
+    let (status, v) = s
+        .post(
+            "/v1/admin/unlock",
+            Some(&master),
+            "ja",
+            unlock(CONFIRMATION_PASSWORD),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["outcome"], "unlocked");
+    assert_eq!(
+        rows[1]["outcome"], "not_found",
+        "another company's user: {v}"
+    );
+    assert_eq!(rows[1]["name"], "", "nothing of another company is shown");
+    assert_eq!(rows[2]["outcome"], "not_found");
+    assert_eq!(s.failures("minato-sato", CredentialKind::Login).await, 0);
+    assert_eq!(s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await.0, 200);
+
+    let (status, v) = s
+        .post(
+            "/v1/admin/passwords",
+            Some(&master),
+            "en",
+            json!({"login_id": "minato-kato", "confirmation": CONFIRMATION_PASSWORD,
+                   "login_password": {"force_change": true}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let generated = v["generated_login_password"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&kato), "en", None, "").await.0,
+        401
+    );
+    let (status, v) = s.sign_in("minato-kato", &generated, "en").await;
+    assert_eq!((status, v["stage"].as_str()), (200, Some("change")), "{v}");
+    // Another company's user: not found, as if there were none.
+    let (status, v) = s
+        .post(
+            "/v1/admin/passwords",
+            Some(&master),
+            "en",
+            json!({"login_id": "kitahama-ota", "confirmation": CONFIRMATION_PASSWORD,
+                   "login_password": {"force_change": true}}),
+        )
+        .await;
+    assert_eq!(status, 404, "{v}");
+}
+
+/// Seed 000: 「一定時間内に誤ったパスワードで3回以上のリクエストでアカウントがロックされ、全ての
+/// リクエストで認証エラーとなります」 — the API channel, and the web with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_wrong_api_requests_lock_the_whole_account() {
+    let s = start(UNTHROTTLED).await;
+    let api = |pw: &str| json!({"login_id": "iroha-api", "password": pw});
+    let (status, v) = s
+        .post("/v1/api/authenticate", None, "en", api(LOGIN_PASSWORD))
+        .await;
+    assert_eq!((status, &v["authenticated"]), (200, &json!(true)), "{v}");
+    for _ in 0..3 {
+        assert_eq!(
+            s.post("/v1/api/authenticate", None, "en", api("x")).await.0,
+            401
+        );
+    }
+    let (status, v) = s
+        .post("/v1/api/authenticate", None, "ja", api(LOGIN_PASSWORD))
+        .await;
+    assert_eq!(status, 423, "{v}");
+    // The whole account: the web too.
+    assert_eq!(s.sign_in("iroha-api", LOGIN_PASSWORD, "en").await.0, 423);
+}
+
+/// Seed 002: the Web member site signs in with login ID, address and password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_web_member_signs_in_with_the_address_too() {
+    let s = start(UNTHROTTLED).await;
+    assert_eq!(s.sign_in("aoba-master", LOGIN_PASSWORD, "en").await.0, 401);
+    let with = |address: &str| json!({"login_id": "aoba-master", "address": address, "password": LOGIN_PASSWORD});
+    assert_eq!(
+        s.post("/v1/sign-in", None, "en", with("someone@example.co.jp"))
+            .await
+            .0,
+        401
+    );
+    let (status, v) = s
+        .post("/v1/sign-in", None, "en", with("aoba-master@example.co.jp"))
+        .await;
+    assert_eq!(status, 200, "{v}");
+}
+
+/// IP rules before any password: a refused source neither signs in nor counts a failure, and the
+/// forwarded address is believed only from a configured proxy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_address_cannot_sign_in_or_lock_and_only_proxies_are_believed() {
+    let s = start(&format!(
+        "trusted_proxies = [\"127.0.0.1/32\"]\n{UNTHROTTLED}"
+    ))
+    .await;
+    let office = RuleSet {
+        rules: vec![IpRule {
+            action: IpAction::Allow,
+            net: "10.1.0.0/16".parse().unwrap(),
+            note: "office".into(),
+        }],
+        default: IpAction::Deny,
+        allowed_countries: None,
+    };
+    s.record(vec![EventKind::IpRulesSet {
+        contract_no: "K-1002".into(),
+        service: Service::UserWeb,
+        rules: office,
+    }])
+    .await;
+    let body = json!({"login_id": "kitahama-ota", "password": BIZ}).to_string();
+    let from = |xff: &'static str| {
+        let body = body.clone();
+        let s = &s;
+        async move {
+            s.call(
+                "POST",
+                "/v1/sign-in",
+                None,
+                "en",
+                Some(serde_json::from_str(&body).unwrap()),
+                xff,
+            )
+            .await
+            .0
+        }
+    };
+    // The peer itself (127.0.0.1) is outside the office: refused even with the right password.
+    assert_eq!(from("").await, 401);
+    for _ in 0..12 {
+        let (status, _, _) = s
+            .call(
+                "POST",
+                "/v1/sign-in",
+                None,
+                "en",
+                Some(json!({"login_id": "kitahama-ota", "password": "guess"})),
+                "X-Forwarded-For: 198.51.100.7\r\n",
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(
+        s.failures("kitahama-ota", CredentialKind::Login).await,
+        0,
+        "a refused source locks no one"
+    );
+    // Through the trusted proxy, from the office.
+    assert_eq!(from("X-Forwarded-For: 10.1.2.3\r\n").await, 200);
+    let _ = &s.url;
+}
+
+/// Throttling in front of the lockouts: past the per-ID allowance the answer is "try again
+/// later" with Retry-After, for an ID that exists and one that does not alike, and nothing is
+/// counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_on_one_id_is_throttled_before_it_counts() {
+    let s = start("[throttle]\nper_source_per_minute = 1000\nper_login_id_per_minute = 3\n").await;
+    for id in ["minato-kato", "nobody-here"] {
+        for _ in 0..3 {
+            assert_eq!(s.sign_in(id, "wrong-1", "en").await.0, 401);
+        }
+        let (status, v, head) = s
+            .call(
+                "POST",
+                "/v1/sign-in",
+                None,
+                "ja",
+                Some(json!({"login_id": id.to_uppercase(), "password": "wrong-1"})),
+                "",
+            )
+            .await;
+        assert_eq!(status, 429, "{v}");
+        assert_eq!(v["code"], "auth.throttled");
+        assert!(head.contains("retry-after: "), "{head}");
+    }
+    assert_eq!(s.failures("minato-kato", CredentialKind::Login).await, 3);
+}
+
+/// Bad input: malformed, mistyped, oversized and non-JSON bodies are refused with `{code,
+/// message}` and change nothing; the OpenAPI document lists the routes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_bodies_get_clear_errors_and_the_openapi_document_is_served() {
+    let s = start(UNTHROTTLED).await;
+    let raw = |body: &'static [u8], ctype: &'static str| {
+        let addr = s.addr;
+        async move {
+            let head = format!(
+                "POST /v1/sign-in HTTP/1.1\r\nHost: x\r\nAccept-Language: ja\r\nContent-Type: {ctype}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let (status, _, text) = request(addr, &head, body).await;
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            (status, v["code"].as_str().unwrap_or("").to_owned())
+        }
+    };
+    assert_eq!(
+        raw(b"{\"login_id\": ", "application/json").await,
+        (400, "input.malformed".into())
+    );
+    assert_eq!(
+        raw(
+            b"{\"login_id\": 5, \"password\": \"x\"}",
+            "application/json"
+        )
+        .await,
+        (422, "input.invalid_fields".into())
+    );
+    assert_eq!(
+        raw(b"login_id=x", "text/plain").await,
+        (415, "input.not_json".into())
+    );
+    let big: &'static [u8] = Box::leak(vec![b' '; 100 * 1024].into_boxed_slice());
+    assert_eq!(
+        raw(big, "application/json").await,
+        (413, "input.too_large".into())
+    );
+    assert_eq!(s.failures("minato-kato", CredentialKind::Login).await, 0);
+
+    let (status, v, _) = s.call("GET", "/openapi.json", None, "en", None, "").await;
+    assert_eq!(status, 200);
+    for path in [
+        "/v1/sign-in",
+        "/v1/sign-in/code",
+        "/v1/me/passwords",
+        "/v1/admin/unlock",
+    ] {
+        assert!(v["paths"][path].is_object(), "{path} in the document");
+    }
+}

@@ -1,0 +1,89 @@
+//! What the server's test files share: a fresh database on the test cluster, a raw HTTP request,
+//! and a server's state with test settings.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use kagiya_server::config::Config;
+use kagiya_server::http::AppState;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A fresh, empty database on the test cluster; its URL.
+pub async fn fresh_database() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let admin = std::env::var("KAGIYA_TEST_DATABASE_URL").expect(
+        "KAGIYA_TEST_DATABASE_URL is not set: run the tests under scripts/with-postgres.sh \
+         (the README's test command does)",
+    );
+    let name = format!(
+        "kagiya_test_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("the test cluster answers");
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    // The admin URL with the database replaced.
+    let mut cfg: tokio_postgres::Config = admin.parse().unwrap();
+    cfg.dbname(&name);
+    let hosts: Vec<String> = cfg
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(s) => s.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+        })
+        .collect();
+    format!(
+        "host={} port={} user={} dbname={name}",
+        hosts[0],
+        cfg.get_ports().first().copied().unwrap_or(5432),
+        cfg.get_user().unwrap_or("postgres"),
+    )
+}
+
+/// A request with its headers: (status, headers, body).
+pub async fn request(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let mut text = Vec::new();
+    s.read_to_end(&mut text).await.unwrap();
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let status = text[9..12].parse().unwrap();
+    let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, h.to_ascii_lowercase(), b.to_owned())
+}
+
+/// The configuration the tests run with: `extra` TOML lines over the defaults.
+pub fn config(url: &str, extra: &str) -> Config {
+    let dir = std::env::temp_dir().join(format!(
+        "kagiya-server-cfg-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("server.toml");
+    std::fs::write(&path, format!("database_url = {url:?}\n{extra}\n")).unwrap();
+    let c = Config::load(Some(&path), |_| None).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    c
+}
+
+fn rand_suffix() -> u32 {
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// A server's state over `pool` with the default settings.
+pub fn state(pool: deadpool_postgres::Pool) -> AppState {
+    let c = config("unused", "");
+    AppState::new(pool, &c, tokio::runtime::Handle::current()).unwrap()
+}

@@ -6,7 +6,7 @@
 # to date at start). Ctrl-C stops the server and the cluster; the data stays for the next run.
 #   bash scripts/server.sh
 #   KAGIYA_SERVER_DATA=/srv/kagiya KAGIYA_PG_PORT=55433 bash scripts/server.sh
-# The demo customers arrive with the server's storage port (issue 13, next part).
+# The first run loads the demo customers (`kagiya-server demo`, printed with their passwords).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -55,11 +55,18 @@ listen = "127.0.0.1:8443"
 database_url = "host=$pg port=$port user=postgres dbname=kagiya"
 pool_size = 16
 migrate_on_start = true
+# One-time sign-in codes are handed over here until the mail delivery exists.
+code_spool = "$data/codes"
 TOML
   say "Wrote $config"
 fi
 
 say "Building kagiya-server"
 cargo build --release --locked -p kagiya-server
-say "Serving on http://127.0.0.1:8443 (/healthz, /readyz, /metrics); Ctrl-C stops"
-"$ROOT/target/release/kagiya-server" --config "$config" serve
+bin="$ROOT/target/release/kagiya-server"
+"$bin" --config "$config" migrate
+if [ ! -f "$data/.demo-loaded" ]; then
+  "$bin" --config "$config" demo && touch "$data/.demo-loaded"
+fi
+say "Serving on http://127.0.0.1:8443 (/v1/…, /openapi.json, /healthz, /readyz, /metrics); Ctrl-C stops"
+"$bin" --config "$config" serve

@@ -13,7 +13,8 @@ use crate::db::message as db;
 /// The server's own chain (entries about no customer).
 pub const SERVER_CHAIN: &str = "";
 
-/// Appends `kind` at the head of `chain`, in `tx`.
+/// Appends `kind` at the head of `chain`, in `tx`. The chain's head row is taken first (a caller
+/// that already holds it pays one round trip for it, not two).
 pub async fn append(
     tx: &Transaction<'_>,
     chain: &str,
@@ -22,16 +23,12 @@ pub async fn append(
     origin: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, String> {
-    tx.execute(
-        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING",
-        &[&chain, &GENESIS_HASH],
-    )
-    .await
-    .map_err(db)?;
+    // Made at the genesis when new, and locked: the upsert takes the row lock either way.
     let head = tx
         .query_one(
-            "SELECT seq, hash FROM chains WHERE chain = $1 FOR UPDATE",
-            &[&chain],
+            "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
+             ON CONFLICT (chain) DO UPDATE SET seq = chains.seq RETURNING seq, hash",
+            &[&chain, &GENESIS_HASH],
         )
         .await
         .map_err(db)?;

@@ -533,3 +533,40 @@ async fn bad_bodies_get_clear_errors_and_the_openapi_document_is_served() {
         assert!(v["paths"][path].is_object(), "{path} in the document");
     }
 }
+
+/// Unknown IDs and wrong passwords of known ones: the same body, and the same cost — medians of
+/// interleaved attempts within 5 % of each other (issue 13, "no enumeration").
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unknown_and_known_ids_cost_the_same() {
+    let s = start(UNTHROTTLED).await;
+    let mut unknown = Vec::new();
+    let mut known = Vec::new();
+    let mut bodies = std::collections::HashSet::new();
+    // Warm both paths (connections, the first chain rows).
+    s.sign_in("nobody-0", "wrong-1", "en").await;
+    s.sign_in("kitahama-ota", "wrong-1", "en").await;
+    for i in 0..40 {
+        let t = std::time::Instant::now();
+        let a = s.sign_in(&format!("nobody-{i}"), "wrong-1", "en").await;
+        unknown.push(t.elapsed());
+        let t = std::time::Instant::now();
+        let b = s.sign_in("kitahama-ota", "wrong-1", "en").await;
+        known.push(t.elapsed());
+        bodies.insert(a.1.to_string());
+        bodies.insert(b.1.to_string());
+    }
+    assert_eq!(bodies.len(), 1, "one body for both: {bodies:?}");
+    let median = |v: &mut Vec<std::time::Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64()
+    };
+    let (u, k) = (median(&mut unknown), median(&mut known));
+    let gap = (u - k).abs() / u.max(k);
+    eprintln!(
+        "median unknown {:.1} ms, known {:.1} ms, gap {:.1} %",
+        u * 1e3,
+        k * 1e3,
+        gap * 100.0
+    );
+    assert!(gap <= 0.05, "unknown {u:.4}s vs known {k:.4}s");
+}

@@ -141,6 +141,25 @@ fn throttled(l: Lang, wait: std::time::Duration) -> Response {
     res
 }
 
+/// Failure answers leave on a boundary of this many milliseconds from the request's start (ours:
+/// above the spread between an unknown ID's path and a known one's — a known user's refusal
+/// reads and writes a few more rows than an unknown ID's, milliseconds that a patient stranger
+/// could otherwise measure; both take one argon2id hash). Successes are not delayed.
+pub const FAILURE_QUANTUM_MS: u64 = 50;
+
+/// Holds a failure answer until the next quantum boundary, so that every wrong attempt takes the
+/// same whole number of quanta whatever path it took.
+async fn pad(start: std::time::Instant, res: Response) -> Response {
+    if res.status() == StatusCode::UNAUTHORIZED {
+        let q = std::time::Duration::from_millis(FAILURE_QUANTUM_MS);
+        let elapsed = start.elapsed();
+        let quanta = elapsed.as_nanos() / q.as_nanos() + 1;
+        let until = q * u32::try_from(quanta).unwrap_or(u32::MAX);
+        tokio::time::sleep(until.saturating_sub(elapsed)).await;
+    }
+    res
+}
+
 /// Takes an attempt from the throttles, or answers that there were too many.
 fn throttle(
     s: &AppState,
@@ -173,7 +192,19 @@ pub async fn sign_in(
     headers: HeaderMap,
     Body(req): Body<SignIn>,
 ) -> Response {
-    let l = lang(&headers);
+    let start = std::time::Instant::now();
+    let res = sign_in_unpadded(&s, ip, &headers, req).await;
+    pad(start, res).await
+}
+
+async fn sign_in_unpadded(
+    s: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    req: SignIn,
+) -> Response {
+    let s = s.clone();
+    let l = lang(headers);
     if let Err(r) = throttle(&s, "sign_in", ip, &req.login_id, l) {
         return r;
     }
@@ -439,6 +470,7 @@ pub async fn api_authenticate(
     headers: HeaderMap,
     Body(req): Body<ApiCredentials>,
 ) -> Response {
+    let start = std::time::Instant::now();
     let l = lang(&headers);
     if let Err(r) = throttle(&s, "api", ip, &req.login_id, l) {
         return r;
@@ -454,7 +486,7 @@ pub async fn api_authenticate(
     })
     .await;
     count(&s, "api", &r);
-    match r {
+    let res = match r {
         Ok(v) => Json(Authenticated {
             login_id: v.login_id,
             authenticated: true,
@@ -462,5 +494,6 @@ pub async fn api_authenticate(
         })
         .into_response(),
         Err(e) => ApiError::new(e, l).into_response(),
-    }
+    };
+    pad(start, res).await
 }

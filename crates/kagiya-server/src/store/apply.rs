@@ -63,27 +63,35 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Loads a user, their customer and their addresses into `d`; returns the customer.
+    /// Loads a user, their customer and their addresses into `d`; returns the customer. One
+    /// statement when the decision already locked the customer (the usual case); otherwise the
+    /// customer is locked and the rows read again, fresh.
     async fn load_user(&self, d: &mut Directory, login_id: &str) -> Result<String, Error> {
-        let Some(chain) = self.customer_of(login_id).await? else {
-            return Err(Error::UnknownUser);
-        };
-        self.lock(&chain).await?;
         let key = fold(login_id);
-        let r = self
-            .tx
-            .query_one(
-                "SELECT doc::text, addresses::text FROM users WHERE login_key = $1",
-                &[&key],
-            )
-            .await
-            .map_err(self.db())?;
-        d.users.insert(key.clone(), doc(r.get(0))?);
-        let list: Vec<kagiya_core::directory::Address> = doc(r.get(1))?;
+        let read = || async {
+            self.tx
+                .query_opt(
+                    "SELECT u.contract_key, u.doc::text, u.addresses::text, t.doc::text \
+                     FROM users u JOIN tenants t ON t.contract_key = u.contract_key \
+                     WHERE u.login_key = $1",
+                    &[&key],
+                )
+                .await
+                .map_err(self.db())?
+                .ok_or(Error::UnknownUser)
+        };
+        let mut row = read().await?;
+        let chain: String = row.get(0);
+        if !self.locked.borrow().contains(&chain) {
+            self.lock(&chain).await?;
+            row = read().await?;
+        }
+        d.users.insert(key.clone(), doc(row.get(1))?);
+        let list: Vec<kagiya_core::directory::Address> = doc(row.get(2))?;
         if !list.is_empty() {
             d.addresses.insert(key, list);
         }
-        self.load_tenant(d, &chain).await?;
+        d.tenants.insert(chain.clone(), doc(row.get(3))?);
         Ok(chain)
     }
 

@@ -44,15 +44,12 @@ pub(crate) async fn lock_chain(
     if locked.borrow().contains(chain) {
         return Ok(());
     }
+    // One round trip: made at the genesis when new, row-locked either way (an upsert that
+    // rewrites nothing but takes the row's lock).
     tx.execute(
-        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (chain) DO NOTHING",
+        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
+         ON CONFLICT (chain) DO UPDATE SET seq = chains.seq",
         &[&chain, &GENESIS_HASH],
-    )
-    .await
-    .map_err(|e| storage(e, Some(retry)))?;
-    tx.execute(
-        "SELECT 1 FROM chains WHERE chain = $1 FOR UPDATE",
-        &[&chain],
     )
     .await
     .map_err(|e| storage(e, Some(retry)))?;
@@ -101,17 +98,22 @@ impl<'a> PgReads<'a> {
         }
     }
 
-    /// In a write, locks the customer of `login_id` (if there is such a user).
+    /// In a write, locks the customer of `login_id` (if there is such a user) — found and locked
+    /// in one statement (a customer with users has its chain row since its creation).
     fn lock_user(&self, login_id: &str) -> Result<(), Error> {
-        if self.locked.is_none() {
+        let (Some(locked), Some(_)) = (self.locked, self.retry) else {
             return Ok(());
-        }
+        };
         let rows = self.query(
-            "SELECT contract_key FROM users WHERE login_key = $1",
+            "SELECT c.chain FROM users u JOIN chains c ON c.chain = u.contract_key \
+             WHERE u.login_key = $1 FOR UPDATE OF c",
             &[&fold(login_id)],
         )?;
         match rows.first() {
-            Some(r) => self.lock(r.get(0)),
+            Some(r) => {
+                locked.borrow_mut().insert(r.get(0));
+                Ok(())
+            }
             None => Ok(()),
         }
     }

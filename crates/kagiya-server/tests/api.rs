@@ -115,6 +115,28 @@ impl Server {
         .unwrap();
     }
 
+    /// Turns 2FA on for `login_id` the way the engine's own flow does it (an OTP address added,
+    /// its enrolment code answered), confirmed with the demo confirmation password.
+    async fn enrol_two_factor(&self, login_id: &str) {
+        let port = self.port.clone();
+        let id = login_id.to_owned();
+        tokio::task::spawn_blocking(move || {
+            use kagiya_core::directory::Purpose;
+            use kagiya_core::secret::Secret;
+            let e = kagiya_engine::Engine::new(port, "test", Default::default()).unwrap();
+            let me = kagiya_engine::ActorRef::User(id.clone());
+            let conf = Secret::new(CONFIRMATION_PASSWORD);
+            let address = "sato-otp@example.co.jp";
+            e.add_address(&me, &conf, &id, address, &[Purpose::Otp])
+                .unwrap();
+            let code = e.start_mfa_enrollment(&me, &conf, &id, address).unwrap();
+            e.confirm_mfa_enrollment(&id, address, &code.secret)
+                .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
     /// A user's failure count as stored.
     async fn failures(&self, id: &str, kind: CredentialKind) -> u32 {
         let port = self.port.clone();
@@ -569,4 +591,91 @@ async fn unknown_and_known_ids_cost_the_same() {
         gap * 100.0
     );
     assert!(gap <= 0.05, "unknown {u:.4}s vs known {k:.4}s");
+}
+
+/// Seed 002 「ワンタイムパスワード認証」 as API: a user with 2FA on gets a session that can do nothing
+/// but answer the code sent to their one-time-password address (handed to the code spool until
+/// the mail exists); a wrong code is refused, the right one gives a new, full session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_with_two_factors_answers_the_code_before_anything_else() {
+    let spool = tempfile::tempdir().unwrap();
+    let s = start(&format!("code_spool = {:?}\n{UNTHROTTLED}", spool.path())).await;
+    s.enrol_two_factor("minato-sato").await;
+
+    let (status, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await;
+    assert_eq!((status, v["stage"].as_str()), (200, Some("code")), "{v}");
+    let pending = v["token"].as_str().unwrap().to_owned();
+    let (status, v, _) = s
+        .call("GET", "/v1/admin/users", Some(&pending), "en", None, "")
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (403, Some("auth.step_required"))
+    );
+    let files: Vec<_> = std::fs::read_dir(spool.path())
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "one code handed over: {files:?}");
+    let handed: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    assert_eq!(handed["address"], "sato-otp@example.co.jp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the spool is the server's user's only");
+    }
+    let code = handed["code"].as_str().unwrap().to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, v) = s
+        .post(
+            "/v1/sign-in/code",
+            Some(&pending),
+            "ja",
+            json!({"code": wrong}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (401, Some("auth.one_time_refused")),
+        "{v}"
+    );
+    let (status, v) = s
+        .post(
+            "/v1/sign-in/code",
+            Some(&pending),
+            "en",
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!((status, v["stage"].as_str()), (200, Some("full")), "{v}");
+    let full = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&pending), "en", None, "")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&full), "en", None, "").await.0,
+        200
+    );
+    // The code is spent.
+    let (status, _) = s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await;
+    assert_eq!(status, 200);
+}
+
+/// Without a way to send the code, a user with 2FA is told so (after the right password only).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_a_code_sender_two_factor_users_are_told_the_code_cannot_be_sent() {
+    let s = start(UNTHROTTLED).await;
+    s.enrol_two_factor("minato-sato").await;
+    assert_eq!(s.sign_in("minato-sato", "wrong-1", "en").await.0, 401);
+    let (status, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "ja").await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (503, Some("auth.code_undeliverable")),
+        "{v}"
+    );
 }

@@ -5,6 +5,7 @@
 //! metrics.
 
 pub mod api;
+pub mod check;
 pub mod codes;
 pub mod config;
 pub mod db;

@@ -32,7 +32,13 @@ enum Command {
     /// Records the directory events a branch exported (`kagiya audit export-directory FILE`);
     /// a second run of the same file adds nothing.
     Import { file: PathBuf },
+    /// Checks every customer's audit chain and that the tables are the fold of the chains; exits
+    /// 0 when both hold, 2 when not (and says where).
+    Check,
 }
+
+/// The error `check` stops with when the log or the tables do not check out (exit code 2).
+const CHECK_FAILED: &str = "the check failed";
 
 /// How long requests in flight may take to finish after a stop signal.
 const DRAIN: Duration = Duration::from_secs(20);
@@ -59,7 +65,11 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!(error = %e, "stopped");
             eprintln!("kagiya-server: {e}");
-            ExitCode::FAILURE
+            if e == CHECK_FAILED {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -98,6 +108,18 @@ async fn run(args: Args) -> Result<(), String> {
                 demo::MUST_CHANGE
             );
             Ok(())
+        }
+        Command::Check => {
+            let r = kagiya_server::check::run(&pool).await?;
+            println!(
+                "{} chains, {} entries; broken chains: {:?}; tables differing from the log: {:?}",
+                r.chains, r.entries, r.broken, r.mismatched
+            );
+            if r.ok() {
+                Ok(())
+            } else {
+                Err(CHECK_FAILED.into())
+            }
         }
         Command::Import { file } => {
             let text =

@@ -23,7 +23,7 @@ use tokio::runtime::Handle;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::IsolationLevel;
 
-pub use reads::PgReads;
+pub use reads::{doc, PgReads};
 
 /// How many times a write that PostgreSQL refused to serialise (a deadlock between customers'
 /// locks, a serialisation failure) is decided again before the error is returned (ours: such a

@@ -28,7 +28,7 @@ pub struct PgReads<'a> {
 }
 
 /// A JSON document column read as text, parsed into the core's type.
-pub(crate) fn doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
+pub fn doc<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
     serde_json::from_str(text).map_err(|e| Error::Storage(format!("stored document: {e}")))
 }
 

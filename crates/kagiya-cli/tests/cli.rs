@@ -1055,3 +1055,48 @@ fn supervisors_manage_operators_from_the_command_line() {
     );
     assert_ne!(o.status.code(), Some(0));
 }
+
+/// Issue 13: the branch's directory goes to the central server as a file a supervisor exports —
+/// the directory's events only (no operator's), owner-only, recorded in the log; a wrong
+/// confirmation password writes nothing.
+#[test]
+fn a_supervisor_exports_the_directory_for_the_central_server() {
+    let Some(tmp) = data_dir() else { return };
+    let dir = tmp.path();
+    setup(dir);
+    let file = dir.join("directory.jsonl");
+    let path = file.to_str().unwrap();
+    let wrong = kagiya(
+        dir,
+        &["--operator", "sv001", "audit", "export-directory", path],
+        &format!("{LOGIN}\nnot-my-confirmation\n"),
+    );
+    assert!(!wrong.status.success());
+    assert!(!file.exists(), "nothing written without the confirmation");
+    let o = kagiya(
+        dir,
+        &["--operator", "sv001", "audit", "export-directory", path],
+        &format!("{LOGIN}\n{CONF}\n"),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["format"], 1);
+    assert!(lines[0]["source"].as_str().unwrap().len() == 64);
+    assert!(text.contains("tenant_created") && text.contains("C-1001"), "{text}");
+    assert!(!text.contains("operator_created"), "the branch's own events stay: {text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner-only: the file holds password hashes");
+    }
+    let o = read(dir, &["--json", "audit", "list", "--limit", "5"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("audit_exported"),
+        "the export is recorded"
+    );
+}

@@ -19,8 +19,9 @@ APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl
 # has no print command; Chromium is WebView2's engine, which prints on Windows).
 # PostgreSQL (Debian's package; the tests make private clusters with initdb/pg_ctl, see
 # scripts/with-postgres.sh) for the central server.
+# python3-venv holds schemathesis (from PyPI), which checks the server against its OpenAPI document.
 APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl chromium poppler-utils
-  postgresql)
+  postgresql python3-venv)
 
 pkgs=("${APT_APP[@]}")
 [ $want_test = 1 ] && pkgs+=("${APT_TEST[@]}")
@@ -77,6 +78,17 @@ if [ $want_test = 1 ]; then
     cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
   else
     say "cargo-fuzz $CARGO_FUZZ_VERSION is installed"
+  fi
+  # schemathesis in a virtual environment of its own, outside the checkout.
+  SCHEMATHESIS_VERSION=4.32.5
+  st_venv="$(schemathesis_venv "$SCHEMATHESIS_VERSION")"
+  if ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "Installing schemathesis $SCHEMATHESIS_VERSION"
+    rm -rf "$st_venv"
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  else
+    say "schemathesis $SCHEMATHESIS_VERSION is installed"
   fi
 fi
 say "Everything is installed"

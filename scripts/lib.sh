@@ -12,3 +12,6 @@ die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
+
+# The virtual environment that holds schemathesis VERSION (outside the checkout).
+schemathesis_venv() { printf '%s/kagiya/schemathesis-%s' "${XDG_CACHE_HOME:-$HOME/.cache}" "$1"; }

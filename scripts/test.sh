@@ -15,6 +15,9 @@ say "Layering: the engine and the command line stay free of what they must not k
 say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring, a private PostgreSQL)"
 "$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
+say "Central server: schemathesis against its OpenAPI document (scripts/schemathesis.sh)"
+"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/schemathesis.sh"
+
 say "Fuzzing: a short run of each libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS to change)"
 "$ROOT/scripts/fuzz.sh"
 

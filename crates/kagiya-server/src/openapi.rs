@@ -18,7 +18,7 @@ use crate::api::{admin, auth};
         auth::sign_out, auth::api_authenticate,
         admin::users, admin::unlock, admin::set_passwords,
     ),
-    modifiers(&Session),
+    modifiers(&Session, &CommonErrors),
 )]
 pub struct ApiDoc;
 
@@ -32,6 +32,49 @@ impl Modify for Session {
             "session",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+/// The answers every route can give besides its own: a body that cannot be read (400, 413, 415,
+/// 422) where there is a body, no session (401) and the wrong step (403) where a session is
+/// needed — all `{code, message}`. Added here once rather than on each handler, so no route can
+/// forget one.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in doc.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.post].into_iter().flatten() {
+                let mut add = |status: &str, what: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(what).into());
+                };
+                if op.request_body.is_some() {
+                    add("400", "input.malformed — the body is not readable JSON");
+                    add("413", "input.too_large — the body is over 64 KiB");
+                    add("415", "input.not_json — the body is not sent as JSON");
+                    add("422", "input.invalid_fields — a field is missing or has the wrong form");
+                }
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add("401", "auth.no_session — not signed in, or the session ended");
+                    add("403", "auth.step_required — the session is at another step");
+                }
+            }
+        }
     }
 }
 

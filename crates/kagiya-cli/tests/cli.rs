@@ -1086,13 +1086,23 @@ fn a_supervisor_exports_the_directory_for_the_central_server() {
         .collect();
     assert_eq!(lines[0]["format"], 1);
     assert!(lines[0]["source"].as_str().unwrap().len() == 64);
-    assert!(text.contains("tenant_created") && text.contains("C-1001"), "{text}");
-    assert!(!text.contains("operator_created"), "the branch's own events stay: {text}");
+    assert!(
+        text.contains("tenant_created") && text.contains("C-1001"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("operator_created"),
+        "the branch's own events stay: {text}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "owner-only: the file holds password hashes");
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "owner-only: the file holds password hashes"
+        );
     }
     let o = read(dir, &["--json", "audit", "list", "--limit", "5"]);
     assert!(

@@ -35,6 +35,12 @@ pub struct Config {
     /// 2FA on cannot finish signing in (they are told the code cannot be sent).
     #[serde(default)]
     pub code_spool: Option<std::path::PathBuf>,
+    /// TLS in the process: the certificate chain (PEM, leaf first) and its private key (PEM).
+    /// Both or neither; without them the server speaks plain HTTP for a reverse proxy to front.
+    #[serde(default)]
+    pub tls_cert: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<std::path::PathBuf>,
     #[serde(default)]
     pub session: SessionConfig,
     #[serde(default)]
@@ -121,8 +127,8 @@ impl std::error::Error for ConfigError {}
 
 impl Config {
     /// Reads `path` (when given), then applies `KAGIYA_SERVER_LISTEN`, `KAGIYA_SERVER_DATABASE_URL`,
-    /// `KAGIYA_SERVER_POOL_SIZE`, `KAGIYA_SERVER_MIGRATE_ON_START`, `KAGIYA_SERVER_WORKERS` and
-    /// `KAGIYA_SERVER_CODE_SPOOL` from `env`.
+    /// `KAGIYA_SERVER_POOL_SIZE`, `KAGIYA_SERVER_MIGRATE_ON_START`, `KAGIYA_SERVER_WORKERS`,
+    /// `KAGIYA_SERVER_CODE_SPOOL`, `KAGIYA_SERVER_TLS_CERT` and `KAGIYA_SERVER_TLS_KEY` from `env`.
     pub fn load(
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
@@ -143,6 +149,8 @@ impl Config {
             ("KAGIYA_SERVER_MIGRATE_ON_START", "migrate_on_start", true),
             ("KAGIYA_SERVER_WORKERS", "workers", true),
             ("KAGIYA_SERVER_CODE_SPOOL", "code_spool", false),
+            ("KAGIYA_SERVER_TLS_CERT", "tls_cert", false),
+            ("KAGIYA_SERVER_TLS_KEY", "tls_key", false),
         ];
         for (var, key, typed) in overrides {
             if let Some(v) = env(var).filter(|v| !v.is_empty()) {
@@ -164,6 +172,9 @@ impl Config {
             .map_err(|e: toml::de::Error| ConfigError(e.message().to_owned()))?;
         if !(1..=1000).contains(&c.pool_size) {
             return Err(ConfigError("pool_size must be 1-1000".into()));
+        }
+        if c.tls_cert.is_some() != c.tls_key.is_some() {
+            return Err(ConfigError("tls_cert and tls_key go together".into()));
         }
         if c.session.idle_minutes == 0 || c.session.max_hours == 0 {
             return Err(ConfigError("session lengths must be at least 1".into()));

@@ -20,3 +20,4 @@ pub mod sessions;
 pub mod source;
 pub mod store;
 pub mod throttle;
+pub mod tls;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use kagiya_server::config::Config;
 use kagiya_server::http::{router, AppState};
 use kagiya_server::store::PgPort;
-use kagiya_server::{db, demo, import, migrate};
+use kagiya_server::{db, demo, import, migrate, tls};
 
 #[derive(Parser)]
 #[command(name = "kagiya-server", version, about = "Kagiya's central server")]
@@ -138,36 +138,57 @@ async fn run(args: Args) -> Result<(), String> {
                 tracing::info!(from = r.from, to = r.to, "schema up to date");
             }
             kagiya_server::store::ensure_typed_id_key(&pool).await?;
+            let tls = match (&config.tls_cert, &config.tls_key) {
+                (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+                _ => None,
+            };
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| format!("listen on {}: {e}", config.listen))?;
-            tracing::info!(listen = %config.listen, "serving");
+            tracing::info!(listen = %config.listen, tls = tls.is_some(), "serving");
             let state = AppState::new(pool, &config, tokio::runtime::Handle::current())?;
             tokio::spawn(maintenance(state.clone()));
             let app = router(state);
-            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-            let server = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let mut rx = stop_rx;
-                let _ = rx.wait_for(|s| *s).await;
-            });
-            let serving = tokio::spawn(async move { server.await });
-            stop_signal().await;
-            tracing::info!("stop signal: finishing the requests in flight");
-            let _ = stop_tx.send(true);
-            // An idle keep-alive connection must not hold the stop for ever.
-            match tokio::time::timeout(DRAIN, serving).await {
-                Ok(Ok(Ok(()))) => Ok(()),
-                Ok(Ok(Err(e))) => Err(format!("server: {e}")),
-                Ok(Err(e)) => Err(format!("server task: {e}")),
-                Err(_) => {
-                    tracing::warn!("requests still open after the drain time; stopping anyway");
-                    Ok(())
+            match tls {
+                Some(acceptor) => {
+                    let listener = tls::TlsListener::new(listener, acceptor)
+                        .map_err(|e| format!("listen on {}: {e}", config.listen))?;
+                    serve_until_stopped(listener, app).await
                 }
+                None => serve_until_stopped(listener, app).await,
             }
+        }
+    }
+}
+
+/// Serves `app` on `listener` until SIGTERM or Ctrl-C, then lets the requests in flight finish
+/// (at most `DRAIN`).
+async fn serve_until_stopped<L>(listener: L, app: axum::Router) -> Result<(), String>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    tls::Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<tls::Peer>(),
+    )
+    .with_graceful_shutdown(async move {
+        let mut rx = stop_rx;
+        let _ = rx.wait_for(|s| *s).await;
+    });
+    let serving = tokio::spawn(async move { server.await });
+    stop_signal().await;
+    tracing::info!("stop signal: finishing the requests in flight");
+    let _ = stop_tx.send(true);
+    // An idle keep-alive connection must not hold the stop for ever.
+    match tokio::time::timeout(DRAIN, serving).await {
+        Ok(Ok(Ok(()))) => Ok(()),
+        Ok(Ok(Err(e))) => Err(format!("server: {e}")),
+        Ok(Err(e)) => Err(format!("server task: {e}")),
+        Err(_) => {
+            tracing::warn!("requests still open after the drain time; stopping anyway");
+            Ok(())
         }
     }
 }

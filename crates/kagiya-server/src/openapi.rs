@@ -67,10 +67,16 @@ impl Modify for CommonErrors {
                     add("400", "input.malformed — the body is not readable JSON");
                     add("413", "input.too_large — the body is over 64 KiB");
                     add("415", "input.not_json — the body is not sent as JSON");
-                    add("422", "input.invalid_fields — a field is missing or has the wrong form");
+                    add(
+                        "422",
+                        "input.invalid_fields — a field is missing or has the wrong form",
+                    );
                 }
                 if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                    add("401", "auth.no_session — not signed in, or the session ended");
+                    add(
+                        "401",
+                        "auth.no_session — not signed in, or the session ended",
+                    );
                     add("403", "auth.step_required — the session is at another step");
                 }
             }

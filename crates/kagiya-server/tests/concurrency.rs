@@ -11,18 +11,19 @@ use kagiya_server::{db, events};
 use serde_json::json;
 
 /// Starts `kagiya-server serve` with `config`; returns the child and its address.
-async fn serve(config: &std::path::Path) -> (std::process::Child, std::net::SocketAddr) {
+async fn serve(config: &std::path::Path) -> (common::Running, std::net::SocketAddr) {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kagiya-server"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kagiya-server"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env("KAGIYA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let child = common::Running(child);
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
@@ -30,8 +31,6 @@ async fn serve(config: &std::path::Path) -> (std::process::Child, std::net::Sock
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let _ = child.kill();
-    let _ = child.wait();
     panic!("the server did not start");
 }
 
@@ -137,8 +136,5 @@ async fn five_hundred_wrong_sign_ins_over_four_processes_lock_at_exactly_the_fif
             423
         );
     }
-    for (mut child, _) in servers {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(servers);
 }

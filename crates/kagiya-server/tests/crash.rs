@@ -121,7 +121,7 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
         ("/v1/sign-in", "nobody-here".into(), "wrong-1"),
     ]);
     for round in 0..rounds() {
-        let mut child = start(&config, port);
+        let mut child = common::Running(start(&config, port));
         assert!(
             ready(addr).await,
             "round {round}: the server came back by itself"
@@ -152,8 +152,8 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
         }
         tokio::time::sleep(Duration::from_millis(300 + jitter(900))).await;
         // SIGKILL: no drain, no rollback message; PostgreSQL ends the open transactions.
-        child.kill().unwrap();
-        child.wait().unwrap();
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
         tokio::time::sleep(Duration::from_millis(100)).await;
         stop.store(true, Ordering::SeqCst);
         for t in load {
@@ -161,7 +161,7 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
         }
     }
     // It starts again by itself and serves.
-    let mut child = start(&config, port);
+    let last = common::Running(start(&config, port));
     assert!(
         ready(addr).await,
         "the server came back after the last kill"
@@ -173,8 +173,7 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
     )
     .await;
     assert_eq!(status, Some(200));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(last);
 
     let pool = db::pool(&url, 2).unwrap();
     let report = kagiya_server::check::run(&pool).await.unwrap();

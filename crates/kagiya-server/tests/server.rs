@@ -6,6 +6,7 @@ mod common;
 use common::{fresh_database, request, state};
 use kagiya_server::http::router;
 use kagiya_server::{db, migrate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_processes_starting_at_once_migrate_once() {
@@ -363,4 +364,132 @@ async fn concurrent_writers_keep_one_unbroken_chain_per_customer() {
     .unwrap();
     assert_eq!(events::verify(&**c, "c-2").await.unwrap(), Err(17));
     assert_eq!(events::verify(&**c, "c-1").await.unwrap(), Ok(200));
+}
+
+/// A private CA (`ca.pem`) and a certificate for localhost it signs (`cert.pem`, `key.pem`) in
+/// `dir`, made by openssl as an organisation's own PKI would make them.
+fn make_server_certificate(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         extendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    for step in [
+        format!("req -x509 {ec} -subj /CN=KagiyaTestCA -days 2 -keyout ca.key -out ca.pem"),
+        format!("req {ec} -subj /CN=localhost -keyout key.pem -out req.csr"),
+        "x509 -req -in req.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+         -extfile ext.cnf -out cert.pem"
+            .to_owned(),
+    ] {
+        let made = std::process::Command::new("openssl")
+            .args(step.split_whitespace())
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+}
+
+/// Issue 13, operating it: 「TLS with rustls from the config」. The binary serves HTTPS with a
+/// certificate made by openssl; a client that trusts it gets answers, plain HTTP gets none; a key
+/// without its certificate, or a file that is no key, stops the start with the setting named
+/// (and nothing of the file's content).
+#[tokio::test]
+async fn the_binary_serves_tls_from_the_config() {
+    use std::sync::Arc;
+    let url = fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let ca = dir.path().join("ca.pem");
+    make_server_certificate(dir.path());
+    let bin = env!("CARGO_BIN_EXE_kagiya-server");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let child = std::process::Command::new(bin)
+        .arg("serve")
+        .env("KAGIYA_SERVER_DATABASE_URL", &url)
+        .env("KAGIYA_SERVER_MIGRATE_ON_START", "true")
+        .env("KAGIYA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("KAGIYA_SERVER_TLS_CERT", &cert)
+        .env("KAGIYA_SERVER_TLS_KEY", &key)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = common::Running(child);
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls_pki_types::pem::PemObject;
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(&ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let client = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut answer = String::new();
+    for _ in 0..100 {
+        if let Ok(tcp) = tokio::net::TcpStream::connect(addr).await {
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            let mut tls = connector.connect(name, tcp).await.unwrap();
+            tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .await
+                .unwrap();
+            let mut text = Vec::new();
+            let _ = tls.read_to_end(&mut text).await;
+            answer = String::from_utf8_lossy(&text).into_owned();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Plain HTTP on the TLS port: no HTTP answer.
+    let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+    plain
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut text = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        plain.read_to_end(&mut text),
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&text).contains("200 OK"));
+    drop(server);
+
+    let start = |cert: &std::path::Path, key: Option<&std::path::Path>| {
+        let mut c = std::process::Command::new(bin);
+        c.arg("serve")
+            .env("KAGIYA_SERVER_DATABASE_URL", &url)
+            .env("KAGIYA_SERVER_LISTEN", "127.0.0.1:1")
+            .env("KAGIYA_SERVER_TLS_CERT", cert);
+        if let Some(k) = key {
+            c.env("KAGIYA_SERVER_TLS_KEY", k);
+        }
+        c.output().unwrap()
+    };
+    let out = start(&cert, None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tls_cert and tls_key go together"));
+    let secret_looking = dir.path().join("not-a-key.pem");
+    std::fs::write(&secret_looking, "SECRET-CONTENT-1234\n").unwrap();
+    let out = start(&cert, Some(&secret_looking));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("tls_key") && !err.contains("SECRET-CONTENT-1234"),
+        "{err}"
+    );
 }

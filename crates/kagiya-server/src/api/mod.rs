@@ -179,10 +179,18 @@ impl FromRequestParts<AppState> for Source {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        // The binary serves with `tls::Peer` (plain or TLS); a router served on a bare TcpListener
+        // with `SocketAddr` (the tests) works the same.
         let peer = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .get::<ConnectInfo<crate::tls::Peer>>()
+            .map(|c| c.0 .0.ip())
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
         Ok(Source(crate::source::client_address(
             peer,

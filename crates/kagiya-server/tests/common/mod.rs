@@ -87,3 +87,13 @@ pub fn state(pool: deadpool_postgres::Pool) -> AppState {
     let c = config("unused", "");
     AppState::new(pool, &c, tokio::runtime::Handle::current()).unwrap()
 }
+
+/// A server process that is killed when the test ends, whether it passes or panics.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

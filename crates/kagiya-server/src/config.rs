@@ -26,8 +26,9 @@ pub struct Config {
     /// header is ignored and the peer address is the source the IP rules and throttles see.
     #[serde(default)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Password checks run at once (each holds an argon2id block of memory; ours: the cores, so
-    /// that a flood queues instead of exhausting memory). 0 means the number of cores.
+    /// Password checks run at once (each holds an argon2id block of memory, 19 MiB; ours: twice
+    /// the cores, so that one check's database round trips overlap another's hashing while a
+    /// flood still queues instead of exhausting memory). 0 means twice the number of cores.
     #[serde(default)]
     pub workers: usize,
     /// Where one-time sign-in codes are handed over until the mail delivery exists: a spool

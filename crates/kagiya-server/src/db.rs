@@ -32,3 +32,51 @@ pub fn message(e: tokio_postgres::Error) -> String {
         None => format!("database: {e}"),
     }
 }
+
+/// A transaction on a pooled connection.
+pub type Tx<'a> = deadpool_postgres::Transaction<'a>;
+
+type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
+
+// The hot path's statements are prepared once per connection and kept (deadpool's statement
+// cache): a statement then costs one round trip, not a parse and plan first.
+
+/// The rows of `sql`.
+pub async fn query(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    let st = tx.prepare_cached(sql).await?;
+    tx.query(&st, params).await
+}
+
+/// The row of `sql`, if any.
+pub async fn query_opt(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+    let st = tx.prepare_cached(sql).await?;
+    tx.query_opt(&st, params).await
+}
+
+/// The one row of `sql`.
+pub async fn query_one(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<tokio_postgres::Row, tokio_postgres::Error> {
+    let st = tx.prepare_cached(sql).await?;
+    tx.query_one(&st, params).await
+}
+
+/// Runs `sql`; the rows it touched.
+pub async fn execute(
+    tx: &Tx<'_>,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<u64, tokio_postgres::Error> {
+    let st = tx.prepare_cached(sql).await?;
+    tx.execute(&st, params).await
+}

@@ -6,7 +6,9 @@
 
 use kagiya_core::event::{first_broken, EventKind, StoredEvent, GENESIS_HASH};
 use kagiya_core::Millis;
-use tokio_postgres::{GenericClient, Transaction};
+use tokio_postgres::GenericClient;
+
+use crate::db::Tx as Transaction;
 
 use crate::db::message as db;
 
@@ -24,16 +26,17 @@ pub async fn append(
     kind: EventKind,
 ) -> Result<StoredEvent, String> {
     // Made at the genesis when new, and locked: the upsert takes the row lock either way.
-    let head = tx
-        .query_one(
-            "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
+    let head = crate::db::query_one(
+        tx,
+        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
              ON CONFLICT (chain) DO UPDATE SET seq = chains.seq RETURNING seq, hash",
-            &[&chain, &GENESIS_HASH],
-        )
-        .await
-        .map_err(db)?;
+        &[&chain, &GENESIS_HASH],
+    )
+    .await
+    .map_err(db)?;
     let e = StoredEvent::next(head.get(0), head.get(1), at, actor, origin, kind);
-    tx.execute(
+    crate::db::execute(
+        tx,
         "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[

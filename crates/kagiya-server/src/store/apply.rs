@@ -7,13 +7,13 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
+use crate::db::Tx as Transaction;
 use kagiya_core::directory::fold::{address_user_of, new_tenant, new_user, request_of, user_of};
 use kagiya_core::directory::ids::fold;
 use kagiya_core::directory::Directory;
 use kagiya_core::event::{EventKind, Scope};
 use kagiya_core::{Error, Millis};
 use kagiya_engine::port::Change;
-use tokio_postgres::Transaction;
 
 use super::reads::{doc, lock_chain};
 use super::storage;
@@ -69,16 +69,16 @@ impl Ctx<'_> {
     async fn load_user(&self, d: &mut Directory, login_id: &str) -> Result<String, Error> {
         let key = fold(login_id);
         let read = || async {
-            self.tx
-                .query_opt(
-                    "SELECT u.contract_key, u.doc::text, u.addresses::text, t.doc::text \
+            crate::db::query_opt(
+                self.tx,
+                "SELECT u.contract_key, u.doc::text, u.addresses::text, t.doc::text \
                      FROM users u JOIN tenants t ON t.contract_key = u.contract_key \
                      WHERE u.login_key = $1",
-                    &[&key],
-                )
-                .await
-                .map_err(self.db())?
-                .ok_or(Error::UnknownUser)
+                &[&key],
+            )
+            .await
+            .map_err(self.db())?
+            .ok_or(Error::UnknownUser)
         };
         let mut row = read().await?;
         let chain: String = row.get(0);
@@ -169,22 +169,22 @@ impl Ctx<'_> {
             match before.tenants.get(key) {
                 Some(old) if old == t => {}
                 Some(_) => {
-                    self.tx
-                        .execute(
-                            "UPDATE tenants SET doc = $2::text::jsonb WHERE contract_key = $1",
-                            &[key, &json(t)],
-                        )
-                        .await
-                        .map_err(self.db())?;
+                    crate::db::execute(
+                        self.tx,
+                        "UPDATE tenants SET doc = $2::text::jsonb WHERE contract_key = $1",
+                        &[key, &json(t)],
+                    )
+                    .await
+                    .map_err(self.db())?;
                 }
                 None => {
-                    self.tx
-                        .execute(
-                            "INSERT INTO tenants (contract_key, doc) VALUES ($1, $2::text::jsonb)",
-                            &[key, &json(t)],
-                        )
-                        .await
-                        .map_err(self.db())?;
+                    crate::db::execute(
+                        self.tx,
+                        "INSERT INTO tenants (contract_key, doc) VALUES ($1, $2::text::jsonb)",
+                        &[key, &json(t)],
+                    )
+                    .await
+                    .map_err(self.db())?;
                 }
             }
         }
@@ -192,31 +192,29 @@ impl Ctx<'_> {
             match before.users.get(key) {
                 Some(old) if old == u => {}
                 Some(_) => {
-                    self.tx
-                        .execute(
-                            "UPDATE users SET doc = $2::text::jsonb WHERE login_key = $1",
-                            &[key, &json(u)],
-                        )
-                        .await
-                        .map_err(self.db())?;
+                    crate::db::execute(
+                        self.tx,
+                        "UPDATE users SET doc = $2::text::jsonb WHERE login_key = $1",
+                        &[key, &json(u)],
+                    )
+                    .await
+                    .map_err(self.db())?;
                 }
                 None => {
                     let contract = fold(&u.contract_no);
-                    self.tx
-                        .execute(
-                            "INSERT INTO users (login_key, contract_key, doc) \
+                    crate::db::execute(
+                        self.tx,
+                        "INSERT INTO users (login_key, contract_key, doc) \
                              VALUES ($1, $2, $3::text::jsonb)",
-                            &[key, &contract, &json(u)],
-                        )
-                        .await
-                        .map_err(|e| match e.code() {
-                            Some(c)
-                                if *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION =>
-                            {
-                                Error::UnknownTenant
-                            }
-                            _ => storage(e, Some(self.retry)),
-                        })?;
+                        &[key, &contract, &json(u)],
+                    )
+                    .await
+                    .map_err(|e| match e.code() {
+                        Some(c) if *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION => {
+                            Error::UnknownTenant
+                        }
+                        _ => storage(e, Some(self.retry)),
+                    })?;
                 }
             }
         }
@@ -228,13 +226,13 @@ impl Ctx<'_> {
         for key in keys {
             let new = after.addresses.get(key).cloned().unwrap_or_default();
             if before.addresses.get(key).cloned().unwrap_or_default() != new {
-                self.tx
-                    .execute(
-                        "UPDATE users SET addresses = $2::text::jsonb WHERE login_key = $1",
-                        &[key, &json(&new)],
-                    )
-                    .await
-                    .map_err(self.db())?;
+                crate::db::execute(
+                    self.tx,
+                    "UPDATE users SET addresses = $2::text::jsonb WHERE login_key = $1",
+                    &[key, &json(&new)],
+                )
+                .await
+                .map_err(self.db())?;
             }
         }
         for (key, r) in &after.init_requests {
@@ -242,23 +240,23 @@ impl Ctx<'_> {
             match before.init_requests.get(key) {
                 Some(old) if old == r => {}
                 Some(_) => {
-                    self.tx
-                        .execute(
-                            "UPDATE init_requests SET doc = $2::text::jsonb WHERE request_key = $1",
-                            &[key, &json(r)],
-                        )
-                        .await
-                        .map_err(self.db())?;
+                    crate::db::execute(
+                        self.tx,
+                        "UPDATE init_requests SET doc = $2::text::jsonb WHERE request_key = $1",
+                        &[key, &json(r)],
+                    )
+                    .await
+                    .map_err(self.db())?;
                 }
                 None => {
-                    self.tx
-                        .execute(
-                            "INSERT INTO init_requests (request_key, contract_key, doc) \
+                    crate::db::execute(
+                        self.tx,
+                        "INSERT INTO init_requests (request_key, contract_key, doc) \
                              VALUES ($1, $2, $3::text::jsonb)",
-                            &[key, &contract, &json(r)],
-                        )
-                        .await
-                        .map_err(self.db())?;
+                        &[key, &contract, &json(r)],
+                    )
+                    .await
+                    .map_err(self.db())?;
                 }
             }
         }
@@ -267,8 +265,7 @@ impl Ctx<'_> {
                 continue;
             }
             let (contract, service) = key.split_once('/').unwrap_or((key, ""));
-            self.tx
-                .execute(
+            crate::db::execute(self.tx,
                     "INSERT INTO ip_rules (contract_key, service, doc) VALUES ($1, $2, $3::text::jsonb) \
                      ON CONFLICT (contract_key, service) DO UPDATE SET doc = excluded.doc",
                     &[&contract, &service, &json(rules)],
@@ -285,26 +282,26 @@ impl Ctx<'_> {
             if before.ip_releases.get(key) == Some(until) {
                 continue;
             }
-            self.tx
-                .execute(
-                    "INSERT INTO ip_releases (contract_key, until_ms) VALUES ($1, $2) \
+            crate::db::execute(
+                self.tx,
+                "INSERT INTO ip_releases (contract_key, until_ms) VALUES ($1, $2) \
                      ON CONFLICT (contract_key) DO UPDATE SET until_ms = excluded.until_ms",
-                    &[key, until],
-                )
-                .await
-                .map_err(self.db())?;
+                &[key, until],
+            )
+            .await
+            .map_err(self.db())?;
         }
         for (sha, (subject, der)) in &after.trusted_roots {
             if before.trusted_roots.contains_key(sha) {
                 continue;
             }
-            self.tx
-                .execute(
-                    "INSERT INTO trusted_roots (sha256, subject, der_base64) VALUES ($1, $2, $3)",
-                    &[sha, subject, der],
-                )
-                .await
-                .map_err(self.db())?;
+            crate::db::execute(
+                self.tx,
+                "INSERT INTO trusted_roots (sha256, subject, der_base64) VALUES ($1, $2, $3)",
+                &[sha, subject, der],
+            )
+            .await
+            .map_err(self.db())?;
         }
         Ok(())
     }
@@ -349,7 +346,8 @@ pub(super) async fn change(
             Ok(())
         }
         Change::Setting { key, value } => {
-            tx.execute(
+            crate::db::execute(
+                tx,
                 "INSERT INTO settings (key, value) VALUES ($1, $2) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 &[&key, &value],
@@ -359,7 +357,8 @@ pub(super) async fn change(
             Ok(())
         }
         Change::CountryTable { csv, sha256 } => {
-            tx.execute(
+            crate::db::execute(
+                tx,
                 "INSERT INTO country_table (id, csv, sha256) VALUES (true, $1, $2) \
                  ON CONFLICT (id) DO UPDATE SET csv = excluded.csv, sha256 = excluded.sha256",
                 &[&csv, &sha256],

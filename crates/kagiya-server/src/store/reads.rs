@@ -15,7 +15,9 @@ use kagiya_core::{Error, Millis};
 use kagiya_engine::port::Reads;
 use tokio::runtime::Handle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::Row;
+
+use crate::db::Tx as Transaction;
 
 use super::storage;
 
@@ -46,7 +48,8 @@ pub(crate) async fn lock_chain(
     }
     // One round trip: made at the genesis when new, row-locked either way (an upsert that
     // rewrites nothing but takes the row's lock).
-    tx.execute(
+    crate::db::execute(
+        tx,
         "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
          ON CONFLICT (chain) DO UPDATE SET seq = chains.seq",
         &[&chain, &GENESIS_HASH],
@@ -83,7 +86,7 @@ impl<'a> PgReads<'a> {
 
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
         self.rt
-            .block_on(self.tx.query(sql, params))
+            .block_on(crate::db::query(self.tx, sql, params))
             .map_err(|e| storage(e, self.retry))
     }
 

@@ -84,6 +84,21 @@ impl Engine {
         self.address_decision(&tenant, service, ip)
     }
 
+    /// Whether `user` of `tenant` may use `channel` from `ip` now — the check a sign-in passes
+    /// before any password, asked again by the server on every request of a session, so that a
+    /// token taken elsewhere, rules tightened since, or a user made an admin (whose console has
+    /// rules of its own) are held to the rules as they are.
+    pub fn address_allows(
+        &self,
+        tenant: &Tenant,
+        user: &kagiya_core::directory::User,
+        channel: kagiya_core::directory::Channel,
+        ip: IpAddr,
+    ) -> Result<bool, Error> {
+        let service = channel.service(user.role, &tenant.services);
+        Ok(self.address_decision(tenant, service, ip)?.action == IpAction::Allow)
+    }
+
     /// The decision for `ip` on `tenant`'s `service`: a service the customer does not use is
     /// denied at home and abroad (seed 003); otherwise its rules decide, the country table
     /// consulted only when the rules ask for it.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::port::Change;
 use crate::verify::observe_release;
 use crate::{Acting, ActorRef, Engine};
+use kagiya_core::directory::ids::fold;
 
 /// What happened to one user.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -82,8 +83,25 @@ impl Engine {
             let mut rows = Vec::with_capacity(login_ids.len());
             let mut changes = Vec::new();
             let mut seen = std::collections::HashSet::new();
+            // A customer's own administrator looks only among their company's users: another
+            // company's ID is never even read (on the server, reading a user takes their
+            // company's lock, which a stranger's list must not be able to hold).
+            let own: Option<std::collections::HashMap<String, kagiya_core::directory::User>> =
+                match &acting {
+                    Acting::User { contract_no, .. } => Some(
+                        r.users_of(contract_no)?
+                            .into_iter()
+                            .map(|u| (fold(&u.login_id), u))
+                            .collect(),
+                    ),
+                    Acting::Operator { .. } => None,
+                };
             for id in login_ids {
-                let Some(mut u) = r.user(id)?.filter(|u| acting.sees(u)) else {
+                let found = match &own {
+                    Some(users) => users.get(&fold(id)).cloned(),
+                    None => r.user(id)?,
+                };
+                let Some(mut u) = found.filter(|u| acting.sees(u)) else {
                     rows.push(UnlockRow {
                         login_id: id.trim().to_owned(),
                         name: String::new(),

@@ -236,18 +236,22 @@ impl Engine {
             };
             // The code of the second factor is made (and hashed) before the write lock, when the
             // password was right and the user has 2FA on.
-            let code = match (&verified, &target) {
-                (Verified::Yes { .. }, Target::Own(CredentialKind::Login)) if sign_in && u.mfa => {
-                    match otp_address(&list) {
-                        Some(a) => Some(self.prepare_one_time(
-                            &u.login_id,
-                            &a.address,
-                            OneTimePurpose::SignIn,
-                            now,
-                        )?),
-                        None => None,
-                    }
-                }
+            // A site user's added address signs in with its own password (seed 002), but the
+            // account's 2FA holds for it all the same: a right address password earns a code too.
+            let signs_in = matches!(
+                target,
+                Target::Own(CredentialKind::Login) | Target::Address(_)
+            );
+            let code = match &verified {
+                Verified::Yes { .. } if sign_in && u.mfa && signs_in => match otp_address(&list) {
+                    Some(a) => Some(self.prepare_one_time(
+                        &u.login_id,
+                        &a.address,
+                        OneTimePurpose::SignIn,
+                        now,
+                    )?),
+                    None => None,
+                },
                 _ => None,
             };
             let hasher = &self.hasher;
@@ -268,7 +272,7 @@ impl Engine {
                 let code_owed = sign_in
                     && fresh.mfa
                     && code.is_none()
-                    && matches!(target, Target::Own(CredentialKind::Login))
+                    && signs_in
                     && matches!(verified, Verified::Yes { .. });
                 if code_owed && !u.mfa {
                     // Turned on since the password check: again, so that a code is made.

@@ -36,6 +36,9 @@ pub struct Config {
     /// 2FA on cannot finish signing in (they are told the code cannot be sent).
     #[serde(default)]
     pub code_spool: Option<std::path::PathBuf>,
+    /// Who may read `/metrics` (addresses or CIDRs; default: this host only). Others get 404.
+    #[serde(default = "default_metrics_allow")]
+    pub metrics_allow: Vec<ipnet::IpNet>,
     /// TLS in the process: the certificate chain (PEM, leaf first) and its private key (PEM).
     /// Both or neither; without them the server speaks plain HTTP for a reverse proxy to front.
     #[serde(default)]
@@ -87,6 +90,13 @@ pub struct ThrottleConfig {
     /// Password and code attempts per minute naming one login ID, from anywhere.
     #[serde(default = "default_per_id")]
     pub per_login_id_per_minute: u32,
+    /// API-channel requests per minute from one source (ours: an integration sends the password
+    /// with every request, from one server; seed 000's lock after 3 wrong ones bounds guessing).
+    #[serde(default = "default_api")]
+    pub api_per_source_per_minute: u32,
+    /// API-channel requests per minute naming one login ID.
+    #[serde(default = "default_api")]
+    pub api_per_login_id_per_minute: u32,
 }
 
 impl Default for ThrottleConfig {
@@ -94,6 +104,8 @@ impl Default for ThrottleConfig {
         ThrottleConfig {
             per_source_per_minute: default_per_source(),
             per_login_id_per_minute: default_per_id(),
+            api_per_source_per_minute: default_api(),
+            api_per_login_id_per_minute: default_api(),
         }
     }
 }
@@ -106,8 +118,19 @@ fn default_per_id() -> u32 {
     6
 }
 
+fn default_api() -> u32 {
+    600
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8443))
+}
+
+fn default_metrics_allow() -> Vec<ipnet::IpNet> {
+    vec![
+        "127.0.0.0/8".parse().expect("a CIDR"),
+        "::1/128".parse().expect("a CIDR"),
+    ]
 }
 
 fn default_pool_size() -> usize {
@@ -180,7 +203,15 @@ impl Config {
         if c.session.idle_minutes == 0 || c.session.max_hours == 0 {
             return Err(ConfigError("session lengths must be at least 1".into()));
         }
-        if c.throttle.per_source_per_minute == 0 || c.throttle.per_login_id_per_minute == 0 {
+        let t = &c.throttle;
+        if [
+            t.per_source_per_minute,
+            t.per_login_id_per_minute,
+            t.api_per_source_per_minute,
+            t.api_per_login_id_per_minute,
+        ]
+        .contains(&0)
+        {
             return Err(ConfigError("throttle limits must be at least 1".into()));
         }
         Ok(c)

@@ -8,7 +8,14 @@ use tokio_postgres::NoTls;
 
 /// A pool of at most `size` connections to `url`. Nothing connects until the first use.
 pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
-    let pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
+    let mut pg = tokio_postgres::Config::from_str(url).map_err(|e| format!("database_url: {e}"))?;
+    // No statement waits on a lock for more than 5 s (ours: a customer's writers hold its chain
+    // head for milliseconds; a wait that long means something is stuck, and the request should
+    // fail visibly rather than hold a worker for ever).
+    let options = format!("{} -c lock_timeout=5s", pg.get_options().unwrap_or(""))
+        .trim()
+        .to_owned();
+    pg.options(&options);
     // Fast recycling: a connection that broke is found at its next use and replaced then.
     let manager = Manager::from_config(
         pg,
@@ -19,6 +26,10 @@ pub fn pool(url: &str, size: usize) -> Result<Pool, String> {
     );
     Pool::builder(manager)
         .max_size(size)
+        // A request waits at most 5 s for a connection, and a new connection 5 s to open (ours:
+        // then the database is down or saturated, and the answer is 503, not a hang).
+        .wait_timeout(Some(std::time::Duration::from_secs(5)))
+        .create_timeout(Some(std::time::Duration::from_secs(5)))
         .runtime(deadpool_postgres::Runtime::Tokio1)
         .build()
         .map_err(|e| format!("database pool: {e}"))

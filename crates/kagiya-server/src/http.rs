@@ -49,6 +49,7 @@ pub struct AppState {
     pub work: Arc<Semaphore>,
     pub throttle: Arc<Throttle>,
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    pub metrics_allow: Arc<Vec<ipnet::IpNet>>,
     pub session: SessionConfig,
     pub codes: Option<Arc<dyn CodeSender>>,
 }
@@ -81,6 +82,7 @@ impl AppState {
             work: Arc::new(Semaphore::new(workers)),
             throttle: Arc::new(Throttle::new(&config.throttle)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            metrics_allow: Arc::new(config.metrics_allow.clone()),
             session: config.session.clone(),
             codes,
         })
@@ -206,7 +208,16 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
+/// The counters, for the addresses in `metrics_allow` only (they show sign-in and lock rates: of
+/// use to an attacker timing a campaign). Anyone else is told there is no such page.
+async fn metrics(
+    State(s): State<AppState>,
+    api::Source(ip): api::Source,
+    headers: HeaderMap,
+) -> Response {
+    if !s.metrics_allow.iter().any(|n| n.contains(&ip)) {
+        return not_found(headers).await;
+    }
     let st = s.pool.status();
     s.metrics.pool_size.set(st.size as i64);
     s.metrics.pool_available.set(st.available as i64);

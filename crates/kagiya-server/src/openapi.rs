@@ -35,9 +35,9 @@ impl Modify for Session {
     }
 }
 
-/// The answers every route can give besides its own: a body that cannot be read (400, 413, 415,
-/// 422) where there is a body, no session (401) and the wrong step (403) where a session is
-/// needed — all `{code, message}`. Added here once rather than on each handler, so no route can
+/// The answers every route can give besides its own: an unreadable forwarded address (400), a
+/// body that cannot be read (400, 413, 415, 422) where there is a body, no session (401) and the
+/// wrong step or a refused source (403) where a session is needed — all `{code, message}`. Added here once rather than on each handler, so no route can
 /// forget one.
 struct CommonErrors;
 
@@ -63,8 +63,13 @@ impl Modify for CommonErrors {
                         .entry(status.to_owned())
                         .or_insert_with(|| problem(what).into());
                 };
+                // Every route reads the source address (a trusted proxy's header may be unreadable).
+                add(
+                    "400",
+                    "input.malformed — the body is not readable JSON; input.forwarded_for — the \
+                     proxy's X-Forwarded-For cannot be read",
+                );
                 if op.request_body.is_some() {
-                    add("400", "input.malformed — the body is not readable JSON");
                     add("413", "input.too_large — the body is over 64 KiB");
                     add("415", "input.not_json — the body is not sent as JSON");
                     add(
@@ -77,7 +82,11 @@ impl Modify for CommonErrors {
                         "401",
                         "auth.no_session — not signed in, or the session ended",
                     );
-                    add("403", "auth.step_required — the session is at another step");
+                    add(
+                        "403",
+                        "auth.step_required — the session is at another step; \
+                         auth.address_refused — the customer's IP rules refuse this source",
+                    );
                 }
             }
         }

@@ -22,6 +22,10 @@ use tokio_rustls::TlsAcceptor;
 /// second; ten allows a slow link and bounds what a silent client costs).
 const HANDSHAKE_LIMIT: Duration = Duration::from_secs(10);
 
+/// Handshakes under way at once (ours: each holds a little memory and a task; past this, new
+/// connections wait in the kernel's backlog instead of in the process).
+const HANDSHAKES: usize = 512;
+
 /// Handshakes finished and not yet taken by the server (ours: a burst of new clients waits here
 /// rather than in memory without bound).
 const QUEUE: usize = 1024;
@@ -60,8 +64,12 @@ impl TlsListener {
     pub fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> std::io::Result<TlsListener> {
         let local = tcp.local_addr()?;
         let (tx, rx) = mpsc::channel(QUEUE);
+        let slots = Arc::new(tokio::sync::Semaphore::new(HANDSHAKES));
         tokio::spawn(async move {
             loop {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
                 let (stream, peer) = match tcp.accept().await {
                     Ok(c) => c,
                     Err(e) => {
@@ -73,6 +81,7 @@ impl TlsListener {
                 };
                 let (acceptor, sender) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
+                    let _slot = slot;
                     match tokio::time::timeout(HANDSHAKE_LIMIT, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
                             let _ = sender.send((tls, peer)).await;

@@ -175,6 +175,22 @@ async fn sign_in_session_sign_out_and_one_answer_for_every_wrong_attempt() {
         .call("POST", "/v1/sign-out", Some(&token), "en", None, "")
         .await;
     assert_eq!(status, 204);
+    // A suspension ends the user's sessions for good: resuming them does not bring one back.
+    let (_, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await;
+    let live = v["token"].as_str().unwrap().to_owned();
+    s.record(vec![EventKind::UserSuspended {
+        login_id: "minato-sato".into(),
+    }])
+    .await;
+    s.record(vec![EventKind::UserResumed {
+        login_id: "minato-sato".into(),
+    }])
+    .await;
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&live), "en", None, "").await.0,
+        401
+    );
+    assert_eq!(s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await.0, 200);
     let (status, v, _) = s.call("GET", "/v1/me", Some(&token), "ja", None, "").await;
     assert_eq!(status, 401);
     assert_eq!(v["code"], "auth.no_session");
@@ -310,6 +326,26 @@ async fn a_customers_master_unlocks_several_and_resets_a_password() {
     // A general user may not see the list.
     let (status, _, _) = s
         .call("GET", "/v1/admin/users", Some(&kato), "en", None, "")
+        .await;
+    assert_eq!(status, 403);
+    // Nor buy it with their own confirmation password through an unlock, nor reset anyone.
+    let (status, v) = s
+        .post(
+            "/v1/admin/unlock",
+            Some(&kato),
+            "en",
+            json!({"login_ids": ["minato-master"], "confirmation": CONFIRMATION_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 403, "{v}");
+    let (status, _) = s
+        .post(
+            "/v1/admin/passwords",
+            Some(&kato),
+            "en",
+            json!({"login_id": "minato-sato", "confirmation": CONFIRMATION_PASSWORD,
+                   "login_password": {"force_change": true}}),
+        )
         .await;
     assert_eq!(status, 403);
 
@@ -473,6 +509,54 @@ async fn a_refused_address_cannot_sign_in_or_lock_and_only_proxies_are_believed(
     );
     // Through the trusted proxy, from the office.
     assert_eq!(from("X-Forwarded-For: 10.1.2.3\r\n").await, 200);
+    // A client's own garbage left of the proxy's entry changes nothing (still the client's
+    // address, still refused); garbage where the client's address should be is refused outright.
+    assert_eq!(from("X-Forwarded-For: x, 198.51.100.7\r\n").await, 401);
+    let right = json!({"login_id": "kitahama-ota", "password": BIZ});
+    let (status, v, _) = s
+        .call(
+            "POST",
+            "/v1/sign-in",
+            None,
+            "ja",
+            Some(right.clone()),
+            "X-Forwarded-For: nonsense\r\n",
+        )
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (400, Some("input.forwarded_for")),
+        "{v}"
+    );
+    // The rules hold for every request of a session, not only its sign-in.
+    let office = "X-Forwarded-For: 10.1.2.3\r\n";
+    let elsewhere = "X-Forwarded-For: 198.51.100.7\r\n";
+    let (_, v, _) = s
+        .call("POST", "/v1/sign-in", None, "en", Some(right), office)
+        .await;
+    let token = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.call("GET", "/v1/me", Some(&token), "en", None, office)
+            .await
+            .0,
+        200
+    );
+    let (status, v, _) = s
+        .call("GET", "/v1/me", Some(&token), "ja", None, elsewhere)
+        .await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (403, Some("auth.address_refused")),
+        "{v}"
+    );
+    // The counters are for this host only: through the proxy from outside, there is no page.
+    assert_eq!(
+        s.call("GET", "/metrics", None, "en", None, elsewhere)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(s.call("GET", "/metrics", None, "en", None, "").await.0, 200);
     let _ = &s.url;
 }
 
@@ -544,6 +628,14 @@ async fn bad_bodies_get_clear_errors_and_the_openapi_document_is_served() {
     );
     assert_eq!(s.failures("minato-kato", CredentialKind::Login).await, 0);
 
+    // A NUL character (which PostgreSQL's text cannot hold) is just a wrong ID.
+    let (status, v) = s.sign_in("minato\u{0}kato", "wrong-1", "en").await;
+    assert_eq!(
+        (status, v["code"].as_str()),
+        (401, Some("auth.invalid_credentials")),
+        "{v}"
+    );
+
     let (status, v, _) = s.call("GET", "/openapi.json", None, "en", None, "").await;
     assert_eq!(status, 200);
     for path in [
@@ -612,6 +704,11 @@ async fn a_user_with_two_factors_answers_the_code_before_anything_else() {
         (status, v["code"].as_str()),
         (403, Some("auth.step_required"))
     );
+    // A password alone shows nothing of the user either.
+    let (status, _, _) = s
+        .call("GET", "/v1/me", Some(&pending), "en", None, "")
+        .await;
+    assert_eq!(status, 403);
     let files: Vec<_> = std::fs::read_dir(spool.path())
         .unwrap()
         .map(|f| f.unwrap().path())

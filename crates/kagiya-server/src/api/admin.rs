@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Problem;
-use super::{count, lang, run, session, ApiError, Body};
+use super::{count, lang, run, session, ApiError, Body, Source};
 use crate::http::AppState;
 use crate::sessions::Stage;
 
@@ -84,7 +84,7 @@ fn user_row(v: &UserView) -> UserRow {
     }
 }
 
-/// The session's user must be a master or an admin to see the list.
+/// The session's user must be a master or an admin (the list, unlocks and password resets).
 fn manager_only(u: &kagiya_core::directory::User) -> Result<(), Error> {
     if u.role.is_manager() {
         Ok(())
@@ -97,9 +97,9 @@ fn manager_only(u: &kagiya_core::directory::User) -> Result<(), Error> {
 #[utoipa::path(get, path = "/v1/admin/users", tag = "administration", security(("session" = [])),
     responses((status = 200, body = UserList), (status = 401, body = Problem),
               (status = 403, description = "Not a master or admin", body = Problem)))]
-pub async fn users(State(s): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn users(State(s): State<AppState>, Source(ip): Source, headers: HeaderMap) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, &[Stage::Full]).await {
+    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -177,14 +177,19 @@ fn result_row(r: UnlockRow) -> UnlockResult {
     ))]
 pub async fn unlock(
     State(s): State<AppState>,
+    Source(ip): Source,
     headers: HeaderMap,
     Body(req): Body<Unlock>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, &[Stage::Full]).await {
+    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    // A general user's confirmation password would otherwise buy a table of the company's users.
+    if let Err(e) = manager_only(&u) {
+        return ApiError::new(e, l).into_response();
+    }
     if req.login_ids.len() > MAX_UNLOCK {
         return ApiError::new(Error::InvalidValue("login_ids"), l).into_response();
     }
@@ -254,14 +259,18 @@ pub struct PasswordsSet {
     ))]
 pub async fn set_passwords(
     State(s): State<AppState>,
+    Source(ip): Source,
     headers: HeaderMap,
     Body(req): Body<SetUserPasswords>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, &[Stage::Full]).await {
+    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    if let Err(e) = manager_only(&u) {
+        return ApiError::new(e, l).into_response();
+    }
     let who = ActorRef::User(u.login_id.clone());
     let generated =
         |p: &Option<NewPasswordRequest>| p.as_ref().is_some_and(|p| p.password.is_none());

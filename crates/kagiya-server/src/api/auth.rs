@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 use super::{count, lang, must_change, plain, run, session, ApiError, Body, Source};
 use crate::http::AppState;
 use crate::sessions::{self, Stage};
+use crate::throttle::Kind;
 
 /// A sign-in.
 #[derive(Deserialize, ToSchema)]
@@ -163,11 +164,12 @@ async fn pad(start: std::time::Instant, res: Response) -> Response {
 fn throttle(
     s: &AppState,
     operation: &str,
+    kind: Kind,
     ip: std::net::IpAddr,
     id: &str,
     l: Lang,
 ) -> Result<(), Response> {
-    s.throttle.attempt(ip, Some(id)).map_err(|wait| {
+    s.throttle.attempt(kind, ip, id).map_err(|wait| {
         s.metrics
             .outcomes
             .with_label_values(&[operation, "auth.throttled"])
@@ -204,7 +206,10 @@ async fn sign_in_unpadded(
 ) -> Response {
     let s = s.clone();
     let l = lang(headers);
-    if let Err(r) = throttle(&s, "sign_in", ip, &req.login_id, l) {
+    // The session counts from before the password was checked: a password set anew meanwhile
+    // (an administrator's reset racing this sign-in) ends it.
+    let started = s.engine.now();
+    if let Err(r) = throttle(&s, "sign_in", Kind::SignIn, ip, &req.login_id, l) {
         return r;
     }
     let codes = s.codes.clone();
@@ -259,17 +264,19 @@ async fn sign_in_unpadded(
     } else {
         Stage::Change
     };
-    new_session(&s, &u, stage, owed, l).await
+    new_session(&s, &u, stage, owed, started, l).await
 }
 
+/// A new session of `u` counted from `since` (see `sessions::still_valid`).
 async fn new_session(
     s: &AppState,
     u: &kagiya_core::directory::User,
     stage: Stage,
     owed: Vec<CredentialKind>,
+    since: kagiya_core::Millis,
     l: Lang,
 ) -> Response {
-    match sessions::create(&s.pool, u, stage, s.engine.now(), &s.session).await {
+    match sessions::create(&s.pool, u, stage, since, &s.session).await {
         Ok((token, expires_at)) => Json(SignedIn {
             token,
             stage,
@@ -297,14 +304,15 @@ pub async fn code(
     Body(req): Body<Code>,
 ) -> Response {
     let l = lang(&headers);
-    let (sess, u, _) = match session(&s, &headers, &[Stage::Code]).await {
+    let (sess, u, _) = match session(&s, &headers, Some(ip), &[Stage::Code]).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = throttle(&s, "sign_in_code", ip, &u.login_id, l) {
+    if let Err(r) = throttle(&s, "sign_in_code", Kind::SignIn, ip, &u.login_id, l) {
         return r;
     }
     let login_id = u.login_id.clone();
+    let started = s.engine.now();
     let r = run(&s, move |e| {
         e.verify_code(&login_id, &Secret::new(req.code), Channel::Web, Some(ip))?;
         e.user_and_tenant(&login_id)
@@ -325,15 +333,16 @@ pub async fn code(
     } else {
         Stage::Change
     };
-    new_session(&s, &u, stage, owed, l).await
+    new_session(&s, &u, stage, owed, started, l).await
 }
 
 /// The signed-in user and what they must do.
 #[utoipa::path(get, path = "/v1/me", tag = "session", security(("session" = [])),
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
-pub async fn me(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let (sess, u, t) = match session(&s, &headers, &[Stage::Code, Stage::Change, Stage::Full]).await
-    {
+pub async fn me(State(s): State<AppState>, Source(ip): Source, headers: HeaderMap) -> Response {
+    // Not at the code step: a password alone shows nothing of the user.
+    let stages = [Stage::Change, Stage::Full];
+    let (sess, u, t) = match session(&s, &headers, Some(ip), &stages).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -366,11 +375,11 @@ pub async fn change_passwords(
     Body(req): Body<ChangePasswords>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, &[Stage::Change, Stage::Full]).await {
+    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Change, Stage::Full]).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = throttle(&s, "change_passwords", ip, &u.login_id, l) {
+    if let Err(r) = throttle(&s, "change_passwords", Kind::Account, ip, &u.login_id, l) {
         return r;
     }
     let login_id = u.login_id.clone();
@@ -399,7 +408,14 @@ pub async fn change_passwords(
     } else {
         Stage::Change
     };
-    new_session(&s, &u, stage, owed, l).await
+    // Counted from the newest password as read back after the change (the user's own).
+    let since = t
+        .credentials()
+        .iter()
+        .map(|k| u.credential(*k).set_at)
+        .max()
+        .unwrap_or(now);
+    new_session(&s, &u, stage, owed, since, l).await
 }
 
 /// Checks the confirmation password before a transaction (seed 004: 確認用パスワード).
@@ -417,11 +433,11 @@ pub async fn confirm(
     Body(req): Body<Confirm>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, &[Stage::Full]).await {
+    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = throttle(&s, "confirm", ip, &u.login_id, l) {
+    if let Err(r) = throttle(&s, "confirm", Kind::Account, ip, &u.login_id, l) {
         return r;
     }
     let who = kagiya_engine::ActorRef::User(u.login_id.clone());
@@ -442,8 +458,8 @@ pub async fn confirm(
     responses((status = 204, description = "Signed out"), (status = 401, body = Problem)))]
 pub async fn sign_out(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let l = lang(&headers);
-    let (sess, _, _) = match session(&s, &headers, &[Stage::Code, Stage::Change, Stage::Full]).await
-    {
+    let stages = [Stage::Code, Stage::Change, Stage::Full];
+    let (sess, _, _) = match session(&s, &headers, None, &stages).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -471,7 +487,7 @@ pub async fn api_authenticate(
 ) -> Response {
     let start = std::time::Instant::now();
     let l = lang(&headers);
-    if let Err(r) = throttle(&s, "api", ip, &req.login_id, l) {
+    if let Err(r) = throttle(&s, "api", Kind::Api, ip, &req.login_id, l) {
         return r;
     }
     let r = run(&s, move |e| {

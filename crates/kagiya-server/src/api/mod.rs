@@ -192,11 +192,17 @@ impl FromRequestParts<AppState> for Source {
                     .map(|c| c.0.ip())
             })
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(Source(crate::source::client_address(
-            peer,
-            &parts.headers,
-            &s.trusted_proxies,
-        )))
+        crate::source::client_address(peer, &parts.headers, &s.trusted_proxies)
+            .map(Source)
+            .ok_or_else(|| {
+                plain(
+                    StatusCode::BAD_REQUEST,
+                    "input.forwarded_for",
+                    lang(&parts.headers),
+                    "プロキシから届いた送信元アドレスを読めません。",
+                    "The source address forwarded by the proxy cannot be read.",
+                )
+            })
     }
 }
 
@@ -235,9 +241,13 @@ pub fn count<T>(s: &AppState, operation: &str, r: &Result<T, Error>) {
 
 /// The session a request carries (`Authorization: Bearer …`) with its user, when it is live and
 /// at one of `stages`.
+/// `ip` is the request's source: the customer's IP rules are asked again on every request (a
+/// token used from elsewhere, rules tightened since, a user made an admin); `None` only for
+/// ending a session, which any source may do.
 pub async fn session(
     s: &AppState,
     headers: &HeaderMap,
+    ip: Option<IpAddr>,
     stages: &[Stage],
 ) -> Result<(Session, User, Tenant), Response> {
     let l = lang(headers);
@@ -263,9 +273,25 @@ pub async fn session(
         .map_err(|e| ApiError::new(e, l).into_response())?
         .ok_or_else(no_session)?;
     let login_id = found.login_id.clone();
-    let (u, t) = run(s, move |e| e.user_and_tenant(&login_id))
-        .await
-        .map_err(|_| no_session())?;
+    let (u, t, allowed) = run(s, move |e| {
+        let (u, t) = e.user_and_tenant(&login_id)?;
+        let allowed = match ip {
+            Some(ip) => e.address_allows(&t, &u, kagiya_core::directory::Channel::Web, ip)?,
+            None => true,
+        };
+        Ok((u, t, allowed))
+    })
+    .await
+    .map_err(|_| no_session())?;
+    if !allowed {
+        return Err(plain(
+            StatusCode::FORBIDDEN,
+            "auth.address_refused",
+            l,
+            "この接続元からはご利用になれません（お客さまのIPアドレス制限）。",
+            "This service cannot be used from this address (your company's IP access rules).",
+        ));
+    }
     if !sessions::still_valid(&u, &t, found.created_ms, now) {
         let _ = sessions::revoke(&s.pool, &found.token_hash, now).await;
         return Err(no_session());

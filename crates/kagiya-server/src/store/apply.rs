@@ -37,6 +37,9 @@ impl Ctx<'_> {
 
     /// The folded contract number of `login_id`'s customer, if there is such a user.
     async fn customer_of(&self, login_id: &str) -> Result<Option<String>, Error> {
+        if !super::reads::storable(login_id) {
+            return Ok(None);
+        }
         Ok(self
             .tx
             .query_opt(
@@ -312,6 +315,25 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("directory values always serialize")
 }
 
+/// The user whose sign-in sessions an event ends: a password of theirs set anew (by anyone, for
+/// any reason), their suspension, or their login password locked.
+fn ends_sessions(kind: &EventKind) -> Option<&str> {
+    use kagiya_core::directory::CredentialKind;
+    use kagiya_core::lockout::FailureOutcome;
+    match kind {
+        EventKind::PasswordSet { login_id, .. }
+        | EventKind::AddressPasswordSet { login_id, .. }
+        | EventKind::UserSuspended { login_id } => Some(login_id),
+        EventKind::CredentialFailed {
+            login_id,
+            credential: CredentialKind::Login,
+            outcome: FailureOutcome::LockedNow { .. } | FailureOutcome::LockedPermanently { .. },
+            ..
+        } => Some(login_id),
+        _ => None,
+    }
+}
+
 /// Stores one decided change inside `tx`.
 pub(super) async fn change(
     tx: &Transaction<'_>,
@@ -331,6 +353,18 @@ pub(super) async fn change(
                     let before = d.clone();
                     d.apply(at, actor.as_deref(), &kind)?;
                     cx.save(&before, &d).await?;
+                    if let Some(login_id) = ends_sessions(&kind) {
+                        // In the same transaction: no session of the user outlives the change,
+                        // whichever process (or imported branch entry) made it.
+                        crate::db::execute(
+                            tx,
+                            "UPDATE sessions SET revoked_ms = $2 \
+                             WHERE login_key = $1 AND revoked_ms IS NULL",
+                            &[&fold(login_id), &at],
+                        )
+                        .await
+                        .map_err(cx.db())?;
+                    }
                     chain
                 }
                 // The branch's own events (none are decided on the server today) go to the

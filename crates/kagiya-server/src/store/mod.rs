@@ -59,6 +59,9 @@ pub(crate) fn storage(e: tokio_postgres::Error, retry: Option<&std::cell::Cell<b
             flag.set(true);
         }
     }
+    if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
+        return Error::DatabaseUnavailable("the database is busy (a lock wait timed out)".into());
+    }
     if e.is_closed() || e.as_db_error().is_none() && e.code().is_none() {
         return Error::DatabaseUnavailable(crate::db::message(e));
     }

@@ -133,8 +133,17 @@ impl<'a> PgReads<'a> {
     }
 }
 
+/// Whether `s` can be a key at all: PostgreSQL's text holds no NUL character, so a lookup of a
+/// typed value that contains one is answered "none" here instead of failing in the database.
+pub(crate) fn storable(s: &str) -> bool {
+    !s.contains('\0')
+}
+
 impl Reads for PgReads<'_> {
     fn tenant(&self, contract_no: &str) -> Result<Option<Tenant>, Error> {
+        if !storable(contract_no) {
+            return Ok(None);
+        }
         let key = fold(contract_no);
         self.lock(&key)?;
         Ok(self
@@ -153,6 +162,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn user(&self, login_id: &str) -> Result<Option<User>, Error> {
+        if !storable(login_id) {
+            return Ok(None);
+        }
         self.lock_user(login_id)?;
         Ok(self
             .docs(
@@ -163,6 +175,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn users_of(&self, contract_no: &str) -> Result<Vec<User>, Error> {
+        if !storable(contract_no) {
+            return Ok(Vec::new());
+        }
         let key = fold(contract_no);
         self.lock(&key)?;
         self.docs(
@@ -172,6 +187,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn managers_of(&self, contract_no: &str) -> Result<Vec<User>, Error> {
+        if !storable(contract_no) {
+            return Ok(Vec::new());
+        }
         let key = fold(contract_no);
         self.lock(&key)?;
         self.docs(
@@ -182,6 +200,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>, Error> {
+        if !storable(prefix) {
+            return Ok(Vec::new());
+        }
         // LIKE's own characters in the prefix are matched as themselves.
         let p = prefix
             .trim()
@@ -199,6 +220,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn init_request(&self, request_no: &str) -> Result<Option<InitRequest>, Error> {
+        if !storable(request_no) {
+            return Ok(None);
+        }
         let key = fold(request_no);
         if self.locked.is_some() {
             let rows = self.query(
@@ -244,6 +268,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn addresses(&self, login_id: &str) -> Result<Vec<Address>, Error> {
+        if !storable(login_id) {
+            return Err(Error::UnknownUser);
+        }
         self.lock_user(login_id)?;
         let rows = self.query(
             "SELECT addresses::text FROM users WHERE login_key = $1",
@@ -256,6 +283,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn ip_rules(&self, contract_no: &str, service: Service) -> Result<RuleSet, Error> {
+        if !storable(contract_no) {
+            return Err(Error::UnknownTenant);
+        }
         let key = fold(contract_no);
         self.lock(&key)?;
         Ok(self
@@ -268,6 +298,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn ip_release(&self, contract_no: &str) -> Result<Option<Millis>, Error> {
+        if !storable(contract_no) {
+            return Ok(None);
+        }
         let key = fold(contract_no);
         self.lock(&key)?;
         Ok(self
@@ -310,7 +343,11 @@ impl Reads for PgReads<'_> {
     }
 
     fn verified_sources(&self, login_ids: &[String]) -> Result<Vec<IpAddr>, Error> {
-        let wanted: Vec<String> = login_ids.iter().map(|id| id.to_ascii_lowercase()).collect();
+        let wanted: Vec<String> = login_ids
+            .iter()
+            .filter(|id| storable(id))
+            .map(|id| id.to_ascii_lowercase())
+            .collect();
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
@@ -347,6 +384,9 @@ impl Reads for PgReads<'_> {
     }
 
     fn setting(&self, key: &str) -> Result<Option<String>, Error> {
+        if !storable(key) {
+            return Ok(None);
+        }
         Ok(self
             .query("SELECT value FROM settings WHERE key = $1", &[&key])?
             .first()

@@ -262,8 +262,30 @@ fn seed_002_added_addresses_set_their_own_password_through_a_one_time_link_and_l
         .unlock(&sv(), &conf(), &["hanakodt".to_owned()], Lang::Ja)
         .unwrap();
     assert_eq!(rows[0].outcome, UnlockOutcome::Unlocked);
-    e.verify_with_address("hanakodt", "sales@example.co.jp", Channel::Web, &good, None)
+    let v = e
+        .verify_with_address("hanakodt", "sales@example.co.jp", Channel::Web, &good, None)
         .unwrap();
+    assert!(v.second_factor.is_none(), "no 2FA yet: signed in");
+    // With 2FA on, the added address's right password earns a code too, never a sign-in of its
+    // own (the account's second factor is not skipped by signing in through another address).
+    e.add_address(
+        &sv(),
+        &conf(),
+        "hanakodt",
+        "otp@example.co.jp",
+        &[kagiya_core::directory::Purpose::Otp],
+    )
+    .unwrap();
+    let enrol = e
+        .start_mfa_enrollment(&sv(), &conf(), "hanakodt", "otp@example.co.jp")
+        .unwrap();
+    e.confirm_mfa_enrollment("hanakodt", "otp@example.co.jp", &enrol.secret)
+        .unwrap();
+    let v = e
+        .verify_with_address("hanakodt", "sales@example.co.jp", Channel::Web, &good, None)
+        .unwrap();
+    let code = v.second_factor.expect("a code is owed");
+    assert_eq!(code.address, "otp@example.co.jp");
 
     // A link expires after a day.
     e.add_address(&sv(), &conf(), "hanakodt", "late@example.co.jp", &[])

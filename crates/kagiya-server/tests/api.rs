@@ -776,3 +776,78 @@ async fn without_a_code_sender_two_factor_users_are_told_the_code_cannot_be_sent
         "{v}"
     );
 }
+
+/// Seed 004 §2.5 (パスワードの有効期限切れ) as API: expired passwords must be changed, each with its
+/// current one, before anything else; the session says which are still owed after each change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expired_passwords_are_changed_one_by_one_before_anything_else() {
+    let s = start(UNTHROTTLED).await;
+    let hasher = kagiya_core::password::PasswordHasher::new(Default::default()).unwrap();
+    let expired = |credential, pw: &str| EventKind::PasswordSet {
+        login_id: "minato-sato".into(),
+        credential,
+        hash: hasher.hash(&kagiya_core::secret::Secret::new(pw)).unwrap(),
+        reason: kagiya_core::event::PasswordSetReason::Initial,
+        must_change: false,
+        temporary: false,
+        expires_at: Some(now() - 60_000),
+        exception: None,
+    };
+    s.record(vec![
+        expired(CredentialKind::Login, LOGIN_PASSWORD),
+        expired(CredentialKind::Confirmation, CONFIRMATION_PASSWORD),
+    ])
+    .await;
+    let (status, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "ja").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["stage"], "change");
+    assert_eq!(v["must_change"], json!(["login", "confirmation"]));
+    let token = v["token"].as_str().unwrap().to_owned();
+    let (status, _) = s
+        .post(
+            "/v1/me/confirm",
+            Some(&token),
+            "en",
+            json!({"confirmation": CONFIRMATION_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 403, "no transaction before the change");
+    let (status, v) = s
+        .post(
+            "/v1/me/passwords",
+            Some(&token),
+            "en",
+            json!({"login": {"current": LOGIN_PASSWORD, "new": "Sato2027new"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["stage"], "change",
+        "the confirmation password is still owed"
+    );
+    assert_eq!(v["must_change"], json!(["confirmation"]));
+    let token = v["token"].as_str().unwrap().to_owned();
+    let (status, v) = s
+        .post(
+            "/v1/me/passwords",
+            Some(&token),
+            "ja",
+            json!({"confirmation": {"current": CONFIRMATION_PASSWORD, "new": "Kaku2027new"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["stage"].as_str(), &v["must_change"]),
+        (Some("full"), &json!([]))
+    );
+    let token = v["token"].as_str().unwrap().to_owned();
+    let (status, _) = s
+        .post(
+            "/v1/me/confirm",
+            Some(&token),
+            "en",
+            json!({"confirmation": "Kaku2027new"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+}

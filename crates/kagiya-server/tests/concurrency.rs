@@ -136,5 +136,87 @@ async fn five_hundred_wrong_sign_ins_over_four_processes_lock_at_exactly_the_fif
             423
         );
     }
+
+    // Right sign-ins racing the master's unlock, over the four processes: each is decided
+    // against the state its transaction sees — refused and not counted while the lock holds
+    // (423), signed in once the unlock is in (200) — never anything else, and the chain's order
+    // says which: every refusal before the unlock, every sign-in after it.
+    let master = {
+        let body =
+            json!({"login_id": "minato-master", "password": kagiya_server::demo::LOGIN_PASSWORD})
+                .to_string();
+        let head = format!(
+            "POST /v1/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let (status, _, text) = request(addrs[0], &head, body.as_bytes()).await;
+        assert_eq!(status, 200, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    };
+    let mut racers = Vec::new();
+    for i in 0..40 {
+        let addr = addrs[i % 4];
+        racers.push(tokio::spawn(async move {
+            sign_in(addr, kagiya_server::demo::LOGIN_PASSWORD).await
+        }));
+    }
+    let unlock = {
+        let body = json!({"login_ids": ["minato-sato"],
+                          "confirmation": kagiya_server::demo::CONFIRMATION_PASSWORD})
+        .to_string();
+        let head = format!(
+            "POST /v1/admin/unlock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer {master}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        request(addrs[1], &head, body.as_bytes()).await
+    };
+    assert_eq!(unlock.0, 200, "{}", unlock.2);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for r in racers {
+        *statuses.entry(r.await.unwrap()).or_default() += 1;
+    }
+    assert!(
+        statuses.keys().all(|s| [200, 423].contains(s)),
+        "only signed in or refused: {statuses:?}"
+    );
+    let rows = client
+        .query(
+            "SELECT kind, body FROM events WHERE chain = 'k-1001' AND seq > $1 \
+             AND kind IN ('credential_failed', 'credential_verified', 'user_unlocked') \
+             AND body LIKE '%\"login_id\":\"minato-sato\"%' ORDER BY seq",
+            // After the customer, its users, the 500 and the four right ones during the lock.
+            &[&(1i64 + 4 * 3 + 500 + 4)],
+        )
+        .await
+        .unwrap();
+    let kinds: Vec<String> = rows.iter().map(|r| r.get::<_, String>(0)).collect();
+    let unlocked_at = kinds
+        .iter()
+        .position(|k| k == "user_unlocked")
+        .expect("the unlock is recorded");
+    assert!(
+        kinds[..unlocked_at]
+            .iter()
+            .all(|k| k == "credential_failed"),
+        "before the unlock only refusals: {kinds:?}"
+    );
+    for r in &rows[..unlocked_at] {
+        let body: serde_json::Value = serde_json::from_str(r.get(1)).unwrap();
+        assert_eq!(body["outcome"]["result"], "refused_while_locked", "{body}");
+    }
+    assert!(
+        kinds[unlocked_at + 1..]
+            .iter()
+            .all(|k| k == "credential_verified"),
+        "after it only sign-ins: {kinds:?}"
+    );
+    assert_eq!(statuses.get(&423).copied().unwrap_or(0), unlocked_at);
+    assert_eq!(
+        statuses.get(&200).copied().unwrap_or(0),
+        kinds.len() - unlocked_at - 1
+    );
     drop(servers);
 }

@@ -47,36 +47,7 @@ async fn sign_in(addr: std::net::SocketAddr, password: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn five_hundred_wrong_sign_ins_over_four_processes_lock_at_exactly_the_fifth() {
     let url = fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database_url = {url:?}\npool_size = 4\nmigrate_on_start = true\n\
-             [throttle]\nper_source_per_minute = 100000\nper_login_id_per_minute = 100000\n"
-        ),
-    )
-    .unwrap();
-    let bin = env!("CARGO_BIN_EXE_kagiya-server");
-    let cfg = config.to_str().unwrap();
-    let out = std::process::Command::new(bin)
-        .args(["--config", cfg, "migrate"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = std::process::Command::new(bin)
-        .args(["--config", cfg, "demo"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (_dir, config) = common::demo_config(&url);
     let mut servers = Vec::new();
     for _ in 0..4 {
         servers.push(serve(&config).await);

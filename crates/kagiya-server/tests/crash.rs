@@ -79,29 +79,9 @@ fn jitter(max: u64) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_back() {
     let url = fresh_database().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("server.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database_url = {url:?}\npool_size = 4\nmigrate_on_start = true\n\
-             [throttle]\nper_source_per_minute = 1000000\nper_login_id_per_minute = 1000000\n"
-        ),
-    )
-    .unwrap();
+    let (_dir, config) = common::demo_config(&url);
     let bin = env!("CARGO_BIN_EXE_kagiya-server");
     let cfg = config.to_str().unwrap();
-    for step in ["migrate", "demo"] {
-        let out = std::process::Command::new(bin)
-            .args(["--config", cfg, step])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()

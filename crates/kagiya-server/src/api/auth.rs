@@ -178,6 +178,21 @@ fn throttle(
     })
 }
 
+/// The session of a request that checks a secret of its signed-in user (a code, a confirmation,
+/// a current password): live, at one of `stages`, within the user's allowance for `kind`.
+async fn session_attempt(
+    s: &AppState,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+    stages: &[Stage],
+    operation: &str,
+    kind: Kind,
+) -> Result<(sessions::Session, kagiya_core::directory::User), Response> {
+    let (sess, u, _) = session(s, headers, Some(ip), stages).await?;
+    throttle(s, operation, kind, ip, &u.login_id, lang(headers))?;
+    Ok((sess, u))
+}
+
 /// Signs in with the login password.
 #[utoipa::path(post, path = "/v1/sign-in", request_body = SignIn, tag = "sign-in",
     responses(
@@ -304,13 +319,19 @@ pub async fn code(
     Body(req): Body<Code>,
 ) -> Response {
     let l = lang(&headers);
-    let (sess, u, _) = match session(&s, &headers, Some(ip), &[Stage::Code]).await {
+    let (sess, u) = match session_attempt(
+        &s,
+        &headers,
+        ip,
+        &[Stage::Code],
+        "sign_in_code",
+        Kind::SignIn,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(r) = throttle(&s, "sign_in_code", Kind::SignIn, ip, &u.login_id, l) {
-        return r;
-    }
     let login_id = u.login_id.clone();
     let started = s.engine.now();
     let r = run(&s, move |e| {
@@ -375,13 +396,12 @@ pub async fn change_passwords(
     Body(req): Body<ChangePasswords>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Change, Stage::Full]).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(r) = throttle(&s, "change_passwords", Kind::Account, ip, &u.login_id, l) {
-        return r;
-    }
+    let stages = [Stage::Change, Stage::Full];
+    let (_, u) =
+        match session_attempt(&s, &headers, ip, &stages, "change_passwords", Kind::Account).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let login_id = u.login_id.clone();
     let pair = |p: Option<PasswordPair>| p.map(|p| (Secret::new(p.current), Secret::new(p.new)));
     let change = ChangeOwn {
@@ -433,13 +453,11 @@ pub async fn confirm(
     Body(req): Body<Confirm>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    if let Err(r) = throttle(&s, "confirm", Kind::Account, ip, &u.login_id, l) {
-        return r;
-    }
+    let (_, u) =
+        match session_attempt(&s, &headers, ip, &[Stage::Full], "confirm", Kind::Account).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let who = kagiya_engine::ActorRef::User(u.login_id.clone());
     let r = run(&s, move |e| {
         e.confirm(&who, &Secret::new(req.confirmation), "transaction")

@@ -97,3 +97,32 @@ impl Drop for Running {
         let _ = self.0.wait();
     }
 }
+
+/// A configuration file in a new temporary directory for `url`, throttles out of the way (the
+/// load tests are not about them), with the schema migrated and the demo customers written by
+/// the binary itself. Keep the directory alive while the file is used.
+pub fn demo_config(url: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = {url:?}\npool_size = 4\nmigrate_on_start = true\n\
+             [throttle]\nper_source_per_minute = 1000000\nper_login_id_per_minute = 1000000\n\
+             api_per_source_per_minute = 1000000\napi_per_login_id_per_minute = 1000000\n"
+        ),
+    )
+    .unwrap();
+    for step in ["migrate", "demo"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kagiya-server"))
+            .args(["--config", config.to_str().unwrap(), step])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    (dir, config)
+}

@@ -116,7 +116,32 @@ pub fn router(state: AppState) -> Router {
         // Outermost: the id exists before anything else sees the request, and goes back out.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // Before all: a proxy's id is kept only when it is a plausible one.
+        .layer(middleware::from_fn(plausible_request_id))
         .with_state(state)
+}
+
+/// The longest request id kept from a client or proxy (ours: a UUID is 36 characters; room for
+/// the usual formats, and no room for a log line's worth of someone's text).
+pub const MAX_REQUEST_ID: usize = 64;
+
+/// Drops an incoming `X-Request-Id` that is too long or holds anything but letters, digits and
+/// `-_.:`, so that a fresh one is made: the id goes into every log line and back out.
+async fn plausible_request_id(mut req: Request, next: Next) -> Response {
+    let ok = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            !v.is_empty()
+                && v.len() <= MAX_REQUEST_ID
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        });
+    if ok == Some(false) {
+        req.headers_mut().remove("x-request-id");
+    }
+    next.run(req).await
 }
 
 /// Counts and times each request, and writes one access-log line (never a body, a query string

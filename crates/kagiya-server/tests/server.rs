@@ -248,6 +248,20 @@ async fn requests_carry_ids_errors_are_json_and_metrics_count_them() {
         .find_map(|l| l.strip_prefix("x-request-id: "))
         .expect("an id is made when none came");
     assert_eq!(made.len(), 36, "a UUID: {made}");
+    // An id too long, or with what a log line should not hold, is replaced by a fresh one.
+    for bad in ["x".repeat(65), "a b\"c".to_owned()] {
+        let (_, head, _) = request(
+            addr,
+            &format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: {bad}\r\nConnection: close\r\n\r\n"),
+            b"",
+        )
+        .await;
+        let id = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-request-id: "))
+            .unwrap();
+        assert_eq!(id.len(), 36, "{bad:?} replaced: {id}");
+    }
 
     let (status, _, body) = request(
         addr,
@@ -276,7 +290,7 @@ async fn requests_carry_ids_errors_are_json_and_metrics_count_them() {
     assert_eq!(status, 200);
     assert!(head.contains("content-type: text/plain"), "{head}");
     assert!(
-        body.contains("kagiya_http_requests_total{route=\"/healthz\",status=\"200\"} 2"),
+        body.contains("kagiya_http_requests_total{route=\"/healthz\",status=\"200\"} 4"),
         "{body}"
     );
     assert!(

@@ -17,11 +17,12 @@ use std::time::{Duration, Instant};
 use kagiya_core::directory::{Channel, CredentialKind};
 use kagiya_core::password::{HashParams, PasswordHasher};
 use kagiya_core::secret::Secret;
-use kagiya_server::config::Config;
-use kagiya_server::http::{router, AppState};
-use kagiya_server::store::PgPort;
-use kagiya_server::{db, demo, migrate};
+use kagiya_server::demo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+// The test files' own set-up (a fresh database on the private cluster, the demo server).
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 fn seconds() -> u64 {
     std::env::var("BENCH_SECONDS")
@@ -67,32 +68,6 @@ fn raw_rate(secs: u64) -> f64 {
         t.join().unwrap();
     }
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
-}
-
-async fn fresh_database() -> String {
-    let admin = std::env::var("KAGIYA_TEST_DATABASE_URL")
-        .expect("run under scripts/with-postgres.sh (KAGIYA_TEST_DATABASE_URL)");
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    let name = format!("kagiya_bench_{}", std::process::id());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let mut cfg: tokio_postgres::Config = admin.parse().unwrap();
-    cfg.dbname(&name);
-    let host = match &cfg.get_hosts()[0] {
-        tokio_postgres::config::Host::Tcp(s) => s.clone(),
-        #[cfg(unix)]
-        tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
-    };
-    format!(
-        "host={host} port={} user={} dbname={name}",
-        cfg.get_ports()[0],
-        cfg.get_user().unwrap_or("postgres")
-    )
 }
 
 /// One sign-in on a kept-alive connection: (status, seconds). The load is the server's, not the
@@ -179,42 +154,12 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let url = fresh_database().await;
-        let pool = db::pool(&url, 16).unwrap();
-        migrate::run(&pool).await.unwrap();
-        kagiya_server::store::ensure_typed_id_key(&pool).await.unwrap();
-        let port = Arc::new(PgPort::new(pool.clone(), tokio::runtime::Handle::current()));
-        let p = port.clone();
-        tokio::task::spawn_blocking(move || {
-            let hasher = PasswordHasher::new(HashParams::default()).unwrap();
-            let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
-            demo::seed(p.as_ref(), &hasher, now).unwrap();
-        })
-        .await
-        .unwrap();
-        let dir = std::env::temp_dir().join(format!("kagiya-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("server.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "database_url = {url:?}\nworkers = {}\n[throttle]\n\
-                 per_source_per_minute = 100000000\nper_login_id_per_minute = 100000000\n",
-                std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "0".into())
-            ),
-        )
-        .unwrap();
-        let config = Config::load(Some(&path), |_| None).unwrap();
-        let state = AppState::new(pool, &config, tokio::runtime::Handle::current()).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-        });
+        let workers = std::env::var("BENCH_WORKERS").unwrap_or_else(|_| "0".into());
+        let (addr, port, _) = common::demo_server(&format!(
+            "pool_size = 16\nworkers = {workers}\n[throttle]\n\
+             per_source_per_minute = 100000000\nper_login_id_per_minute = 100000000\n"
+        ))
+        .await;
 
         let right = serde_json::json!({"login_id": "minato-sato", "password": demo::LOGIN_PASSWORD});
         let (rate, p50, p99) = load(addr, &right.to_string(), 200, secs).await;
@@ -267,6 +212,5 @@ fn main() {
         })
         .await
         .unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
     });
 }

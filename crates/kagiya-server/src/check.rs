@@ -139,7 +139,9 @@ async fn load(tx: &tokio_postgres::Transaction<'_>) -> Result<Directory, String>
         .await
         .map_err(db)?
     {
-        let key = format!("{}/{}", r.get::<_, &str>(0), r.get::<_, &str>(1));
+        let service = kagiya_core::directory::Service::parse(r.get(1))
+            .ok_or_else(|| format!("ip_rules: unknown service {:?}", r.get::<_, &str>(1)))?;
+        let key = kagiya_core::directory::fold::rules_key(r.get(0), service);
         d.ip_rules.insert(key, doc(r.get(2)).map_err(parse)?);
     }
     for r in tx

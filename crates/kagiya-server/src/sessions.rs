@@ -58,6 +58,11 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A statement that failed.
+fn stored(e: tokio_postgres::Error) -> Error {
+    Error::Storage(crate::db::message(e))
+}
+
 fn db(e: impl std::fmt::Display) -> Error {
     Error::DatabaseUnavailable(format!("database: {e}"))
 }
@@ -89,7 +94,7 @@ pub async fn create(
             ],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
+        .map_err(stored)?;
     Ok((token, expires))
 }
 
@@ -113,7 +118,7 @@ pub async fn find(
             &[&hash(token), &now, &idle],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
+        .map_err(stored)?;
     Ok(row.and_then(|r| {
         Some(Session {
             token_hash: r.get(0),
@@ -147,7 +152,7 @@ pub async fn revoke(pool: &Pool, token_hash: &str, now: Millis) -> Result<(), Er
             &[&token_hash, &now],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
+        .map_err(stored)?;
     Ok(())
 }
 
@@ -160,7 +165,7 @@ pub async fn revoke_all(pool: &Pool, login_id: &str, now: Millis) -> Result<u64,
             &[&fold(login_id), &now],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))
+        .map_err(stored)
 }
 
 /// Deletes sessions that ended more than a day ago (the maintenance task calls it).
@@ -172,5 +177,5 @@ pub async fn purge(pool: &Pool, now: Millis) -> Result<u64, Error> {
             &[&(now - 24 * 60 * MINUTE)],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))
+        .map_err(stored)
 }

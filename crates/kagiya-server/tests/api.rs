@@ -5,15 +5,13 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{config, fresh_database, request};
+use common::request;
 use kagiya_core::directory::{CredentialKind, Service};
 use kagiya_core::event::EventKind;
 use kagiya_core::iprules::{IpAction, IpRule, RuleSet};
 use kagiya_engine::port::{Change, Port};
 use kagiya_server::demo::{BIZ_MAIL_LOGIN_PASSWORD as BIZ, CONFIRMATION_PASSWORD, LOGIN_PASSWORD};
-use kagiya_server::http::{router, AppState};
 use kagiya_server::store::PgPort;
-use kagiya_server::{db, migrate};
 use serde_json::{json, Value};
 
 /// A server with the demo customers, listening on a free port.
@@ -24,31 +22,7 @@ struct Server {
 }
 
 async fn start(extra: &str) -> Server {
-    let url = fresh_database().await;
-    let pool = db::pool(&url, 8).unwrap();
-    migrate::run(&pool).await.unwrap();
-    kagiya_server::store::ensure_typed_id_key(&pool)
-        .await
-        .unwrap();
-    let rt = tokio::runtime::Handle::current();
-    let port = Arc::new(PgPort::new(pool.clone(), rt.clone()));
-    let p = port.clone();
-    tokio::task::spawn_blocking(move || {
-        let hasher = kagiya_core::password::PasswordHasher::new(Default::default()).unwrap();
-        kagiya_server::demo::seed(p.as_ref(), &hasher, now()).unwrap();
-    })
-    .await
-    .unwrap();
-    let state = AppState::new(pool, &config(&url, extra), rt).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let (addr, port, url) = common::demo_server(extra).await;
     Server { addr, port, url }
 }
 
@@ -628,6 +602,23 @@ async fn bad_bodies_get_clear_errors_and_the_openapi_document_is_served() {
     );
     assert_eq!(s.failures("minato-kato", CredentialKind::Login).await, 0);
 
+    // A user of a customer the server does not have is refused by name, not as a storage fault
+    // (the foreign key's violation, read by the port's one error mapping).
+    let port = s.port.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        let kind = EventKind::UserCreated {
+            login_id: "stray-user".into(),
+            contract_no: "K-9999".into(),
+            name: "迷子".into(),
+            role: kagiya_core::directory::UserRole::General,
+            email: None,
+        };
+        let changes = vec![Change::event(Some("op:test"), kind)];
+        port.write(now(), "test", &mut |_| Ok(changes.clone()))
+    })
+    .await
+    .unwrap();
+    assert_eq!(refused, Err(kagiya_core::Error::UnknownTenant));
     // A NUL character (which PostgreSQL's text cannot hold) is just a wrong ID.
     let (status, v) = s.sign_in("minato\u{0}kato", "wrong-1", "en").await;
     assert_eq!(

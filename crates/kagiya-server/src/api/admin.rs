@@ -84,13 +84,19 @@ fn user_row(v: &UserView) -> UserRow {
     }
 }
 
-/// The session's user must be a master or an admin (the list, unlocks and password resets).
-fn manager_only(u: &kagiya_core::directory::User) -> Result<(), Error> {
-    if u.role.is_manager() {
-        Ok(())
-    } else {
-        Err(Error::NotPermitted(Denial::RoleTooLow))
+/// The full session of a master or an admin — what the list, unlocks and password resets need
+/// (a general user's confirmation password would otherwise buy a table of the company's users).
+async fn manager_session(
+    s: &AppState,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<kagiya_core::directory::User, Response> {
+    let (_, u, _) = session(s, headers, Some(ip), &[Stage::Full]).await?;
+    if !u.role.is_manager() {
+        let denied = Error::NotPermitted(Denial::RoleTooLow);
+        return Err(ApiError::new(denied, lang(headers)).into_response());
     }
+    Ok(u)
 }
 
 /// The company's users with their states.
@@ -99,13 +105,10 @@ fn manager_only(u: &kagiya_core::directory::User) -> Result<(), Error> {
               (status = 403, description = "Not a master or admin", body = Problem)))]
 pub async fn users(State(s): State<AppState>, Source(ip): Source, headers: HeaderMap) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
-        Ok(x) => x,
+    let u = match manager_session(&s, &headers, ip).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(e) = manager_only(&u) {
-        return ApiError::new(e, l).into_response();
-    }
     let contract = u.contract_no.clone();
     match run(&s, move |e| {
         e.user_views(Some(&contract), None, u32::MAX, l)
@@ -182,14 +185,10 @@ pub async fn unlock(
     Body(req): Body<Unlock>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
-        Ok(x) => x,
+    let u = match manager_session(&s, &headers, ip).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    // A general user's confirmation password would otherwise buy a table of the company's users.
-    if let Err(e) = manager_only(&u) {
-        return ApiError::new(e, l).into_response();
-    }
     if req.login_ids.len() > MAX_UNLOCK {
         return ApiError::new(Error::InvalidValue("login_ids"), l).into_response();
     }
@@ -264,13 +263,10 @@ pub async fn set_passwords(
     Body(req): Body<SetUserPasswords>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Full]).await {
-        Ok(x) => x,
+    let u = match manager_session(&s, &headers, ip).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(e) = manager_only(&u) {
-        return ApiError::new(e, l).into_response();
-    }
     let who = ActorRef::User(u.login_id.clone());
     let generated =
         |p: &Option<NewPasswordRequest>| p.as_ref().is_some_and(|p| p.password.is_none());

@@ -212,12 +212,7 @@ impl Ctx<'_> {
                         &[key, &contract, &json(u)],
                     )
                     .await
-                    .map_err(|e| match e.code() {
-                        Some(c) if *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION => {
-                            Error::UnknownTenant
-                        }
-                        _ => storage(e, Some(self.retry)),
-                    })?;
+                    .map_err(self.db())?;
                 }
             }
         }
@@ -274,12 +269,7 @@ impl Ctx<'_> {
                     &[&contract, &service, &json(rules)],
                 )
                 .await
-                .map_err(|e| match e.code() {
-                    Some(c) if *c == tokio_postgres::error::SqlState::FOREIGN_KEY_VIOLATION => {
-                        Error::UnknownTenant
-                    }
-                    _ => storage(e, Some(self.retry)),
-                })?;
+                .map_err(self.db())?;
         }
         for (key, until) in &after.ip_releases {
             if before.ip_releases.get(key) == Some(until) {

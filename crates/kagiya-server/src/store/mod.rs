@@ -59,6 +59,13 @@ pub(crate) fn storage(e: tokio_postgres::Error, retry: Option<&std::cell::Cell<b
             flag.set(true);
         }
     }
+    if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+        let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or("");
+        // A row of a customer the directory does not have (users, requests, rules, releases).
+        if constraint.ends_with("_contract_key_fkey") {
+            return Error::UnknownTenant;
+        }
+    }
     if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) {
         return Error::DatabaseUnavailable("the database is busy (a lock wait timed out)".into());
     }

@@ -126,3 +126,45 @@ pub fn demo_config(url: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     }
     (dir, config)
 }
+
+/// A server in this process with the demo customers on a fresh database, listening on a free
+/// loopback port, configured by `extra` TOML lines: its address, the engine's port over its
+/// database (for writing what a branch would) and the database's URL.
+pub async fn demo_server(
+    extra: &str,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<kagiya_server::store::PgPort>,
+    String,
+) {
+    use kagiya_server::{db, migrate};
+    let url = fresh_database().await;
+    let c = config(&url, extra);
+    let pool = db::pool(&url, c.pool_size).unwrap();
+    migrate::run(&pool).await.unwrap();
+    kagiya_server::store::ensure_typed_id_key(&pool)
+        .await
+        .unwrap();
+    let rt = tokio::runtime::Handle::current();
+    let port = std::sync::Arc::new(kagiya_server::store::PgPort::new(pool.clone(), rt.clone()));
+    let p = port.clone();
+    tokio::task::spawn_blocking(move || {
+        let hasher = kagiya_core::password::PasswordHasher::new(Default::default()).unwrap();
+        let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+        kagiya_server::demo::seed(p.as_ref(), &hasher, now).unwrap();
+    })
+    .await
+    .unwrap();
+    let state = AppState::new(pool, &c, rt).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            kagiya_server::http::router(state)
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    (addr, port, url)
+}

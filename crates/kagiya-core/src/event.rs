@@ -206,6 +206,12 @@ pub enum EventKind {
         credential: CredentialKind,
         channel: Channel,
         outcome: FailureOutcome,
+        /// The password was right but refused because of a lock (answered like a wrong one,
+        /// issue 12 finding 7). Kept apart in the log so that sync can rebase an offline unlock
+        /// before it without counting it as a failure (docs/sync.md). Absent when false, so
+        /// older entries keep their text and hash; never shown in an answer.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        right_password: bool,
     },
     /// An attempt refused before any password check (unknown ID, suspended user); changes nothing.
     CredentialRefused {
@@ -232,6 +238,11 @@ pub enum EventKind {
         login_id: String,
         credentials: Vec<CredentialKind>,
         batch: Option<String>,
+        /// An offline unlock rebased by sync at the server: the wrong passwords recorded after
+        /// what the branch had seen (`base_seq`), which the unlock must not clear. The fold
+        /// applies the unlock, then each of them in order (docs/sync.md). Absent when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        kept_failures: Vec<KeptFailure>,
     },
     UserSuspended {
         login_id: String,
@@ -356,6 +367,9 @@ pub enum EventKind {
         address: String,
         channel: Channel,
         outcome: FailureOutcome,
+        /// As for `CredentialFailed`: a right password refused because of a lock.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        right_password: bool,
     },
     /// A right password for an added address; clears its counts.
     AddressCredentialVerified {
@@ -364,6 +378,17 @@ pub enum EventKind {
         channel: Channel,
         rehash: Option<String>,
     },
+}
+
+/// A wrong password that an offline unlock did not clear (see `UserUnlocked`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptFailure {
+    pub credential: CredentialKind,
+    /// An added address's own password (seed 002) instead of the user's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// When it was recorded (the server's time).
+    pub at: Millis,
 }
 
 /// Why a password was set.

@@ -283,6 +283,7 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             credential,
             channel,
             outcome,
+            ..
         } => {
             let c = credential.label(lang);
             let ch = channel.code();
@@ -398,13 +399,23 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             }
         }
         EventKind::UserUnlocked {
-            login_id, batch, ..
-        } => match (batch, ja) {
-            (Some(b), true) => format!("{login_id} の利用停止を解除（一括 {b}）"),
-            (Some(b), false) => format!("Unlocked {login_id} (bulk {b})"),
-            (None, true) => format!("{login_id} の利用停止を解除"),
-            (None, false) => format!("Unlocked {login_id}"),
-        },
+            login_id,
+            batch,
+            kept_failures,
+            ..
+        } => {
+            let line = match (batch, ja) {
+                (Some(b), true) => format!("{login_id} の利用停止を解除（一括 {b}）"),
+                (Some(b), false) => format!("Unlocked {login_id} (bulk {b})"),
+                (None, true) => format!("{login_id} の利用停止を解除"),
+                (None, false) => format!("Unlocked {login_id}"),
+            };
+            match (kept_failures.len(), ja) {
+                (0, _) => line,
+                (n, true) => format!("{line}（同期：解除後も数える誤り {n} 回）"),
+                (n, false) => format!("{line} (sync: {n} later failures still count)"),
+            }
+        }
         EventKind::UserSuspended { login_id } => {
             if ja {
                 format!("{login_id} の利用を停止")
@@ -594,7 +605,13 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             format!("{login_id} の {address} のパスワードを設定（パスワード設定依頼メールから）"),
             format!("Set the password of {address} of {login_id} (from the password-setting request)"),
         ),
-        EventKind::AddressCredentialFailed { login_id, address, channel, outcome } => {
+        EventKind::AddressCredentialFailed {
+            login_id,
+            address,
+            channel,
+            outcome,
+            ..
+        } => {
             let ch = channel.code();
             match (outcome, ja) {
                 (FailureOutcome::Counted { failures }, true) => format!("{login_id} の {address} のパスワードの誤り（{ch}、{failures}回目）"),

@@ -39,6 +39,7 @@ fn record_failure(c: &mut Criterion) {
                         credential: CredentialKind::Login,
                         channel: Channel::Api,
                         outcome,
+                        right_password: false,
                     };
                     directory::record(tx, now, None, Some("bench"), ev).map(|_| ())
                 })

@@ -186,6 +186,7 @@ impl Engine {
                 login_id: u.login_id.clone(),
                 credentials: tenant.credentials().to_vec(),
                 batch: Some(req.request_no.clone()),
+                kept_failures: Vec::new(),
             });
             if u.status == UserStatus::Suspended {
                 evs.push(EventKind::UserResumed {

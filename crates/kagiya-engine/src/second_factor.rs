@@ -154,6 +154,7 @@ impl Engine {
                         credential: CredentialKind::Login,
                         channel,
                         outcome,
+                        right_password: false,
                     },
                 ));
                 // One answer for every wrong code, locking or not (finding 7).

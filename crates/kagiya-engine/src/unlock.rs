@@ -143,6 +143,7 @@ impl Engine {
                             login_id: u.login_id.clone(),
                             credentials: locked,
                             batch: (login_ids.len() > 1).then(|| batch.clone()),
+                            kept_failures: Vec::new(),
                         };
                         changes.push(Change::event(Some(&actor), ev));
                         UnlockOutcome::Unlocked

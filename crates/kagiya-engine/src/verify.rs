@@ -291,18 +291,21 @@ impl Engine {
                     Target::Address(_) => CredentialKind::Login,
                 });
                 let state = cred.state(&policy.lockout, policy.password.warn_days, now);
+                let right_password = matches!(verified, Verified::Yes { .. });
                 let failed = |outcome: FailureOutcome| match &target {
                     Target::Own(kind) => EventKind::CredentialFailed {
                         login_id: fresh.login_id.clone(),
                         credential: *kind,
                         channel,
                         outcome,
+                        right_password,
                     },
                     Target::Address(a) => EventKind::AddressCredentialFailed {
                         login_id: fresh.login_id.clone(),
                         address: a.clone(),
                         channel,
                         outcome,
+                        right_password,
                     },
                 };
                 let refused = match (&verified, state) {

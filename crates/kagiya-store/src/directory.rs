@@ -295,6 +295,7 @@ pub fn fail_until_locked(
             credential: kind,
             channel: Channel::Web,
             outcome,
+            right_password: false,
         };
         record(tx, at, None, Some(origin), ev)?;
         if !matches!(outcome, FailureOutcome::Counted { .. }) {

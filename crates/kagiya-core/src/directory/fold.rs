@@ -240,15 +240,35 @@ pub fn apply_to_addresses(
                 c.hash = h.clone();
             }
         }
-        EventKind::UserUnlocked { .. } => {
+        EventKind::UserUnlocked { kept_failures, .. } => {
             let policy = &tenant.policy(CredentialKind::Login).lockout;
-            for c in list.iter_mut().filter_map(|a| a.credential.as_mut()) {
-                c.lockout = policy.on_admin_unlock(at);
+            for a in list.iter_mut() {
+                let key = dup_key(&a.address);
+                let Some(c) = a.credential.as_mut() else {
+                    continue;
+                };
+                let kept = kept_failures
+                    .iter()
+                    .filter(|k| k.address.as_deref().is_some_and(|x| dup_key(x) == key));
+                c.lockout = unlocked_keeping(policy, at, kept.map(|k| k.at));
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// The facts after an administrator's unlock at `at` that keeps the failures at `kept` (an
+/// offline unlock rebased by sync, docs/sync.md): the unlock, then each failure in order, so
+/// that enough of them lock again exactly as they would have.
+pub fn unlocked_keeping(
+    policy: &crate::lockout::LockoutPolicy,
+    at: Millis,
+    kept: impl Iterator<Item = Millis>,
+) -> crate::lockout::LockoutFacts {
+    kept.fold(policy.on_admin_unlock(at), |facts, t| {
+        policy.on_failure(&facts, t).0
+    })
 }
 
 /// The password of an added address (seed 002), which the event says it has.
@@ -324,10 +344,17 @@ pub fn apply_to_user(
             let c = user.credential_mut(*credential);
             c.lockout = policy.on_release(&c.lockout);
         }
-        EventKind::UserUnlocked { credentials, .. } => {
+        EventKind::UserUnlocked {
+            credentials,
+            kept_failures,
+            ..
+        } => {
             for k in credentials {
                 let policy = &tenant.policy(*k).lockout;
-                user.credential_mut(*k).lockout = policy.on_admin_unlock(at);
+                let kept = kept_failures
+                    .iter()
+                    .filter(|f| f.credential == *k && f.address.is_none());
+                user.credential_mut(*k).lockout = unlocked_keeping(policy, at, kept.map(|f| f.at));
             }
         }
         EventKind::MfaEnrolled { .. } => user.mfa = true,

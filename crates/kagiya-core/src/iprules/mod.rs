@@ -4,6 +4,7 @@
 //! customer's own administrators, and a supervisor's bounded forced release.
 
 pub mod countries;
+pub mod merge;
 pub mod problem;
 pub mod rules;
 

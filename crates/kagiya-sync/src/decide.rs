@@ -6,7 +6,7 @@
 use kagiya_core::directory::addresses::{dup_key, find};
 use kagiya_core::directory::fold::{rules_key, unlocked_keeping};
 use kagiya_core::directory::ids::fold;
-use kagiya_core::directory::{CredentialKind, Directory, User};
+use kagiya_core::directory::{CredentialKind, Directory};
 use kagiya_core::event::{EventKind, PasswordSetReason};
 use kagiya_core::lockout::FailureOutcome;
 use kagiya_core::Millis;
@@ -186,56 +186,50 @@ pub fn decide(dir: &Directory, after: &[Entry], op: &OpDraft, now: Millis) -> Ve
 /// Creations that would take a name someone else has, and ops about what does not exist.
 fn identity(dir: &Directory, op: &OpDraft) -> Option<Verdict> {
     let rejected = |r| Some(Verdict::not(Outcome::Rejected, r));
-    match &op.event {
-        EventKind::TenantCreated { contract_no, .. } => {
-            if dir.tenant(contract_no).is_some() {
-                return rejected(Reason::ContractTaken);
-            }
-        }
+    let taken = match &op.event {
+        EventKind::TenantCreated { contract_no, .. } => dir
+            .tenant(contract_no)
+            .is_some()
+            .then_some(Reason::ContractTaken),
         EventKind::UserCreated {
             login_id,
             contract_no,
             ..
         } => {
             if dir.user(login_id).is_some() {
-                return rejected(Reason::LoginIdTaken);
-            }
-            if dir.tenant(contract_no).is_none() {
-                return rejected(Reason::UnknownCustomer);
+                Some(Reason::LoginIdTaken)
+            } else {
+                dir.tenant(contract_no)
+                    .is_none()
+                    .then_some(Reason::UnknownCustomer)
             }
         }
         EventKind::AddressAdded {
             login_id, address, ..
-        } => {
-            if dir
-                .addresses
-                .get(&fold(login_id))
-                .is_some_and(|l| find(l, address).is_some())
-            {
-                return rejected(Reason::AddressTaken);
-            }
-        }
-        EventKind::InitRequestRecorded { request } => {
-            if dir.init_requests.contains_key(&fold(&request.request_no)) {
-                return rejected(Reason::RequestTaken);
-            }
-        }
+        } => dir
+            .addresses
+            .get(&fold(login_id))
+            .is_some_and(|l| find(l, address).is_some())
+            .then_some(Reason::AddressTaken),
+        EventKind::InitRequestRecorded { request } => dir
+            .init_requests
+            .contains_key(&fold(&request.request_no))
+            .then_some(Reason::RequestTaken),
+        // A first password for a login ID whose creation was refused must never land on the
+        // user who holds that ID.
         EventKind::PasswordSet {
             login_id,
             credential,
             reason: PasswordSetReason::Initial,
             ..
-        } => {
-            // A first password for a login ID whose creation was refused must never land on the
-            // user who holds that ID.
-            if dir
-                .user(login_id)
-                .is_some_and(|u| u.credential(*credential).initial_hash.is_some())
-            {
-                return rejected(Reason::LoginIdTaken);
-            }
-        }
-        _ => {}
+        } => dir
+            .user(login_id)
+            .is_some_and(|u| u.credential(*credential).initial_hash.is_some())
+            .then_some(Reason::LoginIdTaken),
+        _ => None,
+    };
+    if let Some(r) = taken {
+        return rejected(r);
     }
     match customer_of(dir, &op.event) {
         None if dir.tenant(&op.customer).is_none() => rejected(Reason::UnknownCustomer),
@@ -271,9 +265,8 @@ fn validated(dir: &Directory, op: &OpDraft, v: Verdict, now: Millis) -> Verdict 
     }
 }
 
-fn user<'a>(dir: &'a Directory, login_id: &str) -> Result<&'a User, Verdict> {
-    dir.user(login_id)
-        .ok_or_else(|| Verdict::not(Outcome::Rejected, Reason::UnknownUser))
+fn unknown_user() -> Verdict {
+    Verdict::not(Outcome::Rejected, Reason::UnknownUser)
 }
 
 fn unlock(
@@ -284,9 +277,8 @@ fn unlock(
     batch: Option<String>,
     now: Millis,
 ) -> Verdict {
-    let u = match user(dir, login_id) {
-        Ok(u) => u,
-        Err(v) => return v,
+    let Some(u) = dir.user(login_id) else {
+        return unknown_user();
     };
     let Some(t) = dir.tenant(&u.contract_no) else {
         return Verdict::not(Outcome::Rejected, Reason::UnknownCustomer);
@@ -358,9 +350,8 @@ fn failure(
     now: Millis,
     record: impl Fn(FailureOutcome) -> EventKind,
 ) -> Verdict {
-    let u = match user(dir, login_id) {
-        Ok(u) => u,
-        Err(v) => return v,
+    let Some(u) = dir.user(login_id) else {
+        return unknown_user();
     };
     let Some(t) = dir.tenant(&u.contract_no) else {
         return Verdict::not(Outcome::Rejected, Reason::UnknownCustomer);
@@ -379,9 +370,8 @@ fn address_failure(
     now: Millis,
     record: impl Fn(FailureOutcome) -> EventKind,
 ) -> Verdict {
-    let u = match user(dir, login_id) {
-        Ok(u) => u,
-        Err(v) => return v,
+    let Some(u) = dir.user(login_id) else {
+        return unknown_user();
     };
     let list = dir.addresses.get(&fold(login_id)).map(Vec::as_slice);
     let (Some(t), Some(c)) = (
@@ -409,9 +399,8 @@ fn verified(
     kind: &EventKind,
     now: Millis,
 ) -> Verdict {
-    let u = match user(dir, login_id) {
-        Ok(u) => u,
-        Err(v) => return v,
+    let Some(u) = dir.user(login_id) else {
+        return unknown_user();
     };
     let me = fold(login_id);
     let unseen = after.iter().any(|e| match (&e.kind, credential, address) {
@@ -451,9 +440,8 @@ fn verified(
 
 /// The end of a temporary lock is the server's to observe, at its own time.
 fn release(dir: &Directory, login_id: &str, credential: CredentialKind, now: Millis) -> Verdict {
-    let u = match user(dir, login_id) {
-        Ok(u) => u,
-        Err(v) => return v,
+    let Some(u) = dir.user(login_id) else {
+        return unknown_user();
     };
     let ended = dir.tenant(&u.contract_no).and_then(|t| {
         t.policy(credential)
@@ -496,8 +484,8 @@ fn password(
     reason: PasswordSetReason,
     kind: &EventKind,
 ) -> Verdict {
-    if let Err(v) = user(dir, login_id) {
-        return v;
+    if dir.user(login_id).is_none() {
+        return unknown_user();
     }
     let me = fold(login_id);
     let top = after

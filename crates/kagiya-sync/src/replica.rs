@@ -100,10 +100,14 @@ impl Replica {
         Ok(())
     }
 
-    /// Takes the outcomes of the first `decided.len()` ops of the outbox.
-    pub fn acknowledge(&mut self, decided: &[Decided]) {
-        let n = decided.len().min(self.outbox.len());
-        for (op, d) in self.outbox.drain(..n).zip(decided) {
+    /// Takes the outcomes the server gave, by device sequence: the ops they answer leave the
+    /// outbox (a late or repeated answer finds them gone and changes nothing).
+    pub fn acknowledge(&mut self, decided: &[(i64, Decided)]) {
+        for (seq, d) in decided {
+            let Some(i) = self.outbox.iter().position(|o| o.device_seq == *seq) else {
+                continue;
+            };
+            let op = self.outbox.remove(i);
             if d.outcome != Outcome::Applied || d.reason.is_some() {
                 self.review.push((op, d.clone()));
             }

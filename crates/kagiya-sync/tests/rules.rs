@@ -396,7 +396,7 @@ fn pushes_are_idempotent_gap_free_and_refused_from_a_revoked_device() {
     let op3 = a.act(CUSTOMER, Some("op101"), minutes(4), unlock("master01"));
     let op4 = a.act(CUSTOMER, Some("op101"), minutes(4), unlock("master01"));
     assert_eq!(
-        c.push("branch-a", &[op4.clone()], minutes(5)),
+        c.push("branch-a", std::slice::from_ref(&op4), minutes(5)),
         Err(PushError::Gap { expected: 3 })
     );
     let mut forged = op3.clone();

@@ -1247,3 +1247,40 @@ fn the_audit_search_does_not_look_into_password_hashes() {
     );
     assert!(!query("password_set").is_empty());
 }
+
+/// During a lock a right password is refused and answered like a wrong one (issue 12, finding
+/// 7), but the log tells them apart (`right_password`), so that sync can rebase an offline
+/// unlock before it without counting it as a failure (docs/sync.md).
+#[test]
+fn a_right_password_refused_during_a_lock_is_marked_in_the_log() {
+    let env = Env::new();
+    let e = env.engine();
+    let users = company(&e);
+    let (id, login, _) = &users[2];
+    lock(&e, id, CredentialKind::Login);
+    assert!(e
+        .verify(id, CredentialKind::Login, Channel::Web, login)
+        .is_err());
+    assert!(e
+        .verify(id, CredentialKind::Login, Channel::Web, &wrong())
+        .is_err());
+    let failed = events::of_kind(&e.store().conn(), "credential_failed").unwrap();
+    let marks: Vec<(bool, bool)> = failed
+        .iter()
+        .rev()
+        .take(2)
+        .map(|f| {
+            (
+                f.body.contains("refused_while_locked"),
+                f.body.contains("\"right_password\":true"),
+            )
+        })
+        .collect();
+    // Newest first: the wrong one, then the right one; both refused, only one marked.
+    assert_eq!(marks, [(true, false), (true, true)]);
+    // Entries without the mark have no such field at all: older entries keep their hash.
+    assert!(failed
+        .iter()
+        .all(|f| !f.body.contains("right_password\":false")));
+    assert_fold(&e);
+}

@@ -79,7 +79,7 @@ pub fn branch(c: &mut Central, name: &str) -> Replica {
 pub fn sync(c: &mut Central, r: &mut Replica, now: Millis) {
     let ops = r.outbox.clone();
     let decided = c.push(&r.device_id, &ops, now).expect("the push is whole");
-    r.acknowledge(&decided);
+    r.acknowledge(&seqs(&ops, &decided));
     let pulled = c.pull(&r.device_id, &r.cursor());
     r.absorb(&pulled).expect("the pull continues the chains");
 }
@@ -95,4 +95,65 @@ pub fn unlock(login_id: &str) -> EventKind {
 
 pub fn minutes(n: i64) -> Millis {
     T0 + n * MINUTE
+}
+
+/// Pairs a push's outcomes with the device sequences of the ops they answer.
+pub fn seqs(
+    ops: &[kagiya_sync::Op],
+    decided: &[kagiya_sync::Decided],
+) -> Vec<(i64, kagiya_sync::Decided)> {
+    ops.iter()
+        .map(|o| o.device_seq)
+        .zip(decided.iter().cloned())
+        .collect()
+}
+
+/// Property 4 of issue 14: every wrong login password recorded after `base` (and before the
+/// unlock recorded at `seq`) with no right password or other unlock after it is among the
+/// failures the unlock kept.
+pub fn unseen_failures_kept(
+    c: &kagiya_sync::central::Central,
+    login_id: &str,
+    base: i64,
+    seq: i64,
+) -> Result<(), String> {
+    use kagiya_core::directory::ids::fold;
+    let chain = &c.chains[&fold(CUSTOMER)];
+    let EventKind::UserUnlocked { kept_failures, .. } = &chain[(seq - 1) as usize].kind else {
+        return Err(format!("entry {seq} is not the applied unlock"));
+    };
+    let me = fold(login_id);
+    let mut unseen = Vec::new();
+    for e in &chain[base as usize..(seq - 1) as usize] {
+        match &e.kind {
+            EventKind::CredentialFailed {
+                login_id: id,
+                credential: CredentialKind::Login,
+                right_password,
+                ..
+            } if fold(id) == me => {
+                if *right_password {
+                    unseen.clear();
+                } else {
+                    unseen.push(e.at);
+                }
+            }
+            EventKind::CredentialVerified { login_id: id, .. }
+            | EventKind::UserUnlocked { login_id: id, .. }
+                if fold(id) == me =>
+            {
+                unseen.clear();
+            }
+            _ => {}
+        }
+    }
+    let kept: Vec<Millis> = kept_failures
+        .iter()
+        .filter(|f| f.address.is_none())
+        .map(|f| f.at)
+        .collect();
+    match unseen.iter().find(|t| !kept.contains(t)) {
+        Some(t) => Err(format!("failure at {t} not kept: {kept:?}")),
+        None => Ok(()),
+    }
 }

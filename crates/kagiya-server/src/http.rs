@@ -45,6 +45,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The engine over PostgreSQL (`store::PgPort`), run on blocking threads.
     pub engine: Arc<Engine>,
+    /// The same port, for what is not the engine's: the sync ingest.
+    pub port: Arc<PgPort>,
     /// Engine calls running at once (`config.workers`).
     pub work: Arc<Semaphore>,
     pub throttle: Arc<Throttle>,
@@ -62,8 +64,8 @@ impl AppState {
         rt: tokio::runtime::Handle,
     ) -> Result<AppState, String> {
         let port = Arc::new(PgPort::new(pool.clone(), rt));
-        let engine =
-            Engine::new(port, "server", HashParams::default()).map_err(|e| e.to_string())?;
+        let engine = Engine::new(port.clone(), "server", HashParams::default())
+            .map_err(|e| e.to_string())?;
         let workers = match config.workers {
             // Twice the cores: while one check waits on its database round trips, another hashes
             // (measured with the sign-in benchmark on 2 cores: 73 % of the raw argon2 rate at one
@@ -79,6 +81,7 @@ impl AppState {
             pool: Arc::new(pool),
             metrics: Arc::new(Metrics::new()),
             engine: Arc::new(engine),
+            port,
             work: Arc::new(Semaphore::new(workers)),
             throttle: Arc::new(Throttle::new(&config.throttle)),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
@@ -106,6 +109,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/admin/users", get(api::admin::users))
         .route("/v1/admin/unlock", post(api::admin::unlock))
         .route("/v1/admin/passwords", post(api::admin::set_passwords))
+        .route("/v1/sync/enroll", post(api::sync::enroll))
+        .route(
+            "/v1/sync/push",
+            post(api::sync::push).layer(DefaultBodyLimit::max(api::sync::MAX_SYNC_BODY)),
+        )
+        .route(
+            "/v1/sync/pull",
+            post(api::sync::pull).layer(DefaultBodyLimit::max(api::sync::MAX_SYNC_BODY)),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

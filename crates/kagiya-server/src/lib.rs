@@ -10,6 +10,7 @@ pub mod codes;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod devices;
 pub mod events;
 pub mod http;
 pub mod import;

@@ -35,6 +35,23 @@ enum Command {
     /// Checks every customer's audit chain and that the tables are the fold of the chains; exits
     /// 0 when both hold, 2 when not (and says where).
     Check,
+    /// Branch PCs that sync: enrolment codes and revocation.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Prints a one-time code (15 minutes) that enrols one PC of `branch`; each `--customer`
+    /// (contract number) is added to the customers the branch serves.
+    Enroll {
+        #[arg(long)]
+        branch: String,
+        #[arg(long = "customer")]
+        customers: Vec<String>,
+    },
+    /// Revokes a device: its pushes and pulls are refused from now on.
+    Revoke { device_id: String },
 }
 
 /// The error `check` stops with when the log or the tables do not check out (exit code 2).
@@ -119,6 +136,24 @@ async fn run(args: Args) -> Result<(), String> {
                 Ok(())
             } else {
                 Err(CHECK_FAILED.into())
+            }
+        }
+        Command::Device(DeviceCommand::Enroll { branch, customers }) => {
+            let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+            let code = kagiya_server::devices::issue_code(&pool, &branch, &customers, now).await?;
+            println!("{code}");
+            eprintln!(
+                "Enter this code in the branch PC's Settings within 15 minutes; it works once."
+            );
+            Ok(())
+        }
+        Command::Device(DeviceCommand::Revoke { device_id }) => {
+            let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+            if kagiya_server::devices::revoke(&pool, &device_id, now).await? {
+                println!("{device_id} revoked");
+                Ok(())
+            } else {
+                Err(format!("no active device {device_id}"))
             }
         }
         Command::Import { file } => {

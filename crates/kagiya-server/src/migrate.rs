@@ -28,6 +28,11 @@ pub const STEPS: &[Step] = &[
         name: "sign_in_sessions_countries",
         sql: include_str!("../migrations/V2__sign_in_sessions_countries.sql"),
     },
+    Step {
+        version: 3,
+        name: "sync_devices_ops",
+        sql: include_str!("../migrations/V3__sync_devices_ops.sql"),
+    },
 ];
 
 /// The version this program runs on.

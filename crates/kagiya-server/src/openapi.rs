@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{admin, auth};
+use crate::api::{admin, auth, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,7 @@ use crate::api::{admin, auth};
         auth::sign_in, auth::code, auth::me, auth::change_passwords, auth::confirm,
         auth::sign_out, auth::api_authenticate,
         admin::users, admin::unlock, admin::set_passwords,
+        sync::enroll, sync::push, sync::pull,
     ),
     modifiers(&Session, &CommonErrors),
 )]
@@ -31,6 +32,13 @@ impl Modify for Session {
         components.add_security_scheme(
             "session",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        // A branch device signs each sync request with its ed25519 key (docs/api.md).
+        components.add_security_scheme(
+            "device",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::new("kagiya-signature"),
+            )),
         );
     }
 }

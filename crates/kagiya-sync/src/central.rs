@@ -68,6 +68,18 @@ impl Central {
         actor: Option<&str>,
         kind: EventKind,
     ) -> i64 {
+        self.record_from(customer, at, actor, None, kind)
+    }
+
+    /// As `record`, for an entry that records `device`'s op.
+    fn record_from(
+        &mut self,
+        customer: &str,
+        at: Millis,
+        actor: Option<&str>,
+        device: Option<&str>,
+        kind: EventKind,
+    ) -> i64 {
         self.dir
             .apply(at, actor, &kind)
             .expect("the model records only what folds");
@@ -77,6 +89,7 @@ impl Central {
             seq,
             at,
             actor: actor.map(str::to_owned),
+            device: device.map(str::to_owned),
             kind,
         });
         seq
@@ -179,7 +192,12 @@ impl Central {
             None => &[],
         };
         let verdict = if serves || creates {
-            decide(&self.dir, after, &op.draft, now)
+            decide(
+                &self.dir,
+                &crate::unseen_by(after, device_id),
+                &op.draft,
+                now,
+            )
         } else {
             crate::Verdict {
                 outcome: crate::Outcome::Rejected,
@@ -195,7 +213,13 @@ impl Central {
                     .customers
                     .insert(customer.clone());
             }
-            self.record(&op.draft.customer, now, op.draft.operator.as_deref(), kind)
+            self.record_from(
+                &op.draft.customer,
+                now,
+                op.draft.operator.as_deref(),
+                Some(device_id),
+                kind,
+            )
         });
         Decided {
             outcome: verdict.outcome,

@@ -26,5 +26,30 @@ pub struct Entry {
     pub seq: i64,
     pub at: Millis,
     pub actor: Option<String>,
+    /// The device whose op the entry records, if it records one.
+    pub device: Option<String>,
     pub kind: EventKind,
+}
+
+/// The origin a sync entry is recorded with at the server.
+pub fn origin(device_id: &str, op_id: &str) -> String {
+    format!("sync device={device_id} op={op_id}")
+}
+
+/// The device named in an entry's origin (see `origin`).
+pub fn device_of(origin: Option<&str>) -> Option<String> {
+    let o = origin?.strip_prefix("sync ")?;
+    o.split_whitespace()
+        .find_map(|p| p.strip_prefix("device="))
+        .map(str::to_owned)
+}
+
+/// The entries after `base_seq` that the pushing device had not seen: its own earlier ops it
+/// knew of when it acted, whether or not it had pulled them back yet.
+pub fn unseen_by(after: &[Entry], device_id: &str) -> Vec<Entry> {
+    after
+        .iter()
+        .filter(|e| e.device.as_deref() != Some(device_id))
+        .cloned()
+        .collect()
 }

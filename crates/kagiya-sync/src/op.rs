@@ -157,6 +157,22 @@ impl Op {
     }
 }
 
+/// What a device signs to authenticate a request: the method, the path, its own time and the
+/// SHA-256 of the body, one per line. The server takes a request only within a few minutes of
+/// its own time and from a device it has not revoked.
+pub fn request_message(method: &str, path: &str, time: Millis, body: &[u8]) -> Vec<u8> {
+    format!(
+        "{method}\n{path}\n{time}\n{}",
+        hex::encode(Sha256::digest(body))
+    )
+    .into_bytes()
+}
+
+/// The headers that carry a device's request signature.
+pub const DEVICE_HEADER: &str = "kagiya-device";
+pub const TIME_HEADER: &str = "kagiya-time";
+pub const SIGNATURE_HEADER: &str = "kagiya-signature";
+
 /// The hash before a device's first op.
 pub const DEVICE_GENESIS: &str = GENESIS_HASH;
 

@@ -411,3 +411,40 @@ fn pushes_are_idempotent_gap_free_and_refused_from_a_revoked_device() {
         Err(PushError::Revoked)
     );
 }
+
+/// A branch's own earlier ops are not news to it: suspending and resuming offline, both apply,
+/// while a suspension by someone else after what it saw stops its resume.
+#[test]
+fn a_branchs_own_earlier_ops_are_not_unseen_changes() {
+    let mut c = central(&["master01", "user02"]);
+    let mut a = branch(&mut c, "branch-a");
+    let mut b = branch(&mut c, "branch-b");
+    let suspend = || EventKind::UserSuspended {
+        login_id: "user02".into(),
+    };
+    let resume = || EventKind::UserResumed {
+        login_id: "user02".into(),
+    };
+    a.act(CUSTOMER, Some("op101"), minutes(1), suspend());
+    a.act(CUSTOMER, Some("op101"), minutes(2), resume());
+    sync(&mut c, &mut a, minutes(3));
+    assert!(a.review.is_empty(), "{:?}", a.review);
+    assert_eq!(
+        c.dir.user("user02").unwrap().status,
+        kagiya_core::directory::UserStatus::Active
+    );
+
+    b.act(CUSTOMER, Some("op201"), minutes(4), resume());
+    a.act(CUSTOMER, Some("op101"), minutes(4), suspend());
+    sync(&mut c, &mut a, minutes(5));
+    sync(&mut c, &mut b, minutes(6));
+    let (_, d) = b.review.last().unwrap();
+    assert_eq!(
+        (d.outcome, d.reason.clone()),
+        (Outcome::Superseded, Some(Reason::SuspendedSinceSeen))
+    );
+    assert_eq!(
+        c.dir.user("user02").unwrap().status,
+        kagiya_core::directory::UserStatus::Suspended
+    );
+}

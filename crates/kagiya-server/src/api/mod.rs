@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod sync;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -318,4 +319,20 @@ pub fn must_change(u: &User, t: &Tenant, now: kagiya_core::Millis) -> Vec<Creden
             c.must_change || c.expired_since(now).is_some()
         })
         .collect()
+}
+
+/// A throttled attempt: nothing was checked or counted.
+pub fn throttled(l: Lang, wait: std::time::Duration) -> Response {
+    let mut res = plain(
+        StatusCode::TOO_MANY_REQUESTS,
+        "auth.throttled",
+        l,
+        "試行が多すぎます。しばらくしてからもう一度お試しください。",
+        "Too many attempts. Please wait a moment and try again.",
+    );
+    let secs = wait.as_secs().max(1).to_string();
+    if let Ok(v) = secs.parse() {
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    res
 }

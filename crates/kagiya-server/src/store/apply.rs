@@ -333,42 +333,70 @@ pub(super) async fn change(
     origin: &str,
     c: Change,
 ) -> Result<(), Error> {
-    let cx = Ctx { tx, locked, retry };
     match c {
         Change::Event { actor, kind } => {
-            let chain = match kind.scope() {
-                Scope::Directory => {
-                    let mut d = Directory::default();
-                    let chain = cx.load_for(&mut d, &kind).await?;
-                    let before = d.clone();
-                    d.apply(at, actor.as_deref(), &kind)?;
-                    cx.save(&before, &d).await?;
-                    if let Some(login_id) = ends_sessions(&kind) {
-                        // In the same transaction: no session of the user outlives the change,
-                        // whichever process (or imported branch entry) made it.
-                        crate::db::execute(
-                            tx,
-                            "UPDATE sessions SET revoked_ms = $2 \
-                             WHERE login_key = $1 AND revoked_ms IS NULL",
-                            &[&fold(login_id), &at],
-                        )
-                        .await
-                        .map_err(cx.db())?;
-                    }
-                    chain
-                }
-                // The branch's own events (none are decided on the server today) go to the
-                // server's chain.
-                Scope::Branch => {
-                    cx.lock(SERVER_CHAIN).await?;
-                    SERVER_CHAIN.to_owned()
-                }
-            };
-            events::append(tx, &chain, at, actor.as_deref(), Some(origin), kind)
-                .await
-                .map_err(Error::Storage)?;
+            event(tx, locked, retry, at, origin, actor.as_deref(), kind).await?;
             Ok(())
         }
+        other => setting_or_table(tx, retry, other).await,
+    }
+}
+
+/// Records one event inside `tx`: its effect on the tables (the core's fold) and its entry at
+/// the head of its customer's chain, which it returns.
+pub(crate) async fn event(
+    tx: &Transaction<'_>,
+    locked: &RefCell<BTreeSet<String>>,
+    retry: &Cell<bool>,
+    at: Millis,
+    origin: &str,
+    actor: Option<&str>,
+    kind: EventKind,
+) -> Result<kagiya_core::event::StoredEvent, Error> {
+    let cx = Ctx { tx, locked, retry };
+    let chain = match kind.scope() {
+        Scope::Directory => {
+            let mut d = Directory::default();
+            let chain = cx.load_for(&mut d, &kind).await?;
+            let before = d.clone();
+            d.apply(at, actor, &kind)?;
+            cx.save(&before, &d).await?;
+            if let Some(login_id) = ends_sessions(&kind) {
+                // In the same transaction: no session of the user outlives the change,
+                // whichever process (or imported branch entry) made it.
+                crate::db::execute(
+                    tx,
+                    "UPDATE sessions SET revoked_ms = $2 \
+                     WHERE login_key = $1 AND revoked_ms IS NULL",
+                    &[&fold(login_id), &at],
+                )
+                .await
+                .map_err(cx.db())?;
+            }
+            chain
+        }
+        // The branch's own events (none are decided on the server today) go to the
+        // server's chain.
+        Scope::Branch => {
+            cx.lock(SERVER_CHAIN).await?;
+            SERVER_CHAIN.to_owned()
+        }
+    };
+    events::append(tx, &chain, at, actor, Some(origin), kind)
+        .await
+        .map_err(Error::Storage)
+}
+
+/// The changes that are not events: a setting, the country table (and the branch's operator
+/// rows, which the server refuses).
+async fn setting_or_table(
+    tx: &Transaction<'_>,
+    retry: &Cell<bool>,
+    c: Change,
+) -> Result<(), Error> {
+    let db = |e| storage(e, Some(retry));
+    match c {
+        Change::Event { .. } => Err(Error::Internal("an event is recorded by `event`".into())),
         Change::Setting { key, value } => {
             crate::db::execute(
                 tx,
@@ -377,7 +405,7 @@ pub(super) async fn change(
                 &[&key, &value],
             )
             .await
-            .map_err(cx.db())?;
+            .map_err(db)?;
             Ok(())
         }
         Change::CountryTable { csv, sha256 } => {
@@ -388,7 +416,7 @@ pub(super) async fn change(
                 &[&csv, &sha256],
             )
             .await
-            .map_err(cx.db())?;
+            .map_err(db)?;
             Ok(())
         }
         // Branch operators live only in the branch's file.

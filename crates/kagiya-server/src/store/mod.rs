@@ -12,6 +12,7 @@
 
 mod apply;
 mod reads;
+pub mod sync;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;

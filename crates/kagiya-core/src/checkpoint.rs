@@ -37,8 +37,15 @@ pub struct Checkpoint {
 
 /// The Ed25519 seed derived from the database key: HMAC-SHA256(db key, label).
 pub fn seed_from(db_key: &[u8]) -> Zeroizing<[u8; 32]> {
+    derive_seed(db_key, SEED_LABEL)
+}
+
+/// A 32-byte seed derived from the database key for one purpose (`label`): HMAC-SHA256. The
+/// database key is in the OS keyring, so what is derived from it is kept there too, and a
+/// restored copy of the database (with its key) keeps its identities.
+pub fn derive_seed(db_key: &[u8], label: &[u8]) -> Zeroizing<[u8; 32]> {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(db_key).expect("HMAC takes any key");
-    mac.update(SEED_LABEL);
+    mac.update(label);
     let out = mac.finalize().into_bytes();
     let mut seed = Zeroizing::new([0u8; 32]);
     seed.copy_from_slice(&out);

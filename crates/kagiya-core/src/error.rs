@@ -106,6 +106,25 @@ pub enum Error {
     /// Another Kagiya window already has this data folder open.
     #[error("another window has this database open")]
     AlreadyOpen,
+    /// Sync with the central server did not happen (`SyncProblem` says why); nothing local was
+    /// lost: what waits to be sent stays queued.
+    #[error("sync: {0:?} {1}")]
+    Sync(SyncProblem, String),
+}
+
+/// Why a sync did not happen.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncProblem {
+    /// This PC is not enrolled with a server.
+    NotEnrolled,
+    /// The server could not be reached (network, TLS, timeout).
+    Unreachable,
+    /// The server refused (a code, key, device or clock problem; the detail is its code).
+    Refused,
+    /// What the server sent does not continue what was pulled before.
+    ChainBroken,
 }
 
 /// What kind of refusal an error is. Every shell maps the kinds once — the CLI to exit codes,
@@ -167,6 +186,10 @@ impl Error {
             | Error::AddressRule(_)
             | Error::File(_) => Invalid,
             Error::MfaRule(_) | Error::AlreadyOpen => Conflict,
+            Error::Sync(SyncProblem::NotEnrolled, _) => Invalid,
+            Error::Sync(SyncProblem::Refused, _) => NotPermitted,
+            Error::Sync(SyncProblem::Unreachable, _) => Unavailable,
+            Error::Sync(SyncProblem::ChainBroken, _) => AuditBroken,
             Error::AlreadyExists(_)
             | Error::OperatorIdTaken
             | Error::SetupAlreadyDone
@@ -232,6 +255,10 @@ impl Error {
             Error::MfaRule(_) => "mfa.refused",
             Error::AlreadyOpen => "app.already_open",
             Error::File(_) => "file.failed",
+            Error::Sync(SyncProblem::NotEnrolled, _) => "sync.not_enrolled",
+            Error::Sync(SyncProblem::Unreachable, _) => "sync.unreachable",
+            Error::Sync(SyncProblem::Refused, _) => "sync.refused",
+            Error::Sync(SyncProblem::ChainBroken, _) => "sync.chain_broken",
         }
     }
 
@@ -487,6 +514,22 @@ impl Error {
                 "ファイルを読み書きできませんでした。",
                 "The file could not be read or written.",
             ),
+            Error::Sync(SyncProblem::NotEnrolled, _) => s(
+                "この端末はサーバに登録されていません。設定画面で登録してください。",
+                "This PC is not enrolled with a server. Enrol it in Settings.",
+            ),
+            Error::Sync(SyncProblem::Unreachable, _) => s(
+                "サーバに接続できません。操作はこの端末に保存され、接続できたときに送られます。",
+                "The server cannot be reached. Your work is kept on this PC and sent once it can.",
+            ),
+            Error::Sync(SyncProblem::Refused, detail) => match lang {
+                Lang::Ja => format!("サーバが同期を拒否しました（{detail}）。"),
+                Lang::En => format!("The server refused to sync ({detail})."),
+            },
+            Error::Sync(SyncProblem::ChainBroken, _) => s(
+                "サーバから受け取った記録が以前の記録とつながりません。同期を止めました。",
+                "What the server sent does not continue what was pulled before. Sync stopped.",
+            ),
         }
     }
 }
@@ -539,6 +582,10 @@ mod tests {
             Error::InvalidIpRule(IpRuleProblem::CountryCode),
             Error::AddressRule("limit"),
             Error::File("x".into()),
+            Error::Sync(SyncProblem::NotEnrolled, String::new()),
+            Error::Sync(SyncProblem::Unreachable, "connection refused".into()),
+            Error::Sync(SyncProblem::Refused, "sync.device_refused".into()),
+            Error::Sync(SyncProblem::ChainBroken, String::new()),
         ];
         // The user-side wrong password shares the operator-side code (same meaning, own wording).
         assert_eq!(

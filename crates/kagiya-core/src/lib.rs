@@ -18,7 +18,7 @@ pub mod session;
 pub mod summary;
 pub mod typed_id;
 
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, SyncProblem};
 pub use i18n::Lang;
 
 /// Milliseconds since the Unix epoch (UTC). Every timestamp in Kagiya uses this unit.

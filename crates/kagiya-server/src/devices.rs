@@ -9,7 +9,6 @@ use deadpool_postgres::Pool;
 use kagiya_core::directory::ids::fold;
 use kagiya_core::event::GENESIS_HASH;
 use kagiya_core::{Millis, MINUTE};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::message as db;
@@ -85,14 +84,7 @@ pub async fn issue_code(
     Ok(code)
 }
 
-/// A device bound to its branch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Enrolled {
-    pub device_id: String,
-    pub branch: String,
-    /// The folded contract numbers the branch serves.
-    pub customers: Vec<String>,
-}
+pub use kagiya_sync::wire::{Enrolled, Pulled};
 
 /// Why an enrolment was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,21 +183,6 @@ pub async fn active(pool: &Pool, device_id: &str) -> Result<Option<(String, Stri
         .map_err(db)?;
     let row = client.query_opt(&st, &[&device_id]).await.map_err(db)?;
     Ok(row.map(|r| (r.get(0), r.get(1))))
-}
-
-/// One pulled entry: a customer's chain entry exactly as stored (the branch checks the links).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct Pulled {
-    /// The folded contract number (the chain).
-    pub customer: String,
-    pub seq: i64,
-    pub at: Millis,
-    pub actor: Option<String>,
-    pub kind: String,
-    /// The event body, the exact text the hash covers.
-    pub body: String,
-    pub prev_hash: String,
-    pub hash: String,
 }
 
 /// Entries after `cursor` (customer → last sequence pulled) of the chains of the customers

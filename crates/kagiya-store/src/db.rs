@@ -48,6 +48,7 @@ fn migrations() -> Migrations<'static> {
         )),
         M::up(include_str!("migrations/0004_console_indexes.sql")),
         M::up(include_str!("migrations/0005_operator_hardening.sql")),
+        M::up(include_str!("migrations/0006_sync.sql")),
     ])
 }
 

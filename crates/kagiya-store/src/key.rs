@@ -38,6 +38,13 @@ impl DbKey {
         kagiya_core::checkpoint::seed_from(&self.0[..])
     }
 
+    /// The seed of the sync device key of enrolment `generation` (a new one at each enrolment,
+    /// so that a PC enrolled again after a revocation gets a key the server has not seen).
+    pub(crate) fn device_seed(&self, generation: i64) -> Zeroizing<[u8; 32]> {
+        let label = format!("kagiya sync device key v1 {generation}");
+        kagiya_core::checkpoint::derive_seed(&self.0[..], label.as_bytes())
+    }
+
     pub(crate) fn pragma(&self) -> Zeroizing<String> {
         Zeroizing::new(format!(
             "PRAGMA key = \"x'{}'\";",

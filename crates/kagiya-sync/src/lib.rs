@@ -10,6 +10,7 @@ pub mod op;
 pub mod outcome;
 pub mod rebase;
 pub mod replica;
+pub mod wire;
 
 use kagiya_core::event::EventKind;
 use kagiya_core::Millis;

@@ -81,6 +81,11 @@ impl DeviceKey {
         DeviceKey(SigningKey::from_bytes(&seed))
     }
 
+    /// The key from a 32-byte seed (derived from a secret the OS keyring holds).
+    pub fn from_seed(seed: &[u8; 32]) -> DeviceKey {
+        DeviceKey(SigningKey::from_bytes(seed))
+    }
+
     /// The key from its 32 secret bytes, base64 (as the keyring keeps it).
     pub fn from_secret(b64: &str) -> Option<DeviceKey> {
         let bytes: [u8; 32] = B64.decode(b64.trim()).ok()?.try_into().ok()?;

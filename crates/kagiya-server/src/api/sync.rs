@@ -17,15 +17,15 @@ use kagiya_engine::Clock;
 use kagiya_sync::op::{
     request_message, verify_signature, DEVICE_HEADER, SIGNATURE_HEADER, TIME_HEADER,
 };
-use kagiya_sync::Op;
-use serde::{Deserialize, Serialize};
+use kagiya_sync::wire::{PullAnswer, PullRequest, PushAnswer, PushRequest};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{lang, plain, Body, Source};
-use crate::devices::{self, EnrolRefused, Enrolled, Pulled};
+use crate::devices::{self, EnrolRefused};
 use crate::http::AppState;
-use crate::store::sync::{Anchor, OpOutcome, PushRefused};
+use crate::store::sync::PushRefused;
 use crate::throttle::Kind;
 
 /// How far a device's clock may be from the server's (ours: a PC whose clock is off by more is
@@ -51,7 +51,7 @@ pub struct EnrolRequest {
 
 #[utoipa::path(post, path = "/v1/sync/enroll", request_body = EnrolRequest, tag = "sync",
     responses(
-        (status = 200, description = "The device is bound to its branch", body = Enrolled),
+        (status = 200, description = "The device is bound to its branch: {device_id, branch, customers}", body = Object),
         (status = 401, description = "sync.code_refused — wrong, used or expired: the same answer", body = super::auth::Problem),
         (status = 409, description = "sync.key_taken", body = super::auth::Problem),
         (status = 422, description = "sync.key_invalid", body = super::auth::Problem),
@@ -170,12 +170,6 @@ fn body_of<T: serde::de::DeserializeOwned>(body: &[u8], l: Lang) -> Result<T, Re
     })
 }
 
-#[derive(Deserialize)]
-pub struct PushRequest {
-    pub ops: Vec<Op>,
-    #[serde(default)]
-    pub anchor: Option<Anchor>,
-}
 
 /// The push body as documented (the ops are the branch's signed ops, `kagiya_sync::Op`).
 #[derive(ToSchema)]
@@ -189,18 +183,20 @@ pub struct PushDoc {
     anchor: Option<serde_json::Value>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PushAnswer {
+/// The push answer as documented.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PushAnswerDoc {
     /// One per op, in order: `applied`, `superseded`, `rejected` or `quarantined`, with the
     /// reason and the chain sequence it was recorded at.
     #[schema(value_type = Vec<Object>)]
-    pub outcomes: Vec<OpOutcome>,
+    outcomes: Vec<serde_json::Value>,
 }
 
 #[utoipa::path(post, path = "/v1/sync/push", request_body = PushDoc, tag = "sync",
     security(("device" = [])),
     responses(
-        (status = 200, body = PushAnswer),
+        (status = 200, body = PushAnswerDoc),
         (status = 401, description = "sync.device_refused or sync.clock_skew", body = super::auth::Problem),
         (status = 409, description = "sync.gap — send again from `expected`", body = super::auth::Problem),
         (status = 422, description = "sync.op_forged or a malformed batch", body = super::auth::Problem),
@@ -277,27 +273,32 @@ fn push_refused(l: Lang, r: PushRefused) -> Response {
     (status, Json(body)).into_response()
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PullRequest {
+/// The pull body as documented.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PullDoc {
     /// Per customer (folded contract number), the last sequence the branch has.
-    #[serde(default)]
-    pub cursor: BTreeMap<String, i64>,
+    #[schema(value_type = Option<Object>)]
+    cursor: Option<BTreeMap<String, i64>>,
     /// At most this many entries (1 to 5,000; 5,000 when absent).
-    #[serde(default)]
-    pub limit: Option<i64>,
+    limit: Option<i64>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct PullAnswer {
-    pub entries: Vec<Pulled>,
+/// The pull answer as documented.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PullAnswerDoc {
+    /// Chain entries exactly as stored: customer, seq, at, actor, kind, body, prev_hash, hash.
+    #[schema(value_type = Vec<Object>)]
+    entries: Vec<serde_json::Value>,
     /// More entries are waiting: pull again from the new cursor.
-    pub more: bool,
+    more: bool,
 }
 
-#[utoipa::path(post, path = "/v1/sync/pull", request_body = PullRequest, tag = "sync",
+#[utoipa::path(post, path = "/v1/sync/pull", request_body = PullDoc, tag = "sync",
     security(("device" = [])),
     responses(
-        (status = 200, body = PullAnswer),
+        (status = 200, body = PullAnswerDoc),
         (status = 401, description = "sync.device_refused or sync.clock_skew", body = super::auth::Problem),
     ))]
 pub async fn pull(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {

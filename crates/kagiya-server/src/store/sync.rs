@@ -36,24 +36,7 @@ pub enum PushRefused {
     Batch,
 }
 
-/// The most ops one push may carry (ours: a day of a busy branch's work is a few hundred ops;
-/// 500 keeps one transaction short).
-pub const MAX_BATCH: usize = 500;
-
-/// One op's outcome as answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OpOutcome {
-    pub device_seq: i64,
-    #[serde(flatten)]
-    pub decided: Decided,
-}
-
-/// The branch's own audit head, sent with each push and kept as its external anchor.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize)]
-pub struct Anchor {
-    pub seq: i64,
-    pub hash: String,
-}
+pub use kagiya_sync::wire::{Anchor, OpOutcome, MAX_BATCH};
 
 impl PgPort {
     /// Ingests `ops` from `device_id` at `now`: all or nothing.

@@ -22,4 +22,5 @@ forbid() {
 
 forbid kagiya-engine 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'kagiya-store' 'kagiya-desk'
 forbid kagiya-cli 'tauri(-.*)?' 'kagiya-desk' 'wry' 'webkit2gtk'
+forbid kagiya-sync 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'tokio-postgres' 'ureq' 'kagiya-engine' 'kagiya-store' 'kagiya-desk'
 forbid kagiya-server 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'wry' 'kagiya-store' 'kagiya-desk' 'kagiya-cli'

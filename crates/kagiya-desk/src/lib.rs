@@ -9,6 +9,7 @@ pub mod demo;
 mod demo_branch;
 pub mod desk;
 pub mod instance;
+pub mod sync;
 mod view;
 
 pub use console::{Console, ConsoleOptions};

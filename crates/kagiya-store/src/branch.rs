@@ -98,6 +98,12 @@ impl Branch {
         &self.store
     }
 
+    /// The sync device key of enrolment `generation`, derived from this database's key (which
+    /// the OS keyring holds): it never leaves the PC, only its public half does.
+    pub fn device_key(&self, generation: i64) -> kagiya_sync::DeviceKey {
+        kagiya_sync::DeviceKey::from_seed(&self.key.device_seed(generation))
+    }
+
     /// Runs every check; problems are reported, not returned as errors.
     pub fn check(&self) -> Result<CheckReport, Error> {
         let integrity = self.store.integrity_check().is_ok();

@@ -115,7 +115,7 @@ pub(crate) fn connect(path: &Path, key: &DbKey) -> Result<Connection, Error> {
 }
 
 /// The number of schema steps this build knows.
-pub const SCHEMA_VERSION: usize = 5;
+pub const SCHEMA_VERSION: usize = 6;
 
 /// Brings the schema up to date under `<db>.migrate-lock`, so that two programs opening an old
 /// database at once upgrade it once (the second finds it done). A database that has data is
@@ -371,12 +371,12 @@ mod tests {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert_eq!(fk, 1);
-        assert_eq!(s.schema_version().unwrap(), 5);
+        assert_eq!(s.schema_version().unwrap(), 6);
         s.integrity_check().unwrap();
         drop(s);
         // Re-opening an up-to-date file is a no-op.
         let s = Store::open(&path, &test_key()).unwrap();
-        assert_eq!(s.schema_version().unwrap(), 5);
+        assert_eq!(s.schema_version().unwrap(), 6);
     }
 
     #[test]

@@ -478,10 +478,12 @@ pub fn record(
 ) -> Result<StoredEvent, Error> {
     project(tx, at, actor, &kind)?;
     let mail = crate::outbox::owed(&kind);
+    let queued = kind.clone();
     let e = events::append_from(tx, at, actor, origin, kind)?;
     if let Some(mail) = mail {
         crate::outbox::queue(tx, &e, mail)?;
     }
+    crate::sync::queue(tx, &e, &queued)?;
     Ok(e)
 }
 
@@ -644,6 +646,44 @@ fn project_more(tx: &Tx<'_>, at: Millis, kind: &EventKind) -> Result<(), Error> 
     Ok(())
 }
 
+/// Applies one event to the tables without recording it (sync makes a served customer's rows
+/// from the server's chain this way).
+pub(crate) fn project_event(
+    tx: &Tx<'_>,
+    at: Millis,
+    actor: Option<&str>,
+    kind: &EventKind,
+) -> Result<(), Error> {
+    project(tx, at, actor, kind)
+}
+
+/// Removes every row of the customer `customer` (folded contract number): its tenant, users,
+/// credentials, addresses, requests, IP rules and release.
+pub(crate) fn remove_customer(tx: &Tx<'_>, customer: &str) -> Result<(), Error> {
+    let ids: Vec<(i64, String)> = all(tx, "SELECT id, contract_no FROM tenants", |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    for (id, contract_no) in ids.into_iter().filter(|(_, c)| fold(c) == customer) {
+        for sql in [
+            "DELETE FROM credentials WHERE user_id IN (SELECT id FROM users WHERE tenant_id = ?1)",
+            "DELETE FROM user_addresses WHERE user_id IN (SELECT id FROM users WHERE tenant_id = ?1)",
+            "DELETE FROM users WHERE tenant_id = ?1",
+            "DELETE FROM ip_rules WHERE tenant_id = ?1",
+            "DELETE FROM ip_releases WHERE tenant_id = ?1",
+        ] {
+            tx.execute(sql, [id]).map_err(storage)?;
+        }
+        tx.execute(
+            "DELETE FROM init_requests WHERE contract_no = ?1",
+            [&contract_no],
+        )
+        .map_err(storage)?;
+        tx.execute("DELETE FROM tenants WHERE id = ?1", [id])
+            .map_err(storage)?;
+    }
+    Ok(())
+}
+
 /// Applies one event to the tables.
 fn project(tx: &Tx<'_>, at: Millis, actor: Option<&str>, kind: &EventKind) -> Result<(), Error> {
     if let Some(t) = new_tenant(kind, at) {
@@ -752,6 +792,10 @@ pub fn load(conn: &Connection) -> Result<Directory, Error> {
 
 /// The directory folded from the whole event log.
 pub fn rebuild(conn: &Connection) -> Result<Directory, Error> {
+    // On a PC that syncs, the customers it serves are the server's fold plus the ops waiting.
+    if let Some(d) = crate::sync::rebuild(conn)? {
+        return Ok(d);
+    }
     let mut d = Directory::default();
     events::for_each_kind(conn, |at, actor, kind| d.apply(at, actor, kind))?;
     Ok(d)

@@ -17,6 +17,7 @@ pub mod outbox;
 mod port;
 pub mod reports;
 pub mod settings;
+pub mod sync;
 
 pub use branch::{Branch, BranchOptions, CheckReport};
 pub use db::{beside, Store, Tx};

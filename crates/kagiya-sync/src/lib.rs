@@ -32,6 +32,55 @@ pub struct Entry {
     pub kind: EventKind,
 }
 
+/// Replaces in `d` everything of the customer `customer` (folded contract number) with what
+/// `from` holds of it: its tenant, its users with their addresses, its initialization requests,
+/// its IP rules and release. A branch's tables for a served customer are the server's fold.
+pub fn replace_customer(
+    d: &mut kagiya_core::directory::Directory,
+    from: &kagiya_core::directory::Directory,
+    customer: &str,
+) {
+    use kagiya_core::directory::ids::fold;
+    let mine = |contract_no: &str| fold(contract_no) == customer;
+    let gone: Vec<String> = d
+        .users
+        .iter()
+        .filter(|(_, u)| mine(&u.contract_no))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in &gone {
+        d.users.remove(k);
+        d.addresses.remove(k);
+    }
+    d.tenants.remove(customer);
+    d.init_requests.retain(|_, r| !mine(&r.contract_no));
+    let prefix = format!("{customer}/");
+    d.ip_rules.retain(|k, _| !k.starts_with(&prefix));
+    d.ip_releases.remove(customer);
+    for (k, u) in from.users.iter().filter(|(_, u)| mine(&u.contract_no)) {
+        d.users.insert(k.clone(), u.clone());
+        if let Some(a) = from.addresses.get(k) {
+            d.addresses.insert(k.clone(), a.clone());
+        }
+    }
+    if let Some(t) = from.tenants.get(customer) {
+        d.tenants.insert(customer.to_owned(), t.clone());
+    }
+    for (k, r) in from
+        .init_requests
+        .iter()
+        .filter(|(_, r)| mine(&r.contract_no))
+    {
+        d.init_requests.insert(k.clone(), r.clone());
+    }
+    for (k, r) in from.ip_rules.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+        d.ip_rules.insert(k.clone(), r.clone());
+    }
+    if let Some(u) = from.ip_releases.get(customer) {
+        d.ip_releases.insert(customer.to_owned(), *u);
+    }
+}
+
 /// The origin a sync entry is recorded with at the server.
 pub fn origin(device_id: &str, op_id: &str) -> String {
     format!("sync device={device_id} op={op_id}")

@@ -170,7 +170,6 @@ fn body_of<T: serde::de::DeserializeOwned>(body: &[u8], l: Lang) -> Result<T, Re
     })
 }
 
-
 /// The push body as documented (the ops are the branch's signed ops, `kagiya_sync::Op`).
 #[derive(ToSchema)]
 #[allow(dead_code)]

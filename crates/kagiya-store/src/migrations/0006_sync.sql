@@ -21,6 +21,13 @@ CREATE TABLE sync_customers (
     contract_key TEXT PRIMARY KEY
 ) STRICT;
 
+-- Customers whose rows must be made again from the mirror and the waiting ops (set in the
+-- transaction that changed either, cleared in the one that refolds: a crash in between only
+-- delays the refold to the next sync).
+CREATE TABLE sync_dirty (
+    customer TEXT PRIMARY KEY
+) STRICT;
+
 CREATE TABLE sync_outbox (
     id         INTEGER PRIMARY KEY,
     event_seq  INTEGER NOT NULL REFERENCES events (seq),

@@ -63,6 +63,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             desk::audit_page,
             desk::verify_audit_chain,
             desk::export_audit_csv,
+            desk::sync_view,
+            desk::enrol_sync,
+            desk::sync_now,
+            desk::sync_review,
+            desk::sync_review_done,
         ])
         .error_handling(ErrorHandlingMode::Throw)
         // One TypeScript type per Rust type (the views are only sent, the forms only received).

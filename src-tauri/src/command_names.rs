@@ -55,4 +55,9 @@ const COMMANDS: &[&str] = &[
     "audit_page",
     "verify_audit_chain",
     "export_audit_csv",
+    "sync_view",
+    "enrol_sync",
+    "sync_now",
+    "sync_review",
+    "sync_review_done",
 ];

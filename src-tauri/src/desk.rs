@@ -397,3 +397,39 @@ pub async fn change_own_operator_passwords(
         c.change_own_operator_passwords(&current_login, &new_login, new_confirmation.as_ref())
     })
 }
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_view(state: State<'_, AppState>) -> Reply<SyncView> {
+    state.with(|c| c.sync_view())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn enrol_sync(
+    state: State<'_, AppState>,
+    server_url: String,
+    ca_file: Option<String>,
+    code: String,
+    confirmation: Secret,
+) -> Reply<SyncView> {
+    state.with(|c| c.enrol_sync(&server_url, ca_file.as_deref(), &code, &confirmation))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_now(state: State<'_, AppState>) -> Reply<SyncView> {
+    state.with(|c| c.sync_now())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_review(state: State<'_, AppState>) -> Reply<Vec<ReviewRow>> {
+    state.with(|c| c.sync_review())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn sync_review_done(state: State<'_, AppState>, device_seq: i64) -> Reply<Vec<ReviewRow>> {
+    state.with(|c| c.sync_review_done(device_seq))
+}

@@ -160,6 +160,12 @@ pub enum EventKind {
         head_seq: i64,
         head_hash: String,
     },
+    /// A supervisor enrolled this PC with the central server for sync (issue 14).
+    SyncEnrolled {
+        server: String,
+        device_id: String,
+        branch: String,
+    },
     /// An operator's (or acting user's) confirmation password was wrong; nothing was done.
     ConfirmationFailed {
         actor: String,
@@ -456,6 +462,7 @@ impl EventKind {
             EventKind::DatabaseBackedUp { .. } => "database_backed_up",
             EventKind::DatabaseRestored { .. } => "database_restored",
             EventKind::AuditExported { .. } => "audit_exported",
+            EventKind::SyncEnrolled { .. } => "sync_enrolled",
             EventKind::TenantCreated { .. } => "tenant_created",
             EventKind::TenantPolicyChanged { .. } => "tenant_policy_changed",
             EventKind::UserCreated { .. } => "user_created",
@@ -528,7 +535,8 @@ impl EventKind {
             | EventKind::ConfirmationFailed { .. }
             | EventKind::DatabaseBackedUp { .. }
             | EventKind::DatabaseRestored { .. }
-            | EventKind::AuditExported { .. } => Scope::Branch,
+            | EventKind::AuditExported { .. }
+            | EventKind::SyncEnrolled { .. } => Scope::Branch,
             EventKind::TenantCreated { .. }
             | EventKind::TenantPolicyChanged { .. }
             | EventKind::UserCreated { .. }

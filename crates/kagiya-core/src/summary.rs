@@ -550,6 +550,11 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             format!("監査ログを書き出し（{file}、{rows}件、{head_seq}件目までのチェックポイント付き）"),
             format!("Exported the audit log to {file} ({rows} entries, checkpoint at entry {head_seq})"),
         ),
+        EventKind::SyncEnrolled { server, device_id, branch } => pick(
+            ja,
+            format!("この端末を同期サーバ {server} に登録（支店 {branch}、端末 {device_id}）"),
+            format!("Enrolled this PC with the sync server {server} (branch {branch}, device {device_id})"),
+        ),
         EventKind::OperatorDisabled { operator_id } => pick(ja, format!("操作者 {operator_id} を無効化"), format!("Disabled operator {operator_id}")),
         EventKind::OperatorEnabled { operator_id } => pick(ja, format!("操作者 {operator_id} を有効化"), format!("Enabled operator {operator_id}")),
         EventKind::OperatorRoleChanged { operator_id, role } => pick(

@@ -35,6 +35,8 @@ pub struct ConsoleOptions {
     pub idle_lock_seconds_override: Option<u32>,
     pub hash_params: HashParams,
     pub clock: Arc<dyn Clock>,
+    /// Run the background sync thread (rounds only once the PC is enrolled).
+    pub sync: bool,
 }
 
 impl ConsoleOptions {
@@ -46,6 +48,7 @@ impl ConsoleOptions {
             idle_lock_seconds_override: None,
             hash_params: HashParams::default(),
             clock: Arc::new(SystemClock),
+            sync: true,
         }
     }
 }
@@ -60,6 +63,8 @@ pub struct Console {
     /// The last readings of the monotonic and the wall clock, and how far the session's time
     /// has been moved ahead of the monotonic one (see `session_time`).
     clocks: std::cell::Cell<SessionClock>,
+    /// The background sync (see `crate::sync`), when started.
+    pub(crate) sync: Option<crate::sync::Worker>,
 }
 
 /// See `Console::session_time`.
@@ -108,6 +113,12 @@ impl Console {
                 .store()
                 .write(|tx| events::append(tx, now, None, kind).map(|_| ()))?;
         }
+        // Signatures carry the wall clock: the server takes them only near its own time.
+        let sync = opts.sync.then(|| {
+            crate::sync::Worker::start(branch.shared_store(), branch.device_keys(), || {
+                SystemClock.now()
+            })
+        });
         let mut c = Console {
             branch,
             session: Session::new(0),
@@ -115,6 +126,7 @@ impl Console {
             idle_minutes,
             idle_override,
             clocks: std::cell::Cell::new(SessionClock::default()),
+            sync,
         };
         c.session.set_idle_ms(c.idle_ms());
         Ok(c)

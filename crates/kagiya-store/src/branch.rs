@@ -104,6 +104,18 @@ impl Branch {
         kagiya_sync::DeviceKey::from_seed(&self.key.device_seed(generation))
     }
 
+    /// The device keys by generation, for the sync thread (it holds its own copy of the
+    /// database key, wiped when dropped).
+    pub fn device_keys(&self) -> impl Fn(i64) -> kagiya_sync::DeviceKey + Send + 'static {
+        let key = self.key.duplicate();
+        move |generation| kagiya_sync::DeviceKey::from_seed(&key.device_seed(generation))
+    }
+
+    /// The store, shared (for the sync thread, which takes the connection like any caller).
+    pub fn shared_store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
+
     /// Runs every check; problems are reported, not returned as errors.
     pub fn check(&self) -> Result<CheckReport, Error> {
         let integrity = self.store.integrity_check().is_ok();

@@ -38,6 +38,11 @@ impl DbKey {
         kagiya_core::checkpoint::seed_from(&self.0[..])
     }
 
+    /// Another copy of the key (for a thread that derives from it; wiped when dropped).
+    pub(crate) fn duplicate(&self) -> DbKey {
+        DbKey(Zeroizing::new(*self.0))
+    }
+
     /// The seed of the sync device key of enrolment `generation` (a new one at each enrolment,
     /// so that a PC enrolled again after a revocation gets a key the server has not seen).
     pub(crate) fn device_seed(&self, generation: i64) -> Zeroizing<[u8; 32]> {

@@ -61,6 +61,11 @@ export const commands = {
 	 *  `--export-dir` says otherwise); the webview never names a path.
 	 */
 	exportAuditCsv: (filter: AuditFilter, utcOffsetMinutes: number, confirmation: string) => __TAURI_INVOKE<AuditExport>("export_audit_csv", { filter, utcOffsetMinutes, confirmation }),
+	syncView: () => __TAURI_INVOKE<SyncView>("sync_view"),
+	enrolSync: (serverUrl: string, caFile: string | null, code: string, confirmation: string) => __TAURI_INVOKE<SyncView>("enrol_sync", { serverUrl, caFile, code, confirmation }),
+	syncNow: () => __TAURI_INVOKE<SyncView>("sync_now"),
+	syncReview: () => __TAURI_INVOKE<ReviewRow[]>("sync_review"),
+	syncReviewDone: (deviceSeq: number) => __TAURI_INVOKE<ReviewRow[]>("sync_review_done", { deviceSeq }),
 };
 
 /* Types */
@@ -553,6 +558,23 @@ export type ProposedAction = {
 /**  What an address is used for. */
 export type Purpose = "notifications" | "otp" | "reset" | "forwarding";
 
+/**  One op for the review screen. */
+export type ReviewRow = {
+	device_seq: number,
+	/**  What the branch did, as the audit list says it. */
+	what: string,
+	customer: string,
+	operator: string | null,
+	acted_at: number,
+	/**  `applied`, `superseded`, `rejected` or `quarantined`. */
+	outcome: string,
+	outcome_label: string,
+	reason: string,
+	next_step: string,
+	decided_at: number,
+	done: boolean,
+};
+
 /**  An operator's role at the branch. */
 export type Role = 
 /**  Day-to-day administration. */
@@ -564,6 +586,15 @@ export type Role =
 export type RoleChoice = {
 	code: UserRole,
 	label: string,
+};
+
+/**  What one round did. */
+export type Round = {
+	pushed: number,
+	pulled: number,
+	/**  Outcomes that went to the review list. */
+	to_review: number,
+	refolded: number,
 };
 
 /**  One rule of the checklist and whether the password meets it. */
@@ -638,6 +669,25 @@ export type Status = {
 	password_change_due: boolean,
 	/**  The database was filled with demo data (for good): shown on every screen. */
 	demo: boolean,
+};
+
+/**  The status bar's sync state. */
+export type SyncView = {
+	/**  `not_enrolled`, `syncing`, `online`, `offline` or `unknown` (enrolled, no round yet). */
+	state: string,
+	state_label: string,
+	server_url: string | null,
+	branch: string | null,
+	device_id: string | null,
+	/**  Ops recorded here and not yet decided by the server. */
+	waiting: number,
+	to_review: number,
+	last_sync_at: number | null,
+	/**  Why the last round failed, in the operator's language. */
+	last_error: string | null,
+	last_round: Round | null,
+	pushed: number,
+	pulled: number,
 };
 
 /**  The colour theme: follow the OS, or fixed. */

@@ -10,6 +10,7 @@ mod dashboard;
 pub(crate) mod dates;
 mod requests;
 mod staff;
+mod sync;
 mod users;
 
 pub use audit::{AuditExport, AuditFilter, AuditPage, AuditVerification};
@@ -21,6 +22,7 @@ pub use customers::{
 pub use dashboard::{Dashboard, DayCount, LockCountsView, NamedCustomer};
 pub use requests::{InitRequestView, ProposedAction};
 pub use staff::{OperatorSlip, OperatorView, StaffView};
+pub use sync::{ReviewRow, SyncView};
 pub use users::{
     IssuedSlip, NewUserForm, PasswordsForm, UnlockResult, UserDetail, UserListFilter, UserListSort,
     UserPageQuery, UserPageView, UserRow,

@@ -430,6 +430,9 @@ pub async fn sync_review(state: State<'_, AppState>) -> Reply<Vec<ReviewRow>> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn sync_review_done(state: State<'_, AppState>, device_seq: i64) -> Reply<Vec<ReviewRow>> {
+pub async fn sync_review_done(
+    state: State<'_, AppState>,
+    device_seq: i64,
+) -> Reply<Vec<ReviewRow>> {
     state.with(|c| c.sync_review_done(device_seq))
 }

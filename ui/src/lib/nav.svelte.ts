@@ -12,6 +12,7 @@ export type Screen =
   | "requests"
   | "certificates"
   | "audit"
+  | "sync"
   | "settings";
 
 export interface Place {
@@ -50,5 +51,6 @@ export const MENU = [
   { screen: "requests", key: "navRequests" },
   { screen: "certificates", key: "navCertificates" },
   { screen: "audit", key: "navAudit" },
+  { screen: "sync", key: "navSync" },
   { screen: "settings", key: "navSettings" },
 ] as const;

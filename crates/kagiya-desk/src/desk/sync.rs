@@ -76,17 +76,25 @@ impl Console {
             (Some(_), false, None) => "unknown",
         };
         let state_label = match state {
-            "not_enrolled" => lang.pick("未登録（この端末だけで動作）", "Not enrolled (this PC only)"),
+            "not_enrolled" => lang.pick(
+                "未登録（この端末だけで動作）",
+                "Not enrolled (this PC only)",
+            ),
             "syncing" => lang.pick("同期中", "Syncing"),
             "online" => lang.pick("オンライン", "Online"),
-            "offline" => lang.pick("オフライン（操作は保存され、接続時に送信）", "Offline (work is kept and sent when connected)"),
+            "offline" => lang.pick(
+                "オフライン（操作は保存され、接続時に送信）",
+                "Offline (work is kept and sent when connected)",
+            ),
             _ => lang.pick("確認中", "Checking"),
         };
         let last_error = s.last_error.as_deref().map(|code| match code {
-            "sync.unreachable" => Error::Sync(kagiya_core::SyncProblem::Unreachable, String::new())
-                .message(lang),
-            "sync.chain_broken" => Error::Sync(kagiya_core::SyncProblem::ChainBroken, String::new())
-                .message(lang),
+            "sync.unreachable" => {
+                Error::Sync(kagiya_core::SyncProblem::Unreachable, String::new()).message(lang)
+            }
+            "sync.chain_broken" => {
+                Error::Sync(kagiya_core::SyncProblem::ChainBroken, String::new()).message(lang)
+            }
             other => Error::Sync(kagiya_core::SyncProblem::Refused, other.to_owned()).message(lang),
         });
         Ok(SyncView {
@@ -116,9 +124,16 @@ impl Console {
         confirmation: &kagiya_core::secret::Secret,
     ) -> Result<SyncView, Error> {
         let who = self.acting_operator()?;
+        // A demo database's customers are made up: they must never reach the server.
+        if kagiya_store::settings::get(&self.store().conn(), kagiya_store::settings::DEMO)?
+            .is_some()
+        {
+            return Err(Error::InvalidValue("demo_database"));
+        }
         let url = crate::sync::check_url(server_url)?;
         let ca_file = ca_file.map(str::trim).filter(|s| !s.is_empty());
-        self.engine().confirm_supervisor(&who, confirmation, "enrol_sync")?;
+        self.engine()
+            .confirm_supervisor(&who, confirmation, "enrol_sync")?;
         let keys = self.branch.device_keys();
         let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
         let e = crate::sync::enroll(self.store(), keys, &url, ca_file, code, now)?;
@@ -185,10 +200,7 @@ impl Console {
     /// Marks a review item as dealt with.
     pub fn sync_review_done(&mut self, device_seq: i64) -> Result<Vec<ReviewRow>, Error> {
         self.active_operator()?;
-        if !self
-            .store()
-            .write(|tx| local::mark_done(tx, device_seq))?
-        {
+        if !self.store().write(|tx| local::mark_done(tx, device_seq))? {
             return Err(Error::InvalidValue("device_seq"));
         }
         self.sync_review()

@@ -929,3 +929,50 @@ fn a_disabled_operators_open_session_ends() {
     );
     assert!(env.console.status().unwrap().session.operator.is_none());
 }
+
+/// Sync as the window shows it before enrolment (issue 14): the console says so, the enrolment
+/// refuses a wrong confirmation password, an address that is not https (or this PC's own), and
+/// an unreachable server — each without recording an enrolment or queuing anything.
+#[test]
+fn sync_before_enrolment_and_the_enrolments_refusals() {
+    let mut env = Env::new();
+    let v = env.console.sync_view().unwrap();
+    assert_eq!((v.state.as_str(), v.waiting), ("not_enrolled", 0));
+    assert!(v.state_label.contains("未登録"));
+    // Not enrolled: recording work queues nothing.
+    assert_eq!(
+        kagiya_store::sync::state(&env.console.store().conn())
+            .unwrap()
+            .waiting,
+        0
+    );
+    let code15 = "ABCDE-FGHJK-MNPQR";
+    assert_eq!(
+        env.console
+            .enrol_sync("http://kagiya.example.jp", None, code15, &conf())
+            .unwrap_err(),
+        Error::InvalidValue("server_url")
+    );
+    assert_eq!(
+        env.console
+            .enrol_sync(
+                "https://kagiya.example.jp",
+                None,
+                code15,
+                &Secret::new("wrong-confirmation")
+            )
+            .unwrap_err(),
+        Error::ConfirmationFailed
+    );
+    // Nothing listens on port 9 here: unreachable, in the operator's language.
+    let e = env
+        .console
+        .enrol_sync("http://127.0.0.1:9", None, code15, &conf())
+        .unwrap_err();
+    assert_eq!(e.code(), "sync.unreachable");
+    assert!(e.message(Lang::Ja).contains("サーバに接続できません"));
+    assert!(kagiya_store::sync::enrolment(&env.console.store().conn())
+        .unwrap()
+        .is_none());
+    assert!(env.console.sync_review().unwrap().is_empty());
+}

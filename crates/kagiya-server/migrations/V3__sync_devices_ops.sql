@@ -3,6 +3,10 @@
 -- keys and the head of each device's op chain, and every pushed op with the outcome decided for
 -- it, so that a retry returns the stored outcome and nothing is decided twice.
 
+-- The device whose op an entry records (from its origin), so that the entries a device had not
+-- seen are found without reading its own.
+ALTER TABLE events ADD COLUMN device text;
+
 CREATE TABLE branches (
     branch       text PRIMARY KEY,
     -- The branch's own audit log head, as its last push reported it (the external anchor).

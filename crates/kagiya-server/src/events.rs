@@ -35,10 +35,11 @@ pub async fn append(
     .await
     .map_err(db)?;
     let e = StoredEvent::next(head.get(0), head.get(1), at, actor, origin, kind);
+    let device = kagiya_sync::device_of(origin);
     crate::db::execute(
         tx,
-        "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash, device) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             &chain,
             &e.seq,
@@ -48,11 +49,87 @@ pub async fn append(
             &e.body,
             &e.prev_hash,
             &e.hash,
+            &device,
         ],
     )
     .await
     .map_err(db)?;
     Ok(e)
+}
+
+/// One entry to append with `append_many`.
+pub struct NewEntry {
+    pub at: Millis,
+    pub actor: Option<String>,
+    pub origin: String,
+    pub kind: EventKind,
+}
+
+/// Appends `entries` in order at the head of `chain`, in `tx`: the head is read (and locked)
+/// once, the hashes made here, and the rows written by multi-row statements (the head trigger
+/// checks and advances each in turn). For bulk writers (sync ingest) that already hold the head.
+pub async fn append_many(
+    tx: &Transaction<'_>,
+    chain: &str,
+    entries: Vec<NewEntry>,
+) -> Result<Vec<StoredEvent>, String> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let head = crate::db::query_one(
+        tx,
+        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
+             ON CONFLICT (chain) DO UPDATE SET seq = chains.seq RETURNING seq, hash",
+        &[&chain, &GENESIS_HASH],
+    )
+    .await
+    .map_err(db)?;
+    let (mut seq, mut hash): (i64, String) = (head.get(0), head.get(1));
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let s = StoredEvent::next(seq, hash, e.at, e.actor.as_deref(), Some(&e.origin), e.kind);
+        seq = s.seq;
+        hash = s.hash.clone();
+        out.push((s, kagiya_sync::device_of(Some(&e.origin))));
+    }
+    // 100 rows (900 parameters) per statement.
+    for chunk in out.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO events (chain, seq, at_ms, actor, kind, body, prev_hash, hash, device) VALUES ",
+        );
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+        for (i, (e, device)) in chunk.iter().enumerate() {
+            let b = i * 9;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+            params.extend_from_slice(&[
+                &chain as &(dyn tokio_postgres::types::ToSql + Sync),
+                &e.seq,
+                &e.at,
+                &e.actor,
+                &e.kind,
+                &e.body,
+                &e.prev_hash,
+                &e.hash,
+                device,
+            ]);
+        }
+        crate::db::execute(tx, &sql, &params).await.map_err(db)?;
+    }
+    Ok(out.into_iter().map(|(e, _)| e).collect())
 }
 
 /// Checks `chain` from its first entry: `Ok(entries)` when every link and hash holds and the head

@@ -307,7 +307,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 /// The user whose sign-in sessions an event ends: a password of theirs set anew (by anyone, for
 /// any reason), their suspension, or their login password locked.
-fn ends_sessions(kind: &EventKind) -> Option<&str> {
+pub(crate) fn ends_sessions(kind: &EventKind) -> Option<&str> {
     use kagiya_core::directory::CredentialKind;
     use kagiya_core::lockout::FailureOutcome;
     match kind {
@@ -322,6 +322,35 @@ fn ends_sessions(kind: &EventKind) -> Option<&str> {
         } => Some(login_id),
         _ => None,
     }
+}
+
+/// Writes back every row of `after` that differs from `before`, inside `tx` (the sync ingest's
+/// bulk path, which applied a batch's events in memory with the core's fold).
+pub(crate) async fn save_rows(
+    tx: &Transaction<'_>,
+    locked: &RefCell<BTreeSet<String>>,
+    retry: &Cell<bool>,
+    before: &Directory,
+    after: &Directory,
+) -> Result<(), Error> {
+    Ctx { tx, locked, retry }.save(before, after).await
+}
+
+/// Ends the sign-in sessions of `login_id` at `at` (in the transaction of the change that ends them).
+pub(crate) async fn end_sessions(
+    tx: &Transaction<'_>,
+    retry: &Cell<bool>,
+    login_id: &str,
+    at: Millis,
+) -> Result<(), Error> {
+    crate::db::execute(
+        tx,
+        "UPDATE sessions SET revoked_ms = $2 WHERE login_key = $1 AND revoked_ms IS NULL",
+        &[&fold(login_id), &at],
+    )
+    .await
+    .map_err(|e| storage(e, Some(retry)))?;
+    Ok(())
 }
 
 /// Stores one decided change inside `tx`.

@@ -20,6 +20,7 @@ use serde::Serialize;
 use super::reads::{lock_chain, PgReads};
 use super::{apply, storage, PgPort, WRITE_TRIES};
 use crate::db::Tx as Transaction;
+use crate::events::NewEntry;
 
 /// Why a whole push was refused: nothing of it was kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +112,7 @@ impl PgPort {
         let mut last_seq: i64 = dev.get(3);
         let mut last_hash: String = dev.get(4);
         let mut out = Vec::with_capacity(ops.len());
+        let mut batch = Batch::default();
         for op in ops {
             if op.device_id != device_id {
                 return Ok(Err(PushRefused::Forged { seq: op.device_seq }));
@@ -141,32 +143,8 @@ impl PgPort {
             if op.check(&public).is_err() || op.prev_hash != last_hash {
                 return Ok(Err(PushRefused::Forged { seq: op.device_seq }));
             }
-            let decided = self.decide_op(tx, locked, retry, &branch, op, now)?;
-            let op_json = serde_json::to_string(op).map_err(|e| Error::Internal(e.to_string()))?;
-            let reason = decided
-                .reason
-                .as_ref()
-                .map(|r| serde_json::to_string(r).expect("reasons serialize"));
-            rt.block_on(crate::db::execute(
-                tx,
-                "INSERT INTO sync_ops (device_id, device_seq, op_id, hash, contract_key, base_seq, \
-                     outcome, reason, chain_seq, op, decided_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::jsonb, $9, $10::text::jsonb, $11)",
-                &[
-                    &device_id,
-                    &op.device_seq,
-                    &op.draft.op_id,
-                    &op.hash,
-                    &fold(&op.draft.customer),
-                    &op.draft.base_seq,
-                    &decided.outcome.code(),
-                    &reason,
-                    &decided.seq,
-                    &op_json,
-                    &now,
-                ],
-            ))
-            .map_err(db)?;
+            let decided = self.decide_op(tx, locked, retry, &branch, op, now, &mut batch)?;
+            batch.decided.push((op, decided.clone()));
             last_seq = op.device_seq;
             last_hash = op.hash.clone();
             out.push(OpOutcome {
@@ -174,6 +152,7 @@ impl PgPort {
                 decided,
             });
         }
+        rt.block_on(batch.write(tx, locked, retry, device_id, now))?;
         rt.block_on(crate::db::execute(
             tx,
             "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE device_id = $1",
@@ -192,7 +171,8 @@ impl PgPort {
         Ok(Ok(out))
     }
 
-    /// Decides one new op and records what it decided (its event, in its customer's chain).
+    /// Decides one new op against the batch's state and keeps what it decided for `Batch::write`.
+    #[allow(clippy::too_many_arguments)]
     fn decide_op(
         &self,
         tx: &Transaction<'_>,
@@ -201,19 +181,27 @@ impl PgPort {
         branch: &str,
         op: &Op,
         now: Millis,
+        batch: &mut Batch,
     ) -> Result<Decided, Error> {
         let db = |e| storage(e, Some(retry));
         let rt = &self.rt;
         let customer = fold(&op.draft.customer);
         let creates = matches!(op.draft.event, EventKind::TenantCreated { .. });
-        let serves = rt
-            .block_on(crate::db::query_opt(
-                tx,
-                "SELECT 1 FROM branch_customers WHERE branch = $1 AND contract_key = $2",
-                &[&branch, &customer],
-            ))
-            .map_err(db)?
-            .is_some();
+        let serves = match batch.serves.get(&customer) {
+            Some(s) => *s,
+            None => {
+                let s = rt
+                    .block_on(crate::db::query_opt(
+                        tx,
+                        "SELECT 1 FROM branch_customers WHERE branch = $1 AND contract_key = $2",
+                        &[&branch, &customer],
+                    ))
+                    .map_err(db)?
+                    .is_some();
+                batch.serves.insert(customer.clone(), s);
+                s
+            }
+        };
         if !(serves || creates) || customer.is_empty() {
             return Ok(Decided {
                 outcome: Outcome::Rejected,
@@ -221,50 +209,61 @@ impl PgPort {
                 seq: None,
             });
         }
-        rt.block_on(lock_chain(tx, locked, retry, &customer))?;
-        let dir = {
+        if !batch.heads.contains_key(&customer) {
+            rt.block_on(lock_chain(tx, locked, retry, &customer))?;
+            let head: i64 = rt
+                .block_on(crate::db::query_one(
+                    tx,
+                    "SELECT seq FROM chains WHERE chain = $1",
+                    &[&customer],
+                ))
+                .map_err(db)?
+                .get(0);
+            batch.heads.insert(customer.clone(), head);
+        }
+        {
             let reads = PgReads::writing(tx, rt, locked, retry);
-            directory_for(&reads, &customer, &op.draft.event)?
-        };
-        let after = rt
-            .block_on(crate::db::query(
-                tx,
-                "SELECT seq, at_ms, actor, body FROM events WHERE chain = $1 AND seq > $2 \
-                 ORDER BY seq",
-                &[&customer, &op.draft.base_seq.max(0)],
-            ))
-            .map_err(db)?
-            .iter()
-            .map(|r| {
-                let body: EventBody = serde_json::from_str(r.get::<_, &str>(3))
-                    .map_err(|e| Error::Storage(format!("stored entry: {e}")))?;
-                Ok(Entry {
-                    seq: r.get(0),
-                    at: r.get(1),
-                    actor: r.get(2),
-                    device: kagiya_sync::device_of(body.origin.as_deref()),
-                    kind: body.kind,
+            batch.load(&reads, &customer, &op.draft.event)?;
+        }
+        let base = op.draft.base_seq.max(0);
+        let cached = batch
+            .unseen
+            .get(&customer)
+            .is_some_and(|(from, _)| *from <= base);
+        if !cached {
+            let entries = rt
+                .block_on(crate::db::query(
+                    tx,
+                    "SELECT seq, at_ms, actor, body FROM events WHERE chain = $1 AND seq > $2 \
+                     AND device IS DISTINCT FROM $3 ORDER BY seq",
+                    &[&customer, &base, &op.device_id],
+                ))
+                .map_err(db)?
+                .iter()
+                .map(|r| {
+                    let body: EventBody = serde_json::from_str(r.get::<_, &str>(3))
+                        .map_err(|e| Error::Storage(format!("stored entry: {e}")))?;
+                    Ok(Entry {
+                        seq: r.get(0),
+                        at: r.get(1),
+                        actor: r.get(2),
+                        device: kagiya_sync::device_of(body.origin.as_deref()),
+                        kind: body.kind,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        let verdict = decide(
-            &dir,
-            &kagiya_sync::unseen_by(&after, &op.device_id),
-            &op.draft,
-            now,
-        );
+                .collect::<Result<Vec<_>, Error>>()?;
+            batch.unseen.insert(customer.clone(), (base, entries));
+        }
+        let after: Vec<Entry> = batch.unseen[&customer]
+            .1
+            .iter()
+            .filter(|e| e.seq > base)
+            .cloned()
+            .collect();
+        let verdict = decide(&batch.dir, &after, &op.draft, now);
         let seq = match verdict.record {
             Some(kind) => {
-                let origin = kagiya_sync::origin(&op.device_id, &op.draft.op_id);
-                let e = rt.block_on(apply::event(
-                    tx,
-                    locked,
-                    retry,
-                    now,
-                    &origin,
-                    op.draft.operator.as_deref(),
-                    kind,
-                ))?;
+                batch.dir.apply(now, op.draft.operator.as_deref(), &kind)?;
                 if creates {
                     rt.block_on(crate::db::execute(
                         tx,
@@ -273,8 +272,16 @@ impl PgPort {
                         &[&branch, &customer],
                     ))
                     .map_err(db)?;
+                    batch.serves.insert(customer.clone(), true);
                 }
-                Some(e.seq)
+                let entries = batch.events.entry(customer.clone()).or_default();
+                entries.push(NewEntry {
+                    at: now,
+                    actor: op.draft.operator.clone(),
+                    origin: kagiya_sync::origin(&op.device_id, &op.draft.op_id),
+                    kind,
+                });
+                Some(batch.heads[&customer] + entries.len() as i64)
             }
             None => None,
         };
@@ -283,6 +290,165 @@ impl PgPort {
             reason: verdict.reason,
             seq,
         })
+    }
+}
+
+/// One push's work in memory: the rows its ops read (as loaded, and as changed by the core's
+/// fold of what they decided), the entries to append per customer, and the outcomes. The
+/// transaction holds every customer's head from its first op on, so nothing read here can change
+/// under it; the batch is written at the end in a few statements instead of a dozen per op.
+#[derive(Default)]
+struct Batch<'o> {
+    before: Directory,
+    dir: Directory,
+    /// Users (folded login IDs), requests and rule keys already read.
+    loaded: BTreeSet<String>,
+    serves: std::collections::HashMap<String, bool>,
+    heads: std::collections::HashMap<String, i64>,
+    /// Per customer: the entries other writers made after some base sequence.
+    unseen: std::collections::HashMap<String, (i64, Vec<Entry>)>,
+    events: std::collections::BTreeMap<String, Vec<NewEntry>>,
+    decided: Vec<(&'o Op, Decided)>,
+}
+
+impl<'o> Batch<'o> {
+    /// Reads the rows `kind` needs that the batch does not hold yet.
+    fn load(&mut self, r: &dyn Reads, customer: &str, kind: &EventKind) -> Result<(), Error> {
+        let mut wanted = vec![format!("tenant:{customer}")];
+        let login = match kind {
+            EventKind::UserCreated { login_id, .. } => Some(login_id.as_str()),
+            _ => kagiya_core::directory::fold::user_of(kind)
+                .or_else(|| kagiya_core::directory::fold::address_user_of(kind)),
+        };
+        if let Some(id) = login {
+            wanted.push(format!("user:{}", fold(id)));
+        }
+        if let EventKind::IpRulesSet { service, .. } = kind {
+            wanted.push(format!("rules:{}", kagiya_core::directory::fold::rules_key(customer, *service)));
+        }
+        let request = match kind {
+            EventKind::InitRequestRecorded { request } => Some(request.request_no.as_str()),
+            _ => kagiya_core::directory::fold::request_of(kind),
+        };
+        if let Some(no) = request {
+            wanted.push(format!("request:{}", fold(no)));
+        }
+        if wanted.iter().all(|w| self.loaded.contains(w)) {
+            return Ok(());
+        }
+        let mini = directory_for(r, customer, kind)?;
+        merge_absent(&mut self.before, &mini);
+        merge_absent(&mut self.dir, &mini);
+        self.loaded.extend(wanted);
+        Ok(())
+    }
+
+    async fn write(
+        &self,
+        tx: &Transaction<'_>,
+        locked: &RefCell<BTreeSet<String>>,
+        retry: &Cell<bool>,
+        device_id: &str,
+        now: Millis,
+    ) -> Result<(), Error> {
+        apply::save_rows(tx, locked, retry, &self.before, &self.dir).await?;
+        // Each user whose sessions an event ends, once.
+        let ending: BTreeSet<String> = self
+            .events
+            .values()
+            .flatten()
+            .filter_map(|e| apply::ends_sessions(&e.kind).map(fold))
+            .collect();
+        for login_id in &ending {
+            apply::end_sessions(tx, retry, login_id, now).await?;
+        }
+        for (customer, entries) in &self.events {
+            let written = crate::events::append_many(
+                tx,
+                customer,
+                entries
+                    .iter()
+                    .map(|e| NewEntry {
+                        at: e.at,
+                        actor: e.actor.clone(),
+                        origin: e.origin.clone(),
+                        kind: e.kind.clone(),
+                    })
+                    .collect(),
+            )
+            .await
+            .map_err(Error::Storage)?;
+            debug_assert_eq!(written.len(), entries.len());
+        }
+        for chunk in self.decided.chunks(50) {
+            let mut sql = String::from(
+                "INSERT INTO sync_ops (device_id, device_seq, op_id, hash, contract_key, base_seq, \
+                 outcome, reason, chain_seq, op, decided_ms) VALUES ",
+            );
+            let rows: Vec<(String, String, Option<String>, String)> = chunk
+                .iter()
+                .map(|(op, d)| {
+                    (
+                        fold(&op.draft.customer),
+                        d.outcome.code().to_owned(),
+                        d.reason
+                            .as_ref()
+                            .map(|r| serde_json::to_string(r).expect("reasons serialize")),
+                        serde_json::to_string(op).expect("ops serialize"),
+                    )
+                })
+                .collect();
+            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+            for (i, ((op, d), (customer, outcome, reason, json))) in chunk.iter().zip(&rows).enumerate() {
+                let b = i * 11;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}::text::jsonb, ${}, ${}::text::jsonb, ${})",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11
+                ));
+                params.extend_from_slice(&[
+                    &device_id as &(dyn tokio_postgres::types::ToSql + Sync),
+                    &op.device_seq,
+                    &op.draft.op_id,
+                    &op.hash,
+                    customer,
+                    &op.draft.base_seq,
+                    outcome,
+                    reason,
+                    &d.seq,
+                    json,
+                    &now,
+                ]);
+            }
+            crate::db::execute(tx, &sql, &params)
+                .await
+                .map_err(|e| storage(e, Some(retry)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds to `d` what `from` holds and `d` does not (what the batch already holds wins: it may
+/// have changed in memory).
+fn merge_absent(d: &mut Directory, from: &Directory) {
+    for (k, v) in &from.tenants {
+        d.tenants.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    for (k, v) in &from.users {
+        if !d.users.contains_key(k) {
+            d.users.insert(k.clone(), v.clone());
+            if let Some(a) = from.addresses.get(k) {
+                d.addresses.insert(k.clone(), a.clone());
+            }
+        }
+    }
+    for (k, v) in &from.init_requests {
+        d.init_requests.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    for (k, v) in &from.ip_rules {
+        d.ip_rules.entry(k.clone()).or_insert_with(|| v.clone());
     }
 }
 

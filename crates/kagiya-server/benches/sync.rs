@@ -33,7 +33,7 @@ fn backlogs() -> Vec<usize> {
 /// Alternating suspensions and resumptions of two users: every op is applied.
 fn event(n: usize) -> EventKind {
     let login_id = ["minato-sato", "minato-kato"][n % 2].to_owned();
-    if (n / 2) % 2 == 0 {
+    if (n / 2).is_multiple_of(2) {
         EventKind::UserSuspended { login_id }
     } else {
         EventKind::UserResumed { login_id }
@@ -45,11 +45,17 @@ async fn enrol(pool: &deadpool_postgres::Pool, branch: &str, key: &DeviceKey) ->
         .await
         .unwrap();
     let typed: String = code.chars().filter(|c| *c != '-').collect();
-    kagiya_server::devices::enroll(pool, &code, &key.public(), &key.sign(typed.as_bytes()), now())
-        .await
-        .unwrap()
-        .unwrap()
-        .device_id
+    kagiya_server::devices::enroll(
+        pool,
+        &code,
+        &key.public(),
+        &key.sign(typed.as_bytes()),
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .device_id
 }
 
 fn main() {
@@ -64,7 +70,10 @@ fn main() {
 async fn run() {
     let (addr, port, url) = common::demo_server("").await;
     let pool = kagiya_server::db::pool(&url, 4).unwrap();
-    println!("sync benchmark: {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "sync benchmark: {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     // 1. Ingest.
     let key = DeviceKey::generate();
@@ -96,13 +105,18 @@ async fn run() {
         let start = Instant::now();
         for batch in ops.chunks(500) {
             let out = p.ingest(&d, batch, None, now()).unwrap().unwrap();
-            assert!(out.iter().all(|o| o.decided.outcome == kagiya_sync::Outcome::Applied));
+            assert!(out
+                .iter()
+                .all(|o| o.decided.outcome == kagiya_sync::Outcome::Applied));
         }
         start.elapsed().as_secs_f64()
     })
     .await
     .unwrap();
-    println!("ingest: {n} ops in {secs:.2} s = {:.0} ops/s (decided again, batches of 500)", n as f64 / secs);
+    println!(
+        "ingest: {n} ops in {secs:.2} s = {:.0} ops/s (decided again, batches of 500)",
+        n as f64 / secs
+    );
 
     // 2. Pull.
     let start = Instant::now();
@@ -121,15 +135,23 @@ async fn run() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("pull: {pulled} entries in {secs:.2} s = {:.0} entries/s (pages of 5,000)", pulled as f64 / secs);
+    println!(
+        "pull: {pulled} entries in {secs:.2} s = {:.0} entries/s (pages of 5,000)",
+        pulled as f64 / secs
+    );
 
     // 3. Backlog round trips.
     for (i, n) in backlogs().into_iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("branch.db");
-        let code = kagiya_server::devices::issue_code(&pool, &format!("bench-branch-{i}"), &["K-1001".into()], now())
-            .await
-            .unwrap();
+        let code = kagiya_server::devices::issue_code(
+            &pool,
+            &format!("bench-branch-{i}"),
+            &["K-1001".into()],
+            now(),
+        )
+        .await
+        .unwrap();
         let server = format!("http://{addr}");
         let g = i as u8 + 1;
         let (took, pushed, pulled) = tokio::task::spawn_blocking(move || {

@@ -43,12 +43,14 @@ fn rounds() -> u32 {
 /// engine would, until the first round has brought the customer's users).
 fn record(store: &Store, n: u64) -> Result<(), kagiya_core::Error> {
     let login_id = ["minato-sato", "minato-kato"][(n % 2) as usize].to_owned();
-    let kind = if (n / 2) % 2 == 0 {
+    let kind = if (n / 2).is_multiple_of(2) {
         EventKind::UserSuspended { login_id }
     } else {
         EventKind::UserResumed { login_id }
     };
-    store.write(|tx| directory::record(tx, now(), Some("op:sv001"), Some("desktop"), kind).map(|_| ()))
+    store.write(|tx| {
+        directory::record(tx, now(), Some("op:sv001"), Some("desktop"), kind).map(|_| ())
+    })
 }
 
 /// The desktop: records work and syncs until killed (only when run as the child).
@@ -86,7 +88,11 @@ fn start_server(config: &std::path::Path, port: u16) -> common::Running {
 fn start_desktop(db: &std::path::Path) -> common::Running {
     common::Running(
         std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_desktop_records_and_syncs_until_killed", "--nocapture"])
+            .args([
+                "--exact",
+                "child_desktop_records_and_syncs_until_killed",
+                "--nocapture",
+            ])
             .env(CHILD, db)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -187,7 +193,10 @@ async fn kill_nine_of_server_or_desktop_during_sync_loses_and_doubles_no_op() {
                 break;
             }
         }
-        assert!(directory::rebuild_matches(&store.conn()).unwrap(), "the branch's check");
+        assert!(
+            directory::rebuild_matches(&store.conn()).unwrap(),
+            "the branch's check"
+        );
         let conn = store.conn();
         let recorded: i64 = conn
             .query_row(

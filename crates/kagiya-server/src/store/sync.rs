@@ -324,7 +324,10 @@ impl<'o> Batch<'o> {
             wanted.push(format!("user:{}", fold(id)));
         }
         if let EventKind::IpRulesSet { service, .. } = kind {
-            wanted.push(format!("rules:{}", kagiya_core::directory::fold::rules_key(customer, *service)));
+            wanted.push(format!(
+                "rules:{}",
+                kagiya_core::directory::fold::rules_key(customer, *service)
+            ));
         }
         let request = match kind {
             EventKind::InitRequestRecorded { request } => Some(request.request_no.as_str()),
@@ -399,7 +402,9 @@ impl<'o> Batch<'o> {
                 })
                 .collect();
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-            for (i, ((op, d), (customer, outcome, reason, json))) in chunk.iter().zip(&rows).enumerate() {
+            for (i, ((op, d), (customer, outcome, reason, json))) in
+                chunk.iter().zip(&rows).enumerate()
+            {
                 let b = i * 11;
                 if i > 0 {
                     sql.push_str(", ");
@@ -445,7 +450,9 @@ fn merge_absent(d: &mut Directory, from: &Directory) {
         }
     }
     for (k, v) in &from.init_requests {
-        d.init_requests.entry(k.clone()).or_insert_with(|| v.clone());
+        d.init_requests
+            .entry(k.clone())
+            .or_insert_with(|| v.clone());
     }
     for (k, v) in &from.ip_rules {
         d.ip_rules.entry(k.clone()).or_insert_with(|| v.clone());

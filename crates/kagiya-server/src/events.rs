@@ -15,6 +15,20 @@ use crate::db::message as db;
 /// The server's own chain (entries about no customer).
 pub const SERVER_CHAIN: &str = "";
 
+/// The head of `chain` (sequence and hash), made at the genesis when new and locked for the rest
+/// of `tx`: the upsert takes the row lock either way.
+async fn head(tx: &Transaction<'_>, chain: &str) -> Result<(i64, String), String> {
+    let row = crate::db::query_one(
+        tx,
+        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
+             ON CONFLICT (chain) DO UPDATE SET seq = chains.seq RETURNING seq, hash",
+        &[&chain, &GENESIS_HASH],
+    )
+    .await
+    .map_err(db)?;
+    Ok((row.get(0), row.get(1)))
+}
+
 /// Appends `kind` at the head of `chain`, in `tx`. The chain's head row is taken first (a caller
 /// that already holds it pays one round trip for it, not two).
 pub async fn append(
@@ -25,16 +39,8 @@ pub async fn append(
     origin: Option<&str>,
     kind: EventKind,
 ) -> Result<StoredEvent, String> {
-    // Made at the genesis when new, and locked: the upsert takes the row lock either way.
-    let head = crate::db::query_one(
-        tx,
-        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
-             ON CONFLICT (chain) DO UPDATE SET seq = chains.seq RETURNING seq, hash",
-        &[&chain, &GENESIS_HASH],
-    )
-    .await
-    .map_err(db)?;
-    let e = StoredEvent::next(head.get(0), head.get(1), at, actor, origin, kind);
+    let (seq, hash) = head(tx, chain).await?;
+    let e = StoredEvent::next(seq, hash, at, actor, origin, kind);
     let device = kagiya_sync::device_of(origin);
     crate::db::execute(
         tx,
@@ -76,15 +82,7 @@ pub async fn append_many(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let head = crate::db::query_one(
-        tx,
-        "INSERT INTO chains (chain, seq, hash) VALUES ($1, 0, $2) \
-             ON CONFLICT (chain) DO UPDATE SET seq = chains.seq RETURNING seq, hash",
-        &[&chain, &GENESIS_HASH],
-    )
-    .await
-    .map_err(db)?;
-    let (mut seq, mut hash): (i64, String) = (head.get(0), head.get(1));
+    let (mut seq, mut hash) = head(tx, chain).await?;
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let s = StoredEvent::next(seq, hash, e.at, e.actor.as_deref(), Some(&e.origin), e.kind);

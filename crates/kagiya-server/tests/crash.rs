@@ -40,42 +40,6 @@ async fn try_post(addr: std::net::SocketAddr, path: &str, body: &str) -> Option<
     std::str::from_utf8(text.get(9..12)?).ok()?.parse().ok()
 }
 
-fn start(config: &std::path::Path, port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kagiya-server"))
-        .args(["--config", config.to_str().unwrap(), "serve"])
-        .env("KAGIYA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn ready(addr: std::net::SocketAddr) -> bool {
-    for _ in 0..200 {
-        if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await {
-            let _ = s
-                .write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .await;
-            let mut text = Vec::new();
-            let _ = s.read_to_end(&mut text).await;
-            if text.get(9..12) == Some(b"200") {
-                return true;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
-/// A pseudo-random number from the clock (the moments of the kills; no seed to keep).
-fn jitter(max: u64) -> u64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    n % max
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_back() {
     let url = fresh_database().await;
@@ -101,9 +65,9 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
         ("/v1/sign-in", "nobody-here".into(), "wrong-1"),
     ]);
     for round in 0..rounds() {
-        let mut child = common::Running(start(&config, port));
+        let mut child = common::Running(common::start_server(&config, port));
         assert!(
-            ready(addr).await,
+            common::ready(addr).await,
             "round {round}: the server came back by itself"
         );
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -130,7 +94,7 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
                 }
             }));
         }
-        tokio::time::sleep(Duration::from_millis(300 + jitter(900))).await;
+        tokio::time::sleep(Duration::from_millis(300 + common::jitter(900))).await;
         // SIGKILL: no drain, no rollback message; PostgreSQL ends the open transactions.
         child.0.kill().unwrap();
         child.0.wait().unwrap();
@@ -141,9 +105,9 @@ async fn kill_nine_under_load_loses_and_doubles_nothing_and_the_server_comes_bac
         }
     }
     // It starts again by itself and serves.
-    let last = common::Running(start(&config, port));
+    let last = common::Running(common::start_server(&config, port));
     assert!(
-        ready(addr).await,
+        common::ready(addr).await,
         "the server came back after the last kill"
     );
     let status = try_post(

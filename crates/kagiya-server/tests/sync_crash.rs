@@ -15,7 +15,6 @@ use kagiya_desk::sync as client;
 use kagiya_store::sync as local;
 use kagiya_store::{directory, DbKey, Store};
 use kagiya_sync::DeviceKey;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CHILD: &str = "KAGIYA_SYNC_CRASH_CHILD";
 
@@ -73,18 +72,6 @@ fn child_desktop_records_and_syncs_until_killed() {
     }
 }
 
-fn start_server(config: &std::path::Path, port: u16) -> common::Running {
-    common::Running(
-        std::process::Command::new(env!("CARGO_BIN_EXE_kagiya-server"))
-            .args(["--config", config.to_str().unwrap(), "serve"])
-            .env("KAGIYA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
 fn start_desktop(db: &std::path::Path) -> common::Running {
     common::Running(
         std::process::Command::new(std::env::current_exe().unwrap())
@@ -99,31 +86,6 @@ fn start_desktop(db: &std::path::Path) -> common::Running {
             .spawn()
             .unwrap(),
     )
-}
-
-async fn ready(addr: std::net::SocketAddr) -> bool {
-    for _ in 0..200 {
-        if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await {
-            let _ = s
-                .write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .await;
-            let mut text = Vec::new();
-            let _ = s.read_to_end(&mut text).await;
-            if text.get(9..12) == Some(b"200") {
-                return true;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
-
-fn jitter(max: u64) -> u64 {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    n % max
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -141,8 +103,8 @@ async fn kill_nine_of_server_or_desktop_during_sync_loses_and_doubles_no_op() {
 
     // Enrol the branch while the server runs.
     {
-        let _server = start_server(&config, port);
-        assert!(ready(addr).await);
+        let _server = common::Running(common::start_server(&config, port));
+        assert!(common::ready(addr).await);
         let code =
             kagiya_server::devices::issue_code(&pool, "minato-branch", &["K-1001".into()], now())
                 .await
@@ -158,18 +120,21 @@ async fn kill_nine_of_server_or_desktop_during_sync_loses_and_doubles_no_op() {
 
     let mut kills = (0, 0);
     for round in 0..rounds() {
-        let mut server = Some(start_server(&config, port));
-        assert!(ready(addr).await, "round {round}: the server came back");
+        let mut server = Some(common::Running(common::start_server(&config, port)));
+        assert!(
+            common::ready(addr).await,
+            "round {round}: the server came back"
+        );
         let mut desktop = Some(start_desktop(&db));
-        tokio::time::sleep(Duration::from_millis(300 + jitter(700))).await;
+        tokio::time::sleep(Duration::from_millis(300 + common::jitter(700))).await;
         // Kill the server, the desktop, or both, in either order.
-        let victim = (round + jitter(3) as u32) % 3;
+        let victim = (round + common::jitter(3) as u32) % 3;
         if victim != 1 {
             let mut s = server.take().unwrap();
             s.0.kill().unwrap();
             s.0.wait().unwrap();
             kills.0 += 1;
-            tokio::time::sleep(Duration::from_millis(jitter(200))).await;
+            tokio::time::sleep(Duration::from_millis(common::jitter(200))).await;
         }
         if victim != 0 {
             let mut d = desktop.take().unwrap();
@@ -182,8 +147,8 @@ async fn kill_nine_of_server_or_desktop_during_sync_loses_and_doubles_no_op() {
     }
 
     // Back up, sync until nothing waits.
-    let _server = start_server(&config, port);
-    assert!(ready(addr).await);
+    let _server = common::Running(common::start_server(&config, port));
+    assert!(common::ready(addr).await);
     let d = db.clone();
     let (waiting, recorded, sealed) = tokio::task::spawn_blocking(move || {
         let store = Store::open(&d, &db_key()).unwrap();

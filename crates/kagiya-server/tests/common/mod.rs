@@ -168,3 +168,41 @@ pub async fn demo_server(
     });
     (addr, port, url)
 }
+
+/// The server binary serving `config` on loopback `port` (its output dropped).
+pub fn start_server(config: &std::path::Path, port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kagiya-server"))
+        .args(["--config", config.to_str().unwrap(), "serve"])
+        .env("KAGIYA_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 10 s) until the server at `addr` says it is ready.
+pub async fn ready(addr: std::net::SocketAddr) -> bool {
+    for _ in 0..200 {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(addr).await {
+            let _ = s
+                .write_all(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .await;
+            let mut text = Vec::new();
+            let _ = s.read_to_end(&mut text).await;
+            if text.get(9..12) == Some(b"200") {
+                return true;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A pseudo-random number below `max` from the clock (the moments of the kills; no seed to keep).
+pub fn jitter(max: u64) -> u64 {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    n % max
+}

@@ -20,7 +20,11 @@ use crate::operator::Role;
 
 /// Settings kept without an audit entry: the key of the typed-ID hashes is a secret and must not
 /// enter the log (`typed_id`).
-pub const UNLOGGED_SETTINGS: &[&str] = &[crate::typed_id::KEY_SETTING];
+pub const UNLOGGED_SETTINGS: &[&str] = &[crate::typed_id::KEY_SETTING, SYNC_KEY_GENERATION];
+
+/// The last sync key generation taken (a counter that makes each enrolment attempt's device key
+/// new; the enrolment itself is logged as `sync_enrolled`).
+pub const SYNC_KEY_GENERATION: &str = "sync.key_generation";
 
 /// Digests of an operator's stored password hashes, recorded whenever they are set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

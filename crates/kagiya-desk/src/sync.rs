@@ -84,8 +84,10 @@ impl Client {
         path: &str,
         body: &impl Serialize,
         device: Option<(&str, &DeviceKey)>,
-        now: Millis,
     ) -> Result<T, Error> {
+        // Each request carries the clock's time when it is signed: a long round never goes
+        // stale at the server.
+        let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
         let body = serde_json::to_vec(body).map_err(|e| Error::Internal(e.to_string()))?;
         let mut req = self
             .agent
@@ -135,7 +137,9 @@ pub fn enroll(
 ) -> Result<local::Enrolment, Error> {
     let url = check_url(server_url)?;
     let client = Client::new(&url, ca_file.map(Path::new))?;
-    let generation = local::next_key_generation(&store.conn())?;
+    // A new generation for every attempt (kept before the code is sent): an attempt whose
+    // answer was lost left its key enrolled at the server, and that key must not be tried again.
+    let generation = store.write(local::take_key_generation)?;
     let key = key_for(generation);
     let typed: String = code
         .chars()
@@ -153,7 +157,6 @@ pub fn enroll(
             signature: key.sign(typed.as_bytes()),
         },
         None,
-        now,
     )?;
     store.write(|tx| local::enrol(tx, &answer, &url, ca_file, generation, now))?;
     local::enrolment(&store.conn())?.ok_or_else(|| Error::Internal("enrolment not kept".into()))
@@ -199,7 +202,7 @@ fn round_in(store: &Store, key: &DeviceKey, now: Millis, r: &mut Round) -> Resul
         }
         let anchor = events::head(&store.conn())?.map(|(seq, hash)| Anchor { seq, hash });
         let sent = ops.len();
-        let answer: PushAnswer = client.post(PUSH, &PushRequest { ops, anchor }, me, now)?;
+        let answer: PushAnswer = client.post(PUSH, &PushRequest { ops, anchor }, me)?;
         let before = local::state(&store.conn())?.to_review;
         store.write(|tx| local::acknowledge(tx, &answer.outcomes, now))?;
         r.pushed += answer.outcomes.len() as u32;
@@ -217,7 +220,6 @@ fn round_in(store: &Store, key: &DeviceKey, now: Millis, r: &mut Round) -> Resul
                 limit: None,
             },
             me,
-            now,
         )?;
         store.write(|tx| local::absorb(tx, &answer.entries))?;
         r.pulled += answer.entries.len() as u32;

@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use crate::port::Change;
 use crate::{ActorRef, Engine};
 
-/// The longest forced release: 24 hours.
-pub const MAX_RELEASE_MINUTES: u32 = 24 * 60;
+/// The longest forced release: 24 hours (the core's, so that sync holds offline releases to it).
+pub const MAX_RELEASE_MINUTES: u32 = kagiya_core::iprules::MAX_RELEASE_MINUTES;
 
 impl Engine {
     /// The addresses from which the customer's masters and admins have been verified (recorded by

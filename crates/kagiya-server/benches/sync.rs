@@ -123,9 +123,10 @@ async fn run() {
     let mut cursor = std::collections::BTreeMap::new();
     let mut pulled = 0;
     loop {
-        let (entries, more) = kagiya_server::devices::pull(&pool, "bench-ingest", &cursor, 5_000)
-            .await
-            .unwrap();
+        let (entries, more) =
+            kagiya_server::devices::pull(&pool, &device, "bench-ingest", &cursor, 5_000)
+                .await
+                .unwrap();
         pulled += entries.len();
         if let Some(last) = entries.last() {
             cursor.insert(last.customer.clone(), last.seq);

@@ -38,6 +38,15 @@ CREATE TABLE devices (
     last_hash   text NOT NULL
 );
 
+-- The furthest each device was sent of each customer's chain: an op's base_seq is never taken as
+-- further than that (a device cannot claim to have seen what it was never sent).
+CREATE TABLE device_pulled (
+    device_id    text NOT NULL REFERENCES devices,
+    contract_key text NOT NULL,
+    seq          bigint NOT NULL,
+    PRIMARY KEY (device_id, contract_key)
+);
+
 CREATE TABLE sync_ops (
     device_id  text NOT NULL REFERENCES devices,
     device_seq bigint NOT NULL,

@@ -106,6 +106,7 @@ pub async fn enroll(
     sig: &str,
     now: Millis,
 ) -> Result<Result<Enrolled, EnrolRefused>, String> {
+    let public = public.trim();
     if !kagiya_sync::op::verify_signature(public, normal(code).as_bytes(), sig) {
         return Ok(Err(EnrolRefused::Key));
     }
@@ -186,9 +187,11 @@ pub async fn active(pool: &Pool, device_id: &str) -> Result<Option<(String, Stri
 }
 
 /// Entries after `cursor` (customer → last sequence pulled) of the chains of the customers
-/// `branch` serves, in chain order, at most `limit` in all; and whether more are waiting.
+/// `branch` serves, in chain order, at most `limit` in all; and whether more are waiting. How far
+/// `device_id` was sent of each chain is kept (see `device_pulled`).
 pub async fn pull(
     pool: &Pool,
+    device_id: &str,
     branch: &str,
     cursor: &std::collections::BTreeMap<String, i64>,
     limit: i64,
@@ -227,6 +230,18 @@ pub async fn pull(
             .map_err(db)?;
         if rows.len() as i64 > left {
             more = true;
+        }
+        if let Some(last) = rows.iter().take(left as usize).last() {
+            let seq: i64 = last.get(0);
+            client
+                .execute(
+                    "INSERT INTO device_pulled (device_id, contract_key, seq) VALUES ($1, $2, $3) \
+                     ON CONFLICT (device_id, contract_key) \
+                     DO UPDATE SET seq = GREATEST(device_pulled.seq, excluded.seq)",
+                    &[&device_id, &c, &seq],
+                )
+                .await
+                .map_err(db)?;
         }
         out.extend(rows.iter().take(left as usize).map(|r| Pulled {
             customer: c.clone(),

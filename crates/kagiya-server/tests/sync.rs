@@ -268,7 +268,11 @@ async fn an_offline_unlock_keeps_the_failures_made_online_meanwhile() {
     assert_eq!(first_broken(&as_stored(&a.pulled)), None);
     let unlock_entry = a.pulled.iter().find(|e| e.kind == "user_unlocked").unwrap();
     assert!(unlock_entry.body.contains("kept_failures"));
-    assert_eq!(unlock_entry.actor.as_deref(), Some("op101"));
+    assert_eq!(
+        unlock_entry.actor.as_deref(),
+        Some("branch:minato-branch/op101"),
+        "named as the branch's operator, never as one of the server's own actors"
+    );
     let report = kagiya_server::check::run(&s.pool).await.unwrap();
     assert!(report.ok(), "{report:?}");
 }
@@ -414,4 +418,28 @@ async fn concurrent_ingest_never_lets_a_poller_skip_an_entry() {
     );
     let report = kagiya_server::check::run(&s.pool).await.unwrap();
     assert!(report.ok(), "{report:?}");
+}
+
+/// A device cannot claim to have seen more than it was sent: an unlock whose base_seq is beyond
+/// what the server ever sent it is decided at what it was sent, so the failures after that are
+/// kept and lock again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_base_seq_beyond_what_the_device_was_sent_is_not_believed() {
+    let s = start().await;
+    let mut a = Device::new();
+    s.enroll(&mut a, "minato-branch").await;
+    s.pull(&mut a).await;
+    for _ in 0..5 {
+        assert_eq!(s.sign_in("minato-sato", "wrong-password-1").await, 401);
+    }
+    // Not pulled since: the device never saw those five.
+    a.cursor.insert(CHAIN.into(), 1_000_000);
+    let op = a.op(unlock("minato-sato"));
+    let (status, v) = s.push(&a, &[op]).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["outcomes"][0]["reason"],
+        json!({"code": "locked_again", "failures": 5})
+    );
+    assert!(s.login_status("minato-sato").await.is_locked());
 }

@@ -58,10 +58,18 @@ pub fn enrolment(conn: &Connection) -> Result<Option<Enrolment>, Error> {
     .map_err(storage)
 }
 
-/// The key generation the next enrolment uses (one more than the last).
-pub fn next_key_generation(conn: &Connection) -> Result<i64, Error> {
-    Ok(enrolment(conn)?.map_or(1, |e| e.key_generation + 1))
+/// Takes the key generation for an enrolment attempt: one more than any taken before (kept in
+/// the settings, so that a failed attempt's key is never used again).
+pub fn take_key_generation(tx: &Tx<'_>) -> Result<i64, Error> {
+    let last = crate::settings::get(tx, KEY_GENERATION)?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(enrolment(tx)?.map_or(0, |e| e.key_generation));
+    crate::settings::set(tx, KEY_GENERATION, &(last + 1).to_string())?;
+    Ok(last + 1)
 }
+
+use kagiya_core::branch_fold::SYNC_KEY_GENERATION as KEY_GENERATION;
 
 /// Records an enrolment (replacing an earlier one). Ops sealed for an earlier device are
 /// unsealed: the new device numbers them from 1.
@@ -73,6 +81,11 @@ pub fn enrol(
     key_generation: i64,
     now: Millis,
 ) -> Result<(), Error> {
+    // Ops sealed for the earlier device may have been applied without the answer arriving; sent
+    // again under a new device they would be applied twice.
+    if sealed_waiting(tx)? > 0 {
+        return Err(Error::Sync(SyncProblem::Refused, "sync.ops_waiting".into()));
+    }
     tx.execute(
         "INSERT OR REPLACE INTO sync_device \
          (id, device_id, branch, server_url, ca_file, key_generation, enrolled_at, last_seq, last_hash) \
@@ -127,6 +140,16 @@ pub fn refold_dirty(tx: &Tx<'_>) -> Result<usize, Error> {
     refold(tx, &dirty)?;
     tx.execute("DELETE FROM sync_dirty", []).map_err(storage)?;
     Ok(dirty.len())
+}
+
+/// Ops sealed (sent, or about to be) and not yet answered.
+pub fn sealed_waiting(conn: &Connection) -> Result<i64, Error> {
+    conn.query_row(
+        "SELECT count(*) FROM sync_outbox WHERE device_seq IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )
+    .map_err(storage)
 }
 
 /// The customers the branch serves (folded contract numbers).

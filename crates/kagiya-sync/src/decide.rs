@@ -93,7 +93,6 @@ pub fn decide(dir: &Directory, after: &[Entry], op: &OpDraft, now: Millis) -> Ve
             login_id,
             credential,
             channel,
-            right_password,
             ..
         } => failure(dir, login_id, *credential, now, |outcome| {
             EventKind::CredentialFailed {
@@ -101,14 +100,15 @@ pub fn decide(dir: &Directory, after: &[Entry], op: &OpDraft, now: Millis) -> Ve
                 credential: *credential,
                 channel: *channel,
                 outcome,
-                right_password: *right_password,
+                // A device's word that the password was right is not taken: a later rebase
+                // would let it clear the failures before it. Counted as wrong (the safe side).
+                right_password: false,
             }
         }),
         EventKind::AddressCredentialFailed {
             login_id,
             address,
             channel,
-            right_password,
             ..
         } => address_failure(dir, login_id, address, now, |outcome| {
             EventKind::AddressCredentialFailed {
@@ -116,7 +116,7 @@ pub fn decide(dir: &Directory, after: &[Entry], op: &OpDraft, now: Millis) -> Ve
                 address: address.clone(),
                 channel: *channel,
                 outcome,
-                right_password: *right_password,
+                right_password: false,
             }
         }),
         EventKind::CredentialVerified {
@@ -147,6 +147,19 @@ pub fn decide(dir: &Directory, after: &[Entry], op: &OpDraft, now: Millis) -> Ve
             } else {
                 Verdict::applied(kind.clone(), None)
             }
+        }
+        EventKind::IpRestrictionsReleased { until, .. }
+            if *until
+                > now
+                    + i64::from(kagiya_core::iprules::MAX_RELEASE_MINUTES)
+                        * kagiya_core::MINUTE =>
+        {
+            Verdict::not(
+                Outcome::Rejected,
+                Reason::NotApplicable {
+                    detail: "ip_release_too_long".into(),
+                },
+            )
         }
         EventKind::IpRulesSet {
             contract_no,
@@ -403,9 +416,16 @@ fn verified(
         return unknown_user();
     };
     let me = fold(login_id);
+    // Failures, or a new password, after what the branch saw: its check cannot clear the one
+    // nor stand for the other.
     let unseen = after.iter().any(|e| match (&e.kind, credential, address) {
         (
             EventKind::CredentialFailed {
+                login_id,
+                credential: c,
+                ..
+            }
+            | EventKind::PasswordSet {
                 login_id,
                 credential: c,
                 ..
@@ -418,24 +438,70 @@ fn verified(
                 login_id,
                 address: a,
                 ..
+            }
+            | EventKind::AddressPasswordSet {
+                login_id,
+                address: a,
+                ..
             },
             _,
             Some(x),
         ) => fold(login_id) == me && dup_key(a) == dup_key(x),
         _ => false,
     });
-    let locked = match (dir.tenant(&u.contract_no), credential) {
-        (Some(t), Some(k)) => t
+    let Some(t) = dir.tenant(&u.contract_no) else {
+        return Verdict::not(Outcome::Rejected, Reason::UnknownCustomer);
+    };
+    let locked = match (credential, address) {
+        (Some(k), _) => t
             .policy(k)
             .lockout
             .status(&u.credential(k).lockout, now)
             .is_locked(),
-        _ => false,
+        (None, Some(a)) => dir
+            .addresses
+            .get(&me)
+            .and_then(|l| find(l, a))
+            .and_then(|x| x.credential.as_ref())
+            .is_none_or(|c| {
+                t.policy(CredentialKind::Login)
+                    .lockout
+                    .status(&c.lockout, now)
+                    .is_locked()
+            }),
+        (None, None) => true,
     };
     if unseen || locked {
         return Verdict::not(Outcome::Superseded, Reason::FailuresSinceSeen);
     }
-    Verdict::applied(kind.clone(), None)
+    // A new hash made at the branch from the password it checked is not taken: the server's
+    // own checks upgrade hashes.
+    let kind = match kind.clone() {
+        EventKind::CredentialVerified {
+            login_id,
+            credential,
+            channel,
+            ..
+        } => EventKind::CredentialVerified {
+            login_id,
+            credential,
+            channel,
+            rehash: None,
+        },
+        EventKind::AddressCredentialVerified {
+            login_id,
+            address,
+            channel,
+            ..
+        } => EventKind::AddressCredentialVerified {
+            login_id,
+            address,
+            channel,
+            rehash: None,
+        },
+        other => other,
+    };
+    Verdict::applied(kind, None)
 }
 
 /// The end of a temporary lock is the server's to observe, at its own time.

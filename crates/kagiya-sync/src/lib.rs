@@ -94,12 +94,28 @@ pub fn device_of(origin: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The entries after `base_seq` that the pushing device had not seen: its own earlier ops it
-/// knew of when it acted, whether or not it had pulled them back yet.
+/// The entries after `base_seq` that the pushing device had not seen: all but its own earlier
+/// intents (unlocks, suspensions, password sets, rules…), which it knew of when it acted whether
+/// or not it had pulled them back yet. Its own attempts stay in: the server decided them again
+/// against a state the branch did not know (a failure recorded offline may have locked for good
+/// at the server), so they count as unseen.
 pub fn unseen_by(after: &[Entry], device_id: &str) -> Vec<Entry> {
     after
         .iter()
-        .filter(|e| e.device.as_deref() != Some(device_id))
+        .filter(|e| e.device.as_deref() != Some(device_id) || decided_again(&e.kind))
         .cloned()
         .collect()
+}
+
+/// Whether the server records a kind from a branch as decided again against its own state
+/// (an attempt's outcome), rather than as the branch's intent.
+pub fn decided_again(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::CredentialFailed { .. }
+            | EventKind::AddressCredentialFailed { .. }
+            | EventKind::CredentialVerified { .. }
+            | EventKind::AddressCredentialVerified { .. }
+            | EventKind::CredentialLockReleased { .. }
+    )
 }

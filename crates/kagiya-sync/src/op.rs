@@ -52,6 +52,11 @@ pub enum OpFault {
 /// SHA-256 over the previous hash and every field, each length-prefixed (as the audit chain).
 pub fn op_hash(prev_hash: &str, device_id: &str, device_seq: i64, draft: &OpDraft) -> String {
     let event = serde_json::to_string(&draft.event).expect("events always serialize");
+    // "-" for no operator and "+name" for one: None and Some("") hash differently.
+    let operator = match &draft.operator {
+        Some(o) => format!("+{o}"),
+        None => "-".to_owned(),
+    };
     let mut h = Sha256::new();
     for part in [
         prev_hash.as_bytes(),
@@ -60,7 +65,7 @@ pub fn op_hash(prev_hash: &str, device_id: &str, device_seq: i64, draft: &OpDraf
         draft.op_id.as_bytes(),
         draft.customer.as_bytes(),
         draft.base_seq.to_string().as_bytes(),
-        draft.operator.as_deref().unwrap_or("").as_bytes(),
+        operator.as_bytes(),
         draft.at.to_string().as_bytes(),
         event.as_bytes(),
     ] {

@@ -207,7 +207,7 @@ fn an_initialization_request_beats_the_users_change_and_two_resets_go_by_server_
 }
 
 #[test]
-fn a_certificate_for_an_address_deleted_meanwhile_is_quarantined() {
+fn an_op_on_an_address_deleted_meanwhile_is_refused_and_misses_the_address_added_again() {
     use kagiya_core::directory::addresses::Purpose;
     let mut c = central(&["master01"]);
     c.record(
@@ -447,4 +447,97 @@ fn a_branchs_own_earlier_ops_are_not_unseen_changes() {
         c.dir.user("user02").unwrap().status,
         kagiya_core::directory::UserStatus::Suspended
     );
+}
+
+/// Seed 004: 「利用停止状態は、自動的に解除されることはありません」. A failure the branch recorded
+/// offline is decided again at the server, where with the failures made online it may be the one
+/// that locks for good: the branch did not see that, so its own unlock is rejected.
+#[test]
+fn a_permanent_lock_reached_by_the_branchs_own_offline_failure_is_not_lifted_by_its_unlock() {
+    let mut c = central(&["master01"]);
+    let mut a = branch(&mut c, "branch-a");
+    // Three temporary locks online (each run out), then four more wrong passwords.
+    let mut t = 0;
+    for _ in 0..3 {
+        for _ in 0..5 {
+            c.attempt("master01", false, minutes(t));
+            t += 1;
+        }
+        t += 31;
+    }
+    for _ in 0..4 {
+        c.attempt("master01", false, minutes(t));
+        t += 1;
+    }
+    sync(&mut c, &mut a, minutes(t));
+    // Offline at the branch: one more wrong password, then an unlock.
+    a.act(
+        CUSTOMER,
+        Some("op101"),
+        minutes(t),
+        EventKind::CredentialFailed {
+            login_id: "master01".into(),
+            credential: CredentialKind::Login,
+            channel: kagiya_core::directory::Channel::Web,
+            outcome: kagiya_core::lockout::FailureOutcome::Counted { failures: 5 },
+            right_password: true,
+        },
+    );
+    a.act(CUSTOMER, Some("op101"), minutes(t + 1), unlock("master01"));
+    sync(&mut c, &mut a, minutes(t + 2));
+    let reasons: Vec<_> = a
+        .review
+        .iter()
+        .map(|(_, d)| (d.outcome, d.reason.clone()))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![(Outcome::Rejected, Some(Reason::PermanentSinceSeen))]
+    );
+    assert!(matches!(
+        login_status(&c, "master01", minutes(t + 2)),
+        LockStatus::LockedPermanently { .. }
+    ));
+    // The device's claim that the password was right is not taken.
+    let failed = c.chains[&kagiya_core::directory::ids::fold(CUSTOMER)]
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::CredentialFailed { right_password, .. } => Some(*right_password),
+            _ => None,
+        });
+    assert_eq!(failed, Some(false));
+}
+
+#[test]
+fn a_branchs_password_check_sets_no_hash_and_a_release_is_held_to_24_hours() {
+    let mut c = central(&["master01"]);
+    let mut a = branch(&mut c, "branch-a");
+    let before = c.dir.user("master01").unwrap().login.hash.clone();
+    a.act(
+        CUSTOMER,
+        Some("op101"),
+        minutes(1),
+        EventKind::CredentialVerified {
+            login_id: "master01".into(),
+            credential: CredentialKind::Login,
+            channel: kagiya_core::directory::Channel::Web,
+            rehash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$old".into()),
+        },
+    );
+    a.act(
+        CUSTOMER,
+        Some("op101"),
+        minutes(1),
+        EventKind::IpRestrictionsReleased {
+            contract_no: CUSTOMER.into(),
+            until: minutes(60 * 24 * 365),
+            reason: "forever".into(),
+        },
+    );
+    sync(&mut c, &mut a, minutes(2));
+    assert_eq!(c.dir.user("master01").unwrap().login.hash, before);
+    let (_, d) = a.review.last().unwrap();
+    assert_eq!(d.outcome, Outcome::Rejected);
+    assert!(c.dir.ip_releases.is_empty());
 }

@@ -9,6 +9,9 @@ pub mod problem;
 pub mod rules;
 
 pub use countries::CountryTable;
+
+/// The longest forced release of a customer's IP restrictions (seed 003): 24 hours.
+pub const MAX_RELEASE_MINUTES: u32 = 24 * 60;
 pub use problem::IpRuleProblem;
 pub use rules::{
     initial_rules, DecidedBy, Decision, IpAction, IpRule, RuleSet, RuleWarning, HOME_COUNTRY,

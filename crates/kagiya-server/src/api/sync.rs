@@ -135,7 +135,7 @@ async fn device(
         return Err(refused());
     };
     let now = kagiya_engine::SystemClock.now();
-    if (now - time).abs() > CLOCK_SKEW {
+    if now.abs_diff(time) > CLOCK_SKEW.unsigned_abs() {
         return Err(plain(
             StatusCode::UNAUTHORIZED,
             "sync.clock_skew",
@@ -302,7 +302,7 @@ pub struct PullAnswerDoc {
     ))]
 pub async fn pull(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let l = lang(&headers);
-    let (_, branch) = match device(&s, &headers, "/v1/sync/pull", &body).await {
+    let (device_id, branch) = match device(&s, &headers, "/v1/sync/pull", &body).await {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -311,7 +311,7 @@ pub async fn pull(State(s): State<AppState>, headers: HeaderMap, body: Bytes) ->
         Err(r) => return r,
     };
     let limit = req.limit.unwrap_or(PULL_LIMIT).clamp(1, PULL_LIMIT);
-    match devices::pull(&s.pool, &branch, &req.cursor, limit).await {
+    match devices::pull(&s.pool, &device_id, &branch, &req.cursor, limit).await {
         Ok((entries, more)) => Json(PullAnswer { entries, more }).into_response(),
         Err(e) => unavailable(l, &e),
     }

@@ -143,7 +143,18 @@ impl PgPort {
             if op.check(&public).is_err() || op.prev_hash != last_hash {
                 return Ok(Err(PushRefused::Forged { seq: op.device_seq }));
             }
-            let decided = self.decide_op(tx, locked, retry, &branch, op, now, &mut batch)?;
+            // PostgreSQL's text holds no NUL character: such an op is answered, not stored as is.
+            let decided = if serde_json::to_string(op).map_or(true, |j| j.contains("\\u0000")) {
+                Decided {
+                    outcome: Outcome::Rejected,
+                    reason: Some(Reason::NotApplicable {
+                        detail: "nul_character".into(),
+                    }),
+                    seq: None,
+                }
+            } else {
+                self.decide_op(tx, locked, retry, &branch, op, now, &mut batch)?
+            };
             batch.decided.push((op, decided.clone()));
             last_seq = op.device_seq;
             last_hash = op.hash.clone();
@@ -159,7 +170,7 @@ impl PgPort {
             &[&device_id, &last_seq, &last_hash],
         ))
         .map_err(db)?;
-        if let Some(a) = anchor {
+        if let Some(a) = anchor.filter(|a| !a.hash.contains('\0')) {
             rt.block_on(crate::db::execute(
                 tx,
                 "UPDATE branches SET anchor_seq = $2, anchor_hash = $3, anchor_ms = $4 \
@@ -220,12 +231,23 @@ impl PgPort {
                 .map_err(db)?
                 .get(0);
             batch.heads.insert(customer.clone(), head);
+            let sent: i64 = rt
+                .block_on(crate::db::query_opt(
+                    tx,
+                    "SELECT seq FROM device_pulled WHERE device_id = $1 AND contract_key = $2",
+                    &[&op.device_id, &customer],
+                ))
+                .map_err(db)?
+                .map_or(0, |r| r.get(0));
+            batch.sent.insert(customer.clone(), sent);
         }
         {
             let reads = PgReads::writing(tx, rt, locked, retry);
             batch.load(&reads, &customer, &op.draft.event)?;
         }
-        let base = op.draft.base_seq.max(0);
+        // Never further than what the device was sent: a claim to have seen more would let an
+        // unlock clear failures it never saw.
+        let base = op.draft.base_seq.clamp(0, batch.sent[&customer]);
         let cached = batch
             .unseen
             .get(&customer)
@@ -261,9 +283,15 @@ impl PgPort {
             .cloned()
             .collect();
         let verdict = decide(&batch.dir, &after, &op.draft, now);
+        // Recorded as the branch's operator, named so that no branch can pass for the server's
+        // own actors or another branch's.
+        let actor = format!(
+            "branch:{branch}/{}",
+            op.draft.operator.as_deref().unwrap_or("-")
+        );
         let seq = match verdict.record {
             Some(kind) => {
-                batch.dir.apply(now, op.draft.operator.as_deref(), &kind)?;
+                batch.dir.apply(now, Some(&actor), &kind)?;
                 if creates {
                     rt.block_on(crate::db::execute(
                         tx,
@@ -277,7 +305,7 @@ impl PgPort {
                 let entries = batch.events.entry(customer.clone()).or_default();
                 entries.push(NewEntry {
                     at: now,
-                    actor: op.draft.operator.clone(),
+                    actor: Some(actor),
                     origin: kagiya_sync::origin(&op.device_id, &op.draft.op_id),
                     kind,
                 });
@@ -305,6 +333,8 @@ struct Batch<'o> {
     loaded: BTreeSet<String>,
     serves: std::collections::HashMap<String, bool>,
     heads: std::collections::HashMap<String, i64>,
+    /// How far the device was sent of each customer's chain.
+    sent: std::collections::HashMap<String, i64>,
     /// Per customer: the entries other writers made after some base sequence.
     unseen: std::collections::HashMap<String, (i64, Vec<Entry>)>,
     events: std::collections::BTreeMap<String, Vec<NewEntry>>,
@@ -392,18 +422,32 @@ impl<'o> Batch<'o> {
                 .iter()
                 .map(|(op, d)| {
                     (
-                        fold(&op.draft.customer),
+                        fold(&op.draft.customer).replace('\0', ""),
                         d.outcome.code().to_owned(),
                         d.reason
                             .as_ref()
                             .map(|r| serde_json::to_string(r).expect("reasons serialize")),
-                        serde_json::to_string(op).expect("ops serialize"),
+                        serde_json::to_string(op)
+                            .expect("ops serialize")
+                            .replace("\\u0000", ""),
                     )
                 })
                 .collect();
+            let op_ids: Vec<String> = chunk
+                .iter()
+                .map(|(op, _)| op.draft.op_id.replace('\0', ""))
+                .collect();
+            let hashes: Vec<String> = chunk
+                .iter()
+                .map(|(op, _)| op.hash.replace('\0', ""))
+                .collect();
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-            for (i, ((op, d), (customer, outcome, reason, json))) in
-                chunk.iter().zip(&rows).enumerate()
+            for (i, ((((op, d), (customer, outcome, reason, json)), op_id), hash)) in chunk
+                .iter()
+                .zip(&rows)
+                .zip(&op_ids)
+                .zip(&hashes)
+                .enumerate()
             {
                 let b = i * 11;
                 if i > 0 {
@@ -416,8 +460,8 @@ impl<'o> Batch<'o> {
                 params.extend_from_slice(&[
                     &device_id as &(dyn tokio_postgres::types::ToSql + Sync),
                     &op.device_seq,
-                    &op.draft.op_id,
-                    &op.hash,
+                    op_id,
+                    hash,
                     customer,
                     &op.draft.base_seq,
                     outcome,

@@ -43,7 +43,7 @@ pkill -x WebKitWebDriver 2>/dev/null || true
 # that services the session starts (portals, secrets) never hold this script's output open.
 log=tests/artifacts/e2e/suite.log
 set +e
-"$ROOT/scripts/with-keyring.sh" xvfb-run -a -s "-screen 0 1280x820x24" bash -c "cd tests/e2e && npm test" \
+"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-keyring.sh" xvfb-run -a -s "-screen 0 1280x820x24" bash -c "cd tests/e2e && npm test" \
   </dev/null >"$log" 2>&1
 rc=$?
 set -e

@@ -260,13 +260,14 @@ pub fn seal(tx: &Tx<'_>, key: &DeviceKey, limit: usize) -> Result<Vec<Op>, Error
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    let mut update = tx
+        .prepare_cached("UPDATE sync_outbox SET device_seq = ?2, op = ?3 WHERE id = ?1")
+        .map_err(storage)?;
     for (id, draft) in drafts {
         let op = key.seal(&dev.device_id, last_seq, &last_hash, parse(&draft)?);
-        tx.execute(
-            "UPDATE sync_outbox SET device_seq = ?2, op = ?3 WHERE id = ?1",
-            params![id, op.device_seq, json(&op)],
-        )
-        .map_err(storage)?;
+        update
+            .execute(params![id, op.device_seq, json(&op)])
+            .map_err(storage)?;
         last_seq = op.device_seq;
         last_hash = op.hash;
     }
@@ -294,13 +295,15 @@ pub fn acknowledge(
     now: Millis,
 ) -> Result<BTreeSet<String>, Error> {
     let mut touched = BTreeSet::new();
+    let mut find = tx
+        .prepare_cached("SELECT customer, op FROM sync_outbox WHERE device_seq = ?1")
+        .map_err(storage)?;
+    let mut delete = tx
+        .prepare_cached("DELETE FROM sync_outbox WHERE device_seq = ?1")
+        .map_err(storage)?;
     for o in outcomes {
-        let Some((customer, op)): Option<(String, String)> = tx
-            .query_row(
-                "SELECT customer, op FROM sync_outbox WHERE device_seq = ?1",
-                [o.device_seq],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
+        let Some((customer, op)): Option<(String, String)> = find
+            .query_row([o.device_seq], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()
             .map_err(storage)?
         else {
@@ -321,11 +324,7 @@ pub fn acknowledge(
             )
             .map_err(storage)?;
         }
-        tx.execute(
-            "DELETE FROM sync_outbox WHERE device_seq = ?1",
-            [o.device_seq],
-        )
-        .map_err(storage)?;
+        delete.execute([o.device_seq]).map_err(storage)?;
         // A customer this branch created is one it serves from now on (the server says so too).
         let op: Op = parse(&op)?;
         if d.outcome == Outcome::Applied
@@ -363,9 +362,19 @@ pub fn cursor(conn: &Connection) -> Result<BTreeMap<String, i64>, Error> {
 pub fn absorb(tx: &Tx<'_>, entries: &[Pulled]) -> Result<BTreeSet<String>, Error> {
     let mut heads: BTreeMap<String, (i64, String)> = BTreeMap::new();
     let mut touched = BTreeSet::new();
+    // Customers whose rows are exactly the fold of their mirror (no op waiting, no refold
+    // owed): their new entries are applied one by one instead of a refold of everything.
+    let mut exact: BTreeMap<String, bool> = BTreeMap::new();
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO sync_mirror (customer, seq, at, actor, kind, body, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .map_err(storage)?;
     for e in entries {
         if !heads.contains_key(&e.customer) {
             heads.insert(e.customer.clone(), mirror_head(tx, &e.customer)?);
+            exact.insert(e.customer.clone(), folds_exactly(tx, &e.customer)?);
         }
         let (seq, hash) = heads.get_mut(&e.customer).expect("just inserted");
         if e.seq <= *seq {
@@ -377,10 +386,8 @@ pub fn absorb(tx: &Tx<'_>, entries: &[Pulled]) -> Result<BTreeSet<String>, Error
                 format!("{} at {}", e.customer, e.seq),
             ));
         }
-        tx.execute(
-            "INSERT INTO sync_mirror (customer, seq, at, actor, kind, body, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
+        insert
+            .execute(params![
                 e.customer,
                 e.seq,
                 e.at,
@@ -389,15 +396,40 @@ pub fn absorb(tx: &Tx<'_>, entries: &[Pulled]) -> Result<BTreeSet<String>, Error
                 e.body,
                 e.prev_hash,
                 e.hash
-            ],
-        )
-        .map_err(storage)?;
+            ])
+            .map_err(storage)?;
         *seq = e.seq;
         *hash = e.hash.clone();
         touched.insert(e.customer.clone());
+        if exact[&e.customer] {
+            let body: EventBody = parse(&e.body)?;
+            // A step that does not apply is left to the refold, which reports it.
+            if directory::project_event(tx, e.at, e.actor.as_deref(), &body.kind).is_err() {
+                exact.insert(e.customer.clone(), false);
+            }
+        }
     }
-    mark_dirty(tx, &touched)?;
+    let owed: BTreeSet<String> = touched
+        .iter()
+        .filter(|c| !exact.get(*c).copied().unwrap_or(false))
+        .cloned()
+        .collect();
+    mark_dirty(tx, &owed)?;
     Ok(touched)
+}
+
+/// True when the customer's rows are exactly the fold of its mirror: no op of it waits and no
+/// refold of it is owed.
+fn folds_exactly(conn: &Connection, customer: &str) -> Result<bool, Error> {
+    let owed: i64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM sync_outbox WHERE customer = ?1) \
+                  + (SELECT count(*) FROM sync_dirty WHERE customer = ?1)",
+            [customer],
+            |r| r.get(0),
+        )
+        .map_err(storage)?;
+    Ok(owed == 0)
 }
 
 /// The events that make a served customer's rows: the mirror's, then the ops still waiting.

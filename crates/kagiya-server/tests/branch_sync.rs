@@ -83,6 +83,10 @@ async fn a_branch_file_enrols_pulls_unlocks_offline_and_converges() {
         .unwrap();
     assert!(r.pulled > 10, "{r:?}");
     assert_eq!(
+        r.refolded, 1,
+        "the served customer is made from the server's chain"
+    );
+    assert_eq!(
         status(&store, "minato-sato"),
         LockStatus::Open { failures: 0 }
     );
@@ -99,10 +103,13 @@ async fn a_branch_file_enrols_pulls_unlocks_offline_and_converges() {
         wrong_sign_in(addr, "minato-sato").await;
     }
     let s = store.clone();
-    blocking(move || client::round(&s, &key(1), now()))
+    let r = blocking(move || client::round(&s, &key(1), now()))
         .await
         .unwrap();
     assert!(status(&store, "minato-sato").is_locked());
+    // Nothing waited at the branch: the new entries were applied one by one, no refold.
+    assert_eq!((r.pulled, r.refolded), (5, 0));
+    assert!(directory::rebuild_matches(&store.conn()).unwrap());
 
     // Offline: the branch unlocks (its screen shows it at once) …
     store

@@ -165,21 +165,10 @@ pub fn served(conn: &Connection) -> Result<BTreeSet<String>, Error> {
 
 /// The customer (folded) an event recorded here belongs to, read from the event or the tables.
 fn customer_of(conn: &Connection, kind: &EventKind) -> Result<Option<String>, Error> {
-    let direct = match kind {
-        EventKind::TenantCreated { contract_no, .. }
-        | EventKind::TenantPolicyChanged { contract_no, .. }
-        | EventKind::UserCreated { contract_no, .. }
-        | EventKind::IpRulesSet { contract_no, .. }
-        | EventKind::IpRestrictionsReleased { contract_no, .. } => Some(contract_no.clone()),
-        EventKind::InitRequestRecorded { request } => Some(request.contract_no.clone()),
-        // Settings of the whole server are not the branch's to send.
-        EventKind::TrustedRootAdded { .. } | EventKind::CountryTableImported { .. } => {
-            return Ok(None)
-        }
-        _ => None,
-    };
-    if let Some(c) = direct {
-        return Ok(Some(fold(&c)));
+    // Settings of the whole server (trusted roots, the country table) name no customer and
+    // concern no user: they are not the branch's to send.
+    if let Some(c) = kagiya_sync::decide::named_customer(kind) {
+        return Ok(Some(fold(c)));
     }
     if let Some(no) = request_of(kind) {
         return Ok(directory::init_request(conn, no)?.map(|r| fold(&r.contract_no)));

@@ -42,29 +42,35 @@ impl Verdict {
     }
 }
 
-/// The customer (contract number) an event belongs to, read from the event or the directory.
-/// `None` for what no customer owns (trusted roots, the country table) or a user the
-/// directory does not have.
-pub fn customer_of(dir: &Directory, kind: &EventKind) -> Option<String> {
-    use kagiya_core::directory::fold::{address_user_of, request_of, user_of};
+/// The customer (contract number) an event names itself, if it names one.
+pub fn named_customer(kind: &EventKind) -> Option<&str> {
     match kind {
         EventKind::TenantCreated { contract_no, .. }
         | EventKind::TenantPolicyChanged { contract_no, .. }
         | EventKind::UserCreated { contract_no, .. }
         | EventKind::IpRulesSet { contract_no, .. }
-        | EventKind::IpRestrictionsReleased { contract_no, .. } => Some(contract_no.clone()),
-        EventKind::InitRequestRecorded { request } => Some(request.contract_no.clone()),
-        _ => {
-            if let Some(no) = request_of(kind) {
-                return dir
-                    .init_requests
-                    .get(&fold(no))
-                    .map(|r| r.contract_no.clone());
-            }
-            let id = user_of(kind).or_else(|| address_user_of(kind))?;
-            dir.user(id).map(|u| u.contract_no.clone())
-        }
+        | EventKind::IpRestrictionsReleased { contract_no, .. } => Some(contract_no),
+        EventKind::InitRequestRecorded { request } => Some(&request.contract_no),
+        _ => None,
     }
+}
+
+/// The customer (contract number) an event belongs to, read from the event or the directory.
+/// `None` for what no customer owns (trusted roots, the country table) or a user the
+/// directory does not have.
+pub fn customer_of(dir: &Directory, kind: &EventKind) -> Option<String> {
+    use kagiya_core::directory::fold::{address_user_of, request_of, user_of};
+    if let Some(c) = named_customer(kind) {
+        return Some(c.to_owned());
+    }
+    if let Some(no) = request_of(kind) {
+        return dir
+            .init_requests
+            .get(&fold(no))
+            .map(|r| r.contract_no.clone());
+    }
+    let id = user_of(kind).or_else(|| address_user_of(kind))?;
+    dir.user(id).map(|u| u.contract_no.clone())
 }
 
 /// Decides `op` against `dir` (the central state: at least the op's customer, the user it

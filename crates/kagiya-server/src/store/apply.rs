@@ -393,14 +393,7 @@ pub(crate) async fn event(
             if let Some(login_id) = ends_sessions(&kind) {
                 // In the same transaction: no session of the user outlives the change,
                 // whichever process (or imported branch entry) made it.
-                crate::db::execute(
-                    tx,
-                    "UPDATE sessions SET revoked_ms = $2 \
-                     WHERE login_key = $1 AND revoked_ms IS NULL",
-                    &[&fold(login_id), &at],
-                )
-                .await
-                .map_err(cx.db())?;
+                end_sessions(tx, retry, login_id, at).await?;
             }
             chain
         }

@@ -55,8 +55,8 @@ listen = "127.0.0.1:8443"
 database_url = "host=$pg port=$port user=postgres dbname=kagiya"
 pool_size = 16
 migrate_on_start = true
-# One-time sign-in codes are handed over here until the mail delivery exists.
-code_spool = "$data/codes"
+# Mail (docs/mail.md) is off here: mails wait in the outbox, and a sign-in that needs a mailed
+# code is refused with mail.unavailable. Add a [mail] section to deliver them.
 TOML
   say "Wrote $config"
 fi

@@ -99,6 +99,12 @@ pub enum Error {
     /// answer for all, so that nothing tells them apart.
     #[error("the one-time password or link is not valid")]
     OneTimeRefused,
+    /// Seed 000: the account is locked, and 「この状態ではパスワードのリセット機能は利用できません」.
+    #[error("password reset is not available while the account is locked")]
+    ResetUnavailable,
+    /// A mail that carries a code cannot be queued: the server has no mail configured.
+    #[error("mail is not configured on this server")]
+    MailUnavailable,
     #[error("2FA rule: {0}")]
     MfaRule(&'static str),
     #[error("the file could not be read or written: {0}")]
@@ -163,7 +169,9 @@ impl Error {
             | Error::InvalidUserCredentials
             | Error::OneTimeRefused
             | Error::ConfirmationFailed => WrongPassword,
-            Error::CredentialLocked { .. } | Error::SignInLocked { .. } => Locked,
+            Error::CredentialLocked { .. } | Error::SignInLocked { .. } | Error::ResetUnavailable => {
+                Locked
+            }
             Error::NotPermitted(_)
             | Error::NotSignedIn
             | Error::SessionLocked
@@ -188,7 +196,7 @@ impl Error {
             Error::MfaRule(_) | Error::AlreadyOpen => Conflict,
             Error::Sync(SyncProblem::NotEnrolled, _) => Invalid,
             Error::Sync(SyncProblem::Refused, _) => NotPermitted,
-            Error::Sync(SyncProblem::Unreachable, _) => Unavailable,
+            Error::Sync(SyncProblem::Unreachable, _) | Error::MailUnavailable => Unavailable,
             Error::Sync(SyncProblem::ChainBroken, _) => AuditBroken,
             Error::AlreadyExists(_)
             | Error::OperatorIdTaken
@@ -252,6 +260,8 @@ impl Error {
             Error::InvalidIpRule(_) => "ip.rule_invalid",
             Error::AddressRule(_) => "email.refused",
             Error::OneTimeRefused => "auth.one_time_refused",
+            Error::ResetUnavailable => "auth.reset_unavailable",
+            Error::MailUnavailable => "mail.unavailable",
             Error::MfaRule(_) => "mfa.refused",
             Error::AlreadyOpen => "app.already_open",
             Error::File(_) => "file.failed",
@@ -486,6 +496,14 @@ impl Error {
             Error::OneTimeRefused => s(
                 "ワンタイムパスワード（またはURL）が正しくないか、有効期限が切れています。もう一度最初からお試しください。",
                 "The one-time password (or link) is wrong or has expired. Please start again.",
+            ),
+            Error::MailUnavailable => s(
+                "メールを送信できないため、ワンタイムパスワードやURLをお送りできません。時間をおいてお試しいただくか、お取引店にお問い合わせください。",
+                "Mail cannot be sent, so no one-time password or link can be sent. Please try again later or contact your branch.",
+            ),
+            Error::ResetUnavailable => s(
+                "アカウントが利用停止中です。この状態ではパスワードのリセット機能は利用できません。時間をおいてお試しいただくか、管理者にお問い合わせください。",
+                "The account is locked. Password reset is not available in this state. Please try again later or ask your administrator.",
             ),
             Error::MfaRule(code) => {
                 let why = match *code {

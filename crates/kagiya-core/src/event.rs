@@ -347,6 +347,10 @@ pub enum EventKind {
         purpose: OneTimePurpose,
         hash: String,
         expires_at: Millis,
+        /// Wrong tries carried over from the secret this one replaces: a code sent again never
+        /// gives more tries (written only when non-zero, so older entries keep their hashes).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        carried_attempts: u32,
     },
     /// A wrong one-time secret: one try used; at the limit it is void.
     OneTimeFailed {
@@ -384,6 +388,20 @@ pub enum EventKind {
         channel: Channel,
         rehash: Option<String>,
     },
+    // ---- Mail (recorded by the central server only).
+    /// A mail the server could not deliver: held because the address encrypts and its
+    /// certificate cannot be used, refused by the mail server, or given up after temporary
+    /// failures. The server's operators see it, and the branch after sync. Changes no state.
+    MailUndelivered {
+        login_id: String,
+        address: String,
+        mail: crate::mail::MailKind,
+        reason: crate::mail::Undelivered,
+    },
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A wrong password that an offline unlock did not clear (see `UserUnlocked`).
@@ -413,6 +431,9 @@ pub enum PasswordSetReason {
     ForcedChange,
     /// Reissued by the branch under an initialization request.
     InitRequest,
+    /// The user's own new password through the reset link mailed to a registered address
+    /// (seed 000: パスワード変更案内メール).
+    MailReset,
 }
 
 /// Why an attempt was refused without checking the password.
@@ -496,6 +517,7 @@ impl EventKind {
             EventKind::AddressPasswordSet { .. } => "address_password_set",
             EventKind::AddressCredentialFailed { .. } => "address_credential_failed",
             EventKind::AddressCredentialVerified { .. } => "address_credential_verified",
+            EventKind::MailUndelivered { .. } => "mail_undelivered",
         }
     }
 }
@@ -569,7 +591,8 @@ impl EventKind {
             | EventKind::OneTimeUsed { .. }
             | EventKind::AddressPasswordSet { .. }
             | EventKind::AddressCredentialFailed { .. }
-            | EventKind::AddressCredentialVerified { .. } => Scope::Directory,
+            | EventKind::AddressCredentialVerified { .. }
+            | EventKind::MailUndelivered { .. } => Scope::Directory,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod event;
 pub mod i18n;
 pub mod iprules;
 pub mod lockout;
+pub mod mail;
 pub mod operator;
 pub mod password;
 pub mod random;

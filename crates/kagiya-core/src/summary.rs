@@ -13,6 +13,9 @@ fn reason_label(r: PasswordSetReason, lang: Lang) -> &'static str {
         PasswordSetReason::OwnChange => lang.pick("本人による変更", "changed by the user"),
         PasswordSetReason::ExpiredChange => lang.pick("期限切れによる変更", "changed after expiry"),
         PasswordSetReason::ForcedChange => lang.pick("強制変更", "forced change"),
+        PasswordSetReason::MailReset => {
+            lang.pick("メールのURLによるリセット", "reset through the mailed link")
+        }
         PasswordSetReason::InitRequest => lang.pick(
             "初期化依頼による再発行",
             "reissued by initialization request",
@@ -37,6 +40,10 @@ fn one_time_label(p: crate::directory::OneTimePurpose, ja: bool) -> &'static str
         (Enrollment, false) => "2FA enrolment code",
         (AddressSetup, true) => "パスワード設定用URL",
         (AddressSetup, false) => "password-setting link",
+        (PasswordReset, true) => "パスワードリセット用URL",
+        (PasswordReset, false) => "password reset link",
+        (AddressChange, true) => "メールアドレス変更確認用URL",
+        (AddressChange, false) => "address change confirmation link",
     }
 }
 
@@ -633,6 +640,19 @@ fn directory_summary(kind: &EventKind, lang: Lang) -> String {
             ja,
             format!("{login_id} の {address} のパスワードを確認（{}）", channel.code()),
             format!("Verified the password of {address} of {login_id} ({})", channel.code()),
+        ),
+        EventKind::MailUndelivered { login_id, address, mail, reason } => pick(
+            ja,
+            format!(
+                "{login_id} 宛の「{}」を {address} に届けられず（{}）",
+                mail.label(lang),
+                reason.label(lang)
+            ),
+            format!(
+                "The {} mail for {login_id} did not reach {address} ({})",
+                mail.label(lang),
+                reason.label(lang)
+            ),
         ),
         other => other.type_name().to_owned(),
     }

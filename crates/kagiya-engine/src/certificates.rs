@@ -9,12 +9,13 @@ use kagiya_core::certs::{
 };
 use kagiya_core::directory::{authorize, Action, StoredCert};
 use kagiya_core::event::EventKind;
+use kagiya_core::mail::MailKind;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang};
 use serde::Serialize;
 
 use crate::addresses::find;
-use crate::port::Change;
+use crate::port::{Change, MailOrder};
 use crate::{ActorRef, Engine};
 
 /// What a certificate file holds and how it fits an address.
@@ -30,6 +31,41 @@ pub struct CertReport {
     /// The file is a mail from the address, signed with the certificate's key (seed 001's
     /// registration by signed mail): registering it switches signing and encryption on.
     pub possession_proven: bool,
+}
+
+/// What a signed mail to the registration address did (seed 001).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailRegistration {
+    /// Registered for these users of the address, signing and encryption on; the sender is told.
+    Registered {
+        address: String,
+        login_ids: Vec<String>,
+    },
+    /// Not registered (the codes say why); the sender, a registered address, is told.
+    Refused {
+        address: String,
+        codes: Vec<&'static str>,
+    },
+    /// Not from a registered address (or no sender): dropped unanswered.
+    Ignored,
+}
+
+/// The certificate as kept for an address.
+fn stored(report: &CertReport, der: &[u8], others: &[Vec<u8>], now: kagiya_core::Millis) -> StoredCert {
+    StoredCert {
+        der: base64::engine::general_purpose::STANDARD.encode(der),
+        sha256: report.certificate.sha256.clone(),
+        subject: report.certificate.subject.clone(),
+        issuer: report.certificate.issuer.clone(),
+        not_after: report.certificate.not_after,
+        imported_at: now,
+        format: report.format,
+        trusted: matches!(report.chain, ChainStatus::Trusted { .. }),
+        chain: others
+            .iter()
+            .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
+            .collect(),
+    }
 }
 
 /// A report, the DER of the certificate it is about, and the other certificates of the file.
@@ -122,20 +158,7 @@ impl Engine {
         let ev = EventKind::CertificateImported {
             login_id: user.login_id,
             address: current.address.clone(),
-            certificate: StoredCert {
-                der: base64::engine::general_purpose::STANDARD.encode(&der),
-                sha256: report.certificate.sha256.clone(),
-                subject: report.certificate.subject.clone(),
-                issuer: report.certificate.issuer.clone(),
-                not_after: report.certificate.not_after,
-                imported_at: self.now(),
-                format: report.format,
-                trusted: matches!(report.chain, ChainStatus::Trusted { .. }),
-                chain: others
-                    .iter()
-                    .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
-                    .collect(),
-            },
+            certificate: stored(&report, &der, &others, self.now()),
         };
         let mut evs = vec![ev];
         if report.possession_proven {
@@ -150,6 +173,104 @@ impl Engine {
         }
         self.record_all(Some(&acting.audit_name()), self.now(), evs)?;
         Ok(report)
+    }
+
+    /// Seed 001's registration by signed mail: a mail signed with the certificate and sent from
+    /// the address to the registration address. Registered for every user who has the address,
+    /// with 「電子署名」 and 「受信メールの暗号化」 switched on, when the signature is the
+    /// certificate's own, the From: is the address, the certificate fits it and its chain leads
+    /// to a trusted root (nobody at a branch looks at this one, so an untrusted chain is refused
+    /// rather than warned about). The sender is answered by mail either way — but only a
+    /// registered address: a mail from anyone else is dropped unanswered (no backscatter).
+    pub fn register_certificate_by_mail(
+        &self,
+        raw: &[u8],
+        lang: Lang,
+    ) -> Result<MailRegistration, Error> {
+        let Some(from) = certs::mail_from(raw) else {
+            return Ok(MailRegistration::Ignored);
+        };
+        let holders = self.read(|r| r.address_holders(&from))?;
+        let Some(first) = holders.first().cloned() else {
+            return Ok(MailRegistration::Ignored);
+        };
+        let answer = |kind: MailKind, detail: Option<String>| {
+            Change::Mail(MailOrder {
+                kind,
+                login_id: first.clone(),
+                to: from.clone(),
+                lang: Some(lang),
+                secret: None,
+                expires_at: None,
+                detail,
+            })
+        };
+        let mut codes: Vec<&'static str> = Vec::new();
+        let examined = match self.examine(&from, raw, lang) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                codes.push(e.code());
+                None
+            }
+        };
+        if let Some((report, _, _)) = &examined {
+            codes.extend(
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .map(|f| f.code),
+            );
+            if !report.possession_proven {
+                codes.push("cert.possession_not_proven");
+            }
+            if !matches!(report.chain, ChainStatus::Trusted { .. }) {
+                codes.push("cert.untrusted_chain");
+            }
+        }
+        let now = self.now();
+        let actor = format!("mail:{from}");
+        match examined {
+            Some((report, der, others)) if codes.is_empty() => {
+                let mut changes = Vec::new();
+                for login_id in &holders {
+                    let list = self.read(|r| r.addresses(login_id))?;
+                    let current = find(&list, &from)?;
+                    for ev in [
+                        EventKind::CertificateImported {
+                            login_id: login_id.clone(),
+                            address: current.address.clone(),
+                            certificate: stored(&report, &der, &others, now),
+                        },
+                        EventKind::AddressFlagsSet {
+                            login_id: login_id.clone(),
+                            address: current.address.clone(),
+                            sign: true,
+                            encrypt: true,
+                        },
+                    ] {
+                        changes.push(Change::event(Some(&actor), ev));
+                    }
+                }
+                changes.push(answer(MailKind::CertificateRegistered, None));
+                self.commit(now, changes)?;
+                Ok(MailRegistration::Registered {
+                    address: from,
+                    login_ids: holders,
+                })
+            }
+            _ => {
+                codes.dedup();
+                self.commit(
+                    now,
+                    vec![answer(MailKind::CertificateRefused, Some(codes.join(",")))],
+                )?;
+                Ok(MailRegistration::Refused {
+                    address: from,
+                    codes,
+                })
+            }
+        }
     }
 
     /// Whether registered certificates lead to a trusted root *today*: checked again against

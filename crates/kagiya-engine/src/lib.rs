@@ -15,6 +15,7 @@ pub mod certificates;
 mod clock;
 mod init_request;
 mod ip;
+mod mail_flows;
 mod one_time;
 mod operator_auth;
 mod operator_lifecycle;
@@ -38,11 +39,12 @@ pub use acting::{Acting, ActorRef};
 pub use clock::{Clock, DriftingClock, FixedClock, SystemClock};
 pub use init_request::InitRequestForm;
 pub use ip::MAX_RELEASE_MINUTES;
+pub use mail_flows::{ResetAsked, RESET_MINUTES_SETTING};
 pub use one_time::OneTimeSecret;
 pub use operator_lifecycle::{OperatorPasswords, OPERATOR_EXPIRY_RANGE, OPERATOR_EXPIRY_SETTING};
 pub use operators::{check_new_operator_password, FirstSupervisor, NewOperator};
 pub use passwords::{ChangeOwn, Issued, NewPassword, SetPasswords};
-pub use port::{Change, OperatorRow, Port, Reads};
+pub use port::{Change, MailOrder, OperatorRow, Port, Reads};
 pub use tenants::NewTenant;
 pub use unlock::{state_label, UnlockOutcome, UnlockRow};
 pub use users::NewUser;
@@ -180,6 +182,12 @@ impl Engine {
     pub fn tenant(&self, contract_no: &str) -> Result<Tenant, Error> {
         self.read(|r| r.tenant(contract_no))?
             .ok_or(Error::UnknownTenant)
+    }
+
+    /// Spends the time of one argon2id check on nothing, so that a refusal that needed no check
+    /// takes as long as one that did.
+    pub fn waste_time(&self, s: &kagiya_core::secret::Secret) {
+        self.hasher.waste_time(s);
     }
 
     /// A user that must exist.

@@ -10,9 +10,10 @@ use kagiya_core::directory::{Address, OneTimePurpose, User};
 use kagiya_core::event::EventKind;
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
-use kagiya_core::{Error, Millis};
+use kagiya_core::mail::MailKind;
+use kagiya_core::{Error, Lang, Millis};
 
-use crate::port::{Change, Reads};
+use crate::port::{Change, MailOrder, Reads};
 use crate::Engine;
 
 /// A one-time secret for the mail to `address`. `Debug` hides the secret.
@@ -23,6 +24,21 @@ pub struct OneTimeSecret {
     pub purpose: OneTimePurpose,
     pub secret: Secret,
     pub expires_at: Millis,
+}
+
+impl OneTimeSecret {
+    /// The mail that carries it, queued with its event.
+    pub(crate) fn order(&self, kind: MailKind, lang: Option<Lang>) -> Change {
+        Change::Mail(MailOrder {
+            kind,
+            login_id: self.login_id.clone(),
+            to: self.address.clone(),
+            lang,
+            secret: Some(self.secret.clone()),
+            expires_at: Some(self.expires_at),
+            detail: None,
+        })
+    }
 }
 
 /// A typed secret checked against the one pending, outside the lock.
@@ -43,15 +59,29 @@ impl Engine {
         purpose: OneTimePurpose,
         now: Millis,
     ) -> Result<(OneTimeSecret, EventKind), Error> {
+        self.prepare_one_time_with(login_id, address, purpose, now, purpose.lifetime_ms(), 0)
+    }
+
+    /// As `prepare_one_time`, valid for `lifetime` and starting with `carried` tries spent.
+    pub(crate) fn prepare_one_time_with(
+        &self,
+        login_id: &str,
+        address: &str,
+        purpose: OneTimePurpose,
+        now: Millis,
+        lifetime: Millis,
+        carried: u32,
+    ) -> Result<(OneTimeSecret, EventKind), Error> {
         let secret = purpose.generate();
         let hash = self.hasher.hash(&secret)?;
-        let expires_at = now + purpose.lifetime_ms();
+        let expires_at = now + lifetime;
         let ev = EventKind::OneTimeIssued {
             login_id: login_id.to_owned(),
             address: address.to_owned(),
             purpose,
             hash,
             expires_at,
+            carried_attempts: carried,
         };
         Ok((
             OneTimeSecret {
@@ -80,7 +110,7 @@ impl Engine {
             OneTimePurpose::SignIn | OneTimePurpose::Enrollment => {
                 Secret::new(normalise_code(typed.expose()))
             }
-            OneTimePurpose::AddressSetup => Secret::new(typed.expose().trim()),
+            _ => Secret::new(typed.expose().trim()),
         };
         let Some((address, hash)) = find(list, address).and_then(|a| {
             a.pending(purpose, now)

@@ -14,6 +14,9 @@ use kagiya_core::directory::{Address, InitRequest, Service, Tenant, User};
 use kagiya_core::event::EventKind;
 use kagiya_core::iprules::{CountryTable, RuleSet};
 use kagiya_core::lockout::LockoutFacts;
+use kagiya_core::mail::MailKind;
+use kagiya_core::secret::Secret;
+use kagiya_core::Lang;
 use kagiya_core::operator::{OperatorRecord, Role};
 use kagiya_core::{Error, Millis};
 
@@ -39,6 +42,8 @@ pub trait Reads {
     fn init_requests(&self) -> Result<Vec<InitRequest>, Error>;
     /// Every address that encrypts mail to its certificate, with its user's login ID.
     fn encrypting_addresses(&self) -> Result<Vec<(String, Address)>, Error>;
+    /// The login IDs of the users who registered `address` (case-insensitively), by login ID.
+    fn address_holders(&self, address: &str) -> Result<Vec<String>, Error>;
     /// A user's addresses (empty when none; `UnknownUser` when there is no such user).
     fn addresses(&self, login_id: &str) -> Result<Vec<Address>, Error>;
     /// A customer's IP rules for one service (the empty set when none were set).
@@ -117,6 +122,37 @@ pub enum Change {
     Setting { key: String, value: String },
     /// A new IP-to-country table (its CSV and SHA-256).
     CountryTable { csv: String, sha256: String },
+    /// A mail that carries what only this decision has (a code made for it), queued with the
+    /// event by a store that delivers mail (the central server's); the branch's store sends no
+    /// mail and drops it, so the secret never rests on a branch PC.
+    Mail(MailOrder),
+}
+
+/// A mail ordered by the engine (see `Change::Mail`; the mails an event owes by itself are
+/// `kagiya_core::mail::owed`).
+#[derive(Debug, Clone)]
+pub struct MailOrder {
+    pub kind: MailKind,
+    pub login_id: String,
+    pub to: String,
+    /// The language of the request that ordered it (`None`: the server's default).
+    pub lang: Option<Lang>,
+    /// The code or link secret the mail carries (never stored in clear, never in an event).
+    pub secret: Option<Secret>,
+    /// When what it carries stops working: not worth sending after that.
+    pub expires_at: Option<Millis>,
+    /// What the mail reports beyond its kind (the codes of a refused registration).
+    pub detail: Option<String>,
+}
+
+/// Orders compare without their secret (which is random).
+impl PartialEq for MailOrder {
+    fn eq(&self, o: &MailOrder) -> bool {
+        (self.kind, &self.login_id, &self.to, self.lang)
+            == (o.kind, &o.login_id, &o.to, o.lang)
+            && (self.expires_at, &self.detail) == (o.expires_at, &o.detail)
+            && self.secret.is_some() == o.secret.is_some()
+    }
 }
 
 impl Change {

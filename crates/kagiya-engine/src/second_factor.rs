@@ -6,6 +6,7 @@
 
 use kagiya_core::directory::addresses::otp_address;
 use kagiya_core::directory::{Channel, CredentialKind, CredentialState, OneTimePurpose};
+use kagiya_core::mail::MailKind;
 use kagiya_core::event::{EventKind, RefusalReason};
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
@@ -40,7 +41,11 @@ impl Engine {
             OneTimePurpose::Enrollment,
             now,
         )?;
-        self.record_all(Some(&acting.audit_name()), now, vec![ev])?;
+        let order = secret.order(MailKind::EnrollmentCode, None);
+        self.commit(
+            now,
+            vec![Change::event(Some(&acting.audit_name()), ev), order],
+        )?;
         Ok(secret)
     }
 

@@ -9,6 +9,7 @@ use kagiya_core::directory::fold::apply_to_user;
 use kagiya_core::directory::ids::LoginId;
 use kagiya_core::directory::{Channel, Credential, CredentialKind, CredentialState, UserStatus};
 use kagiya_core::directory::{OneTimePurpose, Tenant, User};
+use kagiya_core::mail::MailKind;
 use kagiya_core::event::{EventKind, RefusalReason};
 use kagiya_core::iprules::IpAction;
 use kagiya_core::lockout::FailureOutcome;
@@ -352,6 +353,7 @@ impl Engine {
                 let second_factor = match (&code, fresh.mfa && sign_in) {
                     (Some((secret, ev)), true) => {
                         changes.push(Change::event(None, ev.clone()));
+                        changes.push(secret.order(MailKind::SignInCode, None));
                         Some(secret.clone())
                     }
                     _ => None,

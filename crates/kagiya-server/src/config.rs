@@ -31,11 +31,11 @@ pub struct Config {
     /// flood still queues instead of exhausting memory). 0 means twice the number of cores.
     #[serde(default)]
     pub workers: usize,
-    /// Where one-time sign-in codes are handed over until the mail delivery exists: a spool
-    /// directory, one file per code, readable by the server's user only. Without it a user with
-    /// 2FA on cannot finish signing in (they are told the code cannot be sent).
+    /// Mail (docs/mail.md): the outbox is always kept; with this section the server also
+    /// delivers it. Without it, a request whose mail carries a code (a sign-in with 2FA, a
+    /// reset) is refused with `mail.unavailable`, since nothing could send the code.
     #[serde(default)]
-    pub code_spool: Option<std::path::PathBuf>,
+    pub mail: Option<MailConfig>,
     /// Who may read `/metrics` (addresses or CIDRs; default: this host only). Others get 404.
     #[serde(default = "default_metrics_allow")]
     pub metrics_allow: Vec<ipnet::IpNet>,
@@ -49,6 +49,116 @@ pub struct Config {
     pub session: SessionConfig,
     #[serde(default)]
     pub throttle: ThrottleConfig,
+}
+
+/// How the server delivers mail, signs it, and receives certificate registrations.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailConfig {
+    /// The sender (`鍵屋 <noreply@bank.example>`); its domain is the Message-ID's.
+    pub from: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Where the links in mails lead (the customers' pages): `https://kagiya.bank.example`.
+    pub link_base: String,
+    /// The service's name in subjects (「【鍵屋】…」) and signatures.
+    #[serde(default = "default_service_name")]
+    pub service_name: String,
+    /// Whom to ask, as printed at the end of each mail (a phone number, a page).
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// The language of a mail no request chose (notices owed by events): `ja` or `en`.
+    #[serde(default = "default_mail_language")]
+    pub language: kagiya_core::Lang,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls` (required, never opportunistic), `tls` (implicit), or `none` (only to a relay
+    /// on this host).
+    pub smtp_security: kagiya_mail::Security,
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    /// A file holding the SMTP password (never in this file, never logged).
+    #[serde(default)]
+    pub smtp_password_file: Option<std::path::PathBuf>,
+    /// A CA file (PEM) to trust for the mail server besides the OS's roots.
+    #[serde(default)]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
+    /// The time limit of each SMTP command (ours: 30 s; lettre's own default is 60).
+    #[serde(default = "default_smtp_timeout")]
+    pub smtp_timeout_seconds: u64,
+    /// The service's S/MIME signing certificate and key (PEM), or a PKCS#12 file and a file
+    /// holding its password. Every mail is signed (seed 001).
+    #[serde(default)]
+    pub signing_cert: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub signing_key: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub signing_p12: Option<std::path::PathBuf>,
+    #[serde(default)]
+    pub signing_p12_password_file: Option<std::path::PathBuf>,
+    /// Revocation lists (PEM or DER) of the CAs whose certificates mail is encrypted to.
+    #[serde(default)]
+    pub crl_files: Vec<std::path::PathBuf>,
+    /// The key that seals the codes and links waiting in the outbox (64 hex digits, made by
+    /// `kagiya-server mail new-key FILE`).
+    pub outbox_key_file: std::path::PathBuf,
+    /// How often the worker looks for mail to send, in milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// Tries before a mail the server keeps deferring is given up (ours: 12, about six hours
+    /// with the backoff, docs/mail.md).
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// The first wait after a temporary failure, in milliseconds; it doubles with each try up
+    /// to an hour (ours: 30 s, docs/mail.md).
+    #[serde(default = "default_retry_ms")]
+    pub retry_ms: u64,
+    /// How long a worker holds a mail it is sending before another may take it (default: twelve
+    /// SMTP time limits, the commands of one hand-over with room).
+    #[serde(default)]
+    pub lease_seconds: Option<u64>,
+    /// Seed 001's registration address and the SMTP listener the organisation's mail server
+    /// forwards it to.
+    #[serde(default)]
+    pub registration: Option<RegistrationConfig>,
+}
+
+/// Where signed mails for certificate registration arrive (seed 001: 「電子署名付メールを
+/// digitalid@… へ送信します」).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// The registration address (`digitalid@bank.example`): the only recipient accepted.
+    pub address: String,
+    /// Where the listener accepts the forwarded mail (`127.0.0.1:2526`).
+    pub listen: SocketAddr,
+    /// Who may hand mail to it (the organisation's mail servers; default: this host only).
+    #[serde(default = "default_metrics_allow")]
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+fn default_service_name() -> String {
+    "鍵屋".into()
+}
+
+fn default_mail_language() -> kagiya_core::Lang {
+    kagiya_core::Lang::Ja
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+fn default_poll_ms() -> u64 {
+    1000
+}
+
+fn default_max_attempts() -> u32 {
+    12
+}
+
+fn default_retry_ms() -> u64 {
+    30_000
 }
 
 /// How long a sign-in lasts (ours: seed 004 names no session length; 15 idle minutes and 8 hours
@@ -152,7 +262,7 @@ impl std::error::Error for ConfigError {}
 impl Config {
     /// Reads `path` (when given), then applies `KAGIYA_SERVER_LISTEN`, `KAGIYA_SERVER_DATABASE_URL`,
     /// `KAGIYA_SERVER_POOL_SIZE`, `KAGIYA_SERVER_MIGRATE_ON_START`, `KAGIYA_SERVER_WORKERS`,
-    /// `KAGIYA_SERVER_CODE_SPOOL`, `KAGIYA_SERVER_TLS_CERT` and `KAGIYA_SERVER_TLS_KEY` from `env`.
+    /// `KAGIYA_SERVER_TLS_CERT` and `KAGIYA_SERVER_TLS_KEY` from `env`.
     pub fn load(
         path: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
@@ -172,7 +282,6 @@ impl Config {
             ("KAGIYA_SERVER_POOL_SIZE", "pool_size", true),
             ("KAGIYA_SERVER_MIGRATE_ON_START", "migrate_on_start", true),
             ("KAGIYA_SERVER_WORKERS", "workers", true),
-            ("KAGIYA_SERVER_CODE_SPOOL", "code_spool", false),
             ("KAGIYA_SERVER_TLS_CERT", "tls_cert", false),
             ("KAGIYA_SERVER_TLS_KEY", "tls_key", false),
         ];
@@ -199,6 +308,21 @@ impl Config {
         }
         if c.tls_cert.is_some() != c.tls_key.is_some() {
             return Err(ConfigError("tls_cert and tls_key go together".into()));
+        }
+        if let Some(m) = &c.mail {
+            if m.smtp_timeout_seconds == 0
+                || m.poll_ms == 0
+                || m.max_attempts == 0
+                || m.retry_ms == 0
+                || m.lease_seconds == Some(0)
+            {
+                return Err(ConfigError(
+                    "mail: smtp_timeout_seconds, poll_ms and max_attempts must be at least 1".into(),
+                ));
+            }
+            if !m.link_base.starts_with("https://") && !m.link_base.starts_with("http://") {
+                return Err(ConfigError("mail: link_base must be an http(s) URL".into()));
+            }
         }
         if c.session.idle_minutes == 0 || c.session.max_hours == 0 {
             return Err(ConfigError("session lengths must be at least 1".into()));

@@ -25,7 +25,6 @@ use kagiya_engine::Engine;
 use tokio::sync::Semaphore;
 
 use crate::api;
-use crate::codes::{CodeSender, Spool};
 use crate::config::{Config, SessionConfig};
 use crate::metrics::Metrics;
 use crate::store::PgPort;
@@ -53,7 +52,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     pub metrics_allow: Arc<Vec<ipnet::IpNet>>,
     pub session: SessionConfig,
-    pub codes: Option<Arc<dyn CodeSender>>,
+    /// The mail delivery (`[mail]`): none when the server has no mail configured.
+    pub mailer: Option<Arc<crate::mail::worker::Mailer>>,
 }
 
 impl AppState {
@@ -63,7 +63,14 @@ impl AppState {
         config: &Config,
         rt: tokio::runtime::Handle,
     ) -> Result<AppState, String> {
-        let port = Arc::new(PgPort::new(pool.clone(), rt));
+        let (mailer, queue) = match &config.mail {
+            Some(m) => {
+                let (mailer, queue) = crate::mail::worker::Mailer::from_config(m)?;
+                (Some(Arc::new(mailer)), queue)
+            }
+            None => (None, Default::default()),
+        };
+        let port = Arc::new(PgPort::new(pool.clone(), rt).with_mail(queue));
         let engine = Engine::new(port.clone(), "server", HashParams::default())
             .map_err(|e| e.to_string())?;
         let workers = match config.workers {
@@ -72,10 +79,6 @@ impl AppState {
             // per core, 83 % at two).
             0 => 2 * std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
-        };
-        let codes = match &config.code_spool {
-            Some(dir) => Some(Arc::new(Spool::new(dir.clone())?) as Arc<dyn CodeSender>),
-            None => None,
         };
         Ok(AppState {
             pool: Arc::new(pool),
@@ -87,7 +90,7 @@ impl AppState {
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
             metrics_allow: Arc::new(config.metrics_allow.clone()),
             session: config.session.clone(),
-            codes,
+            mailer,
         })
     }
 }
@@ -101,6 +104,11 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi))
         .route("/v1/sign-in", post(api::auth::sign_in))
         .route("/v1/sign-in/code", post(api::auth::code))
+        .route("/v1/sign-in/code/resend", post(api::mail::resend_code))
+        .route("/v1/password-reset", post(api::mail::request_reset))
+        .route("/v1/password-reset/complete", post(api::mail::complete_reset))
+        .route("/v1/address-setup/complete", post(api::mail::complete_address_setup))
+        .route("/v1/address-change/confirm", post(api::mail::confirm_address_change))
         .route("/v1/me", get(api::auth::me))
         .route("/v1/me/passwords", post(api::auth::change_passwords))
         .route("/v1/me/confirm", post(api::auth::confirm))

@@ -6,7 +6,6 @@
 
 pub mod api;
 pub mod check;
-pub mod codes;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -14,6 +13,7 @@ pub mod devices;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod mail;
 pub mod metrics;
 pub mod migrate;
 pub mod openapi;

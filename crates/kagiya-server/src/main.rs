@@ -38,6 +38,24 @@ enum Command {
     /// Branch PCs that sync: enrolment codes and revocation.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The mail outbox: its key, and the mails in a state (the undeliverable ones, `dead` and
+    /// `held`, are what operators watch).
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Writes a new outbox key to FILE (readable by this user only; never overwritten). Name it
+    /// as `outbox_key_file` in `[mail]`.
+    NewKey { file: PathBuf },
+    /// Lists the mails in STATE (queued, sent, held, dead, expired), newest first, as JSON lines.
+    List {
+        #[arg(long, default_value = "dead")]
+        state: String,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +110,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    // The key is made before any configuration exists (the configuration names it).
+    if let Command::Mail(MailCommand::NewKey { file }) = &args.command {
+        kagiya_server::mail::seal::OutboxKey::create(file)?;
+        eprintln!("outbox key written to {}", file.display());
+        return Ok(());
+    }
     let config = Config::load(args.config.as_deref(), |k| std::env::var(k).ok())
         .map_err(|e| e.to_string())?;
     let pool = db::pool(&config.database_url, config.pool_size)?;
@@ -156,6 +180,13 @@ async fn run(args: Args) -> Result<(), String> {
                 Err(format!("no active device {device_id}"))
             }
         }
+        Command::Mail(MailCommand::NewKey { .. }) => Ok(()),
+        Command::Mail(MailCommand::List { state, limit }) => {
+            for row in kagiya_server::mail::list(&pool, &state, limit).await? {
+                println!("{}", serde_json::to_string(&row).map_err(|e| e.to_string())?);
+            }
+            Ok(())
+        }
         Command::Import { file } => {
             let text =
                 std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -183,6 +214,7 @@ async fn run(args: Args) -> Result<(), String> {
             tracing::info!(listen = %config.listen, tls = tls.is_some(), "serving");
             let state = AppState::new(pool, &config, tokio::runtime::Handle::current())?;
             tokio::spawn(maintenance(state.clone()));
+            kagiya_server::mail::start(&state, &config)?;
             let app = router(state);
             match tls {
                 Some(acceptor) => {

@@ -33,6 +33,11 @@ pub const STEPS: &[Step] = &[
         name: "sync_devices_ops",
         sql: include_str!("../migrations/V3__sync_devices_ops.sql"),
     },
+    Step {
+        version: 4,
+        name: "mail_outbox",
+        sql: include_str!("../migrations/V4__mail_outbox.sql"),
+    },
 ];
 
 /// The version this program runs on.

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{admin, auth, sync};
+use crate::api::{admin, auth, mail, sync};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,8 @@ use crate::api::{admin, auth, sync};
         auth::sign_out, auth::api_authenticate,
         admin::users, admin::unlock, admin::set_passwords,
         sync::enroll, sync::push, sync::pull,
+        mail::request_reset, mail::complete_reset, mail::complete_address_setup,
+        mail::confirm_address_change, mail::resend_code,
     ),
     modifiers(&Session, &CommonErrors),
 )]

@@ -89,26 +89,23 @@ impl Server {
         .unwrap();
     }
 
-    /// Turns 2FA on for `login_id` the way the engine's own flow does it (an OTP address added,
-    /// its enrolment code answered), confirmed with the demo confirmation password.
+    /// Turns 2FA on for `login_id` as the engine's flow ends (an OTP address added, 2FA
+    /// enrolled on it), recorded directly: the enrolment code's mail is the mail tests' concern.
     async fn enrol_two_factor(&self, login_id: &str) {
-        let port = self.port.clone();
-        let id = login_id.to_owned();
-        tokio::task::spawn_blocking(move || {
-            use kagiya_core::directory::Purpose;
-            use kagiya_core::secret::Secret;
-            let e = kagiya_engine::Engine::new(port, "test", Default::default()).unwrap();
-            let me = kagiya_engine::ActorRef::User(id.clone());
-            let conf = Secret::new(CONFIRMATION_PASSWORD);
-            let address = "sato-otp@example.co.jp";
-            e.add_address(&me, &conf, &id, address, &[Purpose::Otp])
-                .unwrap();
-            let code = e.start_mfa_enrollment(&me, &conf, &id, address).unwrap();
-            e.confirm_mfa_enrollment(&id, address, &code.secret)
-                .unwrap();
-        })
-        .await
-        .unwrap();
+        use kagiya_core::directory::Purpose;
+        let address = "sato-otp@example.co.jp".to_owned();
+        self.record(vec![
+            EventKind::AddressAdded {
+                login_id: login_id.into(),
+                address: address.clone(),
+                purposes: vec![Purpose::Otp],
+            },
+            EventKind::MfaEnrolled {
+                login_id: login_id.into(),
+                address,
+            },
+        ])
+        .await;
     }
 
     /// A user's failure count as stored.
@@ -677,12 +674,13 @@ async fn unknown_and_known_ids_cost_the_same() {
 }
 
 /// Seed 002 「ワンタイムパスワード認証」 as API: a user with 2FA on gets a session that can do nothing
-/// but answer the code sent to their one-time-password address (handed to the code spool until
-/// the mail exists); a wrong code is refused, the right one gives a new, full session.
+/// but answer the code mailed to their one-time-password address (「同時に、お客様メールアドレスに
+/// 「ワンタイムパスワード通知」メールが届きます」, captured from the real SMTP server); a wrong code is
+/// refused, the right one gives a new, full session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_user_with_two_factors_answers_the_code_before_anything_else() {
-    let spool = tempfile::tempdir().unwrap();
-    let s = start(&format!("code_spool = {:?}\n{UNTHROTTLED}", spool.path())).await;
+    let mail = common::TestMail::new();
+    let s = start(&format!("{UNTHROTTLED}\n{}", mail.toml(false))).await;
     s.enrol_two_factor("minato-sato").await;
 
     let (status, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "en").await;
@@ -700,21 +698,13 @@ async fn a_user_with_two_factors_answers_the_code_before_anything_else() {
         .call("GET", "/v1/me", Some(&pending), "en", None, "")
         .await;
     assert_eq!(status, 403);
-    let files: Vec<_> = std::fs::read_dir(spool.path())
-        .unwrap()
-        .map(|f| f.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    assert_eq!(files.len(), 1, "one code handed over: {files:?}");
-    let handed: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
-    assert_eq!(handed["address"], "sato-otp@example.co.jp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "the spool is the server's user's only");
-    }
-    let code = handed["code"].as_str().unwrap().to_owned();
+    let mails = mail
+        .wait_for("sato-otp@example.co.jp", 1, 20, |c| {
+            c.subject().contains("ワンタイムパスワード通知")
+        })
+        .await;
+    assert_eq!(mails.len(), 1, "one code mailed");
+    let code = mails[0].code().expect("the mail carries the code");
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let (status, v) = s
         .post(
@@ -754,16 +744,16 @@ async fn a_user_with_two_factors_answers_the_code_before_anything_else() {
     assert_eq!(status, 200);
 }
 
-/// Without a way to send the code, a user with 2FA is told so (after the right password only).
+/// Without mail, a user with 2FA is told the code cannot be sent (after the right password only).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn without_a_code_sender_two_factor_users_are_told_the_code_cannot_be_sent() {
+async fn without_mail_two_factor_users_are_told_the_code_cannot_be_sent() {
     let s = start(UNTHROTTLED).await;
     s.enrol_two_factor("minato-sato").await;
     assert_eq!(s.sign_in("minato-sato", "wrong-1", "en").await.0, 401);
     let (status, v) = s.sign_in("minato-sato", LOGIN_PASSWORD, "ja").await;
     assert_eq!(
         (status, v["code"].as_str()),
-        (503, Some("auth.code_undeliverable")),
+        (503, Some("mail.unavailable")),
         "{v}"
     );
 }

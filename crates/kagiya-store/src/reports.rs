@@ -145,6 +145,24 @@ pub fn addresses_with_certificates(
         .collect())
 }
 
+/// The login IDs of the users who registered `address` (case-insensitively).
+pub fn address_holders(conn: &Connection, address: &str) -> Result<Vec<String>, Error> {
+    use kagiya_core::directory::addresses::dup_key;
+    let found: Vec<(String, Vec<Address>)> = rows(
+        conn,
+        "SELECT u.login_id, a.body FROM user_addresses a \
+         JOIN users u ON u.id = a.user_id WHERE u.status != 'deleted' ORDER BY u.login_key",
+        [],
+        |r| Ok((r.get(0)?, parse(&r.get::<_, String>(1)?)?)),
+    )?;
+    let key = dup_key(address);
+    Ok(found
+        .into_iter()
+        .filter(|(_, list)| list.iter().any(|a| dup_key(&a.address) == key))
+        .map(|(login_id, _)| login_id)
+        .collect())
+}
+
 // ---- the users table
 
 /// Which users the table shows.

@@ -78,9 +78,12 @@ pub fn customer_of(dir: &Directory, kind: &EventKind) -> Option<String> {
 /// entries after `op.base_seq`, in order; `now` is the server's time.
 pub fn decide(dir: &Directory, after: &[Entry], op: &OpDraft, now: Millis) -> Verdict {
     let kind = &op.event;
+    // The server's own record of its mail is never a branch's to make.
     if matches!(
         kind,
-        EventKind::TrustedRootAdded { .. } | EventKind::CountryTableImported { .. }
+        EventKind::TrustedRootAdded { .. }
+            | EventKind::CountryTableImported { .. }
+            | EventKind::MailUndelivered { .. }
     ) || kind.scope() != kagiya_core::event::Scope::Directory
     {
         return Verdict::not(Outcome::Rejected, Reason::NotShared);
@@ -541,6 +544,7 @@ pub fn rank(reason: PasswordSetReason) -> u8 {
     match reason {
         PasswordSetReason::InitRequest => 3,
         PasswordSetReason::OwnChange
+        | PasswordSetReason::MailReset
         | PasswordSetReason::ExpiredChange
         | PasswordSetReason::ForcedChange => 2,
         PasswordSetReason::AdminReset => 1,

@@ -265,6 +265,8 @@ fn reason_label(r: PasswordSetReason, lang: Lang) -> &'static str {
         PasswordSetReason::OwnChange | PasswordSetReason::ExpiredChange => "the user's own change",
         PasswordSetReason::ForcedChange if ja => "ご本人による変更（変更必須）",
         PasswordSetReason::ForcedChange => "the user's forced change",
+        PasswordSetReason::MailReset if ja => "ご本人によるメールでのリセット",
+        PasswordSetReason::MailReset => "the user's reset by mail",
         PasswordSetReason::InitRequest if ja => "初期化依頼書",
         PasswordSetReason::InitRequest => "initialization request",
     }

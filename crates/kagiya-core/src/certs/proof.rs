@@ -120,6 +120,17 @@ fn verified(der: &[u8], content: Option<&[u8]>, cert: X509, from: Option<String>
     }
 }
 
+/// The sender address of a mail (its first `From:`), trimmed; `None` when `raw` is no mail or
+/// names no sender.
+pub fn mail_from(raw: &[u8]) -> Option<String> {
+    let msg = mail_parser::MessageParser::default().parse(raw)?;
+    msg.from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+}
+
 /// A signed mail: `multipart/signed` (the first part signed by the `pkcs7-signature` part) or an
 /// opaque `application/pkcs7-mime` signed message.
 fn mail(raw: &[u8], cert: X509) -> Possession {

@@ -159,6 +159,7 @@ pub fn apply_to_addresses(
             purpose,
             hash,
             expires_at,
+            carried_attempts,
             ..
         } => {
             let i = find(list, address)?;
@@ -169,7 +170,7 @@ pub fn apply_to_addresses(
                 hash: hash.clone(),
                 issued_at: at,
                 expires_at: *expires_at,
-                attempts: 0,
+                attempts: *carried_attempts,
             });
         }
         EventKind::OneTimeFailed {
@@ -382,7 +383,8 @@ pub fn user_of(kind: &EventKind) -> Option<&str> {
         | EventKind::UserSuspended { login_id }
         | EventKind::UserResumed { login_id }
         | EventKind::MfaEnrolled { login_id, .. }
-        | EventKind::MfaDisabled { login_id, .. } => Some(login_id),
+        | EventKind::MfaDisabled { login_id, .. }
+        | EventKind::MailUndelivered { login_id, .. } => Some(login_id),
         _ => None,
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod mail;
 pub mod sync;
 
 use std::net::{IpAddr, SocketAddr};

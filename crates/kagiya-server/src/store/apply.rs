@@ -18,6 +18,7 @@ use kagiya_engine::port::Change;
 use super::reads::{doc, lock_chain};
 use super::storage;
 use crate::events::{self, SERVER_CHAIN};
+use crate::mail::outbox::{self, MailQueue};
 
 /// What one change needs from the transaction.
 struct Ctx<'a> {
@@ -353,6 +354,13 @@ pub(crate) async fn end_sessions(
     Ok(())
 }
 
+/// What one write's changes share: the mail queue, and the entry the write appended last (a
+/// mail the engine orders is owed by the event just before it).
+pub(super) struct Writing<'a> {
+    pub mail: &'a MailQueue,
+    pub last: Option<(String, i64)>,
+}
+
 /// Stores one decided change inside `tx`.
 pub(super) async fn change(
     tx: &Transaction<'_>,
@@ -360,19 +368,28 @@ pub(super) async fn change(
     retry: &Cell<bool>,
     at: Millis,
     origin: &str,
+    w: &mut Writing<'_>,
     c: Change,
 ) -> Result<(), Error> {
     match c {
         Change::Event { actor, kind } => {
-            event(tx, locked, retry, at, origin, actor.as_deref(), kind).await?;
+            let (chain, e) =
+                event(tx, locked, retry, at, origin, actor.as_deref(), kind, w.mail).await?;
+            w.last = Some((chain, e.seq));
             Ok(())
+        }
+        Change::Mail(order) => {
+            let event = w.last.as_ref().map(|(c, s)| (c.as_str(), *s));
+            outbox::queue_order(tx, retry, w.mail, at, event, &order).await
         }
         other => setting_or_table(tx, retry, other).await,
     }
 }
 
-/// Records one event inside `tx`: its effect on the tables (the core's fold) and its entry at
-/// the head of its customer's chain, which it returns.
+/// Records one event inside `tx`: its effect on the tables (the core's fold), its entry at the
+/// head of its customer's chain, and the mails it owes (`kagiya_core::mail::owed`). Returns the
+/// chain and the entry.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn event(
     tx: &Transaction<'_>,
     locked: &RefCell<BTreeSet<String>>,
@@ -381,8 +398,10 @@ pub(crate) async fn event(
     origin: &str,
     actor: Option<&str>,
     kind: EventKind,
-) -> Result<kagiya_core::event::StoredEvent, Error> {
+    mail: &MailQueue,
+) -> Result<(String, kagiya_core::event::StoredEvent), Error> {
     let cx = Ctx { tx, locked, retry };
+    let mut owed = Vec::new();
     let chain = match kind.scope() {
         Scope::Directory => {
             let mut d = Directory::default();
@@ -390,6 +409,9 @@ pub(crate) async fn event(
             let before = d.clone();
             d.apply(at, actor, &kind)?;
             cx.save(&before, &d).await?;
+            if kagiya_core::mail::may_owe(&kind) {
+                owed = kagiya_core::mail::owed(&d, &kind);
+            }
             if let Some(login_id) = ends_sessions(&kind) {
                 // In the same transaction: no session of the user outlives the change,
                 // whichever process (or imported branch entry) made it.
@@ -404,9 +426,11 @@ pub(crate) async fn event(
             SERVER_CHAIN.to_owned()
         }
     };
-    events::append(tx, &chain, at, actor, Some(origin), kind)
+    let e = events::append(tx, &chain, at, actor, Some(origin), kind)
         .await
-        .map_err(Error::Storage)
+        .map_err(Error::Storage)?;
+    outbox::queue_owed(tx, retry, mail, at, Some((&chain, e.seq)), &owed).await?;
+    Ok((chain, e))
 }
 
 /// The changes that are not events: a setting, the country table (and the branch's operator
@@ -418,7 +442,9 @@ async fn setting_or_table(
 ) -> Result<(), Error> {
     let db = |e| storage(e, Some(retry));
     match c {
-        Change::Event { .. } => Err(Error::Internal("an event is recorded by `event`".into())),
+        Change::Event { .. } | Change::Mail(_) => Err(Error::Internal(
+            "events and mails are recorded by `change`".into(),
+        )),
         Change::Setting { key, value } => {
             crate::db::execute(
                 tx,

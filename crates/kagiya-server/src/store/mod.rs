@@ -26,6 +26,8 @@ use tokio_postgres::IsolationLevel;
 
 pub use reads::{doc, PgReads};
 
+use crate::mail::outbox::MailQueue;
+
 /// How many times a write that PostgreSQL refused to serialise (a deadlock between customers'
 /// locks, a serialisation failure) is decided again before the error is returned (ours: such a
 /// refusal needs two writers crossing customers, so a handful of tries is plenty).
@@ -35,13 +37,28 @@ const WRITE_TRIES: usize = 8;
 pub struct PgPort {
     pool: Pool,
     rt: Handle,
+    mail: MailQueue,
 }
 
 impl PgPort {
     /// A port over `pool`, driven through `rt` (the server's runtime). Call its methods only from
     /// threads that are not running async tasks (`spawn_blocking`).
     pub fn new(pool: Pool, rt: Handle) -> PgPort {
-        PgPort { pool, rt }
+        PgPort {
+            pool,
+            rt,
+            mail: MailQueue::default(),
+        }
+    }
+
+    /// The same port, queuing mail with `mail`'s key and language.
+    pub fn with_mail(self, mail: MailQueue) -> PgPort {
+        PgPort { mail, ..self }
+    }
+
+    /// How mail is queued.
+    pub fn mail(&self) -> &MailQueue {
+        &self.mail
     }
 
     fn client(&self) -> Result<deadpool_postgres::Object, Error> {
@@ -122,8 +139,12 @@ impl Port for PgPort {
             };
             let stored = decided.and_then(|changes| {
                 self.rt.block_on(async {
+                    let mut w = apply::Writing {
+                        mail: &self.mail,
+                        last: None,
+                    };
                     for c in changes {
-                        apply::change(&tx, &locked, &retry, at, origin, c).await?;
+                        apply::change(&tx, &locked, &retry, at, origin, &mut w, c).await?;
                     }
                     Ok(())
                 })

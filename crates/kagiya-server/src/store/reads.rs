@@ -267,6 +267,26 @@ impl Reads for PgReads<'_> {
         Ok(out)
     }
 
+    fn address_holders(&self, address: &str) -> Result<Vec<String>, Error> {
+        use kagiya_core::directory::addresses::dup_key;
+        // A scan: registration by signed mail is rare, and addresses live inside the users' rows.
+        let rows = self.query(
+            "SELECT doc->>'login_id', addresses::text FROM users \
+             WHERE EXISTS (SELECT 1 FROM jsonb_array_elements(addresses) e \
+                           WHERE lower(e->>'address') = lower($1)) ORDER BY login_key",
+            &[&address.trim()],
+        )?;
+        let key = dup_key(address);
+        let mut out = Vec::new();
+        for r in rows {
+            let list: Vec<Address> = doc(r.get::<_, &str>(1))?;
+            if list.iter().any(|a| dup_key(&a.address) == key) {
+                out.push(r.get(0));
+            }
+        }
+        Ok(out)
+    }
+
     fn addresses(&self, login_id: &str) -> Result<Vec<Address>, Error> {
         if !storable(login_id) {
             return Err(Error::UnknownUser);

@@ -163,7 +163,7 @@ impl PgPort {
                 decided,
             });
         }
-        rt.block_on(batch.write(tx, locked, retry, device_id, now))?;
+        rt.block_on(batch.write(tx, locked, retry, device_id, now, self.mail()))?;
         rt.block_on(crate::db::execute(
             tx,
             "UPDATE devices SET last_seq = $2, last_hash = $3 WHERE device_id = $1",
@@ -292,6 +292,13 @@ impl PgPort {
         let seq = match verdict.record {
             Some(kind) => {
                 batch.dir.apply(now, Some(&actor), &kind)?;
+                // The mails a branch's change owes (an added address's setup link, a deleted
+                // address's notice) are queued as the server's own changes' are.
+                let owed = if kagiya_core::mail::may_owe(&kind) {
+                    kagiya_core::mail::owed(&batch.dir, &kind)
+                } else {
+                    Vec::new()
+                };
                 if creates {
                     rt.block_on(crate::db::execute(
                         tx,
@@ -309,7 +316,11 @@ impl PgPort {
                     origin: kagiya_sync::origin(&op.device_id, &op.draft.op_id),
                     kind,
                 });
-                Some(batch.heads[&customer] + entries.len() as i64)
+                let seq = batch.heads[&customer] + entries.len() as i64;
+                if !owed.is_empty() {
+                    batch.mails.push((customer.clone(), seq, owed));
+                }
+                Some(seq)
             }
             None => None,
         };
@@ -339,6 +350,8 @@ struct Batch<'o> {
     unseen: std::collections::HashMap<String, (i64, Vec<Entry>)>,
     events: std::collections::BTreeMap<String, Vec<NewEntry>>,
     decided: Vec<(&'o Op, Decided)>,
+    /// The mails the recorded entries owe: (customer, entry's sequence, mails).
+    mails: Vec<(String, i64, Vec<kagiya_core::mail::MailDue>)>,
 }
 
 impl<'o> Batch<'o> {
@@ -383,6 +396,7 @@ impl<'o> Batch<'o> {
         retry: &Cell<bool>,
         device_id: &str,
         now: Millis,
+        mail: &crate::mail::outbox::MailQueue,
     ) -> Result<(), Error> {
         apply::save_rows(tx, locked, retry, &self.before, &self.dir).await?;
         // Each user whose sessions an event ends, once.
@@ -412,6 +426,10 @@ impl<'o> Batch<'o> {
             .await
             .map_err(Error::Storage)?;
             debug_assert_eq!(written.len(), entries.len());
+        }
+        for (customer, seq, owed) in &self.mails {
+            crate::mail::outbox::queue_owed(tx, retry, mail, now, Some((customer, *seq)), owed)
+                .await?;
         }
         for chunk in self.decided.chunks(50) {
             let mut sql = String::from(

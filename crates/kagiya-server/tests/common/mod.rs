@@ -137,6 +137,23 @@ pub async fn demo_server(
     std::sync::Arc<kagiya_server::store::PgPort>,
     String,
 ) {
+    let d = demo_server_full(extra).await;
+    (d.addr, d.port, d.url)
+}
+
+/// A running in-process server and what the tests reach it by.
+pub struct Demo {
+    pub addr: std::net::SocketAddr,
+    /// The server's own port (queuing mail as the server does).
+    pub port: std::sync::Arc<kagiya_server::store::PgPort>,
+    pub url: String,
+    pub state: AppState,
+    /// The registration-by-mail listener, when `[mail.registration]` is configured.
+    pub registration: Option<std::net::SocketAddr>,
+}
+
+/// `demo_server` with everything it started, mail included when `[mail]` is configured.
+pub async fn demo_server_full(extra: &str) -> Demo {
     use kagiya_server::{db, migrate};
     let url = fresh_database().await;
     let c = config(&url, extra);
@@ -146,7 +163,8 @@ pub async fn demo_server(
         .await
         .unwrap();
     let rt = tokio::runtime::Handle::current();
-    let port = std::sync::Arc::new(kagiya_server::store::PgPort::new(pool.clone(), rt.clone()));
+    let state = AppState::new(pool, &c, rt).unwrap();
+    let port = state.port.clone();
     let p = port.clone();
     tokio::task::spawn_blocking(move || {
         let hasher = kagiya_core::password::PasswordHasher::new(Default::default()).unwrap();
@@ -155,18 +173,246 @@ pub async fn demo_server(
     })
     .await
     .unwrap();
-    let state = AppState::new(pool, &c, rt).unwrap();
+    let registration = kagiya_server::mail::start(&state, &c).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let served = state.clone();
     tokio::spawn(async move {
         axum::serve(
             listener,
-            kagiya_server::http::router(state)
+            kagiya_server::http::router(served)
                 .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .await
     });
-    (addr, port, url)
+    Demo {
+        addr,
+        port,
+        url,
+        state,
+        registration,
+    }
+}
+
+/// The real SMTP server of `scripts/with-smtp.sh` as one test's mail: its own sender address
+/// (so that tests running at once, which share the server, each find only their own mails), an
+/// outbox key, and the `[mail]` section that sends through the STARTTLS port with AUTH, signed
+/// with the test signer.
+pub struct TestMail {
+    pub from: String,
+    pub maildir: std::path::PathBuf,
+    pub control: std::path::PathBuf,
+    pub smime: std::path::PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests under scripts/with-smtp.sh (the README's test command does)")
+    })
+}
+
+/// One mail the test SMTP server took.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub raw: Vec<u8>,
+    pub to: Vec<String>,
+    pub mode: String,
+    pub login: String,
+}
+
+impl Captured {
+    /// The mail's text part (of the signed content; an encrypted mail is opened with `key`).
+    pub fn text(&self) -> String {
+        let msg = mail_parser::MessageParser::default().parse(&self.raw).unwrap();
+        msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+    }
+
+    pub fn subject(&self) -> String {
+        let msg = mail_parser::MessageParser::default().parse(&self.raw).unwrap();
+        msg.subject().unwrap_or_default().to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        let msg = mail_parser::MessageParser::default().parse(&self.raw).unwrap();
+        msg.header_raw(name).map(|h| h.trim().to_owned())
+    }
+
+    /// The link the mail carries (`https://…?token=…`).
+    pub fn link(&self) -> Option<String> {
+        self.text()
+            .split_whitespace()
+            .find(|w| w.starts_with("https://") && w.contains("token="))
+            .map(str::to_owned)
+    }
+
+    /// The token of the link.
+    pub fn token(&self) -> Option<String> {
+        self.link()
+            .and_then(|l| l.split_once("token=").map(|(_, t)| t.to_owned()))
+    }
+
+    /// The six-digit code the mail carries.
+    pub fn code(&self) -> Option<String> {
+        self.text()
+            .split_whitespace()
+            .find(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_owned)
+    }
+
+    /// `openssl cms -verify` against the test CA: (ok, output).
+    pub fn verify(&self, smime: &std::path::Path) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.eml"), &self.raw).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["cms", "-verify", "-in", "m.eml", "-out", "content", "-CAfile"])
+            .arg(smime.join("ca.pem"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `openssl cms -decrypt` with `who`'s key (`taro` → taro.pem/taro.key): the inner mail.
+    pub fn decrypt(&self, smime: &std::path::Path, who: &str) -> Option<Captured> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.eml"), &self.raw).unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["cms", "-decrypt", "-in", "m.eml", "-out", "inner.eml", "-recip"])
+            .arg(smime.join(format!("{who}.pem")))
+            .arg("-inkey")
+            .arg(smime.join(format!("{who}.key")))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        out.status.success().then(|| Captured {
+            raw: std::fs::read(dir.path().join("inner.eml")).unwrap(),
+            ..self.clone()
+        })
+    }
+}
+
+impl TestMail {
+    pub fn new() -> TestMail {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("outbox.key");
+        kagiya_server::mail::seal::OutboxKey::create(&key).unwrap();
+        std::fs::write(dir.path().join("smtp.pass"), env("KAGIYA_TEST_SMTP_PASSWORD")).unwrap();
+        TestMail {
+            from: format!(
+                "noreply+t{}-{}@bank.example",
+                std::process::id(),
+                N.fetch_add(1, Ordering::SeqCst)
+            ),
+            maildir: env("KAGIYA_TEST_SMTP_MAILDIR").into(),
+            control: env("KAGIYA_TEST_SMTP_CONTROL").into(),
+            smime: env("KAGIYA_TEST_SMIME_DIR").into(),
+            dir,
+        }
+    }
+
+    /// The `[mail]` section (and `registration` when asked), sending over STARTTLS.
+    pub fn toml(&self, registration: bool) -> String {
+        self.toml_with("starttls", &env("KAGIYA_TEST_SMTP_STARTTLS_PORT"), registration, "")
+    }
+
+    /// The `[mail]` section with the given security, port and extra lines.
+    pub fn toml_with(&self, security: &str, port: &str, registration: bool, extra: &str) -> String {
+        let mut t = format!(
+            "[mail]
+from = \"鍵屋 <{from}>\"
+link_base = \"https://kagiya.test\"
+             smtp_host = {host:?}
+smtp_port = {port}
+smtp_security = \"{security}\"
+             smtp_user = {user:?}
+smtp_password_file = {pass:?}
+smtp_ca_file = {ca:?}
+             smtp_timeout_seconds = 5
+             signing_cert = {cert:?}
+signing_key = {key:?}
+crl_files = [{crl:?}]
+             outbox_key_file = {okey:?}
+poll_ms = 50
+{extra}
+",
+            from = self.from,
+            host = env("KAGIYA_TEST_SMTP_HOST"),
+            user = env("KAGIYA_TEST_SMTP_USER"),
+            pass = self.dir.path().join("smtp.pass"),
+            ca = env("KAGIYA_TEST_SMTP_CA"),
+            cert = self.smime.join("signer.pem"),
+            key = self.smime.join("signer.key"),
+            crl = self.smime.join("ca.crl"),
+            okey = self.dir.path().join("outbox.key"),
+        );
+        if registration {
+            t.push_str(
+                "[mail.registration]
+address = \"digitalid@bank.example\"
+listen = \"127.0.0.1:0\"
+",
+            );
+        }
+        t
+    }
+
+    /// The mails this test's sender sent so far, oldest first.
+    pub fn sent(&self) -> Vec<Captured> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.maildir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|json| {
+                let meta: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&json).ok()?).ok()?;
+                if meta["mail_from"].as_str() != Some(self.from.as_str()) {
+                    return None;
+                }
+                let raw = std::fs::read(json.with_extension("eml")).ok()?;
+                Some(Captured {
+                    raw,
+                    to: meta["rcpt_tos"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect(),
+                    mode: meta["mode"].as_str().unwrap_or("").to_owned(),
+                    login: meta["login"].as_str().unwrap_or("").to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Waits (at most `secs`) until the mails sent to `to` that `pick` accepts number `n`.
+    pub async fn wait_for(
+        &self,
+        to: &str,
+        n: usize,
+        secs: u64,
+        pick: impl Fn(&Captured) -> bool,
+    ) -> Vec<Captured> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let got: Vec<Captured> = self
+                .sent()
+                .into_iter()
+                .filter(|c| c.to.iter().any(|t| t.eq_ignore_ascii_case(to)) && pick(c))
+                .collect();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// The server binary serving `config` on loopback `port` (its output dropped).

@@ -13,7 +13,7 @@ say "Layering: the engine and the command line stay free of what they must not k
 "$ROOT/scripts/check-deps.sh"
 
 say "Rust: unit and integration tests of every crate and of the app shell (real OS keyring, a private PostgreSQL)"
-"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
+"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-smtp.sh" "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
 say "Central server: schemathesis against its OpenAPI document (scripts/schemathesis.sh)"
 "$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/schemathesis.sh"

@@ -169,9 +169,9 @@ impl Error {
             | Error::InvalidUserCredentials
             | Error::OneTimeRefused
             | Error::ConfirmationFailed => WrongPassword,
-            Error::CredentialLocked { .. } | Error::SignInLocked { .. } | Error::ResetUnavailable => {
-                Locked
-            }
+            Error::CredentialLocked { .. }
+            | Error::SignInLocked { .. }
+            | Error::ResetUnavailable => Locked,
             Error::NotPermitted(_)
             | Error::NotSignedIn
             | Error::SessionLocked

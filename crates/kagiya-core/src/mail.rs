@@ -1,16 +1,16 @@
 //! The mails the directory owes its users, as a pure function of the events: the central server
 //! queues them in the same transaction as the event that owes them, whether the event was decided
 //! online or came from a branch by sync, so that no change is kept while its mail is lost. The
-//! mails that carry a code made for a request (the one-time password of a sign-in) are ordered by
-//! the engine with the event instead (`engine::port::Change::Mail`), because the code exists only
-//! there.
+//! mails that carry a code made for a request (the one-time password of a sign-in), and the
+//! login notices (only the engine knows a password check is a sign-in rather than a change),
+//! are ordered by the engine with the event instead (`engine::port::Change::Mail`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::directory::addresses::{dup_key, Purpose};
 use crate::directory::fold::Directory;
 use crate::directory::ids::fold;
-use crate::directory::{Address, Channel, CredentialKind, OneTimePurpose, User};
+use crate::directory::{Address, OneTimePurpose, User};
 use crate::event::EventKind;
 use crate::lockout::FailureOutcome;
 use crate::password::Preset;
@@ -101,14 +101,19 @@ impl MailKind {
                 lang.pick("ワンタイムパスワード用アドレスの確認", "2FA address check")
             }
             MailKind::PasswordReset => lang.pick("パスワード変更案内メール", "password reset"),
-            MailKind::ResetWhileLocked => {
-                lang.pick("パスワードリセット不可のお知らせ", "reset refused while locked")
+            MailKind::ResetWhileLocked => lang.pick(
+                "パスワードリセット不可のお知らせ",
+                "reset refused while locked",
+            ),
+            MailKind::AddressSetup => {
+                lang.pick("パスワード設定依頼メール", "password setup request")
             }
-            MailKind::AddressSetup => lang.pick("パスワード設定依頼メール", "password setup request"),
             MailKind::AddressChange => {
                 lang.pick("メールアドレス変更依頼受付", "address change confirmation")
             }
-            MailKind::AddressDeleted => lang.pick("メールアドレス削除のお知らせ", "address deleted"),
+            MailKind::AddressDeleted => {
+                lang.pick("メールアドレス削除のお知らせ", "address deleted")
+            }
             MailKind::SignInNotice => lang.pick("ログイン通知", "sign-in notice"),
             MailKind::LockNotice => lang.pick("利用停止のお知らせ", "lock notice"),
             MailKind::CertificateRegistered => {
@@ -197,30 +202,6 @@ pub fn owed(after: &Directory, kind: &EventKind) -> Vec<MailDue> {
         EventKind::AddressDeleted { login_id, address } => {
             vec![due(MailKind::AddressDeleted, login_id, address)]
         }
-        EventKind::CredentialVerified {
-            login_id,
-            credential: CredentialKind::Login,
-            channel: Channel::Web,
-            ..
-        } => match user_in(after, login_id) {
-            // With 2FA on the sign-in ends with the code (`OneTimeUsed` below).
-            Some(u) if !u.mfa => notices(after, u, MailKind::SignInNotice),
-            _ => Vec::new(),
-        },
-        EventKind::OneTimeUsed {
-            login_id,
-            purpose: OneTimePurpose::SignIn,
-            ..
-        } => match user_in(after, login_id) {
-            Some(u) => notices(after, u, MailKind::SignInNotice),
-            None => Vec::new(),
-        },
-        EventKind::AddressCredentialVerified {
-            login_id,
-            address,
-            channel: Channel::Web,
-            ..
-        } => vec![due(MailKind::SignInNotice, login_id, address)],
         EventKind::CredentialFailed {
             login_id, outcome, ..
         } if locks(outcome) => match user_in(after, login_id) {
@@ -244,9 +225,6 @@ pub fn may_owe(kind: &EventKind) -> bool {
         EventKind::AddressAdded { .. }
             | EventKind::AddressChangeRequested { .. }
             | EventKind::AddressDeleted { .. }
-            | EventKind::CredentialVerified { .. }
-            | EventKind::OneTimeUsed { .. }
-            | EventKind::AddressCredentialVerified { .. }
             | EventKind::CredentialFailed { .. }
             | EventKind::AddressCredentialFailed { .. }
     )

@@ -51,7 +51,12 @@ pub enum MailRegistration {
 }
 
 /// The certificate as kept for an address.
-fn stored(report: &CertReport, der: &[u8], others: &[Vec<u8>], now: kagiya_core::Millis) -> StoredCert {
+fn stored(
+    report: &CertReport,
+    der: &[u8],
+    others: &[Vec<u8>],
+    now: kagiya_core::Millis,
+) -> StoredCert {
     StoredCert {
         der: base64::engine::general_purpose::STANDARD.encode(der),
         sha256: report.certificate.sha256.clone(),

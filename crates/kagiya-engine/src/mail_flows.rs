@@ -39,9 +39,12 @@ pub enum ResetAsked {
 fn reset_address<'a>(list: &'a [Address], address: &str) -> Option<&'a Address> {
     find(list, address).filter(|a| {
         a.purposes.is_empty()
-            || a.purposes
-                .iter()
-                .any(|p| matches!(p, Purpose::Reset | Purpose::Forwarding | Purpose::Notifications))
+            || a.purposes.iter().any(|p| {
+                matches!(
+                    p,
+                    Purpose::Reset | Purpose::Forwarding | Purpose::Notifications
+                )
+            })
     })
 }
 
@@ -53,7 +56,8 @@ fn reset_barred(user: &User, tenant: &Tenant, now: Millis) -> bool {
     }
     let policy = tenant.policy(CredentialKind::Login);
     matches!(
-        user.login.state(&policy.lockout, policy.password.warn_days, now),
+        user.login
+            .state(&policy.lockout, policy.password.warn_days, now),
         CredentialState::TemporarilyStopped { .. } | CredentialState::Stopped { .. }
     )
 }
@@ -176,7 +180,10 @@ impl Engine {
         let purpose = OneTimePurpose::SignIn;
         let list = self.read(|r| r.addresses(&user.login_id))?;
         let (address, pending) = otp_address(&list)
-            .and_then(|a| a.pending(purpose, now).map(|o| (a.address.clone(), o.clone())))
+            .and_then(|a| {
+                a.pending(purpose, now)
+                    .map(|o| (a.address.clone(), o.clone()))
+            })
             .ok_or(Error::OneTimeRefused)?;
         let (secret, ev) = self.prepare_one_time_with(
             &user.login_id,

@@ -8,9 +8,9 @@ use kagiya_core::directory::addresses::find;
 use kagiya_core::directory::one_time::normalise_code;
 use kagiya_core::directory::{Address, OneTimePurpose, User};
 use kagiya_core::event::EventKind;
+use kagiya_core::mail::MailKind;
 use kagiya_core::password::Verified;
 use kagiya_core::secret::Secret;
-use kagiya_core::mail::MailKind;
 use kagiya_core::{Error, Lang, Millis};
 
 use crate::port::{Change, MailOrder, Reads};

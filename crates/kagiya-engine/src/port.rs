@@ -15,9 +15,9 @@ use kagiya_core::event::EventKind;
 use kagiya_core::iprules::{CountryTable, RuleSet};
 use kagiya_core::lockout::LockoutFacts;
 use kagiya_core::mail::MailKind;
+use kagiya_core::operator::{OperatorRecord, Role};
 use kagiya_core::secret::Secret;
 use kagiya_core::Lang;
-use kagiya_core::operator::{OperatorRecord, Role};
 use kagiya_core::{Error, Millis};
 
 /// What the engine reads. A store implements it over a connection, and over a transaction for
@@ -148,8 +148,7 @@ pub struct MailOrder {
 /// Orders compare without their secret (which is random).
 impl PartialEq for MailOrder {
     fn eq(&self, o: &MailOrder) -> bool {
-        (self.kind, &self.login_id, &self.to, self.lang)
-            == (o.kind, &o.login_id, &o.to, o.lang)
+        (self.kind, &self.login_id, &self.to, self.lang) == (o.kind, &o.login_id, &o.to, o.lang)
             && (self.expires_at, &self.detail) == (o.expires_at, &o.detail)
             && self.secret.is_some() == o.secret.is_some()
     }

@@ -6,8 +6,8 @@
 
 use kagiya_core::directory::addresses::otp_address;
 use kagiya_core::directory::{Channel, CredentialKind, CredentialState, OneTimePurpose};
-use kagiya_core::mail::MailKind;
 use kagiya_core::event::{EventKind, RefusalReason};
+use kagiya_core::mail::{notice_addresses, MailKind};
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
@@ -173,6 +173,10 @@ impl Engine {
                     return Ok((changes, Err(Error::CredentialLocked { until: None })));
                 }
                 _ => {}
+            }
+            if channel == Channel::Web {
+                let to = notice_addresses(&fresh, &r.addresses(&fresh.login_id)?);
+                changes.extend(crate::verify::sign_in_notices(&fresh.login_id, to));
             }
             Ok((
                 changes,

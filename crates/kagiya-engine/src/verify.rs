@@ -9,15 +9,16 @@ use kagiya_core::directory::fold::apply_to_user;
 use kagiya_core::directory::ids::LoginId;
 use kagiya_core::directory::{Channel, Credential, CredentialKind, CredentialState, UserStatus};
 use kagiya_core::directory::{OneTimePurpose, Tenant, User};
-use kagiya_core::mail::MailKind;
 use kagiya_core::event::{EventKind, RefusalReason};
 use kagiya_core::iprules::IpAction;
 use kagiya_core::lockout::FailureOutcome;
+use kagiya_core::mail::{notice_addresses, MailKind};
 use kagiya_core::password::{Preset, Verified};
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Millis};
 
 use crate::one_time::OneTimeSecret;
+use crate::port::MailOrder;
 use crate::port::{typed_id, Change, Reads};
 use crate::{user_and_tenant, Engine};
 
@@ -56,6 +57,24 @@ fn credential_of(
         Target::Own(kind) => Some(u.credential(*kind).clone()),
         Target::Address(a) => find(list, a).and_then(|a| a.credential.clone()),
     }
+}
+
+/// Seed 002's login notices (「お客様ご自身のメールアドレス宛にのみ送信されます」), one per address.
+pub(crate) fn sign_in_notices(
+    login_id: &str,
+    to: Vec<String>,
+) -> impl Iterator<Item = Change> + '_ {
+    to.into_iter().map(move |to| {
+        Change::Mail(MailOrder {
+            kind: MailKind::SignInNotice,
+            login_id: login_id.to_owned(),
+            to,
+            lang: None,
+            secret: None,
+            expires_at: None,
+            detail: None,
+        })
+    })
 }
 
 /// The user's addresses when the target needs them (none are read for an own password).
@@ -358,6 +377,15 @@ impl Engine {
                     }
                     _ => None,
                 };
+                // Seed 002's ログイン通知メール, once the sign-in is complete (with 2FA on, after
+                // the code: `verify_code`); a password checked again for a change is no sign-in.
+                if sign_in && channel == Channel::Web && second_factor.is_none() && signs_in {
+                    let to = match &target {
+                        Target::Address(a) => vec![a.clone()],
+                        Target::Own(_) => notice_addresses(&fresh, &r.addresses(&fresh.login_id)?),
+                    };
+                    changes.extend(sign_in_notices(&fresh.login_id, to));
+                }
                 Ok((
                     changes,
                     Step::Done(Ok(Verification {

@@ -64,7 +64,11 @@ pub enum Protection<'a> {
 }
 
 /// The whole mail, ready for SMTP.
-pub fn compose(env: &Envelope<'_>, l: &Letter, protection: Protection<'_>) -> Result<Vec<u8>, MailError> {
+pub fn compose(
+    env: &Envelope<'_>,
+    l: &Letter,
+    protection: Protection<'_>,
+) -> Result<Vec<u8>, MailError> {
     let (text, html) = render(l)?;
     let body = MultiPart::alternative_plain_html(text, html);
     let to: Mailbox = env
@@ -123,7 +127,9 @@ fn signed(body: MultiPart, signer: &Signer) -> Result<MultiPart, MailError> {
             .multipart(body)
             .singlepart(
                 SinglePart::builder()
-                    .header(content_type("application/pkcs7-signature; name=\"smime.p7s\"")?)
+                    .header(content_type(
+                        "application/pkcs7-signature; name=\"smime.p7s\"",
+                    )?)
                     .header(ContentDisposition::attachment("smime.p7s"))
                     .body(Body::new(sig)),
             ),

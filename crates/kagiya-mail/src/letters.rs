@@ -374,8 +374,16 @@ mod tests {
                 let l = letter(kind, lang, &facts());
                 assert!(l.subject.starts_with("【鍵屋】"), "{kind:?}");
                 assert!(!l.paragraphs.is_empty(), "{kind:?}");
-                assert_eq!(l.code.is_some(), kind.secret().is_some() && !kind.secret().unwrap().is_link(), "{kind:?}");
-                assert_eq!(l.link.is_some(), kind.secret().is_some_and(|p| p.is_link()), "{kind:?}");
+                assert_eq!(
+                    l.code.is_some(),
+                    kind.secret().is_some() && !kind.secret().unwrap().is_link(),
+                    "{kind:?}"
+                );
+                assert_eq!(
+                    l.link.is_some(),
+                    kind.secret().is_some_and(|p| p.is_link()),
+                    "{kind:?}"
+                );
             }
         }
     }
@@ -384,19 +392,34 @@ mod tests {
     fn the_seeds_names_are_the_subjects() {
         let f = facts();
         // Seed 000: 「パスワード変更案内メール(件名:InterFAXパスワード)」 — the mail's name.
-        assert!(letter(MailKind::PasswordReset, Lang::Ja, &f).subject.ends_with("パスワード変更案内メール"));
+        assert!(letter(MailKind::PasswordReset, Lang::Ja, &f)
+            .subject
+            .ends_with("パスワード変更案内メール"));
         // Seed 002: 「ワンタイムパスワード通知」メール, 「パスワード設定依頼メール」,
         // 「メールアドレス変更依頼受付」, 「ログイン通知メール」.
-        assert!(letter(MailKind::SignInCode, Lang::Ja, &f).subject.ends_with("ワンタイムパスワード通知"));
-        assert!(letter(MailKind::AddressSetup, Lang::Ja, &f).subject.ends_with("パスワード設定依頼メール"));
-        assert!(letter(MailKind::AddressChange, Lang::Ja, &f).subject.ends_with("メールアドレス変更依頼受付"));
-        assert!(letter(MailKind::SignInNotice, Lang::Ja, &f).subject.ends_with("ログイン通知メール"));
+        assert!(letter(MailKind::SignInCode, Lang::Ja, &f)
+            .subject
+            .ends_with("ワンタイムパスワード通知"));
+        assert!(letter(MailKind::AddressSetup, Lang::Ja, &f)
+            .subject
+            .ends_with("パスワード設定依頼メール"));
+        assert!(letter(MailKind::AddressChange, Lang::Ja, &f)
+            .subject
+            .ends_with("メールアドレス変更依頼受付"));
+        assert!(letter(MailKind::SignInNotice, Lang::Ja, &f)
+            .subject
+            .ends_with("ログイン通知メール"));
         // Seed 000: 「この状態ではパスワードのリセット機能は利用できません」.
         let locked = letter(MailKind::ResetWhileLocked, Lang::Ja, &f);
-        assert!(locked.paragraphs[0].contains("この状態ではパスワードのリセット機能は利用できません"));
+        assert!(
+            locked.paragraphs[0].contains("この状態ではパスワードのリセット機能は利用できません")
+        );
         // Seed 002: 「通知メールは、お客様ご自身のメールアドレス宛にのみ送信されます」.
         let notice = letter(MailKind::SignInNotice, Lang::Ja, &f);
-        assert!(notice.paragraphs.iter().any(|p| p.contains("お客様ご自身のメールアドレス宛にのみ送信されます")));
+        assert!(notice
+            .paragraphs
+            .iter()
+            .any(|p| p.contains("お客様ご自身のメールアドレス宛にのみ送信されます")));
         // Seed 001: 「デジタルIDステータス」が「アップロードされました」.
         let reg = letter(MailKind::CertificateRegistered, Lang::Ja, &f);
         assert!(reg.paragraphs[0].contains("アップロードされました"));
@@ -407,8 +430,18 @@ mod tests {
         let mut f = facts();
         f.reasons = vec!["cert.untrusted_chain", "cert.expired"];
         let l = letter(MailKind::CertificateRefused, Lang::En, &f);
-        assert!(l.paragraphs.iter().any(|p| p.contains("trusts (cert.untrusted_chain)")), "{l:?}");
+        assert!(
+            l.paragraphs
+                .iter()
+                .any(|p| p.contains("trusts (cert.untrusted_chain)")),
+            "{l:?}"
+        );
         let l = letter(MailKind::CertificateRefused, Lang::Ja, &f);
-        assert!(l.paragraphs.iter().any(|p| p.contains("有効期限が切れています（cert.expired）")), "{l:?}");
+        assert!(
+            l.paragraphs
+                .iter()
+                .any(|p| p.contains("有効期限が切れています（cert.expired）")),
+            "{l:?}"
+        );
     }
 }

@@ -9,8 +9,8 @@ pub mod smime;
 pub mod smtp;
 
 pub use compose::{compose, render, Envelope, Protection};
-pub use lettre::message::Mailbox;
 pub use letters::{letter, when, Facts, Letter, Link};
+pub use lettre::message::Mailbox;
 pub use smime::{encrypt, recipient, Revocations, Signer, Unusable};
 pub use smtp::{Security, SendError, Smtp, SmtpSettings};
 

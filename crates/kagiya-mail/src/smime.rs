@@ -39,25 +39,31 @@ fn bad(what: &str, e: impl std::fmt::Display) -> MailError {
 impl Signer {
     /// From PEM: the certificate file (leaf first, then any intermediates) and the key file.
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Signer, MailError> {
-        let mut certs = X509::stack_from_pem(cert_pem).map_err(|e| bad("signing certificate", e))?;
+        let mut certs =
+            X509::stack_from_pem(cert_pem).map_err(|e| bad("signing certificate", e))?;
         if certs.is_empty() {
-            return Err(MailError::Config("signing certificate: no certificate in the file".into()));
+            return Err(MailError::Config(
+                "signing certificate: no certificate in the file".into(),
+            ));
         }
         let cert = certs.remove(0);
         // The error never quotes the key's bytes.
-        let key = PKey::private_key_from_pem(key_pem)
-            .map_err(|_| MailError::Config("signing key: not a readable unencrypted PEM private key".into()))?;
+        let key = PKey::private_key_from_pem(key_pem).map_err(|_| {
+            MailError::Config("signing key: not a readable unencrypted PEM private key".into())
+        })?;
         Signer::checked(cert, key, certs)
     }
 
     /// From a PKCS#12 file and its password.
     pub fn from_pkcs12(der: &[u8], password: &str) -> Result<Signer, MailError> {
         let p12 = Pkcs12::from_der(der).map_err(|e| bad("signing PKCS#12", e))?;
-        let parsed = p12
-            .parse2(password)
-            .map_err(|_| MailError::Config("signing PKCS#12: wrong password or unreadable file".into()))?;
+        let parsed = p12.parse2(password).map_err(|_| {
+            MailError::Config("signing PKCS#12: wrong password or unreadable file".into())
+        })?;
         let (Some(cert), Some(key)) = (parsed.cert, parsed.pkey) else {
-            return Err(MailError::Config("signing PKCS#12: no certificate with its key".into()));
+            return Err(MailError::Config(
+                "signing PKCS#12: no certificate with its key".into(),
+            ));
         };
         let chain = parsed
             .ca
@@ -79,7 +85,9 @@ impl Signer {
             (None, None, Some(p)) => {
                 let pass = match p12_password {
                     Some(f) => String::from_utf8(read(f)?)
-                        .map_err(|_| MailError::Config("the PKCS#12 password file is not text".into()))?
+                        .map_err(|_| {
+                            MailError::Config("the PKCS#12 password file is not text".into())
+                        })?
                         .trim_end_matches(['\r', '\n'])
                         .to_owned(),
                     None => String::new(),

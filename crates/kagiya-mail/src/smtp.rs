@@ -1,7 +1,10 @@
 //! Delivery over SMTP (lettre, async on tokio): STARTTLS (required, never opportunistic) or
-//! implicit TLS, AUTH with the configured account, a time limit on every command, and the
-//! mail server's answer sorted into "try again later" (4xx, connection and TLS trouble) and
-//! "never" (5xx), which is what the outbox's states need.
+//! implicit TLS, AUTH with the configured account, a time limit on the whole hand-over, and the
+//! mail server's answer sorted into "try again later" (4xx, connection and TLS trouble, no answer
+//! in time) and "never" (5xx), which is what the outbox's states need.
+//!
+//! lettre's async transport limits only the connect; a server that stops answering mid-way would
+//! hold a send for ever, so the whole hand-over runs under `tokio::time::timeout` here.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +39,7 @@ pub struct SmtpSettings {
     pub password: Option<Secret>,
     /// A CA file (PEM) trusted besides the OS's roots (the bank's own CA).
     pub ca_file: Option<PathBuf>,
+    /// The longest one hand-over may take, connect to the final 250.
     pub timeout: Duration,
 }
 
@@ -64,6 +68,7 @@ pub enum SendError {
 #[derive(Clone)]
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    limit: Duration,
 }
 
 impl Smtp {
@@ -101,6 +106,7 @@ impl Smtp {
         }
         Ok(Smtp {
             transport: b.build(),
+            limit: s.timeout,
         })
     }
 
@@ -112,10 +118,16 @@ impl Smtp {
         };
         let env = Envelope::new(Some(parse(from)?), vec![parse(to)?])
             .map_err(|e| SendError::Permanent(e.to_string()))?;
-        match self.transport.send_raw(&env, raw).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
-            Err(e) => Err(SendError::Temporary(e.to_string())),
+        match tokio::time::timeout(self.limit, self.transport.send_raw(&env, raw)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
+            Ok(Err(e)) => Err(SendError::Temporary(e.to_string())),
+            // The server may have taken the mail without its answer arriving: tried again later,
+            // with the same Message-ID.
+            Err(_) => Err(SendError::Temporary(format!(
+                "no answer within the time limit ({} s)",
+                self.limit.as_secs()
+            ))),
         }
     }
 }

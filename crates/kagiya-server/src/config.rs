@@ -83,7 +83,7 @@ pub struct MailConfig {
     /// A CA file (PEM) to trust for the mail server besides the OS's roots.
     #[serde(default)]
     pub smtp_ca_file: Option<std::path::PathBuf>,
-    /// The time limit of each SMTP command (ours: 30 s; lettre's own default is 60).
+    /// The time limit of one hand-over, connect to the final 250 (ours: 60 s, docs/mail.md).
     #[serde(default = "default_smtp_timeout")]
     pub smtp_timeout_seconds: u64,
     /// The service's S/MIME signing certificate and key (PEM), or a PKCS#12 file and a file
@@ -113,8 +113,8 @@ pub struct MailConfig {
     /// to an hour (ours: 30 s, docs/mail.md).
     #[serde(default = "default_retry_ms")]
     pub retry_ms: u64,
-    /// How long a worker holds a mail it is sending before another may take it (default: twelve
-    /// SMTP time limits, the commands of one hand-over with room).
+    /// How long a worker holds a mail it is sending before another may take it (default: twice
+    /// the hand-over's time limit).
     #[serde(default)]
     pub lease_seconds: Option<u64>,
     /// Seed 001's registration address and the SMTP listener the organisation's mail server
@@ -146,7 +146,7 @@ fn default_mail_language() -> kagiya_core::Lang {
 }
 
 fn default_smtp_timeout() -> u64 {
-    30
+    60
 }
 
 fn default_poll_ms() -> u64 {
@@ -317,7 +317,8 @@ impl Config {
                 || m.lease_seconds == Some(0)
             {
                 return Err(ConfigError(
-                    "mail: smtp_timeout_seconds, poll_ms and max_attempts must be at least 1".into(),
+                    "mail: smtp_timeout_seconds, poll_ms and max_attempts must be at least 1"
+                        .into(),
                 ));
             }
             if !m.link_base.starts_with("https://") && !m.link_base.starts_with("http://") {

@@ -106,9 +106,18 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sign-in/code", post(api::auth::code))
         .route("/v1/sign-in/code/resend", post(api::mail::resend_code))
         .route("/v1/password-reset", post(api::mail::request_reset))
-        .route("/v1/password-reset/complete", post(api::mail::complete_reset))
-        .route("/v1/address-setup/complete", post(api::mail::complete_address_setup))
-        .route("/v1/address-change/confirm", post(api::mail::confirm_address_change))
+        .route(
+            "/v1/password-reset/complete",
+            post(api::mail::complete_reset),
+        )
+        .route(
+            "/v1/address-setup/complete",
+            post(api::mail::complete_address_setup),
+        )
+        .route(
+            "/v1/address-change/confirm",
+            post(api::mail::confirm_address_change),
+        )
         .route("/v1/me", get(api::auth::me))
         .route("/v1/me/passwords", post(api::auth::change_passwords))
         .route("/v1/me/confirm", post(api::auth::confirm))

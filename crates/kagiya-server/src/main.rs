@@ -183,7 +183,10 @@ async fn run(args: Args) -> Result<(), String> {
         Command::Mail(MailCommand::NewKey { .. }) => Ok(()),
         Command::Mail(MailCommand::List { state, limit }) => {
             for row in kagiya_server::mail::list(&pool, &state, limit).await? {
-                println!("{}", serde_json::to_string(&row).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string(&row).map_err(|e| e.to_string())?
+                );
             }
             Ok(())
         }

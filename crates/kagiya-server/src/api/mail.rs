@@ -171,10 +171,15 @@ pub async fn complete_reset(
         return super::throttled(l, wait);
     }
     let password = Secret::new(req.password);
-    let r = with_link(&s, MailKind::PasswordReset, req.token, move |e, login_id, address, token| {
-        e.reset_password(login_id, address, token, &password)
-            .map(|()| login_id.to_owned())
-    })
+    let r = with_link(
+        &s,
+        MailKind::PasswordReset,
+        req.token,
+        move |e, login_id, address, token| {
+            e.reset_password(login_id, address, token, &password)
+                .map(|()| login_id.to_owned())
+        },
+    )
     .await;
     count(&s, "password_reset_complete", &r);
     match r {
@@ -207,9 +212,14 @@ pub async fn complete_address_setup(
         return super::throttled(l, wait);
     }
     let password = Secret::new(req.password);
-    let r = with_link(&s, MailKind::AddressSetup, req.token, move |e, login_id, address, token| {
-        e.set_address_password(login_id, address, token, &password)
-    })
+    let r = with_link(
+        &s,
+        MailKind::AddressSetup,
+        req.token,
+        move |e, login_id, address, token| {
+            e.set_address_password(login_id, address, token, &password)
+        },
+    )
     .await;
     count(&s, "address_setup", &r);
     match r {
@@ -235,9 +245,12 @@ pub async fn confirm_address_change(
     if let Err(wait) = s.throttle.attempt(Kind::SignIn, ip, "address-change") {
         return super::throttled(l, wait);
     }
-    let r = with_link(&s, MailKind::AddressChange, req.token, |e, login_id, address, token| {
-        e.confirm_address_change_by_link(login_id, address, token)
-    })
+    let r = with_link(
+        &s,
+        MailKind::AddressChange,
+        req.token,
+        |e, login_id, address, token| e.confirm_address_change_by_link(login_id, address, token),
+    )
     .await;
     count(&s, "address_change", &r);
     match r {

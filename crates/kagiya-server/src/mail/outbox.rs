@@ -42,7 +42,12 @@ pub type EventRef<'a> = Option<(&'a str, i64)>;
 
 /// What seals a row's secret to it: its kind, user and recipient.
 pub fn context(kind: MailKind, login_id: &str, recipient: &str) -> String {
-    format!("{}|{}|{}", kind.code(), login_id.to_lowercase(), recipient.to_lowercase())
+    format!(
+        "{}|{}|{}",
+        kind.code(),
+        login_id.to_lowercase(),
+        recipient.to_lowercase()
+    )
 }
 
 /// The SHA-256 (hex) by which a link's row is found.
@@ -62,7 +67,13 @@ struct Row<'a> {
     detail: Option<&'a str>,
 }
 
-async fn insert(tx: &Tx<'_>, retry: &Cell<bool>, at: Millis, event: EventRef<'_>, r: Row<'_>) -> Result<(), Error> {
+async fn insert(
+    tx: &Tx<'_>,
+    retry: &Cell<bool>,
+    at: Millis,
+    event: EventRef<'_>,
+    r: Row<'_>,
+) -> Result<(), Error> {
     let (chain, seq) = match event {
         Some((c, s)) => (Some(c), Some(s)),
         None => (None, None),

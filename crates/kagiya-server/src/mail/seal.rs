@@ -50,7 +50,9 @@ impl OutboxKey {
             use std::os::unix::fs::OpenOptionsExt;
             o.mode(0o600);
         }
-        let mut f = o.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut f = o
+            .open(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         f.write_all(format!("{}\n", hex::encode(key)).as_bytes())
             .and_then(|_| f.sync_all())
             .map_err(|e| format!("{}: {e}", path.display()))
@@ -80,8 +82,17 @@ impl OutboxKey {
         }
         let (nonce, rest) = sealed.split_at(NONCE);
         let (text, tag) = rest.split_at(rest.len() - TAG);
-        let plain = decrypt_aead(Cipher::aes_256_gcm(), &self.0, Some(nonce), context.as_bytes(), text, tag)
-            .map_err(|_| Error::Internal("a sealed secret that does not open with the outbox key".into()))?;
+        let plain = decrypt_aead(
+            Cipher::aes_256_gcm(),
+            &self.0,
+            Some(nonce),
+            context.as_bytes(),
+            text,
+            tag,
+        )
+        .map_err(|_| {
+            Error::Internal("a sealed secret that does not open with the outbox key".into())
+        })?;
         String::from_utf8(plain)
             .map(Secret::new)
             .map_err(|_| Error::Internal("a sealed secret that is not text".into()))
@@ -99,13 +110,21 @@ mod tests {
         OutboxKey::create(&path).unwrap();
         assert!(OutboxKey::create(&path).is_err(), "never overwritten");
         let key = OutboxKey::load(&path).unwrap();
-        let sealed = key.seal(&Secret::new("482913"), "sign_in_code|taro|t@x").unwrap();
+        let sealed = key
+            .seal(&Secret::new("482913"), "sign_in_code|taro|t@x")
+            .unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"482913"));
-        assert_eq!(key.open(&sealed, "sign_in_code|taro|t@x").unwrap().expose(), "482913");
+        assert_eq!(
+            key.open(&sealed, "sign_in_code|taro|t@x").unwrap().expose(),
+            "482913"
+        );
         assert!(key.open(&sealed, "sign_in_code|jiro|t@x").is_err());
         let other_path = dir.path().join("other.key");
         OutboxKey::create(&other_path).unwrap();
-        assert!(OutboxKey::load(&other_path).unwrap().open(&sealed, "sign_in_code|taro|t@x").is_err());
+        assert!(OutboxKey::load(&other_path)
+            .unwrap()
+            .open(&sealed, "sign_in_code|taro|t@x")
+            .is_err());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -104,9 +104,9 @@ impl Mailer {
                 crls,
                 key,
                 poll: Duration::from_millis(c.poll_ms),
-                // Longer than the slowest hand-over the time limits allow (a dozen SMTP commands,
-                // each within the limit).
-                lease_ms: c.lease_seconds.unwrap_or(c.smtp_timeout_seconds * 12) as Millis * 1000,
+                // Longer than the slowest hand-over the time limit allows, with room for making
+                // the mail.
+                lease_ms: c.lease_seconds.unwrap_or(c.smtp_timeout_seconds * 2) as Millis * 1000,
                 retry_ms: c.retry_ms.min(3_600_000) as Millis,
                 max_attempts: c.max_attempts.min(i32::MAX as u32) as i32,
             },
@@ -148,7 +148,11 @@ struct Taken {
 /// One round: takes what is due and delivers it. Returns how many rows it took.
 pub async fn round(state: &AppState, mailer: &Arc<Mailer>) -> Result<usize, Error> {
     let now = state.engine.now();
-    let client = state.pool.get().await.map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    let client = state
+        .pool
+        .get()
+        .await
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
     let rows = client
         .query(
             "UPDATE mail_outbox SET next_ms = $1 + $3, attempts = attempts + 1 \
@@ -212,7 +216,6 @@ enum Outcome {
 }
 
 async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Error> {
-
     let now = state.engine.now();
     let outcome = match prepare(state, mailer, &t, now).await? {
         Err(outcome) => outcome,
@@ -227,7 +230,11 @@ async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Erro
                 .outcomes
                 .with_label_values(&["mail", if r.is_ok() { "ok" } else { "mail.failed" }])
                 .inc();
-            tracing::debug!(mail = t.id, ms = started.elapsed().as_millis() as u64, "handed over");
+            tracing::debug!(
+                mail = t.id,
+                ms = started.elapsed().as_millis() as u64,
+                "handed over"
+            );
             match r {
                 Ok(()) => Outcome::Sent,
                 Err(SendError::Permanent(why)) => Outcome::Dead(Undelivered::Refused, why),
@@ -245,7 +252,11 @@ async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Erro
 
 /// Writes the row's outcome; an undeliverable mail is also recorded for the branch.
 async fn settle(state: &AppState, t: &Taken, outcome: Outcome, now: Millis) -> Result<(), Error> {
-    let client = state.pool.get().await.map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    let client = state
+        .pool
+        .get()
+        .await
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
     let db = |e| Error::Storage(crate::db::message(e));
     let report = match &outcome {
         Outcome::Sent => {
@@ -301,7 +312,10 @@ async fn settle(state: &AppState, t: &Taken, outcome: Outcome, now: Millis) -> R
                     .await
                     .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
                 client
-                    .execute("UPDATE mail_outbox SET reported = true WHERE id = $1", &[&t.id])
+                    .execute(
+                        "UPDATE mail_outbox SET reported = true WHERE id = $1",
+                        &[&t.id],
+                    )
                     .await
                     .map_err(db)?;
             }
@@ -342,7 +356,9 @@ async fn prepare(
     now: Millis,
 ) -> Result<Result<Vec<u8>, Outcome>, Error> {
     if t.expires_ms.is_some_and(|e| e <= now) {
-        return Ok(Err(Outcome::Expired("what it carried expired before it could be sent".into())));
+        return Ok(Err(Outcome::Expired(
+            "what it carried expired before it could be sent".into(),
+        )));
     }
     let ctx = context(t.kind, &t.login_id, &t.recipient);
     // The code or link: sealed with the row, or — for a link an event owes — made now.
@@ -350,7 +366,9 @@ async fn prepare(
         (Some(sealed), _) => (Some(mailer.key.open(sealed, &ctx)?), t.expires_ms),
         (None, Some(p)) if p.is_link() => {
             let (kind, login_id, address) = (t.kind, t.login_id.clone(), t.recipient.clone());
-            match crate::api::run(state, move |e| e.issue_mail_link(kind, &login_id, &address)).await {
+            match crate::api::run(state, move |e| e.issue_mail_link(kind, &login_id, &address))
+                .await
+            {
                 Ok(issued) => {
                     let sealed = mailer.key.seal(&issued.secret, &ctx)?;
                     let client = state
@@ -362,7 +380,12 @@ async fn prepare(
                         .execute(
                             "UPDATE mail_outbox SET secret_sealed = $2, link_sha256 = $3, \
                              expires_ms = $4 WHERE id = $1",
-                            &[&t.id, &sealed, &link_digest(&issued.secret), &issued.expires_at],
+                            &[
+                                &t.id,
+                                &sealed,
+                                &link_digest(&issued.secret),
+                                &issued.expires_at,
+                            ],
                         )
                         .await
                         .map_err(|e| Error::Storage(crate::db::message(e)))?;
@@ -371,7 +394,10 @@ async fn prepare(
                 // The change it was for is gone (the address deleted, the change confirmed at
                 // the branch): nothing to send.
                 Err(e) => {
-                    return Ok(Err(Outcome::Expired(format!("no link to send: {}", e.code()))))
+                    return Ok(Err(Outcome::Expired(format!(
+                        "no link to send: {}",
+                        e.code()
+                    ))))
                 }
             }
         }
@@ -385,7 +411,12 @@ async fn prepare(
     };
     let login_id = t.login_id.clone();
     let (user, addresses) = crate::api::run(state, move |e| {
-        e.read(|r| Ok((r.user(&login_id)?, r.addresses(&login_id).unwrap_or_default())))
+        e.read(|r| {
+            Ok((
+                r.user(&login_id)?,
+                r.addresses(&login_id).unwrap_or_default(),
+            ))
+        })
     })
     .await?;
     let entry = find(&addresses, &t.recipient);
@@ -432,7 +463,9 @@ async fn prepare(
         Some(a) => {
             let der = a.certificate.as_ref().and_then(|c| {
                 use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD.decode(&c.der).ok()
+                base64::engine::general_purpose::STANDARD
+                    .decode(&c.der)
+                    .ok()
             });
             match recipient(der.as_deref(), now / 1000, &mailer.crls) {
                 Ok(cert) => Some(cert),
@@ -479,7 +512,11 @@ pub fn link_path(kind: MailKind) -> &'static str {
 
 /// The source address an entry was recorded from (its origin's `ip=`).
 async fn event_source(state: &AppState, chain: &str, seq: i64) -> Result<Option<String>, Error> {
-    let client = state.pool.get().await.map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    let client = state
+        .pool
+        .get()
+        .await
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
     let row = client
         .query_opt(
             "SELECT body FROM events WHERE chain = $1 AND seq = $2",

@@ -373,8 +373,17 @@ pub(super) async fn change(
 ) -> Result<(), Error> {
     match c {
         Change::Event { actor, kind } => {
-            let (chain, e) =
-                event(tx, locked, retry, at, origin, actor.as_deref(), kind, w.mail).await?;
+            let (chain, e) = event(
+                tx,
+                locked,
+                retry,
+                at,
+                origin,
+                actor.as_deref(),
+                kind,
+                w.mail,
+            )
+            .await?;
             w.last = Some((chain, e.seq));
             Ok(())
         }

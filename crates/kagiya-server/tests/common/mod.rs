@@ -224,17 +224,23 @@ pub struct Captured {
 impl Captured {
     /// The mail's text part (of the signed content; an encrypted mail is opened with `key`).
     pub fn text(&self) -> String {
-        let msg = mail_parser::MessageParser::default().parse(&self.raw).unwrap();
+        let msg = mail_parser::MessageParser::default()
+            .parse(&self.raw)
+            .unwrap();
         msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
     }
 
     pub fn subject(&self) -> String {
-        let msg = mail_parser::MessageParser::default().parse(&self.raw).unwrap();
+        let msg = mail_parser::MessageParser::default()
+            .parse(&self.raw)
+            .unwrap();
         msg.subject().unwrap_or_default().to_owned()
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        let msg = mail_parser::MessageParser::default().parse(&self.raw).unwrap();
+        let msg = mail_parser::MessageParser::default()
+            .parse(&self.raw)
+            .unwrap();
         msg.header_raw(name).map(|h| h.trim().to_owned())
     }
 
@@ -265,7 +271,9 @@ impl Captured {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("m.eml"), &self.raw).unwrap();
         let out = std::process::Command::new("openssl")
-            .args(["cms", "-verify", "-in", "m.eml", "-out", "content", "-CAfile"])
+            .args([
+                "cms", "-verify", "-in", "m.eml", "-out", "content", "-CAfile",
+            ])
             .arg(smime.join("ca.pem"))
             .current_dir(dir.path())
             .output()
@@ -281,7 +289,15 @@ impl Captured {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("m.eml"), &self.raw).unwrap();
         let out = std::process::Command::new("openssl")
-            .args(["cms", "-decrypt", "-in", "m.eml", "-out", "inner.eml", "-recip"])
+            .args([
+                "cms",
+                "-decrypt",
+                "-in",
+                "m.eml",
+                "-out",
+                "inner.eml",
+                "-recip",
+            ])
             .arg(smime.join(format!("{who}.pem")))
             .arg("-inkey")
             .arg(smime.join(format!("{who}.key")))
@@ -301,7 +317,11 @@ impl TestMail {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("outbox.key");
         kagiya_server::mail::seal::OutboxKey::create(&key).unwrap();
-        std::fs::write(dir.path().join("smtp.pass"), env("KAGIYA_TEST_SMTP_PASSWORD")).unwrap();
+        std::fs::write(
+            dir.path().join("smtp.pass"),
+            env("KAGIYA_TEST_SMTP_PASSWORD"),
+        )
+        .unwrap();
         TestMail {
             from: format!(
                 "noreply+t{}-{}@bank.example",
@@ -317,7 +337,12 @@ impl TestMail {
 
     /// The `[mail]` section (and `registration` when asked), sending over STARTTLS.
     pub fn toml(&self, registration: bool) -> String {
-        self.toml_with("starttls", &env("KAGIYA_TEST_SMTP_STARTTLS_PORT"), registration, "")
+        self.toml_with(
+            "starttls",
+            &env("KAGIYA_TEST_SMTP_STARTTLS_PORT"),
+            registration,
+            "",
+        )
     }
 
     /// The `[mail]` section with the given security, port and extra lines.

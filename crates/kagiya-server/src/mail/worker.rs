@@ -27,7 +27,7 @@ use crate::http::AppState;
 pub const BATCH: i64 = 32;
 
 /// Mails handed over at once within a round (lettre's pool holds up to 10 connections).
-const PARALLEL: usize = 8;
+pub const PARALLEL: usize = 8;
 
 /// Everything the worker needs, read from the configuration at start.
 pub struct Mailer {

@@ -24,3 +24,5 @@ forbid kagiya-engine 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'kagiya
 forbid kagiya-cli 'tauri(-.*)?' 'kagiya-desk' 'wry' 'webkit2gtk'
 forbid kagiya-sync 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'tokio-postgres' 'ureq' 'kagiya-engine' 'kagiya-store' 'kagiya-desk'
 forbid kagiya-server 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'wry' 'kagiya-store' 'kagiya-desk' 'kagiya-cli'
+# Mail's words, MIME and S/MIME and its SMTP client know no database, engine, keyring or window.
+forbid kagiya-mail 'rusqlite' 'libsqlite3-sys' 'keyring' 'tauri(-.*)?' 'tokio-postgres' 'kagiya-engine' 'kagiya-store' 'kagiya-desk' 'kagiya-server'

@@ -223,7 +223,7 @@ async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Erro
             let started = std::time::Instant::now();
             let r = mailer
                 .smtp
-                .send(&mailer.from.email.to_string(), &t.recipient, &bytes)
+                .send(mailer.from.email.as_ref(), &t.recipient, &bytes)
                 .await;
             state
                 .metrics

@@ -93,9 +93,7 @@ if [ $want_test = 1 ]; then
   # aiosmtpd, the SMTP server the mail tests send to (scripts/with-smtp.sh), the same way: PyPI,
   # pinned, a virtual environment of its own. Not Debian's python3-aiosmtpd: Debian 12 has 1.4.3,
   # and the STARTTLS/implicit-TLS/AUTH behaviour the tests rely on was checked against 1.4.6.
-  # (scripts/with-smtp.sh expects this path.)
-  AIOSMTPD_VERSION=1.4.6
-  smtp_venv="${XDG_CACHE_HOME:-$HOME/.cache}/kagiya/aiosmtpd-$AIOSMTPD_VERSION"
+  smtp_venv="$(aiosmtpd_venv)"
   if ! "$smtp_venv/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
     say "Installing aiosmtpd $AIOSMTPD_VERSION"
     rm -rf "$smtp_venv"

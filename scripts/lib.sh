@@ -15,3 +15,6 @@ as_root() {
 
 # The virtual environment that holds schemathesis VERSION (outside the checkout).
 schemathesis_venv() { printf '%s/kagiya/schemathesis-%s' "${XDG_CACHE_HOME:-$HOME/.cache}" "$1"; }
+# aiosmtpd's, for the mail tests' SMTP server (install.sh makes it, with-smtp.sh runs it).
+AIOSMTPD_VERSION=1.4.6
+aiosmtpd_venv() { printf '%s/kagiya/aiosmtpd-%s' "${XDG_CACHE_HOME:-$HOME/.cache}" "$AIOSMTPD_VERSION"; }

@@ -49,7 +49,7 @@ if [ -n "${KAGIYA_TEST_SMTP_STARTTLS_PORT:-}" ]; then
   exec "$@"
 fi
 # aiosmtpd comes from PyPI, pinned, in a virtual environment of its own (see scripts/install.sh).
-py="${XDG_CACHE_HOME:-$HOME/.cache}/kagiya/aiosmtpd-1.4.6/bin/python"
+py="$(aiosmtpd_venv)/bin/python"
 [ -x "$py" ] || die "aiosmtpd is missing: run scripts/install.sh --test"
 command -v openssl >/dev/null || die "openssl is missing: run scripts/install.sh --test"
 

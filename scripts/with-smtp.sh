@@ -38,6 +38,8 @@
 #                                   for 365 days)
 #   hanako.pem, hanako.key          email:hanako@example.co.jp from ca.pem, EXPIRED (valid from 60
 #                                   days ago to 1 day ago: "certificate has expired")
+#   taro-old.pem, taro-old.key      email:taro@example.co.jp from ca.pem, valid, ending before
+#                                   taro.pem (an older certificate of the same address)
 #   jiro.pem, jiro.key              email:jiro@example.co.jp from ca.pem, valid but REVOKED
 #   ca.crl                          ca.pem's revocation list (PEM), naming jiro.pem
 #   foreign-ca.pem, foreign-ca.key  "Foreign Test S/MIME CA": a CA the bank does not trust
@@ -171,6 +173,8 @@ new_ca ca "Kagiya Test S/MIME CA"
 new_user ca signer noreply@bank.example "Kagiya Bank Notifications" "$(ago '1 day')" "$(from_now '365 days')"
 new_user ca taro taro@example.co.jp "Taro Test" "$(ago '1 day')" "$(from_now '365 days')"
 new_user ca hanako hanako@example.co.jp "Hanako Test" "$(ago '60 days')" "$(ago '1 day')"
+# An older certificate of taro's (it ends before taro.pem does).
+new_user ca taro-old taro@example.co.jp "Taro Test" "$(ago '30 days')" "$(from_now '100 days')"
 new_user ca jiro jiro@example.co.jp "Jiro Test" "$(ago '1 day')" "$(from_now '365 days')"
 # jiro's certificate is revoked, and ca.crl (the CA's list, valid 30 days) says so.
 ossl ca -batch -config "$dir/ca-ca/ca.cnf" -cert "$smime/ca.pem" -keyfile "$smime/ca.key" -revoke "$smime/jiro.pem"

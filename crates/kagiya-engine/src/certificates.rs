@@ -41,14 +41,22 @@ pub enum MailRegistration {
         address: String,
         login_ids: Vec<String>,
     },
-    /// Not registered (the codes say why); the sender, a registered address, is told.
+    /// Not registered (the codes say why); `answered` when the sender was told.
     Refused {
         address: String,
         codes: Vec<&'static str>,
+        answered: bool,
     },
     /// Not from a registered address (or no sender): dropped unanswered.
     Ignored,
 }
+
+/// How old a registration mail's signature may be (*ours*, docs/mail.md: seed 001's mail is
+/// processed 「数分後」; a week covers a mail held up on its way, and no more).
+pub const REGISTRATION_MAX_AGE: kagiya_core::Millis = 7 * 24 * 3_600_000;
+
+/// How far ahead of this server's clock a signing time may be (a sender's clock that is off).
+pub const REGISTRATION_FUTURE_SKEW: kagiya_core::Millis = 3_600_000;
 
 /// The certificate as kept for an address.
 fn stored(
@@ -187,10 +195,19 @@ impl Engine {
     /// to a trusted root (nobody at a branch looks at this one, so an untrusted chain is refused
     /// rather than warned about). The sender is answered by mail either way — but only a
     /// registered address: a mail from anyone else is dropped unanswered (no backscatter).
+    ///
+    /// A registration also needs a fresh signature (its signing time within
+    /// `REGISTRATION_MAX_AGE`, so an old signed mail of the user's cannot be sent again by
+    /// someone else), a certificate nobody revoked (`revoked`, the server's lists), and one no
+    /// older than the address already has. A refusal is answered only when the signature is the
+    /// certificate's own from its address (a forged sender gets nothing to bounce), and only
+    /// when `answer_refusals` (the listener's limit per address).
     pub fn register_certificate_by_mail(
         &self,
         raw: &[u8],
         lang: Lang,
+        answer_refusals: bool,
+        revoked: &dyn Fn(&[u8]) -> bool,
     ) -> Result<MailRegistration, Error> {
         let Some(from) = certs::mail_from(raw) else {
             return Ok(MailRegistration::Ignored);
@@ -218,7 +235,33 @@ impl Engine {
                 None
             }
         };
-        if let Some((report, _, _)) = &examined {
+        let now = self.now();
+        let fresh = certs::signing_time(raw).is_some_and(|t| {
+            t >= now - REGISTRATION_MAX_AGE && t <= now + REGISTRATION_FUTURE_SKEW
+        });
+        if !fresh {
+            codes.push("cert.stale_signature");
+        }
+        if let Some((report, der, _)) = &examined {
+            if revoked(der) {
+                codes.push("cert.revoked");
+            }
+            let lists = self.read(|r| {
+                holders
+                    .iter()
+                    .map(|id| r.addresses(id))
+                    .collect::<Result<Vec<_>, Error>>()
+            })?;
+            let older = lists.iter().flatten().any(|a| {
+                kagiya_core::directory::addresses::dup_key(&a.address)
+                    == kagiya_core::directory::addresses::dup_key(&from)
+                    && a.certificate
+                        .as_ref()
+                        .is_some_and(|c| report.certificate.not_after < c.not_after)
+            });
+            if older {
+                codes.push("cert.older_than_registered");
+            }
             codes.extend(
                 report
                     .findings
@@ -233,7 +276,6 @@ impl Engine {
                 codes.push("cert.untrusted_chain");
             }
         }
-        let now = self.now();
         let actor = format!("mail:{from}");
         match examined {
             Some((report, der, others)) if codes.is_empty() => {
@@ -264,15 +306,20 @@ impl Engine {
                     login_ids: holders,
                 })
             }
-            _ => {
+            other => {
                 codes.dedup();
-                self.commit(
-                    now,
-                    vec![answer(MailKind::CertificateRefused, Some(codes.join(",")))],
-                )?;
+                let proven = other.is_some_and(|(r, _, _)| r.possession_proven);
+                let answered = answer_refusals && proven;
+                if answered {
+                    self.commit(
+                        now,
+                        vec![answer(MailKind::CertificateRefused, Some(codes.join(",")))],
+                    )?;
+                }
                 Ok(MailRegistration::Refused {
                     address: from,
                     codes,
+                    answered,
                 })
             }
         }

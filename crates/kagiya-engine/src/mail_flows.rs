@@ -21,6 +21,11 @@ use crate::Engine;
 /// The setting that holds how many minutes a reset link is valid.
 pub const RESET_MINUTES_SETTING: &str = "reset_link_minutes";
 
+/// A reset link is not made again for the same address within this time of the last (*ours*,
+/// docs/mail.md: a stranger who knows an ID and its address cannot flood the mailbox or keep
+/// voiding the link the user is about to use; a person who asks twice gets the first mail).
+pub const RESET_COOLDOWN: Millis = 60_000;
+
 /// What a reset request did. The requester is told the same whatever it is (no enumeration);
 /// the value is for the server's log and the tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,9 +97,14 @@ impl Engine {
             };
             let t = r.tenant(&u.contract_no)?.ok_or(Error::UnknownTenant)?;
             let list = r.addresses(&u.login_id)?;
-            Ok(reset_address(&list, address).map(|a| (u, t, a.address.clone())))
+            Ok(reset_address(&list, address).map(|a| {
+                let recent = a
+                    .pending(OneTimePurpose::PasswordReset, now)
+                    .is_some_and(|o| now - o.issued_at < RESET_COOLDOWN);
+                (u, t, a.address.clone(), recent)
+            }))
         })?;
-        let Some((user, tenant, to)) = found else {
+        let Some((user, tenant, to, recent)) = found else {
             self.hasher.waste_time(&Secret::new(address));
             return Ok(ResetAsked::NoMatch);
         };
@@ -111,6 +121,10 @@ impl Engine {
             });
             self.commit_from(now, &origin, vec![order])?;
             return Ok(ResetAsked::Locked);
+        }
+        if recent {
+            self.hasher.waste_time(&Secret::new(address));
+            return Ok(ResetAsked::Mailed);
         }
         let lifetime = self.reset_link_minutes() * MINUTE;
         let purpose = OneTimePurpose::PasswordReset;

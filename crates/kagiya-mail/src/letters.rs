@@ -103,6 +103,15 @@ fn reason(code: &str, lang: Lang) -> String {
             "the certificate was not issued by a certification authority the bank trusts",
         ),
         "cert.expired" => ("証明書の有効期限が切れています", "the certificate has expired"),
+        "cert.revoked" => ("証明書が失効しています", "the certificate has been revoked"),
+        "cert.older_than_registered" => (
+            "登録済みの証明書より古い証明書です",
+            "the certificate is older than the one already registered",
+        ),
+        "cert.stale_signature" => (
+            "電子署名の日時が古いか、記録されていません（新しく署名したメールをお送りください）",
+            "the signature's time is too old or missing (send a newly signed mail)",
+        ),
         "cert.not_yet_valid" => ("証明書の有効期間がまだ始まっていません", "the certificate is not valid yet"),
         "cert.address_mismatch" => (
             "証明書にこのメールアドレスが記載されていません",

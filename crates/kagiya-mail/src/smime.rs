@@ -153,27 +153,60 @@ pub enum Unusable {
     Expired,
     NotYetValid,
     Revoked,
+    /// A configured revocation list is past its next update: whether the certificate was
+    /// revoked since cannot be told, so nothing is encrypted to it (an operator's job fetches
+    /// the lists; a stale one is theirs to mend).
+    RevocationListOutdated,
 }
 
 /// The certificate revocation lists the configuration names (the CA publishes them; an operator's
-/// job fetches them). A certificate on one of them, from its issuer, is revoked.
+/// job fetches them into the files). A certificate on one of them, from its issuer, is revoked.
+/// The files are read again whenever they change.
 #[derive(Default)]
 pub struct Revocations {
+    files: Vec<(std::path::PathBuf, Option<std::time::SystemTime>)>,
     crls: Vec<X509Crl>,
+}
+
+fn modified(p: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
 impl Revocations {
     /// Reads each file (PEM or DER).
     pub fn load(paths: &[std::path::PathBuf]) -> Result<Revocations, MailError> {
         let mut crls = Vec::new();
+        let mut files = Vec::new();
         for p in paths {
+            files.push((p.clone(), modified(p)));
             let bytes = std::fs::read(p).map_err(|e| bad(&p.display().to_string(), e))?;
             let crl = X509Crl::from_pem(&bytes)
                 .or_else(|_| X509Crl::from_der(&bytes))
                 .map_err(|e| bad(&p.display().to_string(), e))?;
             crls.push(crl);
         }
-        Ok(Revocations { crls })
+        Ok(Revocations { files, crls })
+    }
+
+    /// Reads the files again when one changed since; keeps the lists it has when a new one
+    /// cannot be read (and says why).
+    pub fn refresh(&mut self) -> Result<bool, MailError> {
+        if self.files.iter().all(|(p, at)| modified(p) == *at) {
+            return Ok(false);
+        }
+        let paths: Vec<_> = self.files.iter().map(|(p, _)| p.clone()).collect();
+        *self = Revocations::load(&paths)?;
+        Ok(true)
+    }
+
+    /// Whether a list is past its next update at `now_secs`.
+    pub fn outdated(&self, now_secs: i64) -> bool {
+        let Ok(now) = openssl::asn1::Asn1Time::from_unix(now_secs) else {
+            return true;
+        };
+        self.crls
+            .iter()
+            .any(|c| c.next_update().is_some_and(|next| next < now))
     }
 
     pub fn revoked(&self, cert: &X509) -> bool {
@@ -199,6 +232,9 @@ pub fn recipient(der: Option<&[u8]>, now_secs: i64, crls: &Revocations) -> Resul
     }
     if crls.revoked(&cert) {
         return Err(Unusable::Revoked);
+    }
+    if crls.outdated(now_secs) {
+        return Err(Unusable::RevocationListOutdated);
     }
     Ok(cert)
 }

@@ -4,7 +4,8 @@
 //! in time) and "never" (5xx), which is what the outbox's states need.
 //!
 //! lettre's async transport limits only the connect; a server that stops answering mid-way would
-//! hold a send for ever, so the whole hand-over runs under `tokio::time::timeout` here.
+//! hold a send for ever, so the whole hand-over runs under `tokio::time::timeout` here. Each mail
+//! has a connection of its own (no pool): one cut short by the limit is closed, never reused.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -64,7 +65,7 @@ pub enum SendError {
     Permanent(String),
 }
 
-/// A pooled SMTP client.
+/// An SMTP client (a connection per mail).
 #[derive(Clone)]
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,

@@ -321,6 +321,11 @@ impl Config {
                         .into(),
                 ));
             }
+            if m.lease_seconds.is_some_and(|l| l <= m.smtp_timeout_seconds) {
+                return Err(ConfigError(
+                    "mail: lease_seconds must be longer than smtp_timeout_seconds".into(),
+                ));
+            }
             if !m.link_base.starts_with("https://") && !m.link_base.starts_with("http://") {
                 return Err(ConfigError("mail: link_base must be an http(s) URL".into()));
             }

@@ -87,6 +87,15 @@ impl Throttle {
         Ok(())
     }
 
+    /// Takes one `kind` attempt from `source`'s allowance only: for what names no user (a mailed
+    /// link's token), where a shared per-ID key would let one stranger stop everyone.
+    pub fn attempt_source(&self, kind: Kind, source: IpAddr) -> Result<(), Duration> {
+        let clock = DefaultClock::default();
+        self.web_source
+            .check_key(&(kind, source_key(source)))
+            .map_err(|n| n.wait_time_from(clock.now()))
+    }
+
     /// Forgets keys whose allowance is full again (run now and then, so memory stays bounded).
     pub fn forget_idle(&self) {
         self.web_source.retain_recent();

@@ -239,6 +239,8 @@ async fn a_password_is_reset_through_the_mailed_link_once_and_never_while_locked
     let wrong_address = ask(IROHA, "someone-else@example.co.jp").await;
     let right = ask(IROHA, "IROHA-FWD@example.co.jp").await;
     assert_eq!(right.0, 202, "{:?}", right.1);
+    // Asked again at once: the same answer, and no second link (the cooldown).
+    assert_eq!(ask(IROHA, to).await, right);
     assert_eq!(unknown_id, right, "the same answer for an unknown ID");
     assert_eq!(
         wrong_address, right,
@@ -266,7 +268,8 @@ async fn a_password_is_reset_through_the_mailed_link_once_and_never_while_locked
         "{mid}"
     );
     assert!(m.text().contains("ワンタイム(1回限り)"), "{}", m.text());
-    // Nothing went anywhere for the two requests that did not match.
+    // Nothing went anywhere for the two requests that did not match, and one mail for two asks.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.outbox("someone-else@example.co.jp").await.len(), 0);
     assert_eq!(s.outbox(to).await.len(), 1);
 
@@ -740,8 +743,8 @@ async fn mail_is_encrypted_to_the_addresss_certificate_or_held_when_it_cannot_be
 }
 
 /// `openssl cms -sign` of a short mail from `from`, signed by `who` (taro.pem/taro.key), to the
-/// registration address, with CRLF line ends.
-fn signed_mail(smime: &std::path::Path, who: &str, from: &str) -> Vec<u8> {
+/// registration address, with CRLF line ends; `extra` adds options (`-noattr`: no signing time).
+fn signed_mail(smime: &std::path::Path, who: &str, from: &str, extra: &[&str]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("body.txt"),
@@ -760,6 +763,7 @@ fn signed_mail(smime: &std::path::Path, who: &str, from: &str) -> Vec<u8> {
         .arg(smime.join(format!("{who}.pem")))
         .arg("-inkey")
         .arg(smime.join(format!("{who}.key")))
+        .args(extra)
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -796,9 +800,10 @@ async fn deliver_to_registration(
 
 /// Seed 001: 「証明書をインストールしたメールクライアントソフトから電子署名付メールを digitalid@… へ
 /// 送信します」; then 「「電子署名」および「受信メールの暗号化」チェクボックスがオンの状態となり、
-/// 「デジタルIDステータス」が「アップロードされました」となります」. A mail signed by a stranger's CA, or
-/// changed after signing, registers nothing and its sender is told why; a sender who is no
-/// registered address gets no answer at all.
+/// 「デジタルIDステータス」が「アップロードされました」となります」. A mail signed under a stranger's CA
+/// registers nothing and its sender is told why (once an hour at most); a mail changed after
+/// signing, or whose From: is not the signer's, registers nothing and is not answered (a forged
+/// sender gets nothing bounced to them); neither is a sender who is no registered address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and_turns_both_flags_on(
 ) {
@@ -834,7 +839,7 @@ async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and
     );
 
     // A stranger's CA: refused, and taro is told why.
-    let foreign = signed_mail(&smime, "foreign-taro", taro);
+    let foreign = signed_mail(&smime, "foreign-taro", taro, &[]);
     deliver_to_registration(reg, taro, "digitalid@bank.example", &foreign)
         .await
         .unwrap();
@@ -851,8 +856,8 @@ async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and
         "{}",
         told[0].text()
     );
-    // Changed after signing: the signature is not the certificate's any more.
-    let good = signed_mail(&smime, "taro", taro);
+    // Changed after signing: the signature is not the certificate's any more; nobody is told.
+    let good = signed_mail(&smime, "taro", taro, &[]);
     let text = String::from_utf8(good.clone()).unwrap();
     let changed = text.replacen(
         "Content-Type: text/plain\r\n\r\n",
@@ -863,23 +868,54 @@ async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and
     deliver_to_registration(reg, taro, "digitalid@bank.example", changed.as_bytes())
         .await
         .unwrap();
-    let told = s
-        .mail
-        .wait_for(taro, 2, 20, |c| {
-            c.subject().contains("証明書を登録できませんでした")
-        })
-        .await;
-    assert_eq!(told.len(), 2);
-    assert!(
-        told[1].text().contains("cert.possession_not_proven"),
-        "{}",
-        told[1].text()
-    );
+    // No signing time (an old mail's replay cannot be told from it): refused; the answer to
+    // taro is not repeated within the hour.
+    let untimed = signed_mail(&smime, "taro", taro, &["-noattr"]);
+    deliver_to_registration(reg, taro, "digitalid@bank.example", &untimed)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refusals: Vec<_> = s
+        .outbox(taro)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == "certificate_refused")
+        .collect();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
     let kinds = s.entry_kinds("K-1001").await;
     assert!(
         !kinds.iter().any(|k| k == "certificate_imported"),
         "nothing registered: {kinds:?}"
     );
+    // Why, as the engine decided it (the listener hands it the same bytes).
+    let why = s
+        .engine(move |e| {
+            let tampered = e.register_certificate_by_mail(
+                changed.as_bytes(),
+                kagiya_core::Lang::Ja,
+                true,
+                &|_| false,
+            );
+            let untimed =
+                e.register_certificate_by_mail(&untimed, kagiya_core::Lang::Ja, true, &|_| false);
+            (tampered, untimed)
+        })
+        .await;
+    let codes =
+        |r: &Result<kagiya_engine::certificates::MailRegistration, kagiya_core::Error>| match r {
+            Ok(kagiya_engine::certificates::MailRegistration::Refused {
+                codes, answered, ..
+            }) => (codes.clone(), *answered),
+            other => panic!("{other:?}"),
+        };
+    let (tampered, answered) = codes(&why.0);
+    assert!(
+        tampered.contains(&"cert.possession_not_proven") && !answered,
+        "{tampered:?}"
+    );
+    let (untimed, answered) = codes(&why.1);
+    assert_eq!(untimed, ["cert.stale_signature"]);
+    assert!(answered, "a signature of the certificate's own is answered");
 
     // The real one.
     deliver_to_registration(reg, taro, "digitalid@bank.example", &good)
@@ -912,10 +948,12 @@ async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and
     // The answer goes encrypted now that encryption is on.
     let answer = s
         .mail
-        .wait_for(taro, 3, 20, |_| true)
+        .wait_for(taro, 3, 20, |c| {
+            !c.subject().contains("証明書を登録できませんでした")
+        })
         .await
         .into_iter()
-        .nth(2)
+        .last()
         .expect("the answer");
     let inner = answer.decrypt(&smime, "taro").expect("encrypted to taro");
     assert_signed(&inner, &s.mail);
@@ -925,8 +963,26 @@ async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and
         inner.text()
     );
 
+    // An older certificate of the same address, or a revoked one, is not registered.
+    let older = signed_mail(&smime, "taro-old", taro, &[]);
+    let why = s
+        .engine(move |e| {
+            let older =
+                e.register_certificate_by_mail(&older, kagiya_core::Lang::En, false, &|_| false);
+            let revoked =
+                e.register_certificate_by_mail(&good, kagiya_core::Lang::En, false, &|_| true);
+            (older, revoked)
+        })
+        .await;
+    assert!(
+        codes(&why.0).0.contains(&"cert.older_than_registered"),
+        "{:?}",
+        why.0
+    );
+    assert!(codes(&why.1).0.contains(&"cert.revoked"), "{:?}", why.1);
+
     // From an address nobody registered: decided, and no answer to anyone.
-    let stranger = signed_mail(&smime, "taro", "nobody@example.co.jp");
+    let stranger = signed_mail(&smime, "taro", "nobody@example.co.jp", &[]);
     deliver_to_registration(
         reg,
         "nobody@example.co.jp",
@@ -944,9 +1000,8 @@ async fn a_signed_mail_to_the_registration_address_registers_the_certificate_and
 
 /// The mail server's faults: a temporary refusal (451) is tried again later until it passes; a
 /// permanent one (550) ends the mail as dead, recorded for the branch; a server slower than the
-/// time limit gets the mail again with the same Message-ID (the one case besides a crash where a
-/// mail can arrive twice: the server took it but its answer came too late); a server that is
-/// down keeps the mail queued with the reason.
+/// time limit gets the mail again, with the same Message-ID (should it have kept the first try,
+/// the one case besides a crash where a mail can arrive twice).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn refusals_slowness_and_a_mail_server_that_is_down_lose_nothing() {
     let mail = TestMail::new();
@@ -1020,13 +1075,14 @@ async fn refusals_slowness_and_a_mail_server_that_is_down_lose_nothing() {
     s.knob("delay_ms", None);
     let rows = s.wait_outbox(own, 30, |r| r[2].1 == "sent").await;
     assert_eq!(rows[2].1, "sent");
-    // The copy the slow server kept lands a little later; every copy is the one mail.
-    let got = s.mail.wait_for(own, 3, 20, |_| true).await;
+    // Whatever the slow server kept of the try it was too slow for, every copy is the one mail.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let got = s.mail.wait_for(own, 2, 20, |_| true).await;
     let ids: Vec<String> = got
         .iter()
         .map(|c| c.header("Message-ID").unwrap())
         .collect();
-    assert!(got.len() >= 3, "the kept copy and the retry: {ids:?}");
+    assert!(got.len() >= 2, "{ids:?}");
     assert!(ids[1..].iter().all(|i| *i == ids[1]), "{ids:?}");
     assert_ne!(ids[0], ids[1]);
 }

@@ -42,7 +42,7 @@ async fn killing_the_worker_again_and_again_loses_no_mail_and_doubles_only_what_
         "starttls",
         &std::env::var("KAGIYA_TEST_SMTP_STARTTLS_PORT").unwrap(),
         false,
-        "retry_ms = 200\nlease_seconds = 2\n",
+        "retry_ms = 200\nlease_seconds = 6\n",
     );
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&extra);

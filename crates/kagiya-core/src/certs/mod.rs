@@ -9,7 +9,7 @@ pub mod validate;
 
 pub use decode::{certificates, Decoded, Format};
 pub use inspect::{inspect, CertInfo};
-pub use proof::{mail_from, possession, Possession};
+pub use proof::{mail_from, possession, signing_time, Possession};
 pub use validate::{
     chain_status, check_for_address, possession_findings, ChainStatus, Finding, Severity,
 };

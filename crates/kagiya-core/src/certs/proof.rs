@@ -131,6 +131,41 @@ pub fn mail_from(raw: &[u8]) -> Option<String> {
         .filter(|a| !a.is_empty())
 }
 
+/// When the first signer of a signed mail says it signed (its CMS `signingTime`, a signed
+/// attribute, so covered by the signature), in milliseconds; `None` when the mail has no such
+/// signature. Lets a registration refuse an old signed mail sent again by someone else.
+pub fn signing_time(raw: &[u8]) -> Option<crate::Millis> {
+    use cms::cert::x509::time::Time;
+    use mail_parser::MimeHeaders as _;
+    const SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
+    let msg = mail_parser::MessageParser::default().parse(raw)?;
+    let der = msg.parts.iter().find_map(|part| {
+        let ct = part.content_type()?;
+        let sub = ct.subtype().unwrap_or_default().to_ascii_lowercase();
+        (ct.ctype().eq_ignore_ascii_case("application")
+            && matches!(
+                sub.as_str(),
+                "pkcs7-signature" | "x-pkcs7-signature" | "pkcs7-mime" | "x-pkcs7-mime"
+            ))
+        .then(|| part.contents().to_vec())
+    })?;
+    let ci = ContentInfo::from_der(&der).ok()?;
+    if ci.content_type.to_string() != ID_SIGNED_DATA {
+        return None;
+    }
+    let sd = ci.content.decode_as::<SignedData>().ok()?;
+    let signer = sd.signer_infos.0.iter().next()?;
+    let attr = signer
+        .signed_attrs
+        .as_ref()?
+        .iter()
+        .find(|a| a.oid.to_string() == SIGNING_TIME)?;
+    // A CHOICE (UTCTime or GeneralizedTime): decoded from the value's own encoding.
+    let value = der::Encode::to_der(attr.values.iter().next()?).ok()?;
+    let time = Time::from_der(&value).ok()?;
+    i64::try_from(time.to_unix_duration().as_millis()).ok()
+}
+
 /// A signed mail: `multipart/signed` (the first part signed by the `pkcs7-signature` part) or an
 /// opaque `application/pkcs7-mime` signed message.
 fn mail(raw: &[u8], cert: X509) -> Possession {

@@ -22,9 +22,19 @@ pub const MAX_MAIL_BYTES: usize = 2 * 1024 * 1024;
 /// Connections served at once.
 const THREADS: u32 = 4;
 
+/// How often one address is answered a refusal (ours: one an hour; a registered address whose
+/// signature checks out but fails, e.g. an expired certificate, learns why without anyone being
+/// able to make the server mail it over and over).
+const REFUSAL_ANSWER_EVERY: kagiya_core::Millis = 3_600_000;
+
+/// Whether a certificate (DER) is on the server's revocation lists.
+pub type Revoked = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
 #[derive(Clone)]
 struct Registration {
     engine: Arc<Engine>,
+    revoked: Revoked,
+    answered: Arc<std::sync::Mutex<std::collections::HashMap<String, kagiya_core::Millis>>>,
     address: String,
     allow: Arc<Vec<ipnet::IpNet>>,
     lang: Lang,
@@ -88,8 +98,31 @@ impl Handler for Registration {
             return response::NO_STORAGE;
         }
         let raw = std::mem::take(&mut self.data);
-        match self.engine.register_certificate_by_mail(&raw, self.lang) {
+        let now = self.engine.now();
+        let from = kagiya_core::certs::mail_from(&raw)
+            .map(|f| kagiya_core::directory::addresses::dup_key(&f))
+            .unwrap_or_default();
+        let may_answer = self
+            .answered
+            .lock()
+            .map(|m| m.get(&from).is_none_or(|t| now - t >= REFUSAL_ANSWER_EVERY))
+            .unwrap_or(false);
+        let revoked = self.revoked.clone();
+        match self
+            .engine
+            .register_certificate_by_mail(&raw, self.lang, may_answer, &|der| revoked(der))
+        {
             Ok(r) => {
+                if let kagiya_engine::certificates::MailRegistration::Refused {
+                    answered: true,
+                    ..
+                } = &r
+                {
+                    if let Ok(mut m) = self.answered.lock() {
+                        m.retain(|_, t| now - *t < REFUSAL_ANSWER_EVERY);
+                        m.insert(from, now);
+                    }
+                }
                 tracing::info!(outcome = ?r, "registration mail decided");
                 response::OK
             }
@@ -105,12 +138,15 @@ impl Handler for Registration {
 /// is synchronous; the listener's threads are not the runtime's, so they may block on it).
 pub fn spawn(
     engine: Arc<Engine>,
+    revoked: Revoked,
     config: &RegistrationConfig,
     lang: Lang,
     listener: TcpListener,
 ) -> Result<std::thread::JoinHandle<()>, String> {
     let handler = Registration {
         engine,
+        revoked,
+        answered: Default::default(),
         address: config.address.clone(),
         allow: Arc::new(config.allow.clone()),
         lang,

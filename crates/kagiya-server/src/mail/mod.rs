@@ -8,6 +8,8 @@ pub mod outbox;
 pub mod seal;
 pub mod worker;
 
+use std::sync::Arc;
+
 /// Starts the delivery worker and, when configured, the registration listener (whose address is
 /// returned). Without `[mail]` nothing starts: the outbox keeps the mails.
 pub fn start(
@@ -30,7 +32,9 @@ pub fn start(
     let addr = listener
         .local_addr()
         .map_err(|e| format!("registration listener: {e}"))?;
-    inbox::spawn(state.engine.clone(), reg, m.language, listener)?;
+    let crls = mailer.clone();
+    let revoked: inbox::Revoked = Arc::new(move |der: &[u8]| crls.revoked(der));
+    inbox::spawn(state.engine.clone(), revoked, reg, m.language, listener)?;
     tracing::info!(listen = %addr, address = %reg.address, "registration mail listener");
     Ok(Some(addr))
 }

@@ -114,6 +114,18 @@ pub async fn queue_order(
     let (sealed, link) = match &o.secret {
         Some(secret) => {
             let key = q.key.as_ref().ok_or(Error::MailUnavailable)?;
+            // A new code or link voids the one before: a mail still waiting with the old one
+            // would only mislead, so it goes no further.
+            crate::db::execute(
+                tx,
+                "UPDATE mail_outbox SET state = 'expired', secret_sealed = NULL, \
+                 last_error = 'replaced by a newer one' WHERE state = 'queued' AND kind = $1 \
+                 AND lower(login_id) = lower($2) AND lower(recipient) = lower($3) \
+                 AND secret_sealed IS NOT NULL",
+                &[&o.kind.code(), &o.login_id, &o.to],
+            )
+            .await
+            .map_err(|e| storage(e, Some(retry)))?;
             let sealed = key.seal(secret, &context(o.kind, &o.login_id, &o.to))?;
             let link = o
                 .kind

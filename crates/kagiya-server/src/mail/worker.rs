@@ -22,12 +22,15 @@ use super::seal::OutboxKey;
 use crate::config::MailConfig;
 use crate::http::AppState;
 
-/// How many rows one round takes (ours: enough to keep a pooled SMTP connection busy; small
-/// enough that a lease never covers more than a few seconds of work).
-pub const BATCH: i64 = 32;
-
-/// Mails handed over at once within a round (lettre's pool holds up to 10 connections).
+/// Mails handed over at once, and so the rows one round takes (ours: eight connections keep a
+/// mail server busy without looking like a flood). All of a round's rows are sent together, so
+/// the lease of each covers its own hand-over only.
 pub const PARALLEL: usize = 8;
+
+/// How often old rows are purged: sent and expired ones after 30 days, dead and held ones after
+/// 90 once reported (ours: the operators' window to look at an undeliverable mail; the entries
+/// in the chains stay for good).
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Everything the worker needs, read from the configuration at start.
 pub struct Mailer {
@@ -39,7 +42,7 @@ pub struct Mailer {
     link_base: String,
     service: String,
     contact: Option<String>,
-    crls: Revocations,
+    crls: std::sync::Mutex<Revocations>,
     key: Arc<OutboxKey>,
     poll: Duration,
     lease_ms: Millis,
@@ -101,7 +104,7 @@ impl Mailer {
                 link_base: c.link_base.trim_end_matches('/').to_owned(),
                 service: c.service_name.clone(),
                 contact: c.contact.clone(),
-                crls,
+                crls: std::sync::Mutex::new(crls),
                 key,
                 poll: Duration::from_millis(c.poll_ms),
                 // Longer than the slowest hand-over the time limit allows, with room for making
@@ -115,19 +118,151 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Whether a certificate (DER) is on the configured revocation lists (read again when they
+    /// change); an unreadable certificate counts as revoked.
+    pub fn revoked(&self, der: &[u8]) -> bool {
+        let Ok(cert) = openssl::x509::X509::from_der(der) else {
+            return true;
+        };
+        match self.crls.lock() {
+            Ok(mut crls) => {
+                let _ = crls.refresh();
+                crls.revoked(&cert)
+            }
+            Err(_) => true,
+        }
+    }
+}
+
 /// Delivers until the process ends.
 pub fn spawn(state: AppState, mailer: Arc<Mailer>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut purged: Option<std::time::Instant> = None;
         loop {
+            if purged.is_none_or(|p| p.elapsed() >= PURGE_EVERY) {
+                purged = Some(std::time::Instant::now());
+                if let Err(e) = purge(&state).await {
+                    tracing::warn!(error = %e, "old mails not purged");
+                }
+            }
+            if let Err(e) = report_unreported(&state, &mailer).await {
+                tracing::warn!(error = %e, "undeliverable mails not reported yet");
+            }
             match round(&state, &mailer).await {
                 // A full round: there may be more at once.
-                Ok(n) if n as i64 >= BATCH => continue,
+                Ok(n) if n >= PARALLEL => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "mail round failed; trying again"),
             }
             tokio::time::sleep(mailer.poll).await;
         }
     })
+}
+
+async fn client(state: &AppState) -> Result<deadpool_postgres::Object, Error> {
+    state
+        .pool
+        .get()
+        .await
+        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))
+}
+
+fn db(e: tokio_postgres::Error) -> Error {
+    Error::Storage(crate::db::message(e))
+}
+
+/// Deletes what nobody needs any more (see `PURGE_EVERY`).
+async fn purge(state: &AppState) -> Result<(), Error> {
+    let now = state.engine.now();
+    let day: Millis = 24 * 3_600_000;
+    let n = client(state)
+        .await?
+        .execute(
+            "DELETE FROM mail_outbox WHERE (state IN ('sent', 'expired') AND created_ms < $1) \
+             OR (state IN ('dead', 'held') AND reported AND created_ms < $2)",
+            &[&(now - 30 * day), &(now - 90 * day)],
+        )
+        .await
+        .map_err(db)?;
+    if n > 0 {
+        tracing::info!(rows = n, "old mails purged");
+    }
+    Ok(())
+}
+
+/// Records for the branch the undeliverable mails a worker settled but did not get to report
+/// (it stopped in between), once the row's lease has ended.
+async fn report_unreported(state: &AppState, mailer: &Mailer) -> Result<(), Error> {
+    let now = state.engine.now();
+    let rows = client(state)
+        .await?
+        .query(
+            "SELECT id, kind, login_id, recipient, state, last_error FROM mail_outbox \
+             WHERE state IN ('dead', 'held') AND NOT reported AND next_ms < $1 \
+             ORDER BY id LIMIT 8",
+            &[&now],
+        )
+        .await
+        .map_err(db)?;
+    let _ = mailer;
+    for r in rows {
+        let kind: String = r.get(1);
+        let state_name: String = r.get(4);
+        let why: Option<String> = r.get(5);
+        let reason = if state_name == "held" {
+            Undelivered::CertificateUnusable
+        } else if why
+            .as_deref()
+            .is_some_and(|w| w.trim_start().starts_with('5'))
+        {
+            Undelivered::Refused
+        } else {
+            Undelivered::GaveUp
+        };
+        let id: i64 = r.get(0);
+        match MailKind::parse(&kind) {
+            Some(k) => report(state, id, r.get(2), r.get(3), k, reason).await?,
+            None => mark_reported(state, id).await?,
+        }
+    }
+    Ok(())
+}
+
+/// Records an undeliverable mail in the customer's chain (for the branch) and marks its row.
+async fn report(
+    state: &AppState,
+    id: i64,
+    login_id: String,
+    address: String,
+    kind: MailKind,
+    reason: Undelivered,
+) -> Result<(), Error> {
+    let recorded = crate::api::run(state, move |e| {
+        e.record_mail_undelivered(&login_id, &address, kind, reason)
+    })
+    .await;
+    match recorded {
+        Ok(()) => {}
+        // A user deleted meanwhile has no chain to tell; the row says it all.
+        Err(kagiya_core::Error::UnknownUser) => {
+            tracing::warn!(mail = id, "undelivered mail of a user who is gone")
+        }
+        Err(e) => return Err(e),
+    }
+    mark_reported(state, id).await
+}
+
+async fn mark_reported(state: &AppState, id: i64) -> Result<(), Error> {
+    client(state)
+        .await?
+        .execute(
+            "UPDATE mail_outbox SET reported = true WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 /// A row taken for delivery.
@@ -145,14 +280,11 @@ struct Taken {
     attempts: i32,
 }
 
-/// One round: takes what is due and delivers it. Returns how many rows it took.
+/// One round: takes what is due (at most `PARALLEL` rows) and delivers it all at once. Returns
+/// how many rows it took.
 pub async fn round(state: &AppState, mailer: &Arc<Mailer>) -> Result<usize, Error> {
     let now = state.engine.now();
-    let client = state
-        .pool
-        .get()
-        .await
-        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
+    let client = client(state).await?;
     let rows = client
         .query(
             "UPDATE mail_outbox SET next_ms = $1 + $3, attempts = attempts + 1 \
@@ -160,22 +292,30 @@ pub async fn round(state: &AppState, mailer: &Arc<Mailer>) -> Result<usize, Erro
                           ORDER BY next_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              RETURNING id, created_ms, kind, login_id, recipient, lang, event_chain, event_seq, \
                        secret_sealed, expires_ms, detail, attempts",
-            &[&now, &BATCH, &mailer.lease_ms],
+            &[&now, &(PARALLEL as i64), &mailer.lease_ms],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
+        .map_err(db)?;
     drop(client);
-    let mut taken = Vec::new();
+    let n = rows.len();
+    let mut set = tokio::task::JoinSet::new();
     for r in rows {
+        let id: i64 = r.get(0);
+        let attempts: i32 = r.get(11);
         let kind: String = r.get(2);
+        let Some(kind) = MailKind::parse(&kind) else {
+            // Written by a newer program, or damaged: nothing here can send it.
+            let fence = Fence { id, attempts };
+            settle_row(state, &fence, "dead", &format!("unknown kind {kind}")).await?;
+            continue;
+        };
         let lang: String = r.get(5);
         let chain: Option<String> = r.get(6);
         let seq: Option<i64> = r.get(7);
-        taken.push(Taken {
-            id: r.get(0),
+        let t = Taken {
+            id,
             created_ms: r.get(1),
-            kind: MailKind::parse(&kind)
-                .ok_or_else(|| Error::Storage(format!("outbox: unknown kind {kind}")))?,
+            kind,
             login_id: r.get(3),
             recipient: r.get(4),
             lang: Lang::parse(&lang).unwrap_or(Lang::Ja),
@@ -183,26 +323,29 @@ pub async fn round(state: &AppState, mailer: &Arc<Mailer>) -> Result<usize, Erro
             sealed: r.get(8),
             expires_ms: r.get(9),
             detail: r.get(10),
-            attempts: r.get(11),
-        });
-    }
-    let n = taken.len();
-    let mut set = tokio::task::JoinSet::new();
-    for t in taken {
-        while set.len() >= PARALLEL {
-            set.join_next().await;
-        }
+            attempts,
+        };
         let (state, mailer) = (state.clone(), mailer.clone());
         set.spawn(async move {
-            let id = t.id;
             if let Err(e) = deliver(&state, &mailer, t).await {
                 // The lease runs out and the row is tried again.
-                tracing::warn!(mail = id, error = %e, "mail not delivered this round");
+                tracing::warn!(mail = id, error = %e, "mail not settled this round");
             }
         });
     }
-    while set.join_next().await.is_some() {}
+    while let Some(done) = set.join_next().await {
+        if let Err(e) = done {
+            tracing::error!(error = %e, "a mail task failed");
+        }
+    }
     Ok(n)
+}
+
+/// Which try of which row a worker holds: its writes land only while that is still so (another
+/// process that took the row after the lease ended has a higher try).
+struct Fence {
+    id: i64,
+    attempts: i32,
 }
 
 /// How a row ends, or when it is tried next.
@@ -217,7 +360,20 @@ enum Outcome {
 
 async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Error> {
     let now = state.engine.now();
-    let outcome = match prepare(state, mailer, &t, now).await? {
+    let later = |why: String| {
+        if t.attempts >= mailer.max_attempts {
+            Outcome::Dead(Undelivered::GaveUp, why)
+        } else {
+            Outcome::Later(why, now + backoff(mailer.retry_ms, t.attempts))
+        }
+    };
+    let prepared = match prepare(state, mailer, &t, now).await {
+        Ok(p) => p,
+        // The database, the outbox key, OpenSSL: a try spent like a mail server's 4xx, so that a
+        // row that can never be made ends as dead rather than coming back for ever.
+        Err(e) => Err(later(format!("{}: {e}", e.code()))),
+    };
+    let outcome = match prepared {
         Err(outcome) => outcome,
         Ok(bytes) => {
             let started = std::time::Instant::now();
@@ -238,12 +394,7 @@ async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Erro
             match r {
                 Ok(()) => Outcome::Sent,
                 Err(SendError::Permanent(why)) => Outcome::Dead(Undelivered::Refused, why),
-                Err(SendError::Temporary(why)) if t.attempts >= mailer.max_attempts => {
-                    Outcome::Dead(Undelivered::GaveUp, why)
-                }
-                Err(SendError::Temporary(why)) => {
-                    Outcome::Later(why, now + backoff(mailer.retry_ms, t.attempts))
-                }
+                Err(SendError::Temporary(why)) => later(why),
             }
         }
     };
@@ -252,94 +403,94 @@ async fn deliver(state: &AppState, mailer: &Mailer, t: Taken) -> Result<(), Erro
 
 /// Writes the row's outcome; an undeliverable mail is also recorded for the branch.
 async fn settle(state: &AppState, t: &Taken, outcome: Outcome, now: Millis) -> Result<(), Error> {
-    let client = state
-        .pool
-        .get()
-        .await
-        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-    let db = |e| Error::Storage(crate::db::message(e));
-    let report = match &outcome {
+    let fence = Fence {
+        id: t.id,
+        attempts: t.attempts,
+    };
+    let (landed, report) = match &outcome {
         Outcome::Sent => {
-            client
-                .execute(
-                    "UPDATE mail_outbox SET state = 'sent', sent_ms = $2, secret_sealed = NULL, \
-                     last_error = NULL WHERE id = $1",
-                    &[&t.id, &now],
-                )
-                .await
-                .map_err(db)?;
+            let landed = fenced(
+                state,
+                "UPDATE mail_outbox SET state = 'sent', sent_ms = $3, secret_sealed = NULL, \
+                 last_error = NULL WHERE id = $1 AND attempts = $2 AND state = 'queued'",
+                &fence,
+                &now,
+            )
+            .await?;
             tracing::info!(mail = t.id, kind = t.kind.code(), "mail sent");
-            None
+            (landed, None)
         }
         Outcome::Later(why, next) => {
-            client
+            let landed = client(state)
+                .await?
                 .execute(
-                    "UPDATE mail_outbox SET next_ms = $2, last_error = $3 WHERE id = $1",
-                    &[&t.id, &next, &why],
+                    "UPDATE mail_outbox SET next_ms = $3, last_error = $4 \
+                     WHERE id = $1 AND attempts = $2 AND state = 'queued'",
+                    &[&t.id, &t.attempts, next, why],
                 )
                 .await
-                .map_err(db)?;
+                .map_err(db)?
+                > 0;
             tracing::info!(mail = t.id, attempts = t.attempts, error = %why, "mail deferred");
-            None
+            (landed, None)
         }
         Outcome::Dead(reason, why) => {
-            finish(&client, t.id, "dead", why).await?;
             tracing::warn!(mail = t.id, error = %why, "mail undeliverable");
-            Some(*reason)
+            (settle_row(state, &fence, "dead", why).await?, Some(*reason))
         }
         Outcome::Held(why) => {
-            finish(&client, t.id, "held", why).await?;
             tracing::warn!(mail = t.id, error = %why, "mail held: not sent in clear");
-            Some(Undelivered::CertificateUnusable)
+            let landed = settle_row(state, &fence, "held", why).await?;
+            (landed, Some(Undelivered::CertificateUnusable))
         }
-        Outcome::Expired(why) => {
-            finish(&client, t.id, "expired", why).await?;
-            None
-        }
+        Outcome::Expired(why) => (settle_row(state, &fence, "expired", why).await?, None),
     };
-    drop(client);
+    if !landed {
+        // Another worker took the row after this one's lease ended: its outcome stands.
+        tracing::warn!(
+            mail = t.id,
+            "the mail was taken over; this outcome is dropped"
+        );
+        return Ok(());
+    }
     if let Some(reason) = report {
-        let (login_id, address, kind) = (t.login_id.clone(), t.recipient.clone(), t.kind);
-        let recorded = crate::api::run(state, move |e| {
-            e.record_mail_undelivered(&login_id, &address, kind, reason)
-        })
-        .await;
-        match recorded {
-            Ok(()) => {
-                let client = state
-                    .pool
-                    .get()
-                    .await
-                    .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-                client
-                    .execute(
-                        "UPDATE mail_outbox SET reported = true WHERE id = $1",
-                        &[&t.id],
-                    )
-                    .await
-                    .map_err(db)?;
-            }
-            // A user deleted meanwhile has no chain entry to tell; the row says it all.
-            Err(e) => tracing::warn!(mail = t.id, error = %e, "undelivered mail not recorded"),
-        }
+        report_row(state, t, reason).await?;
     }
     Ok(())
 }
 
-async fn finish(
-    client: &deadpool_postgres::Object,
-    id: i64,
-    state: &str,
-    why: &str,
-) -> Result<(), Error> {
-    client
+async fn report_row(state: &AppState, t: &Taken, reason: Undelivered) -> Result<(), Error> {
+    let (login_id, address) = (t.login_id.clone(), t.recipient.clone());
+    report(state, t.id, login_id, address, t.kind, reason).await
+}
+
+/// Runs a fenced update with one more parameter; whether it landed.
+async fn fenced(
+    state: &AppState,
+    sql: &str,
+    f: &Fence,
+    extra: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<bool, Error> {
+    Ok(client(state)
+        .await?
+        .execute(sql, &[&f.id, &f.attempts, extra])
+        .await
+        .map_err(db)?
+        > 0)
+}
+
+/// Ends a row in `to` (dead, held, expired) with its reason; the secret is erased.
+async fn settle_row(state: &AppState, f: &Fence, to: &str, why: &str) -> Result<bool, Error> {
+    Ok(client(state)
+        .await?
         .execute(
-            "UPDATE mail_outbox SET state = $2, secret_sealed = NULL, last_error = $3 WHERE id = $1",
-            &[&id, &state, &why],
+            "UPDATE mail_outbox SET state = $3, secret_sealed = NULL, last_error = $4 \
+             WHERE id = $1 AND attempts = $2 AND state = 'queued'",
+            &[&f.id, &f.attempts, &to, &why],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
-    Ok(())
+        .map_err(db)?
+        > 0)
 }
 
 /// The wait before try `attempts + 1`: `first`, doubling with each try, at most an hour.
@@ -371,34 +522,43 @@ async fn prepare(
             {
                 Ok(issued) => {
                     let sealed = mailer.key.seal(&issued.secret, &ctx)?;
-                    let client = state
-                        .pool
-                        .get()
-                        .await
-                        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-                    client
+                    let landed = client(state)
+                        .await?
                         .execute(
-                            "UPDATE mail_outbox SET secret_sealed = $2, link_sha256 = $3, \
-                             expires_ms = $4 WHERE id = $1",
+                            "UPDATE mail_outbox SET secret_sealed = $3, link_sha256 = $4, \
+                             expires_ms = $5 WHERE id = $1 AND attempts = $2 \
+                             AND state = 'queued' AND secret_sealed IS NULL",
                             &[
                                 &t.id,
+                                &t.attempts,
                                 &sealed,
                                 &link_digest(&issued.secret),
                                 &issued.expires_at,
                             ],
                         )
                         .await
-                        .map_err(|e| Error::Storage(crate::db::message(e)))?;
+                        .map_err(db)?;
+                    if landed == 0 {
+                        // Taken over meanwhile: the other worker sends a link of its own.
+                        return Err(Error::Internal("the mail was taken over".into()));
+                    }
                     (Some(issued.secret), Some(issued.expires_at))
                 }
-                // The change it was for is gone (the address deleted, the change confirmed at
-                // the branch): nothing to send.
-                Err(e) => {
+                // What it was for is gone (the user or the address deleted, the change confirmed
+                // at the branch, no longer a Web member): nothing to send.
+                Err(
+                    e @ (Error::UnknownUser
+                    | Error::UnknownTenant
+                    | Error::AddressRule(_)
+                    | Error::MfaRule(_)),
+                ) => {
                     return Ok(Err(Outcome::Expired(format!(
                         "no link to send: {}",
                         e.code()
                     ))))
                 }
+                // Anything else (the database) is a try spent.
+                Err(e) => return Err(e),
             }
         }
         (None, Some(_)) => {
@@ -420,9 +580,11 @@ async fn prepare(
     })
     .await?;
     let entry = find(&addresses, &t.recipient);
-    let source = match (&t.event, t.kind) {
-        (Some((chain, seq)), MailKind::SignInNotice) => event_source(state, chain, *seq).await?,
-        _ => None,
+    // When it happened, and from where: the entry that owed the mail (a branch's change comes
+    // by sync later than it was made).
+    let (at, source) = match &t.event {
+        Some((chain, seq)) => event_facts(state, chain, *seq).await?,
+        None => (None, None),
     };
     let link = match (t.kind.secret(), &secret) {
         (Some(p), Some(s)) if p.is_link() => Some(format!(
@@ -445,11 +607,13 @@ async fn prepare(
         code: code.as_deref(),
         link: link.as_deref(),
         expires_at: expires,
-        at: t.created_ms,
+        at: at.unwrap_or(t.created_ms),
         new_address: entry
             .and_then(|a| a.pending_change.as_ref())
             .map(|p| p.new_address.as_str()),
-        source: source.as_deref(),
+        source: source
+            .as_deref()
+            .filter(|_| t.kind == MailKind::SignInNotice),
         reasons: t
             .detail
             .as_deref()
@@ -467,7 +631,17 @@ async fn prepare(
                     .decode(&c.der)
                     .ok()
             });
-            match recipient(der.as_deref(), now / 1000, &mailer.crls) {
+            let checked = {
+                let mut crls = mailer
+                    .crls
+                    .lock()
+                    .map_err(|_| Error::Internal("revocation lists poisoned".into()))?;
+                if let Err(e) = crls.refresh() {
+                    tracing::warn!(error = %e, "revocation lists not read again; the last ones stand");
+                }
+                recipient(der.as_deref(), now / 1000, &crls)
+            };
+            match checked {
                 Ok(cert) => Some(cert),
                 Err(why) => {
                     return Ok(Err(Outcome::Held(format!(
@@ -496,6 +670,11 @@ async fn prepare(
         Err(kagiya_mail::MailError::Address(why)) => {
             Ok(Err(Outcome::Dead(Undelivered::Refused, why)))
         }
+        // A certificate OpenSSL cannot encrypt to (a key type CMS key transport does not take):
+        // held like an expired one, never sent in clear.
+        Err(kagiya_mail::MailError::Crypto(why)) if encrypt_to.is_some() => Ok(Err(Outcome::Held(
+            format!("cannot encrypt to {}: {why}", t.recipient),
+        ))),
         Err(e) => Err(Error::Internal(e.to_string())),
     }
 }
@@ -510,27 +689,34 @@ pub fn link_path(kind: MailKind) -> &'static str {
     }
 }
 
-/// The source address an entry was recorded from (its origin's `ip=`).
-async fn event_source(state: &AppState, chain: &str, seq: i64) -> Result<Option<String>, Error> {
-    let client = state
-        .pool
-        .get()
-        .await
-        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-    let row = client
+/// The time an entry was recorded, and the source address of its origin (`ip=`).
+async fn event_facts(
+    state: &AppState,
+    chain: &str,
+    seq: i64,
+) -> Result<(Option<Millis>, Option<String>), Error> {
+    let row = client(state)
+        .await?
         .query_opt(
-            "SELECT body FROM events WHERE chain = $1 AND seq = $2",
+            "SELECT at_ms, body FROM events WHERE chain = $1 AND seq = $2",
             &[&chain, &seq],
         )
         .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
-    Ok(row.and_then(|r| {
-        let body: String = r.get(0);
-        let v: serde_json::Value = serde_json::from_str(&body).ok()?;
-        v.get("origin")?
-            .as_str()?
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("ip="))
-            .map(str::to_owned)
-    }))
+        .map_err(db)?;
+    Ok(match row {
+        Some(r) => {
+            let body: String = r.get(1);
+            let ip = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| {
+                    v.get("origin")?
+                        .as_str()?
+                        .split_whitespace()
+                        .find_map(|w| w.strip_prefix("ip="))
+                        .map(str::to_owned)
+                });
+            (Some(r.get(0)), ip)
+        }
+        None => (None, None),
+    })
 }

@@ -121,6 +121,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(api::auth::me))
         .route("/v1/me/passwords", post(api::auth::change_passwords))
         .route("/v1/me/confirm", post(api::auth::confirm))
+        .route("/v1/me/otp-address", post(api::mail::register_otp_address))
+        .route(
+            "/v1/me/otp-address/confirm",
+            post(api::mail::confirm_otp_address),
+        )
         .route("/v1/sign-out", post(api::auth::sign_out))
         .route("/v1/api/authenticate", post(api::auth::api_authenticate))
         .route("/v1/admin/users", get(api::admin::users))

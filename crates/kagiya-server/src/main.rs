@@ -56,6 +56,8 @@ enum MailCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Puts a dead or held mail back in the queue (not one whose code or link is gone).
+    Retry { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +190,12 @@ async fn run(args: Args) -> Result<(), String> {
                     serde_json::to_string(&row).map_err(|e| e.to_string())?
                 );
             }
+            Ok(())
+        }
+        Command::Mail(MailCommand::Retry { id }) => {
+            let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+            kagiya_server::mail::retry(&pool, id, now).await?;
+            println!("mail {id} queued again");
             Ok(())
         }
         Command::Import { file } => {

@@ -19,7 +19,8 @@ use crate::api::{admin, auth, mail, sync};
         admin::users, admin::unlock, admin::set_passwords,
         sync::enroll, sync::push, sync::pull,
         mail::request_reset, mail::complete_reset, mail::complete_address_setup,
-        mail::confirm_address_change, mail::resend_code,
+        mail::confirm_address_change, mail::resend_code, mail::register_otp_address,
+        mail::confirm_otp_address,
     ),
     modifiers(&Session, &CommonErrors),
 )]

@@ -19,7 +19,7 @@ use kagiya_engine::ChangeOwn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{count, lang, must_change, run, session, ApiError, Body, Source};
+use super::{count, lang, must_change, otp_address_required, run, session, ApiError, Body, Source};
 use crate::http::AppState;
 use crate::sessions::{self, Stage};
 use crate::throttle::Kind;
@@ -45,6 +45,8 @@ pub struct SignedIn {
     pub stage: Stage,
     /// The passwords to change before anything else (`login`, `confirmation`).
     pub must_change: Vec<String>,
+    /// Seed 003: the one-time-password address must be registered (`/v1/me/otp-address`).
+    pub otp_address_required: bool,
     /// When the session ends at the latest (milliseconds since the epoch).
     pub expires_at: i64,
 }
@@ -96,6 +98,8 @@ pub struct Me {
     pub role: String,
     pub stage: Stage,
     pub must_change: Vec<String>,
+    /// Seed 003: the one-time-password address must be registered (`/v1/me/otp-address`).
+    pub otp_address_required: bool,
     pub expires_at: i64,
 }
 
@@ -243,13 +247,14 @@ async fn sign_in_unpadded(
     } else {
         Stage::Change
     };
-    new_session(&s, &u, stage, owed, started, l).await
+    new_session(&s, &u, &t, stage, owed, started, l).await
 }
 
 /// A new session of `u` counted from `since` (see `sessions::still_valid`).
-async fn new_session(
+pub(super) async fn new_session(
     s: &AppState,
     u: &kagiya_core::directory::User,
+    t: &kagiya_core::directory::Tenant,
     stage: Stage,
     owed: Vec<CredentialKind>,
     since: kagiya_core::Millis,
@@ -260,6 +265,7 @@ async fn new_session(
             token,
             stage,
             must_change: kinds(&owed),
+            otp_address_required: otp_address_required(u, t),
             expires_at,
         })
         .into_response(),
@@ -318,7 +324,7 @@ pub async fn code(
     } else {
         Stage::Change
     };
-    new_session(&s, &u, stage, owed, started, l).await
+    new_session(&s, &u, &t, stage, owed, started, l).await
 }
 
 /// The signed-in user and what they must do.
@@ -338,6 +344,7 @@ pub async fn me(State(s): State<AppState>, Source(ip): Source, headers: HeaderMa
         role: u.role.code().to_owned(),
         stage: sess.stage,
         must_change: kinds(&must_change(&u, &t, s.engine.now())),
+        otp_address_required: otp_address_required(&u, &t),
         expires_at: sess.expires_ms,
     })
     .into_response()
@@ -399,7 +406,7 @@ pub async fn change_passwords(
         .map(|k| u.credential(*k).set_at)
         .max()
         .unwrap_or(now);
-    new_session(&s, &u, stage, owed, since, l).await
+    new_session(&s, &u, &t, stage, owed, since, l).await
 }
 
 /// Checks the confirmation password before a transaction (seed 004: 確認用パスワード).

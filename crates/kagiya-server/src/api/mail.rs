@@ -294,3 +294,117 @@ pub async fn resend_code(
         Err(e) => ApiError::new(e, l).into_response(),
     }
 }
+
+/// The address for one-time passwords, confirmed with the user's own password (the confirmation
+/// password where the service has one, the login password again where it has only that).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpAddress {
+    pub address: String,
+    pub password: String,
+}
+
+/// The code mailed to that address.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OtpAddressCode {
+    pub address: String,
+    pub code: String,
+}
+
+/// Registers the user's one-time-password address (seed 003: 「初回ログイン時に、多要素認証用
+/// (ワンタイムパスワード)メールアドレスの登録が求められます」; seed 002: 多要素認証を「利用する」): the
+/// address is added if it is not one of the user's yet, and a code is mailed to it; 2FA is on
+/// only once that code comes back (`/v1/me/otp-address/confirm`).
+#[utoipa::path(post, path = "/v1/me/otp-address", request_body = OtpAddress, tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 202, description = "A code is on its way to the address", body = Done),
+        (status = 401, description = "auth.confirmation_failed", body = super::auth::Problem),
+        (status = 409, description = "mfa.refused — 2FA is on already", body = super::auth::Problem),
+        (status = 422, description = "email.refused — the address cannot be used", body = super::auth::Problem),
+        (status = 423, description = "The password is locked", body = super::auth::Problem),
+        (status = 503, description = "mail.unavailable", body = super::auth::Problem),
+    ))]
+pub async fn register_otp_address(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<OtpAddress>,
+) -> Response {
+    let l = lang(&headers);
+    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Change, Stage::Full]).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(wait) = s.throttle.attempt(Kind::Account, ip, &u.login_id) {
+        return super::throttled(l, wait);
+    }
+    let login_id = u.login_id.clone();
+    let r = run(&s, move |e| {
+        use kagiya_core::directory::Purpose;
+        let me = kagiya_engine::ActorRef::User(login_id.clone());
+        let password = Secret::new(req.password);
+        let known = e
+            .read(|r| r.addresses(&login_id))?
+            .iter()
+            .any(|a| a.address.eq_ignore_ascii_case(req.address.trim()));
+        if !known {
+            e.add_address(&me, &password, &login_id, &req.address, &[Purpose::Otp])?;
+        }
+        e.start_mfa_enrollment(&me, &password, &login_id, req.address.trim())
+            .map(|_| ())
+    })
+    .await;
+    count(&s, "otp_address", &r);
+    match r {
+        Ok(()) => (StatusCode::ACCEPTED, Json(Done { done: true })).into_response(),
+        Err(e) => ApiError::new(e, l).into_response(),
+    }
+}
+
+/// Answers the code mailed to the new one-time-password address: 2FA is on from now, every
+/// session of the user ends, and a new one is returned.
+#[utoipa::path(post, path = "/v1/me/otp-address/confirm", request_body = OtpAddressCode, tag = "session",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "2FA is on; a new session", body = super::auth::SignedIn),
+        (status = 401, description = "auth.one_time_refused", body = super::auth::Problem),
+    ))]
+pub async fn confirm_otp_address(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    Body(req): Body<OtpAddressCode>,
+) -> Response {
+    let l = lang(&headers);
+    let (sess, u, _) = match session(&s, &headers, Some(ip), &[Stage::Change, Stage::Full]).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(wait) = s.throttle.attempt(Kind::Account, ip, &u.login_id) {
+        return super::throttled(l, wait);
+    }
+    let login_id = u.login_id.clone();
+    let r = run(&s, move |e| {
+        e.confirm_mfa_enrollment(&login_id, &req.address, &Secret::new(req.code))?;
+        e.user_and_tenant(&login_id)
+    })
+    .await;
+    count(&s, "otp_address_confirm", &r);
+    let (u, t) = match r {
+        Ok(x) => x,
+        Err(e) => return ApiError::new(e, l).into_response(),
+    };
+    let now = s.engine.now();
+    if let Err(e) = crate::sessions::revoke_all(&s.pool, &u.login_id, now).await {
+        return ApiError::new(e, l).into_response();
+    }
+    let owed = super::must_change(&u, &t, now);
+    let stage = if owed.is_empty() {
+        Stage::Full
+    } else {
+        Stage::Change
+    };
+    super::auth::new_session(&s, &u, &t, stage, owed, sess.created_ms, l).await
+}

@@ -322,6 +322,14 @@ pub fn must_change(u: &User, t: &Tenant, now: kagiya_core::Millis) -> Vec<Creden
         .collect()
 }
 
+/// Seed 003 (Biz Mail & Web): 「初回ログイン時に、多要素認証用(ワンタイムパスワード)メールアドレスの
+/// 登録が求められます」 — a user of a Biz Mail customer without a registered one-time-password
+/// address is asked for one. Said with every session; the customers' pages take the user there
+/// first.
+pub fn otp_address_required(u: &User, t: &Tenant) -> bool {
+    t.preset == kagiya_core::password::Preset::BizMail && !u.mfa
+}
+
 /// A throttled attempt: nothing was checked or counted.
 pub fn throttled(l: Lang, wait: std::time::Duration) -> Response {
     let mut res = plain(

@@ -71,6 +71,47 @@ pub async fn list(
         .collect())
 }
 
+/// Puts a dead or held mail back in the queue (an operator's `kagiya-server mail retry ID`, e.g.
+/// after the address's certificate was renewed or the mail server mended). A mail whose code or
+/// link was made with its request cannot come back: that secret was erased when it ended, and
+/// the user asks again instead.
+pub async fn retry(pool: &deadpool_postgres::Pool, id: i64, now: i64) -> Result<(), String> {
+    let client = pool.get().await.map_err(|e| format!("database: {e}"))?;
+    let row = client
+        .query_opt("SELECT kind, state FROM mail_outbox WHERE id = $1", &[&id])
+        .await
+        .map_err(crate::db::message)?
+        .ok_or_else(|| format!("no mail {id}"))?;
+    let (kind, state): (String, String) = (row.get(0), row.get(1));
+    if state != "dead" && state != "held" {
+        return Err(format!(
+            "mail {id} is {state}: only dead or held mails are retried"
+        ));
+    }
+    let made_with_request = kagiya_core::mail::MailKind::parse(&kind).is_some_and(|k| {
+        matches!(
+            k,
+            kagiya_core::mail::MailKind::SignInCode
+                | kagiya_core::mail::MailKind::EnrollmentCode
+                | kagiya_core::mail::MailKind::PasswordReset
+        )
+    });
+    if made_with_request {
+        return Err(format!(
+            "mail {id} ({kind}) carried a code or link that is gone; the user asks for a new one"
+        ));
+    }
+    client
+        .execute(
+            "UPDATE mail_outbox SET state = 'queued', attempts = 0, next_ms = $2, \
+             last_error = NULL, link_sha256 = NULL, expires_ms = NULL WHERE id = $1",
+            &[&id, &now],
+        )
+        .await
+        .map_err(crate::db::message)?;
+    Ok(())
+}
+
 /// One row as listed.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Listed {

@@ -4,10 +4,13 @@
 # schema. Run under scripts/with-postgres.sh (the test command does): a fresh database gets the
 # demo customers, the debug server serves on a free port, and schemathesis drives every route —
 # with a signed-in master's session for the routes that need one — for a bounded number of cases.
-#   scripts/with-postgres.sh scripts/schemathesis.sh      # ST_EXAMPLES=30 by default, ST_SEED fixed
+# Mail is configured against scripts/with-smtp.sh's server, so the mail routes answer as they do
+# in service (without mail they answer 503 by design).
+#   scripts/with-postgres.sh scripts/with-smtp.sh scripts/schemathesis.sh   # ST_EXAMPLES=30, ST_SEED fixed
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 [ -n "${KAGIYA_TEST_DATABASE_URL:-}" ] || die "run under scripts/with-postgres.sh"
+[ -n "${KAGIYA_TEST_SMTP_STARTTLS_PORT:-}" ] || die "run under scripts/with-smtp.sh"
 st="$(schemathesis_venv 4.32.5)/bin/st"
 [ -x "$st" ] || die "schemathesis is missing: run scripts/install.sh --test"
 
@@ -31,12 +34,26 @@ url, db = sys.argv[1], sys.argv[2]
 print(re.sub(r"dbname=\S+", "dbname=" + db, url) if "dbname=" in url else re.sub(r"/[^/?]*(\?|$)", "/" + db + r"\1", url, count=1))
 PY
 )"
+"$bin" mail new-key "$work/outbox.key" 2>/dev/null
+printf '%s' "$KAGIYA_TEST_SMTP_PASSWORD" >"$work/smtp.pass"
 cat >"$work/server.toml" <<TOML
 database_url = "$url"
 listen = "127.0.0.1:$port"
 [throttle]
 per_source_per_minute = 1000000
 per_login_id_per_minute = 1000000
+[mail]
+from = "鍵屋 <noreply+schemathesis@bank.example>"
+link_base = "https://kagiya.test"
+smtp_host = "$KAGIYA_TEST_SMTP_HOST"
+smtp_port = $KAGIYA_TEST_SMTP_STARTTLS_PORT
+smtp_security = "starttls"
+smtp_user = "$KAGIYA_TEST_SMTP_USER"
+smtp_password_file = "$work/smtp.pass"
+smtp_ca_file = "$KAGIYA_TEST_SMTP_CA"
+signing_cert = "$KAGIYA_TEST_SMIME_DIR/signer.pem"
+signing_key = "$KAGIYA_TEST_SMIME_DIR/signer.key"
+outbox_key_file = "$work/outbox.key"
 TOML
 "$bin" --config "$work/server.toml" migrate >/dev/null
 "$bin" --config "$work/server.toml" demo >/dev/null

@@ -16,7 +16,7 @@ say "Rust: unit and integration tests of every crate and of the app shell (real 
 "$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-smtp.sh" "$ROOT/scripts/with-keyring.sh" cargo test --workspace --locked
 
 say "Central server: schemathesis against its OpenAPI document (scripts/schemathesis.sh)"
-"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/schemathesis.sh"
+"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-smtp.sh" "$ROOT/scripts/schemathesis.sh"
 
 say "Fuzzing: a short run of each libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS to change)"
 "$ROOT/scripts/fuzz.sh"

@@ -9,8 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use kagiya_core::directory::{Purpose, StoredCert};
+use kagiya_core::directory::Purpose;
 use kagiya_core::event::EventKind;
 use kagiya_core::mail::MailKind;
 use kagiya_core::Lang;
@@ -58,40 +57,13 @@ async fn run() {
 
     // taro@example.co.jp encrypts, to taro.pem.
     let pem = std::fs::read(smime.join("taro.pem")).unwrap();
-    let der = openssl::x509::X509::from_pem(&pem)
-        .unwrap()
-        .to_der()
-        .unwrap();
-    let info = kagiya_core::certs::inspect(&der).unwrap();
     let enc = "taro@example.co.jp";
-    let evs = vec![
-        EventKind::AddressAdded {
-            login_id: "minato-kato".into(),
-            address: enc.into(),
-            purposes: vec![Purpose::Notifications],
-        },
-        EventKind::CertificateImported {
-            login_id: "minato-kato".into(),
-            address: enc.into(),
-            certificate: StoredCert {
-                der: base64::engine::general_purpose::STANDARD.encode(&der),
-                sha256: info.sha256.clone(),
-                subject: info.subject.clone(),
-                issuer: info.issuer.clone(),
-                not_after: info.not_after,
-                imported_at: now(),
-                format: kagiya_core::certs::Format::Pem,
-                trusted: true,
-                chain: vec![],
-            },
-        },
-        EventKind::AddressFlagsSet {
-            login_id: "minato-kato".into(),
-            address: enc.into(),
-            sign: true,
-            encrypt: true,
-        },
-    ];
+    let mut evs = vec![EventKind::AddressAdded {
+        login_id: "minato-kato".into(),
+        address: enc.into(),
+        purposes: vec![Purpose::Notifications],
+    }];
+    evs.extend(common::encrypting("minato-kato", enc, &smime, "taro.pem"));
     let port = d.port.clone();
     tokio::task::spawn_blocking(move || {
         let changes: Vec<Change> = evs.into_iter().map(|k| Change::event(None, k)).collect();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{Captured, Demo, TestMail};
-use kagiya_core::directory::{Purpose, StoredCert};
+use kagiya_core::directory::Purpose;
 use kagiya_core::event::EventKind;
 use kagiya_core::secret::Secret;
 use kagiya_engine::port::{Change, Port};
@@ -166,37 +166,6 @@ fn address(login_id: &str, address: &str, purposes: &[Purpose]) -> EventKind {
         address: address.into(),
         purposes: purposes.to_vec(),
     }
-}
-
-/// The events that register `pem`'s certificate for `address` with encryption on, as a branch
-/// would have recorded them.
-fn encrypting(login_id: &str, addr: &str, smime: &std::path::Path, pem: &str) -> Vec<EventKind> {
-    let cert = openssl::x509::X509::from_pem(&std::fs::read(smime.join(pem)).unwrap()).unwrap();
-    let der = cert.to_der().unwrap();
-    let info = kagiya_core::certs::inspect(&der).unwrap();
-    vec![
-        EventKind::CertificateImported {
-            login_id: login_id.into(),
-            address: addr.into(),
-            certificate: StoredCert {
-                der: base64::engine::general_purpose::STANDARD.encode(&der),
-                sha256: info.sha256.clone(),
-                subject: info.subject.clone(),
-                issuer: info.issuer.clone(),
-                not_after: info.not_after,
-                imported_at: now(),
-                format: kagiya_core::certs::Format::Pem,
-                trusted: true,
-                chain: vec![],
-            },
-        },
-        EventKind::AddressFlagsSet {
-            login_id: login_id.into(),
-            address: addr.into(),
-            sign: true,
-            encrypt: true,
-        },
-    ]
 }
 
 fn assert_signed(c: &Captured, mail: &TestMail) {
@@ -639,7 +608,7 @@ async fn mail_is_encrypted_to_the_addresss_certificate_or_held_when_it_cannot_be
         "taro@example.co.jp",
         &[Purpose::Notifications],
     )];
-    evs.extend(encrypting(
+    evs.extend(common::encrypting(
         "minato-kato",
         "taro@example.co.jp",
         &smime,
@@ -650,7 +619,7 @@ async fn mail_is_encrypted_to_the_addresss_certificate_or_held_when_it_cannot_be
         "hanako@example.co.jp",
         &[Purpose::Notifications],
     ));
-    evs.extend(encrypting(
+    evs.extend(common::encrypting(
         "minato-master",
         "hanako@example.co.jp",
         &smime,
@@ -661,7 +630,7 @@ async fn mail_is_encrypted_to_the_addresss_certificate_or_held_when_it_cannot_be
         "jiro@example.co.jp",
         &[Purpose::Notifications],
     ));
-    evs.extend(encrypting(
+    evs.extend(common::encrypting(
         "minato-admin",
         "jiro@example.co.jp",
         &smime,

@@ -477,3 +477,42 @@ pub fn jitter(max: u64) -> u64 {
         .subsec_nanos() as u64;
     n % max
 }
+
+/// The events that register `pem`'s certificate for `address` with encryption on, as a branch
+/// would have recorded them.
+pub fn encrypting(
+    login_id: &str,
+    addr: &str,
+    smime: &std::path::Path,
+    pem: &str,
+) -> Vec<kagiya_core::event::EventKind> {
+    let cert = openssl::x509::X509::from_pem(&std::fs::read(smime.join(pem)).unwrap()).unwrap();
+    let der = cert.to_der().unwrap();
+    let info = kagiya_core::certs::inspect(&der).unwrap();
+    vec![
+        kagiya_core::event::EventKind::CertificateImported {
+            login_id: login_id.into(),
+            address: addr.into(),
+            certificate: kagiya_core::directory::StoredCert {
+                der: {
+                    use base64::Engine as _;
+                    base64::engine::general_purpose::STANDARD.encode(&der)
+                },
+                sha256: info.sha256.clone(),
+                subject: info.subject.clone(),
+                issuer: info.issuer.clone(),
+                not_after: info.not_after,
+                imported_at: kagiya_engine::Clock::now(&kagiya_engine::SystemClock),
+                format: kagiya_core::certs::Format::Pem,
+                trusted: true,
+                chain: vec![],
+            },
+        },
+        kagiya_core::event::EventKind::AddressFlagsSet {
+            login_id: login_id.into(),
+            address: addr.into(),
+            sign: true,
+            encrypt: true,
+        },
+    ]
+}

@@ -166,15 +166,39 @@ pub struct MailDue {
     pub kind: MailKind,
     pub login_id: String,
     pub to: String,
+    /// The certificate (DER, base64) to encrypt to when the recipient is no longer one of the
+    /// user's addresses by the time the mail is sent: a deleted address that had 受信メールの
+    /// 暗号化 on still gets its notice encrypted (seed 001: encryption belongs to the address).
+    pub encrypt_to: Option<String>,
+}
+
+/// What a mail owed by `kind` must remember of the directory *before* it: the certificate of a
+/// deleted address that encrypted (see `MailDue::encrypt_to`).
+pub fn before(before: &Directory, kind: &EventKind) -> Option<String> {
+    let EventKind::AddressDeleted { login_id, address } = kind else {
+        return None;
+    };
+    before
+        .addresses
+        .get(&fold(login_id))?
+        .iter()
+        .find(|a| dup_key(&a.address) == dup_key(address) && a.encrypt)
+        .map(|a| {
+            a.certificate
+                .as_ref()
+                .map(|c| c.der.clone())
+                .unwrap_or_default()
+        })
 }
 
 /// The mails `kind` owes, given the directory after it (the user, their addresses and their
-/// customer loaded, as the event's fold loads them).
-pub fn owed(after: &Directory, kind: &EventKind) -> Vec<MailDue> {
+/// customer loaded, as the event's fold loads them) and what `before` kept of the one before.
+pub fn owed(after: &Directory, kind: &EventKind, remembered: Option<String>) -> Vec<MailDue> {
     let due = |kind: MailKind, login_id: &str, to: &str| MailDue {
         kind,
         login_id: login_id.to_owned(),
         to: to.to_owned(),
+        encrypt_to: None,
     };
     match kind {
         EventKind::AddressAdded {
@@ -199,9 +223,10 @@ pub fn owed(after: &Directory, kind: &EventKind) -> Vec<MailDue> {
         EventKind::AddressChangeRequested {
             login_id, address, ..
         } => vec![due(MailKind::AddressChange, login_id, address)],
-        EventKind::AddressDeleted { login_id, address } => {
-            vec![due(MailKind::AddressDeleted, login_id, address)]
-        }
+        EventKind::AddressDeleted { login_id, address } => vec![MailDue {
+            encrypt_to: remembered,
+            ..due(MailKind::AddressDeleted, login_id, address)
+        }],
         EventKind::CredentialFailed {
             login_id, outcome, ..
         } if locks(outcome) => match user_in(after, login_id) {
@@ -273,6 +298,7 @@ fn notices(d: &Directory, user: &User, kind: MailKind) -> Vec<MailDue> {
             kind,
             login_id: user.login_id.clone(),
             to,
+            encrypt_to: None,
         })
         .collect()
 }

@@ -28,6 +28,9 @@ CREATE TABLE mail_outbox (
     link_sha256   text UNIQUE,
     expires_ms    bigint,
     detail        text,
+    -- The certificate (DER, base64; empty when it had none) of a recipient that encrypted when
+    -- the mail was owed but may be gone from the directory when it is sent (a deleted address).
+    encrypt_cert  text,
     state         text NOT NULL DEFAULT 'queued'
                   CHECK (state IN ('queued', 'sent', 'held', 'dead', 'expired')),
     attempts      integer NOT NULL DEFAULT 0,

@@ -671,6 +671,20 @@ async fn mail_is_encrypted_to_the_addresss_certificate_or_held_when_it_cannot_be
         .wait_for("minato-kato@example.co.jp", 1, 20, |_| true)
         .await;
     assert_signed(&plain[0], &s.mail);
+    // Deleted, the address still gets its notice encrypted: encryption belongs to the address
+    // (seed 001), even when it is gone by the time the notice goes.
+    s.record(vec![EventKind::AddressDeleted {
+        login_id: "minato-kato".into(),
+        address: "taro@example.co.jp".into(),
+    }])
+    .await;
+    let both = s.mail.wait_for("taro@example.co.jp", 2, 20, |_| true).await;
+    assert_eq!(both.len(), 2);
+    let raw = String::from_utf8_lossy(&both[1].raw).into_owned();
+    assert!(raw.contains("smime-type=enveloped-data"), "{raw}");
+    let inner = both[1].decrypt(&smime, "taro").expect("encrypted to taro");
+    assert_signed(&inner, &s.mail);
+    assert!(inner.text().contains("削除されました"), "{}", inner.text());
 
     for held in ["hanako@example.co.jp", "jiro@example.co.jp"] {
         let rows = s

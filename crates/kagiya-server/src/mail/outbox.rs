@@ -65,6 +65,7 @@ struct Row<'a> {
     link: Option<String>,
     expires: Option<Millis>,
     detail: Option<&'a str>,
+    encrypt_cert: Option<&'a str>,
 }
 
 async fn insert(
@@ -81,8 +82,8 @@ async fn insert(
     crate::db::execute(
         tx,
         "INSERT INTO mail_outbox (created_ms, kind, login_id, recipient, lang, event_chain, \
-         event_seq, secret_sealed, link_sha256, expires_ms, detail, next_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $1)",
+         event_seq, secret_sealed, link_sha256, expires_ms, detail, encrypt_cert, next_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $1)",
         &[
             &at,
             &r.kind.code(),
@@ -95,6 +96,7 @@ async fn insert(
             &r.link,
             &r.expires,
             &r.detail,
+            &r.encrypt_cert,
         ],
     )
     .await
@@ -150,6 +152,7 @@ pub async fn queue_order(
             link,
             expires: o.expires_at,
             detail: o.detail.as_deref(),
+            encrypt_cert: None,
         },
     )
     .await
@@ -180,6 +183,7 @@ pub async fn queue_owed(
                 link: None,
                 expires: None,
                 detail: None,
+                encrypt_cert: d.encrypt_to.as_deref(),
             },
         )
         .await?;

@@ -277,6 +277,7 @@ struct Taken {
     sealed: Option<Vec<u8>>,
     expires_ms: Option<Millis>,
     detail: Option<String>,
+    encrypt_cert: Option<String>,
     attempts: i32,
 }
 
@@ -291,7 +292,7 @@ pub async fn round(state: &AppState, mailer: &Arc<Mailer>) -> Result<usize, Erro
              WHERE id IN (SELECT id FROM mail_outbox WHERE state = 'queued' AND next_ms <= $1 \
                           ORDER BY next_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              RETURNING id, created_ms, kind, login_id, recipient, lang, event_chain, event_seq, \
-                       secret_sealed, expires_ms, detail, attempts",
+                       secret_sealed, expires_ms, detail, attempts, encrypt_cert",
             &[&now, &(PARALLEL as i64), &mailer.lease_ms],
         )
         .await
@@ -323,6 +324,7 @@ pub async fn round(state: &AppState, mailer: &Arc<Mailer>) -> Result<usize, Erro
             sealed: r.get(8),
             expires_ms: r.get(9),
             detail: r.get(10),
+            encrypt_cert: r.get(12),
             attempts,
         };
         let (state, mailer) = (state.clone(), mailer.clone());
@@ -623,13 +625,21 @@ async fn prepare(
     };
     let words = letter(t.kind, t.lang, &facts);
     // Seed 001: an address with 受信メールの暗号化 on gets its mail encrypted, or not at all.
-    let encrypt_to = match entry.filter(|a| a.encrypt) {
-        Some(a) => {
-            let der = a.certificate.as_ref().and_then(|c| {
+    // The address as it is now; one gone since (a deleted address) as it was when the mail was
+    // owed.
+    let encrypting: Option<Option<&str>> = match entry {
+        Some(a) if a.encrypt => Some(a.certificate.as_ref().map(|c| c.der.as_str())),
+        Some(_) => None,
+        None => t
+            .encrypt_cert
+            .as_deref()
+            .map(|c| Some(c).filter(|c| !c.is_empty())),
+    };
+    let encrypt_to = match encrypting {
+        Some(cert) => {
+            let der = cert.and_then(|c| {
                 use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD
-                    .decode(&c.der)
-                    .ok()
+                base64::engine::general_purpose::STANDARD.decode(c).ok()
             });
             let checked = {
                 let mut crls = mailer

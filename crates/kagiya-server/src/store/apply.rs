@@ -419,7 +419,8 @@ pub(crate) async fn event(
             d.apply(at, actor, &kind)?;
             cx.save(&before, &d).await?;
             if kagiya_core::mail::may_owe(&kind) {
-                owed = kagiya_core::mail::owed(&d, &kind);
+                owed =
+                    kagiya_core::mail::owed(&d, &kind, kagiya_core::mail::before(&before, &kind));
             }
             if let Some(login_id) = ends_sessions(&kind) {
                 // In the same transaction: no session of the user outlives the change,

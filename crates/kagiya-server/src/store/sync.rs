@@ -291,11 +291,12 @@ impl PgPort {
         );
         let seq = match verdict.record {
             Some(kind) => {
+                let remembered = kagiya_core::mail::before(&batch.dir, &kind);
                 batch.dir.apply(now, Some(&actor), &kind)?;
                 // The mails a branch's change owes (an added address's setup link, a deleted
                 // address's notice) are queued as the server's own changes' are.
                 let owed = if kagiya_core::mail::may_owe(&kind) {
-                    kagiya_core::mail::owed(&batch.dir, &kind)
+                    kagiya_core::mail::owed(&batch.dir, &kind, remembered)
                 } else {
                     Vec::new()
                 };

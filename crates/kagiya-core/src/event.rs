@@ -625,7 +625,12 @@ impl EventBody {
         if !wanted.contains(&login_id.to_ascii_lowercase()) {
             return None;
         }
-        body.origin
+        body.source()
+    }
+
+    /// The source address an attempt was recorded from (its origin's `ip=`), if any.
+    pub fn source(&self) -> Option<std::net::IpAddr> {
+        self.origin
             .as_deref()?
             .split_whitespace()
             .find_map(|p| p.strip_prefix("ip="))?

@@ -168,7 +168,7 @@ fn throttle(
 
 /// The session of a request that checks a secret of its signed-in user (a code, a confirmation,
 /// a current password): live, at one of `stages`, within the user's allowance for `kind`.
-async fn session_attempt(
+pub(super) async fn session_attempt(
     s: &AppState,
     headers: &HeaderMap,
     ip: std::net::IpAddr,

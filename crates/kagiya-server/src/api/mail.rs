@@ -17,7 +17,7 @@ use kagiya_core::Error;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{count, lang, run, session, ApiError, Body, Source};
+use super::{count, lang, run, ApiError, Body, Source};
 use crate::http::AppState;
 use crate::sessions::Stage;
 use crate::throttle::Kind;
@@ -279,13 +279,19 @@ pub async fn resend_code(
     headers: HeaderMap,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Code]).await {
+    let (_, u) = match super::auth::session_attempt(
+        &s,
+        &headers,
+        ip,
+        &[Stage::Code],
+        "sign_in_code_resend",
+        Kind::SignIn,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(wait) = s.throttle.attempt(Kind::SignIn, ip, &u.login_id) {
-        return super::throttled(l, wait);
-    }
     let login_id = u.login_id.clone();
     let r = run(&s, move |e| e.resend_sign_in_code(&login_id, Some(l))).await;
     count(&s, "sign_in_code_resend", &r);
@@ -333,13 +339,19 @@ pub async fn register_otp_address(
     Body(req): Body<OtpAddress>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u, _) = match session(&s, &headers, Some(ip), &[Stage::Change, Stage::Full]).await {
+    let (_, u) = match super::auth::session_attempt(
+        &s,
+        &headers,
+        ip,
+        &[Stage::Change, Stage::Full],
+        "otp_address",
+        Kind::Account,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(wait) = s.throttle.attempt(Kind::Account, ip, &u.login_id) {
-        return super::throttled(l, wait);
-    }
     let login_id = u.login_id.clone();
     let r = run(&s, move |e| {
         use kagiya_core::directory::Purpose;
@@ -378,13 +390,19 @@ pub async fn confirm_otp_address(
     Body(req): Body<OtpAddressCode>,
 ) -> Response {
     let l = lang(&headers);
-    let (sess, u, _) = match session(&s, &headers, Some(ip), &[Stage::Change, Stage::Full]).await {
+    let (sess, u) = match super::auth::session_attempt(
+        &s,
+        &headers,
+        ip,
+        &[Stage::Change, Stage::Full],
+        "otp_address_confirm",
+        Kind::Account,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if let Err(wait) = s.throttle.attempt(Kind::Account, ip, &u.login_id) {
-        return super::throttled(l, wait);
-    }
     let login_id = u.login_id.clone();
     let r = run(&s, move |e| {
         e.confirm_mfa_enrollment(&login_id, &req.address, &Secret::new(req.code))?;

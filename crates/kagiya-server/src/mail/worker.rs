@@ -716,15 +716,10 @@ async fn event_facts(
     Ok(match row {
         Some(r) => {
             let body: String = r.get(1);
-            let ip = serde_json::from_str::<serde_json::Value>(&body)
+            let ip = serde_json::from_str::<kagiya_core::event::EventBody>(&body)
                 .ok()
-                .and_then(|v| {
-                    v.get("origin")?
-                        .as_str()?
-                        .split_whitespace()
-                        .find_map(|w| w.strip_prefix("ip="))
-                        .map(str::to_owned)
-                });
+                .and_then(|b| b.source())
+                .map(|ip| ip.to_string());
             (Some(r.get(0)), ip)
         }
         None => (None, None),

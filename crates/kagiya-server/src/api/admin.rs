@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kagiya_core::directory::authz::Denial;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 use kagiya_engine::views::{CredentialView, UserView};
@@ -17,9 +16,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Problem;
-use super::{count, lang, run, session, ApiError, Body, Source};
+use super::{count, lang, run, ApiError, Body, Source};
 use crate::http::AppState;
-use crate::sessions::Stage;
 
 /// The most users one unlock may list (ours: seed 004's list screen shows a company's users;
 /// a bound keeps one request's work and lock time small).
@@ -84,19 +82,16 @@ fn user_row(v: &UserView) -> UserRow {
     }
 }
 
-/// The full session of a master or an admin — what the list, unlocks and password resets need
-/// (a general user's confirmation password would otherwise buy a table of the company's users).
+/// The full session of a master or an admin (see `flows::manager_session`).
 async fn manager_session(
     s: &AppState,
     headers: &HeaderMap,
     ip: std::net::IpAddr,
 ) -> Result<kagiya_core::directory::User, Response> {
-    let (_, u, _) = session(s, headers, Some(ip), &[Stage::Full]).await?;
-    if !u.role.is_manager() {
-        let denied = Error::NotPermitted(Denial::RoleTooLow);
-        return Err(ApiError::new(denied, lang(headers)).into_response());
-    }
-    Ok(u)
+    crate::flows::manager_session(s, super::bearer(headers), ip)
+        .await
+        .map(|(_, u, _)| u)
+        .map_err(|r| super::refused(r, lang(headers)))
 }
 
 /// The company's users with their states.
@@ -197,6 +192,7 @@ pub async fn unlock(
         e.unlock(&who, &Secret::new(req.confirmation), &req.login_ids, l)
     })
     .await;
+    let r = r.map_err(crate::flows::Refusal::from);
     count(&s, "admin_unlock", &r);
     match r {
         Ok((batch, rows)) => Json(UnlockResults {
@@ -204,7 +200,7 @@ pub async fn unlock(
             rows: rows.into_iter().map(result_row).collect(),
         })
         .into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
+        Err(r) => super::refused(r, l),
     }
 }
 
@@ -295,6 +291,7 @@ pub async fn set_passwords(
         e.set_passwords(&who, &Secret::new(req.confirmation), &target, set)
     })
     .await;
+    let r = r.map_err(crate::flows::Refusal::from);
     count(&s, "admin_set_passwords", &r);
     match r {
         Ok(issued) => Json(PasswordsSet {
@@ -311,6 +308,6 @@ pub async fn set_passwords(
             issued_at: issued.issued_at,
         })
         .into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
+        Err(r) => super::refused(r, l),
     }
 }

@@ -19,7 +19,11 @@ use kagiya_engine::ChangeOwn;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{count, lang, must_change, otp_address_required, run, session, ApiError, Body, Source};
+use super::{
+    bearer, count, lang, must_change, otp_address_required, refused, run, session, ApiError, Body,
+    Source,
+};
+use crate::flows::{self, Refusal};
 use crate::http::AppState;
 use crate::sessions::{self, Stage};
 use crate::throttle::Kind;
@@ -130,57 +134,6 @@ fn kinds(list: &[CredentialKind]) -> Vec<String> {
     list.iter().map(|k| k.code().to_owned()).collect()
 }
 
-/// No failure answer leaves earlier than this many milliseconds after the request began (ours:
-/// a known user's refusal reads and writes a few more rows than an unknown ID's — measured here
-/// 53 ms against 68 ms idle, 53 against 103 with eleven tests at once on two cores — and a patient
-/// stranger could tell them apart; a fixed floor well above both makes every wrong attempt take
-/// the same time under any load the floor covers. A person who mistypes waits a quarter second;
-/// a guesser's connection is slowed the same. Successes are not delayed).
-pub const FAILURE_FLOOR_MS: u64 = 250;
-
-/// Holds a failure answer until the floor, so that every wrong attempt takes the same time
-/// whatever path it took.
-async fn pad(start: std::time::Instant, res: Response) -> Response {
-    if res.status() == StatusCode::UNAUTHORIZED {
-        let floor = std::time::Duration::from_millis(FAILURE_FLOOR_MS);
-        tokio::time::sleep(floor.saturating_sub(start.elapsed())).await;
-    }
-    res
-}
-
-/// Takes an attempt from the throttles, or answers that there were too many.
-fn throttle(
-    s: &AppState,
-    operation: &str,
-    kind: Kind,
-    ip: std::net::IpAddr,
-    id: &str,
-    l: Lang,
-) -> Result<(), Response> {
-    s.throttle.attempt(kind, ip, id).map_err(|wait| {
-        s.metrics
-            .outcomes
-            .with_label_values(&[operation, "auth.throttled"])
-            .inc();
-        super::throttled(l, wait)
-    })
-}
-
-/// The session of a request that checks a secret of its signed-in user (a code, a confirmation,
-/// a current password): live, at one of `stages`, within the user's allowance for `kind`.
-pub(super) async fn session_attempt(
-    s: &AppState,
-    headers: &HeaderMap,
-    ip: std::net::IpAddr,
-    stages: &[Stage],
-    operation: &str,
-    kind: Kind,
-) -> Result<(sessions::Session, kagiya_core::directory::User), Response> {
-    let (sess, u, _) = session(s, headers, Some(ip), stages).await?;
-    throttle(s, operation, kind, ip, &u.login_id, lang(headers))?;
-    Ok((sess, u))
-}
-
 /// Signs in with the login password.
 #[utoipa::path(post, path = "/v1/sign-in", request_body = SignIn, tag = "sign-in",
     responses(
@@ -196,80 +149,23 @@ pub async fn sign_in(
     headers: HeaderMap,
     Body(req): Body<SignIn>,
 ) -> Response {
-    let start = std::time::Instant::now();
-    let res = sign_in_unpadded(&s, ip, &headers, req).await;
-    pad(start, res).await
+    let password = Secret::new(req.password);
+    let r = flows::sign_in(&s, ip, req.login_id, password, req.address).await;
+    signed_in(r, lang(&headers))
 }
 
-async fn sign_in_unpadded(
-    s: &AppState,
-    ip: std::net::IpAddr,
-    headers: &HeaderMap,
-    req: SignIn,
-) -> Response {
-    let s = s.clone();
-    let l = lang(headers);
-    // The session counts from before the password was checked: a password set anew meanwhile
-    // (an administrator's reset racing this sign-in) ends it.
-    let started = s.engine.now();
-    if let Err(r) = throttle(&s, "sign_in", Kind::SignIn, ip, &req.login_id, l) {
-        return r;
-    }
-    let r = run(&s, move |e| {
-        let password = Secret::new(req.password);
-        let v = match req.address.as_deref() {
-            Some(a) => e.verify_with_address(&req.login_id, a, Channel::Web, &password, Some(ip)),
-            None => e.verify_from(
-                &req.login_id,
-                CredentialKind::Login,
-                Channel::Web,
-                &password,
-                Some(ip),
-            ),
-        }?;
-        // The code's mail is queued with the sign-in (the worker sends it); a server without
-        // mail refuses with `mail.unavailable` rather than ask for a code nobody sends.
-        let (u, t) = e.user_and_tenant(&v.login_id)?;
-        Ok((v, u, t))
-    })
-    .await;
-    count(&s, "sign_in", &r);
-    let (v, u, t) = match r {
-        Ok(x) => x,
-        Err(e) => return ApiError::new(e, l).into_response(),
-    };
-    let now = s.engine.now();
-    let owed = must_change(&u, &t, now);
-    let stage = if v.second_factor.is_some() {
-        Stage::Code
-    } else if owed.is_empty() {
-        Stage::Full
-    } else {
-        Stage::Change
-    };
-    new_session(&s, &u, &t, stage, owed, started, l).await
-}
-
-/// A new session of `u` counted from `since` (see `sessions::still_valid`).
-pub(super) async fn new_session(
-    s: &AppState,
-    u: &kagiya_core::directory::User,
-    t: &kagiya_core::directory::Tenant,
-    stage: Stage,
-    owed: Vec<CredentialKind>,
-    since: kagiya_core::Millis,
-    l: Lang,
-) -> Response {
-    match sessions::create(&s.pool, u, stage, since, &s.session).await {
-        Ok((token, expires_at)) => Json(SignedIn {
-            token,
-            stage,
-            must_change: kinds(&owed),
-            otp_address_required: otp_address_required(u, t),
-            expires_at,
+/// A new session as the API answers it.
+pub(super) fn signed_in(r: Result<flows::Started, Refusal>, l: Lang) -> Response {
+    match r {
+        Ok(st) => Json(SignedIn {
+            token: st.token,
+            stage: st.stage,
+            must_change: kinds(&st.owed),
+            otp_address_required: st.otp_address_required,
+            expires_at: st.expires_at,
         })
         .into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
+        Err(r) => refused(r, l),
     }
 }
 
@@ -288,43 +184,8 @@ pub async fn code(
     headers: HeaderMap,
     Body(req): Body<Code>,
 ) -> Response {
-    let l = lang(&headers);
-    let (sess, u) = match session_attempt(
-        &s,
-        &headers,
-        ip,
-        &[Stage::Code],
-        "sign_in_code",
-        Kind::SignIn,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let login_id = u.login_id.clone();
-    let started = s.engine.now();
-    let r = run(&s, move |e| {
-        e.verify_code(&login_id, &Secret::new(req.code), Channel::Web, Some(ip))?;
-        e.user_and_tenant(&login_id)
-    })
-    .await;
-    count(&s, "sign_in_code", &r);
-    let (u, t) = match r {
-        Ok(x) => x,
-        Err(e) => return ApiError::new(e, l).into_response(),
-    };
-    // The session's rights grow: a new token (the one that waited for the code ends).
-    if let Err(e) = sessions::revoke(&s.pool, &sess.token_hash, s.engine.now()).await {
-        return ApiError::new(e, l).into_response();
-    }
-    let owed = must_change(&u, &t, s.engine.now());
-    let stage = if owed.is_empty() {
-        Stage::Full
-    } else {
-        Stage::Change
-    };
-    new_session(&s, &u, &t, stage, owed, started, l).await
+    let r = flows::code(&s, ip, bearer(&headers), Secret::new(req.code)).await;
+    signed_in(r, lang(&headers))
 }
 
 /// The signed-in user and what they must do.
@@ -366,47 +227,13 @@ pub async fn change_passwords(
     headers: HeaderMap,
     Body(req): Body<ChangePasswords>,
 ) -> Response {
-    let l = lang(&headers);
-    let stages = [Stage::Change, Stage::Full];
-    let (_, u) =
-        match session_attempt(&s, &headers, ip, &stages, "change_passwords", Kind::Account).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-    let login_id = u.login_id.clone();
     let pair = |p: Option<PasswordPair>| p.map(|p| (Secret::new(p.current), Secret::new(p.new)));
     let change = ChangeOwn {
         login: pair(req.login),
         confirmation: pair(req.confirmation),
     };
-    let r = run(&s, move |e| {
-        e.change_own_passwords(&login_id, change)?;
-        e.user_and_tenant(&login_id)
-    })
-    .await;
-    count(&s, "change_passwords", &r);
-    let (u, t) = match r {
-        Ok(x) => x,
-        Err(e) => return ApiError::new(e, l).into_response(),
-    };
-    let now = s.engine.now();
-    if let Err(e) = sessions::revoke_all(&s.pool, &u.login_id, now).await {
-        return ApiError::new(e, l).into_response();
-    }
-    let owed = must_change(&u, &t, now);
-    let stage = if owed.is_empty() {
-        Stage::Full
-    } else {
-        Stage::Change
-    };
-    // Counted from the newest password as read back after the change (the user's own).
-    let since = t
-        .credentials()
-        .iter()
-        .map(|k| u.credential(*k).set_at)
-        .max()
-        .unwrap_or(now);
-    new_session(&s, &u, &t, stage, owed, since, l).await
+    let r = flows::change_passwords(&s, ip, bearer(&headers), change).await;
+    signed_in(r, lang(&headers))
 }
 
 /// Checks the confirmation password before a transaction (seed 004: 確認用パスワード).
@@ -424,21 +251,22 @@ pub async fn confirm(
     Body(req): Body<Confirm>,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u) =
-        match session_attempt(&s, &headers, ip, &[Stage::Full], "confirm", Kind::Account).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-    let who = kagiya_engine::ActorRef::User(u.login_id.clone());
-    let r = run(&s, move |e| {
-        e.confirm(&who, &Secret::new(req.confirmation), "transaction")
-            .map(|_| ())
-    })
+    let r = async {
+        let token = bearer(&headers);
+        let (_, u) = flows::session_attempt(&s, token, ip, &[Stage::Full], Kind::Account).await?;
+        let who = kagiya_engine::ActorRef::User(u.login_id.clone());
+        run(&s, move |e| {
+            e.confirm(&who, &Secret::new(req.confirmation), "transaction")
+                .map(|_| ())
+        })
+        .await
+        .map_err(Refusal::from)
+    }
     .await;
     count(&s, "confirm", &r);
     match r {
         Ok(()) => Json(Confirmed { confirmed: true }).into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
+        Err(r) => refused(r, l),
     }
 }
 
@@ -474,30 +302,30 @@ pub async fn api_authenticate(
     headers: HeaderMap,
     Body(req): Body<ApiCredentials>,
 ) -> Response {
-    let start = std::time::Instant::now();
-    let l = lang(&headers);
-    if let Err(r) = throttle(&s, "api", Kind::Api, ip, &req.login_id, l) {
-        return r;
+    let begun = std::time::Instant::now();
+    let r = async {
+        flows::throttle(&s, Kind::Api, ip, &req.login_id)?;
+        run(&s, move |e| {
+            e.verify_from(
+                &req.login_id,
+                CredentialKind::Login,
+                Channel::Api,
+                &Secret::new(req.password),
+                Some(ip),
+            )
+        })
+        .await
+        .map_err(Refusal::from)
     }
-    let r = run(&s, move |e| {
-        e.verify_from(
-            &req.login_id,
-            CredentialKind::Login,
-            Channel::Api,
-            &Secret::new(req.password),
-            Some(ip),
-        )
-    })
     .await;
     count(&s, "api", &r);
-    let res = match r {
+    match flows::pad(begun, r).await {
         Ok(v) => Json(Authenticated {
             login_id: v.login_id,
             authenticated: true,
             must_change: v.must_change || v.expired,
         })
         .into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
-    };
-    pad(start, res).await
+        Err(r) => refused(r, lang(&headers)),
+    }
 }

@@ -11,16 +11,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kagiya_core::mail::MailKind;
 use kagiya_core::secret::Secret;
-use kagiya_core::Error;
+use kagiya_core::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{count, lang, run, ApiError, Body, Source};
+use super::{bearer, lang, refused, Body, Source};
+use crate::flows::{self, Refusal};
 use crate::http::AppState;
-use crate::sessions::Stage;
-use crate::throttle::Kind;
 
 /// Seed 000's request: 「ユーザID、登録されているメールアドレスを入力」.
 #[derive(Deserialize, ToSchema)]
@@ -58,10 +56,6 @@ pub struct Done {
     pub done: bool,
 }
 
-/// Every reset request is answered after this many milliseconds, whatever it found (ours: long
-/// enough to look like work; the work itself goes on apart from the answer).
-pub const RESET_FLOOR_MS: u64 = 400;
-
 /// Asks for a password reset link (seed 000). The answer is the same whether or not the ID and
 /// address match, at the same time.
 #[utoipa::path(post, path = "/v1/password-reset", request_body = ResetRequest, tag = "mail",
@@ -78,83 +72,35 @@ pub async fn request_reset(
 ) -> Response {
     let start = std::time::Instant::now();
     let l = lang(&headers);
-    if let Err(wait) = s.throttle.attempt(Kind::SignIn, ip, &req.login_id) {
-        return super::throttled(l, wait);
+    if let Err(r) = flows::request_reset(&s, ip, req.login_id, req.address, l) {
+        return refused(r, l);
     }
-    // Without mail nobody gets a link: said to everyone alike, before anything is looked up.
-    if s.mailer.is_none() {
-        return ApiError::new(Error::MailUnavailable, l).into_response();
-    }
-    // The work goes on by itself; the answer waits only for the floor, so its time cannot tell
-    // whether the ID and address matched (a match writes, and may wait on the customer's lock).
-    let work = s.clone();
-    tokio::spawn(async move {
-        let r = run(&work, move |e| {
-            e.request_password_reset(&req.login_id, &req.address, Some(ip), Some(l))
-        })
-        .await;
-        count(&work, "password_reset", &r);
-        match r {
-            Ok(asked) => tracing::info!(outcome = ?asked, "password reset asked"),
-            Err(e) => tracing::error!(error = %e, "password reset request not recorded"),
-        }
-    });
-    let floor = std::time::Duration::from_millis(RESET_FLOOR_MS);
+    let floor = std::time::Duration::from_millis(flows::RESET_FLOOR_MS);
     tokio::time::sleep(floor.saturating_sub(start.elapsed())).await;
     (
         StatusCode::ACCEPTED,
         Json(Accepted {
             accepted: true,
-            message: l
-                .pick(
-                    "ユーザIDとメールアドレスが登録内容と一致した場合、そのメールアドレスにパスワード変更案内メールを送信しました。メールが届かない場合は、入力内容をご確認のうえ、改めてお手続きください。",
-                    "If the login ID and address match what is registered, a mail with a reset link has been sent to that address. If none arrives, check what you entered and try again.",
-                )
-                .to_owned(),
+            message: reset_asked(l).to_owned(),
         }),
     )
         .into_response()
 }
 
-/// The user and address a link was mailed to, by the SHA-256 of its token.
-async fn link_owner(s: &AppState, kind: MailKind, token: &str) -> Result<(String, String), Error> {
-    let digest = crate::mail::outbox::link_digest(&Secret::new(token.trim()));
-    let client = s
-        .pool
-        .get()
-        .await
-        .map_err(|e| Error::DatabaseUnavailable(e.to_string()))?;
-    let row = client
-        .query_opt(
-            "SELECT login_id, recipient FROM mail_outbox WHERE link_sha256 = $1 AND kind = $2",
-            &[&digest, &kind.code()],
-        )
-        .await
-        .map_err(|e| Error::Storage(crate::db::message(e)))?;
-    row.map(|r| (r.get(0), r.get(1)))
-        .ok_or(Error::OneTimeRefused)
+/// The one answer to every reset request.
+pub fn reset_asked(l: Lang) -> &'static str {
+    l.pick(
+        "ユーザIDとメールアドレスが登録内容と一致した場合、そのメールアドレスにパスワード変更案内メールを送信しました。メールが届かない場合は、入力内容をご確認のうえ、改めてお手続きください。",
+        "If the login ID and address match what is registered, a mail with a reset link has been sent to that address. If none arrives, check what you entered and try again.",
+    )
 }
 
-/// Runs `f` with the link's user and address; an unknown token costs the argon2id time a known
-/// one does.
-async fn with_link<T: Send + 'static>(
-    s: &AppState,
-    kind: MailKind,
-    token: String,
-    f: impl FnOnce(&kagiya_engine::Engine, &str, &str, &Secret) -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    let owner = link_owner(s, kind, &token).await;
-    run(s, move |e| {
-        let token = Secret::new(token.trim());
-        match owner {
-            Ok((login_id, address)) => f(e, &login_id, &address, &token),
-            Err(err) => {
-                e.waste_time(&token);
-                Err(err)
-            }
-        }
-    })
-    .await
+/// Answers a step that leaves nothing but "done".
+fn done(r: Result<(), Refusal>, l: Lang, status: StatusCode) -> Response {
+    match r {
+        Ok(()) => (status, Json(Done { done: true })).into_response(),
+        Err(r) => refused(r, l),
+    }
 }
 
 /// Sets a new login password through the reset link (seed 000: 「以前のパスワードは無効となります」).
@@ -172,31 +118,8 @@ pub async fn complete_reset(
     headers: HeaderMap,
     Body(req): Body<TokenPassword>,
 ) -> Response {
-    let l = lang(&headers);
-    if let Err(wait) = s.throttle.attempt_source(Kind::SignIn, ip) {
-        return super::throttled(l, wait);
-    }
-    let password = Secret::new(req.password);
-    let r = with_link(
-        &s,
-        MailKind::PasswordReset,
-        req.token,
-        move |e, login_id, address, token| {
-            e.reset_password(login_id, address, token, &password)
-                .map(|()| login_id.to_owned())
-        },
-    )
-    .await;
-    count(&s, "password_reset_complete", &r);
-    match r {
-        Ok(login_id) => {
-            if let Err(e) = crate::sessions::revoke_all(&s.pool, &login_id, s.engine.now()).await {
-                return ApiError::new(e, l).into_response();
-            }
-            Json(Done { done: true }).into_response()
-        }
-        Err(e) => ApiError::new(e, l).into_response(),
-    }
+    let r = flows::complete_reset(&s, ip, req.token, Secret::new(req.password)).await;
+    done(r, lang(&headers), StatusCode::OK)
 }
 
 /// Sets an added address's own password through its setup link (seed 002: 「メール本文に記載の
@@ -213,25 +136,8 @@ pub async fn complete_address_setup(
     headers: HeaderMap,
     Body(req): Body<TokenPassword>,
 ) -> Response {
-    let l = lang(&headers);
-    if let Err(wait) = s.throttle.attempt_source(Kind::SignIn, ip) {
-        return super::throttled(l, wait);
-    }
-    let password = Secret::new(req.password);
-    let r = with_link(
-        &s,
-        MailKind::AddressSetup,
-        req.token,
-        move |e, login_id, address, token| {
-            e.set_address_password(login_id, address, token, &password)
-        },
-    )
-    .await;
-    count(&s, "address_setup", &r);
-    match r {
-        Ok(()) => Json(Done { done: true }).into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
-    }
+    let r = flows::complete_address_setup(&s, ip, req.token, Secret::new(req.password)).await;
+    done(r, lang(&headers), StatusCode::OK)
 }
 
 /// Confirms an address change through the link mailed to the old address (seed 002: 「変更前の
@@ -247,22 +153,8 @@ pub async fn confirm_address_change(
     headers: HeaderMap,
     Body(req): Body<Token>,
 ) -> Response {
-    let l = lang(&headers);
-    if let Err(wait) = s.throttle.attempt_source(Kind::SignIn, ip) {
-        return super::throttled(l, wait);
-    }
-    let r = with_link(
-        &s,
-        MailKind::AddressChange,
-        req.token,
-        |e, login_id, address, token| e.confirm_address_change_by_link(login_id, address, token),
-    )
-    .await;
-    count(&s, "address_change", &r);
-    match r {
-        Ok(()) => Json(Done { done: true }).into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
-    }
+    let r = flows::confirm_address_change(&s, ip, req.token).await;
+    done(r, lang(&headers), StatusCode::OK)
 }
 
 /// Sends the sign-in code again: a new code to the same address; the tries already spent stay
@@ -279,26 +171,8 @@ pub async fn resend_code(
     headers: HeaderMap,
 ) -> Response {
     let l = lang(&headers);
-    let (_, u) = match super::auth::session_attempt(
-        &s,
-        &headers,
-        ip,
-        &[Stage::Code],
-        "sign_in_code_resend",
-        Kind::SignIn,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let login_id = u.login_id.clone();
-    let r = run(&s, move |e| e.resend_sign_in_code(&login_id, Some(l))).await;
-    count(&s, "sign_in_code_resend", &r);
-    match r {
-        Ok(()) => (StatusCode::ACCEPTED, Json(Done { done: true })).into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
-    }
+    let r = flows::resend_code(&s, ip, bearer(&headers), l).await;
+    done(r, l, StatusCode::ACCEPTED)
 }
 
 /// The address for one-time passwords, confirmed with the user's own password (the confirmation
@@ -338,41 +212,10 @@ pub async fn register_otp_address(
     headers: HeaderMap,
     Body(req): Body<OtpAddress>,
 ) -> Response {
-    let l = lang(&headers);
-    let (_, u) = match super::auth::session_attempt(
-        &s,
-        &headers,
-        ip,
-        &[Stage::Change, Stage::Full],
-        "otp_address",
-        Kind::Account,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let login_id = u.login_id.clone();
-    let r = run(&s, move |e| {
-        use kagiya_core::directory::Purpose;
-        let me = kagiya_engine::ActorRef::User(login_id.clone());
-        let password = Secret::new(req.password);
-        let known = e
-            .read(|r| r.addresses(&login_id))?
-            .iter()
-            .any(|a| a.address.eq_ignore_ascii_case(req.address.trim()));
-        if !known {
-            e.add_address(&me, &password, &login_id, &req.address, &[Purpose::Otp])?;
-        }
-        e.start_mfa_enrollment(&me, &password, &login_id, req.address.trim())
-            .map(|_| ())
-    })
-    .await;
-    count(&s, "otp_address", &r);
-    match r {
-        Ok(()) => (StatusCode::ACCEPTED, Json(Done { done: true })).into_response(),
-        Err(e) => ApiError::new(e, l).into_response(),
-    }
+    let token = bearer(&headers);
+    let password = Secret::new(req.password);
+    let r = flows::register_otp_address(&s, ip, token, req.address, password).await;
+    done(r, lang(&headers), StatusCode::ACCEPTED)
 }
 
 /// Answers the code mailed to the new one-time-password address: 2FA is on from now, every
@@ -389,40 +232,7 @@ pub async fn confirm_otp_address(
     headers: HeaderMap,
     Body(req): Body<OtpAddressCode>,
 ) -> Response {
-    let l = lang(&headers);
-    let (sess, u) = match super::auth::session_attempt(
-        &s,
-        &headers,
-        ip,
-        &[Stage::Change, Stage::Full],
-        "otp_address_confirm",
-        Kind::Account,
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let login_id = u.login_id.clone();
-    let r = run(&s, move |e| {
-        e.confirm_mfa_enrollment(&login_id, &req.address, &Secret::new(req.code))?;
-        e.user_and_tenant(&login_id)
-    })
-    .await;
-    count(&s, "otp_address_confirm", &r);
-    let (u, t) = match r {
-        Ok(x) => x,
-        Err(e) => return ApiError::new(e, l).into_response(),
-    };
-    let now = s.engine.now();
-    if let Err(e) = crate::sessions::revoke_all(&s.pool, &u.login_id, now).await {
-        return ApiError::new(e, l).into_response();
-    }
-    let owed = super::must_change(&u, &t, now);
-    let stage = if owed.is_empty() {
-        Stage::Full
-    } else {
-        Stage::Change
-    };
-    super::auth::new_session(&s, &u, &t, stage, owed, sess.created_ms, l).await
+    let token = bearer(&headers);
+    let r = flows::confirm_otp_address(&s, ip, token, req.address, Secret::new(req.code)).await;
+    super::auth::signed_in(r, lang(&headers))
 }

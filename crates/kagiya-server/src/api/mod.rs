@@ -15,7 +15,6 @@ pub mod mail;
 pub mod sync;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -23,13 +22,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kagiya_core::directory::{CredentialKind, Tenant, User};
+use kagiya_core::directory::{Tenant, User};
 use kagiya_core::{Error, ErrorKind, Lang};
-use kagiya_engine::Engine;
 use serde_json::json;
 
+use crate::flows::Refusal;
 use crate::http::AppState;
-use crate::sessions::{self, Session, Stage};
+use crate::sessions::{Session, Stage};
 
 /// The client's language: Japanese when `Accept-Language` puts it first among ja/en, else English.
 pub fn lang(headers: &HeaderMap) -> Lang {
@@ -208,126 +207,56 @@ impl FromRequestParts<AppState> for Source {
     }
 }
 
-/// Runs `f` on the engine on a blocking thread, at most `workers` at once (each may hold an
-/// argon2id block of memory): a flood waits here rather than exhausting the machine.
-pub async fn run<T: Send + 'static>(
-    s: &AppState,
-    f: impl FnOnce(&Engine) -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    let permit = s
-        .work
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| Error::Internal("the work queue is closed".into()))?;
-    let engine = Arc::clone(&s.engine);
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        f(&engine)
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("engine task: {e}")))?
+pub use crate::flows::{count, must_change, otp_address_required, run};
+
+/// The token of `Authorization: Bearer …`, if the request carries one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
-/// Counts an outcome for the metrics.
-pub fn count<T>(s: &AppState, operation: &str, r: &Result<T, Error>) {
-    let outcome = match r {
-        Ok(_) => "ok",
-        Err(e) => e.code(),
-    };
-    s.metrics
-        .outcomes
-        .with_label_values(&[operation, outcome])
-        .inc();
+/// A refused step as the API answers it.
+pub fn refused(r: Refusal, l: Lang) -> Response {
+    match r {
+        Refusal::Engine(e) => ApiError::new(e, l).into_response(),
+        Refusal::Throttled(wait) => throttled(l, wait),
+        Refusal::NoSession => plain(
+            StatusCode::UNAUTHORIZED,
+            "auth.no_session",
+            l,
+            "ログインしていないか、ログインの有効期限が切れました。もう一度ログインしてください。",
+            "You are not signed in, or your sign-in has ended. Please sign in again.",
+        ),
+        Refusal::AddressRefused => plain(
+            StatusCode::FORBIDDEN,
+            "auth.address_refused",
+            l,
+            "この接続元からはご利用になれません（お客さまのIPアドレス制限）。",
+            "This service cannot be used from this address (your company's IP access rules).",
+        ),
+        Refusal::WrongStep(_) => plain(
+            StatusCode::FORBIDDEN,
+            "auth.step_required",
+            l,
+            "先にワンタイムパスワードの入力、またはパスワードの変更を済ませてください。",
+            "First enter the one-time password or change your password, as asked.",
+        ),
+    }
 }
 
 /// The session a request carries (`Authorization: Bearer …`) with its user, when it is live and
-/// at one of `stages`.
-/// `ip` is the request's source: the customer's IP rules are asked again on every request (a
-/// token used from elsewhere, rules tightened since, a user made an admin); `None` only for
-/// ending a session, which any source may do.
+/// at one of `stages` (see `flows::session`).
 pub async fn session(
     s: &AppState,
     headers: &HeaderMap,
     ip: Option<IpAddr>,
     stages: &[Stage],
 ) -> Result<(Session, User, Tenant), Response> {
-    let l = lang(headers);
-    let no_session = || {
-        plain(
-            StatusCode::UNAUTHORIZED,
-            "auth.no_session",
-            l,
-            "ログインしていないか、ログインの有効期限が切れました。もう一度ログインしてください。",
-            "You are not signed in, or your sign-in has ended. Please sign in again.",
-        )
-    };
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 128)
-        .ok_or_else(no_session)?;
-    let now = s.engine.now();
-    let found = sessions::find(&s.pool, token, now, &s.session)
+    crate::flows::session(s, bearer(headers), ip, stages)
         .await
-        .map_err(|e| ApiError::new(e, l).into_response())?
-        .ok_or_else(no_session)?;
-    let login_id = found.login_id.clone();
-    let (u, t, allowed) = run(s, move |e| {
-        let (u, t) = e.user_and_tenant(&login_id)?;
-        let allowed = match ip {
-            Some(ip) => e.address_allows(&t, &u, kagiya_core::directory::Channel::Web, ip)?,
-            None => true,
-        };
-        Ok((u, t, allowed))
-    })
-    .await
-    .map_err(|_| no_session())?;
-    if !allowed {
-        return Err(plain(
-            StatusCode::FORBIDDEN,
-            "auth.address_refused",
-            l,
-            "この接続元からはご利用になれません（お客さまのIPアドレス制限）。",
-            "This service cannot be used from this address (your company's IP access rules).",
-        ));
-    }
-    if !sessions::still_valid(&u, &t, found.created_ms, now) {
-        let _ = sessions::revoke(&s.pool, &found.token_hash, now).await;
-        return Err(no_session());
-    }
-    if !stages.contains(&found.stage) {
-        return Err(plain(
-            StatusCode::FORBIDDEN,
-            "auth.step_required",
-            l,
-            "先にワンタイムパスワードの入力、またはパスワードの変更を済ませてください。",
-            "First enter the one-time password or change your password, as asked.",
-        ));
-    }
-    Ok((found, u, t))
-}
-
-/// The passwords `u` must change before anything else (seed 004 §2.4 forced, §2.5 expired).
-pub fn must_change(u: &User, t: &Tenant, now: kagiya_core::Millis) -> Vec<CredentialKind> {
-    t.credentials()
-        .iter()
-        .copied()
-        .filter(|k| {
-            let c = u.credential(*k);
-            c.must_change || c.expired_since(now).is_some()
-        })
-        .collect()
-}
-
-/// Seed 003 (Biz Mail & Web): 「初回ログイン時に、多要素認証用(ワンタイムパスワード)メールアドレスの
-/// 登録が求められます」 — a user of a Biz Mail customer without a registered one-time-password
-/// address is asked for one. Said with every session; the customers' pages take the user there
-/// first.
-pub fn otp_address_required(u: &User, t: &Tenant) -> bool {
-    t.preset == kagiya_core::password::Preset::BizMail && !u.mfa
+        .map_err(|r| refused(r, lang(headers)))
 }
 
 /// A throttled attempt: nothing was checked or counted.

@@ -186,6 +186,28 @@ impl Engine {
         Ok(out)
     }
 
+    /// The checklist of `password` as a new `kind` password of `login_id` — the rules the
+    /// customers' pages tick as the user types (the same rules, with the user's own context, that
+    /// decide when it is saved; the rules that need the stored hashes are left to the save).
+    pub fn own_policy_check(
+        &self,
+        login_id: &str,
+        kind: CredentialKind,
+        password: &str,
+        lang: Lang,
+    ) -> Result<Vec<RuleStatus>, Error> {
+        let (user, tenant) = self.user_and_tenant(login_id)?;
+        let context = crate::passwords::context_words(&user, &tenant);
+        let ctx = PolicyContext {
+            login_id: &user.login_id,
+            email: user.email.as_deref(),
+            must_differ_from: None,
+            mfa: user.mfa,
+            context: &context,
+        };
+        Ok(tenant.policy(kind).password.checklist(password, &ctx, lang))
+    }
+
     /// The checklist of a password against a customer's policy for one credential. (Against a
     /// preset it needs no engine: `Preset::password().checklist(…)`.)
     pub fn tenant_policy_check(

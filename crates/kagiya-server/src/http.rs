@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/sync/pull",
             post(api::sync::pull).layer(DefaultBodyLimit::max(api::sync::MAX_SYNC_BODY)),
         )
+        .merge(crate::pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -147,12 +148,28 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // A bug that panics answers 500 `{code, message}` and is logged; the process goes on.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         // Outermost: the id exists before anything else sees the request, and goes back out.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         // Before all: a proxy's id is kept only when it is a plausible one.
         .layer(middleware::from_fn(plausible_request_id))
         .with_state(state)
+}
+
+/// The answer to a request whose handler panicked (a bug): logged, and `{code, message}` in both
+/// languages, since the request's own language is gone with it.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request's handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({
+            "code": "internal",
+            "message": "内部エラーが発生しました。/ An internal error occurred.",
+        })),
+    )
+        .into_response()
 }
 
 /// The longest request id kept from a client or proxy (ours: a UUID is 36 characters; room for

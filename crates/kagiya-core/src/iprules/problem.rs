@@ -25,6 +25,9 @@ pub enum IpRuleProblem {
     EmptyCountryTable,
     /// A country table line that is not `CIDR,CC` (1-based).
     CountryLine { line: usize },
+    /// A customer administrator's own rules would refuse the address they are saving them from
+    /// (seed 003: a locked-out administrator needs the provider's forced release).
+    LocksOutSelf { address: String },
 }
 
 impl IpRuleProblem {
@@ -74,6 +77,14 @@ impl IpRuleProblem {
             (Self::CountryLine { line }, Lang::En) => {
                 format!("line {line} of the country table is not CIDR,country")
             }
+            (Self::LocksOutSelf { address }, Lang::Ja) => format!(
+                "この設定では、いま操作しているアクセス元（{address}）からログインできなくなります。\
+                 このアドレスを許可する規則を加えてください（保存していません）"
+            ),
+            (Self::LocksOutSelf { address }, Lang::En) => format!(
+                "these rules would refuse the address you are using now ({address}), and you could \
+                 no longer sign in; add a rule that allows it (nothing was saved)"
+            ),
         }
     }
 }
@@ -109,6 +120,9 @@ mod tests {
             IpRuleProblem::CountryCode,
             IpRuleProblem::EmptyCountryTable,
             IpRuleProblem::CountryLine { line: 2 },
+            IpRuleProblem::LocksOutSelf {
+                address: "198.51.100.7".into(),
+            },
         ];
         for p in &all {
             let (ja, en) = (p.message(Lang::Ja), p.message(Lang::En));

@@ -49,8 +49,18 @@ pub async fn fresh_database() -> String {
     )
 }
 
-/// A request with its headers: (status, headers, body).
+/// A request with its headers: (status, headers lower-cased, body).
 pub async fn request(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u16, String, String) {
+    let (status, h, b) = request_raw(addr, head, body).await;
+    (status, h.to_ascii_lowercase(), b)
+}
+
+/// A request with its headers as sent (cookie values keep their case): (status, headers, body).
+pub async fn request_raw(
+    addr: std::net::SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> (u16, String, String) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(head.as_bytes()).await.unwrap();
     s.write_all(body).await.unwrap();
@@ -59,7 +69,7 @@ pub async fn request(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> (u1
     let text = String::from_utf8_lossy(&text).into_owned();
     let status = text[9..12].parse().unwrap();
     let (h, b) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, h.to_ascii_lowercase(), b.to_owned())
+    (status, h.to_owned(), b.to_owned())
 }
 
 /// The configuration the tests run with: `extra` TOML lines over the defaults.

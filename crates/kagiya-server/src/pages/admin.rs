@@ -1,0 +1,467 @@
+//! The customers' masters and admins (seed 004): 利用者停止・解除一覧 — the users with their
+//! states, several ticked and released at once with the acting user's own 確認用パスワード, and
+//! the 利用者停止・解除結果 table (§2.2); 他ユーザのパスワード変更 — per password 変更する/変更しない
+//! and 「ログイン時に強制変更する」, a 内容確認 step, then 実行 with the acting user's own password
+//! (§2.3). The engine's authorization decides who may touch whom, as at the branch.
+
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use kagiya_core::directory::{CredentialKind, Tenant, User};
+use kagiya_core::secret::Secret;
+use kagiya_core::Error;
+use kagiya_engine::views::UserView;
+use kagiya_engine::{ActorRef, NewPassword, SetPasswords, UnlockOutcome, UnlockRow};
+
+use super::{refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
+use crate::api::Source;
+use crate::flows::{self, run, Refusal};
+use crate::http::AppState;
+
+/// One user in the list.
+pub struct Row {
+    pub login_id: String,
+    pub name: String,
+    pub role: String,
+    pub service_state: String,
+    pub login: String,
+    pub confirmation: Option<String>,
+    pub locked: bool,
+    pub me: bool,
+}
+
+fn row(v: &UserView, me: &str) -> Row {
+    Row {
+        login_id: v.login_id.clone(),
+        name: v.name.clone(),
+        role: v.role.clone(),
+        service_state: v.service_state.clone(),
+        login: v.login.label.clone(),
+        confirmation: v.confirmation.as_ref().map(|c| c.label.clone()),
+        locked: v.login.state.is_locked()
+            || v.confirmation.as_ref().is_some_and(|c| c.state.is_locked()),
+        me: v.login_id == me,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/users.html")]
+struct UsersPage {
+    c: Chrome,
+    p: Problems,
+    rows: Vec<Row>,
+    ticked: Vec<String>,
+    has_confirmation: bool,
+    confirm_label: &'static str,
+}
+
+impl UsersPage {
+    fn is_ticked(&self, id: &str) -> bool {
+        self.ticked.iter().any(|t| t == id)
+    }
+}
+
+async fn manager(s: &AppState, c: &Ctx, ip: std::net::IpAddr) -> Result<(User, Tenant), Response> {
+    match flows::manager_session(s, c.token(), ip).await {
+        Ok((_, u, t)) if flows::otp_address_required(&u, &t) => Err(c.redirect("/me/otp-address")),
+        Ok((_, u, t)) => Ok((u, t)),
+        Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => Err(super::session_refused(c, r)),
+        Err(r) => Err(super::problem_page(c, r)),
+    }
+}
+
+async fn users_page(
+    s: &AppState,
+    c: &Ctx,
+    u: &User,
+    t: &Tenant,
+    p: Problems,
+    ticked: Vec<String>,
+) -> UsersPage {
+    let (contract, l, me) = (u.contract_no.clone(), c.l, u.login_id.clone());
+    let views = run(s, move |e| e.user_views(Some(&contract), None, u32::MAX, l))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "users list not read");
+            Vec::new()
+        });
+    UsersPage {
+        c: c.chrome(
+            l.pick("利用者停止・解除一覧", "Users and unlocking"),
+            Some((u, t)),
+        ),
+        p,
+        rows: views.iter().map(|v| row(v, &me)).collect(),
+        ticked,
+        has_confirmation: t.uses(CredentialKind::Confirmation),
+        confirm_label: super::me::confirm_label(l, t),
+    }
+}
+
+/// `GET /admin/users`.
+pub async fn users(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let c = Ctx::new(&headers, &uri);
+    let (u, t) = match manager(&s, &c, ip).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let page = users_page(&s, &c, &u, &t, Problems::default(), Vec::new()).await;
+    c.html(StatusCode::OK, page.render())
+}
+
+/// One row of 利用者停止・解除結果.
+pub struct ResultRow {
+    pub login_id: String,
+    pub name: String,
+    pub role: String,
+    pub before: String,
+    pub released: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/unlocked.html")]
+struct UnlockedPage {
+    c: Chrome,
+    rows: Vec<ResultRow>,
+    released: usize,
+}
+
+fn result_row(r: UnlockRow) -> ResultRow {
+    ResultRow {
+        released: r.outcome == UnlockOutcome::Unlocked,
+        login_id: r.login_id,
+        name: r.name,
+        role: r.role,
+        before: r.before,
+        note: r.note,
+    }
+}
+
+/// `POST /admin/unlock`: the ticked users, 変更後サービス状態 「利用可能」, the acting user's own
+/// confirmation password.
+pub async fn unlock(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
+    let c = Ctx::new(req.headers(), req.uri());
+    let f = match Fields::read(req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if !c.csrf_ok(&f) {
+        return c.csrf_refused();
+    }
+    let (u, t) = match manager(&s, &c, ip).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ids = f.all("login_id");
+    let mut p = Problems::default();
+    if ids.is_empty() {
+        p.add(
+            "",
+            c.l.pick(
+                "利用停止状態を解除したいユーザを選択してください。",
+                "Tick the users to release.",
+            ),
+        );
+    } else if ids.len() > crate::api::admin::MAX_UNLOCK {
+        p.add("", Error::InvalidValue("login_ids").message(c.l));
+    }
+    if f.text("confirmation").is_empty() {
+        p.add(
+            "confirmation",
+            c.l.pick(
+                "操作を行われているご自身の確認用パスワードを入力してください。",
+                "Enter your own confirmation password.",
+            ),
+        );
+    }
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    if p.is_empty() {
+        let who = ActorRef::User(u.login_id.clone());
+        let (password, l, list) = (Secret::new(f.text("confirmation")), c.l, ids.clone());
+        let r = flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id);
+        let r = match r {
+            Ok(()) => run(&s, move |e| e.unlock(&who, &password, &list, l))
+                .await
+                .map_err(Refusal::from),
+            Err(r) => Err(r),
+        };
+        flows::count(&s, "admin_unlock", &r);
+        match r {
+            Ok((_, rows)) => {
+                let rows: Vec<ResultRow> = rows.into_iter().map(result_row).collect();
+                let page = UnlockedPage {
+                    c: c.chrome(
+                        c.l.pick("利用者停止・解除結果", "Unlock results"),
+                        Some((&u, &t)),
+                    ),
+                    released: rows.iter().filter(|r| r.released).count(),
+                    rows,
+                };
+                return c.html(StatusCode::OK, page.render());
+            }
+            Err(r) => {
+                status = refusal_status(&r);
+                let at = match &r {
+                    Refusal::Engine(e) if e.kind() == kagiya_core::ErrorKind::WrongPassword => {
+                        "confirmation"
+                    }
+                    _ => "",
+                };
+                p.add(at, refusal_message(c.l, &r));
+            }
+        }
+    }
+    let page = users_page(&s, &c, &u, &t, p, ids).await;
+    c.html(status, page.render())
+}
+
+/// One password of the §2.3 form.
+pub struct Choice {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub change: bool,
+    pub force: bool,
+    /// The new password (carried from the form to the 内容確認 step; never shown).
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/user_passwords.html")]
+struct PasswordsPage {
+    c: Chrome,
+    p: Problems,
+    /// `input`, `confirm` (内容確認) or `done` (利用者登録結果).
+    step: &'static str,
+    target_id: String,
+    target_name: String,
+    choices: Vec<Choice>,
+    confirm_label: &'static str,
+}
+
+fn choices(t: &Tenant, c: &Ctx, f: Option<&Fields>) -> Vec<Choice> {
+    t.credentials()
+        .iter()
+        .map(|k| {
+            let key = match k {
+                CredentialKind::Login => "login",
+                CredentialKind::Confirmation => "confirmation",
+            };
+            Choice {
+                key,
+                name: super::passwords::kind_name(c.l, *k),
+                change: f.is_some_and(|f| f.get(&format!("{key}_change")) == Some("yes")),
+                // 「ログイン時に強制変更する」 starts ticked: a password an administrator chose is
+                // meant to be replaced by the user's own (§2.4).
+                force: f.is_none_or(|f| f.ticked(&format!("{key}_force"))),
+                value: f.map(|f| f.text(&format!("{key}_new"))).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The target user of a §2.3 page, if the acting user may see them.
+async fn target(s: &AppState, u: &User, id: String) -> Result<User, Refusal> {
+    let me = u.clone();
+    run(s, move |e| {
+        let (target, _) = e.user_and_tenant(&id)?;
+        if target.contract_no != me.contract_no {
+            return Err(Error::UnknownUser);
+        }
+        Ok(target)
+    })
+    .await
+    .map_err(Refusal::from)
+}
+
+/// `GET /admin/users/{login_id}/passwords`.
+pub async fn passwords_form(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let c = Ctx::new(&headers, &uri);
+    let (u, t) = match manager(&s, &c, ip).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let target = match target(&s, &u, id).await {
+        Ok(x) => x,
+        Err(r) => return super::problem_page(&c, r),
+    };
+    let mut p = Problems::default();
+    if target.login_id == u.login_id {
+        p.add("", c.l.pick(
+            "ご自身のユーザを選択されても、パスワードの変更はできません。お客様情報画面から変更してください。",
+            "Your own passwords are changed from your account page, not here.",
+        ));
+    }
+    let page = PasswordsPage {
+        c: c.chrome(
+            c.l.pick(
+                "他ユーザのパスワード変更",
+                "Change another user's passwords",
+            ),
+            Some((&u, &t)),
+        ),
+        p,
+        step: "input",
+        target_id: target.login_id,
+        target_name: target.name,
+        choices: choices(&t, &c, None),
+        confirm_label: super::me::confirm_label(c.l, &t),
+    };
+    c.html(StatusCode::OK, page.render())
+}
+
+/// `POST /admin/users/{login_id}/passwords`: `step=confirm` shows 内容確認; `step=execute`
+/// sets the passwords with the acting user's own password.
+pub async fn passwords(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    Path(id): Path<String>,
+    req: Request,
+) -> Response {
+    let c = Ctx::new(req.headers(), req.uri());
+    let f = match Fields::read(req).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if !c.csrf_ok(&f) {
+        return c.csrf_refused();
+    }
+    let (u, t) = match manager(&s, &c, ip).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let target = match target(&s, &u, id).await {
+        Ok(x) => x,
+        Err(r) => return super::problem_page(&c, r),
+    };
+    let list = choices(&t, &c, Some(&f));
+    let mut p = Problems::default();
+    if !list.iter().any(|ch| ch.change) {
+        p.add(
+            "",
+            c.l.pick(
+                "変更するパスワードを選んでください。",
+                "Choose a password to change.",
+            ),
+        );
+    }
+    for ch in list.iter().filter(|ch| ch.change) {
+        let field = if ch.key == "login" {
+            "login_new"
+        } else {
+            "confirmation_new"
+        };
+        if ch.value.is_empty() {
+            p.add(
+                field,
+                match c.l {
+                    kagiya_core::Lang::Ja => format!("{}を入力してください。", ch.name),
+                    kagiya_core::Lang::En => format!("Enter the {}.", ch.name),
+                },
+            );
+        } else if f.text(&format!("{}_new2", ch.key)) != ch.value
+            && f.get("step") == Some("confirm")
+        {
+            let again = if ch.key == "login" {
+                "login_new2"
+            } else {
+                "confirmation_new2"
+            };
+            p.add(again, Error::PasswordRepeatMismatch.message(c.l));
+        }
+    }
+    let mut step = "input";
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    if p.is_empty() {
+        match f.get("step") {
+            Some("execute") => {
+                let who = ActorRef::User(u.login_id.clone());
+                let pick = |key: &str| {
+                    list.iter()
+                        .find(|ch| ch.key == key && ch.change)
+                        .map(|ch| (NewPassword::Given(Secret::new(ch.value.clone())), ch.force))
+                };
+                let (login, confirmation) = (pick("login"), pick("confirmation"));
+                let set = SetPasswords {
+                    force_login_change: login.as_ref().is_none_or(|x| x.1),
+                    force_confirmation_change: confirmation.as_ref().is_none_or(|x| x.1),
+                    login: login.map(|x| x.0),
+                    confirmation: confirmation.map(|x| x.0),
+                    permanent_reason: None,
+                };
+                let (own, target_id) =
+                    (Secret::new(f.text("confirmation")), target.login_id.clone());
+                let r = match flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id) {
+                    Ok(()) => run(&s, move |e| e.set_passwords(&who, &own, &target_id, set))
+                        .await
+                        .map(|_| ())
+                        .map_err(Refusal::from),
+                    Err(r) => Err(r),
+                };
+                flows::count(&s, "admin_set_passwords", &r);
+                match r {
+                    Ok(()) => {
+                        step = "done";
+                        status = StatusCode::OK;
+                    }
+                    Err(r) => {
+                        step = "confirm";
+                        status = refusal_status(&r);
+                        let at = match &r {
+                            Refusal::Engine(e)
+                                if e.kind() == kagiya_core::ErrorKind::WrongPassword =>
+                            {
+                                "confirmation"
+                            }
+                            _ => "",
+                        };
+                        p.add(at, refusal_message(c.l, &r));
+                        if matches!(&r, Refusal::Engine(Error::PasswordPolicy(_))) {
+                            step = "input";
+                        }
+                    }
+                }
+            }
+            _ => {
+                step = "confirm";
+                status = StatusCode::OK;
+            }
+        }
+    }
+    let title = match step {
+        "done" => c.l.pick("利用者登録結果", "Passwords changed"),
+        "confirm" => c.l.pick("内容確認", "Check and confirm"),
+        _ => c.l.pick(
+            "他ユーザのパスワード変更",
+            "Change another user's passwords",
+        ),
+    };
+    let mut choices = list;
+    if step == "done" {
+        for ch in &mut choices {
+            ch.value.clear();
+        }
+    }
+    let page = PasswordsPage {
+        c: c.chrome(title, Some((&u, &t))),
+        p,
+        step,
+        target_id: target.login_id,
+        target_name: target.name,
+        choices,
+        confirm_label: super::me::confirm_label(c.l, &t),
+    };
+    c.html(status, page.render())
+}

@@ -16,11 +16,12 @@ APT_APP=(build-essential pkg-config file libwebkit2gtk-4.1-dev libxdo-dev libssl
 # GNOME Keyring (the real Secret Service the database key is kept in), ImageMagick for screenshots
 # of the real window, openssl as the S/MIME peer that makes the test certificates and signed mails,
 # and Chromium with poppler-utils to print the slips to PDF and read the pages back (WebKitWebDriver
-# has no print command; Chromium is WebView2's engine, which prints on Windows).
+# has no print command; Chromium is WebView2's engine, which prints on Windows); Chromium's own
+# WebDriver (chromium-driver, from the same suite) drives the customers' pages of kagiya-server.
 # PostgreSQL (Debian's package; the tests make private clusters with initdb/pg_ctl, see
 # scripts/with-postgres.sh) for the central server.
 # python3-venv holds schemathesis (from PyPI), which checks the server against its OpenAPI document.
-APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl chromium poppler-utils
+APT_TEST=(webkit2gtk-driver xvfb xauth dbus dbus-x11 gnome-keyring imagemagick openssl chromium chromium-driver poppler-utils
   postgresql python3-venv)
 
 pkgs=("${APT_APP[@]}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing and runs every test: the Rust crates and the shell, the UI's type check
-# and component tests, the release packages, the workflow lint, and the end-to-end suite in the real
-# app window (tauri-driver + WebKitWebDriver under Xvfb, inside its own D-Bus session).
+# Installs what is missing and runs every test: the Rust crates and the shell, the server against
+# its OpenAPI document, the customers' pages in Chromium, the UI's type check and component tests,
+# the release packages, the workflow lint, and the end-to-end suite in the real app window
+# (tauri-driver + WebKitWebDriver under Xvfb, inside its own D-Bus session).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 "$ROOT/scripts/install.sh" --test
@@ -17,6 +18,9 @@ say "Rust: unit and integration tests of every crate and of the app shell (real 
 
 say "Central server: schemathesis against its OpenAPI document (scripts/schemathesis.sh)"
 "$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-smtp.sh" "$ROOT/scripts/schemathesis.sh"
+
+say "Customer pages: Debian's Chromium through chromedriver, with axe-core (scripts/web-test.sh)"
+"$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/with-smtp.sh" "$ROOT/scripts/web-test.sh"
 
 say "Fuzzing: a short run of each libFuzzer target (scripts/fuzz.sh; FUZZ_SECONDS to change)"
 "$ROOT/scripts/fuzz.sh"

@@ -517,6 +517,10 @@ impl Error {
                         "多要素認証は登録時には設定できません（利用者がワンタイムパスワードを受け取るメールアドレスを確認して「利用する」にします）",
                         "2FA cannot be set at registration (the user turns it on once a one-time password reaches their address)",
                     ),
+                    "required_by_service" => lang.pick(
+                        "このサービス（Bizメール&ウェブ）では多要素認証は必須です",
+                        "this service (Biz Mail & Web) requires 2FA",
+                    ),
                     "web_member_only" => lang.pick(
                         "メールアドレスごとのパスワードはWeb会員サイト（資料002）の機能です",
                         "passwords per address are a feature of the Web member site (seed 002)",

@@ -58,6 +58,8 @@ struct MePage {
     company: String,
     passwords: Vec<PasswordRow>,
     mfa: bool,
+    /// Seed 003: Biz Mail requires it (no 「利用しない」).
+    mfa_required: bool,
     addresses: Vec<AddressRow>,
     room: bool,
     /// The label of the password that confirms changes.
@@ -192,6 +194,7 @@ async fn me_page(
         company: t.name.clone(),
         passwords,
         mfa: u.mfa,
+        mfa_required: t.preset == kagiya_core::password::Preset::BizMail,
         room: addresses.len() < MAX_ADDRESSES,
         addresses: addresses
             .iter()

@@ -518,8 +518,8 @@ impl Error {
                         "2FA cannot be set at registration (the user turns it on once a one-time password reaches their address)",
                     ),
                     "required_by_service" => lang.pick(
-                        "このサービス（Bizメール&ウェブ）では多要素認証は必須です",
-                        "this service (Biz Mail & Web) requires 2FA",
+                        "Bizメール&ウェブでは、ログイン時にワンタイムパスワード用メールアドレスの登録をお願いしているため、この画面から多要素認証を「利用しない」にはできません",
+                        "Biz Mail & Web asks for the one-time-password address at sign-in, so two-step sign-in cannot be turned off here",
                     ),
                     "web_member_only" => lang.pick(
                         "メールアドレスごとのパスワードはWeb会員サイト（資料002）の機能です",

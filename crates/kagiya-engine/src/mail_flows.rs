@@ -265,6 +265,38 @@ impl Engine {
         }
     }
 
+    /// Whether `token` is the link still waiting for `purpose` at `login_id`'s `address`: the page
+    /// a link opens asks before it shows its form, so that a used or expired link shows nothing
+    /// of its user. Nothing is used or counted; the argon2id cost is spent either way.
+    pub fn link_live(
+        &self,
+        login_id: &str,
+        address: &str,
+        purpose: OneTimePurpose,
+        token: &Secret,
+    ) -> Result<bool, Error> {
+        let Ok(user) = self.user(login_id) else {
+            self.hasher.waste_time(token);
+            return Ok(false);
+        };
+        let list = self.read(|r| r.addresses(&user.login_id))?;
+        let checked = self.check_one_time(&list, address, purpose, token, self.now())?;
+        Ok(checked.is_some_and(|c| c.right))
+    }
+
+    /// Whether a link for `purpose` still waits at `login_id`'s `address` (unused, in time, tries
+    /// left) — the cheap check behind the password rules a link's page ticks as they are typed.
+    pub fn link_pending(
+        &self,
+        login_id: &str,
+        address: &str,
+        purpose: OneTimePurpose,
+    ) -> Result<bool, Error> {
+        let list = self.read(|r| r.addresses(login_id))?;
+        let now = self.now();
+        Ok(find(&list, address).is_some_and(|a| a.pending(purpose, now).is_some()))
+    }
+
     /// Confirms an address change through the link mailed to the old address (seed 002: the
     /// change takes effect only then).
     pub fn confirm_address_change_by_link(

@@ -86,14 +86,6 @@ impl Engine {
             return Err(Error::MfaRule("already_off"));
         }
         let tenant = self.tenant(&user.contract_no)?;
-        // Seed 003: 「初回ログイン時に、多要素認証用(ワンタイムパスワード)メールアドレスの登録が
-        // 求められます」 — on Biz Mail the users cannot turn it off themselves (the branch still
-        // can, for a user who lost the address: they must then change their password).
-        if matches!(who, ActorRef::User(_))
-            && tenant.preset == kagiya_core::password::Preset::BizMail
-        {
-            return Err(Error::MfaRule("required_by_service"));
-        }
         let policy = &tenant.policy(CredentialKind::Login).password;
         let force_change = policy.min_len_with_mfa.is_some_and(|m| m < policy.min_len)
             || policy.composition_without_mfa_only;

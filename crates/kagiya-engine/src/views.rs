@@ -189,18 +189,21 @@ impl Engine {
     /// The checklist of `password` as a new `kind` password of `login_id` — the rules the
     /// customers' pages tick as the user types (the same rules, with the user's own context, that
     /// decide when it is saved; the rules that need the stored hashes are left to the save).
+    /// `address`: the address whose own password it is (seed 002's setup link), checked in
+    /// place of the user's contact address, as the save does.
     pub fn own_policy_check(
         &self,
         login_id: &str,
         kind: CredentialKind,
         password: &str,
+        address: Option<&str>,
         lang: Lang,
     ) -> Result<Vec<RuleStatus>, Error> {
         let (user, tenant) = self.user_and_tenant(login_id)?;
         let context = crate::passwords::context_words(&user, &tenant);
         let ctx = PolicyContext {
             login_id: &user.login_id,
-            email: user.email.as_deref(),
+            email: address.or(user.email.as_deref()),
             must_differ_from: None,
             mfa: user.mfa,
             context: &context,

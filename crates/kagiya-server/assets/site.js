@@ -10,10 +10,14 @@
   var csrf = document.querySelector('input[name="csrf"]');
   var tokenInput = document.querySelector("input[name=token][data-link]");
 
+  var ja = document.documentElement.lang === "ja";
+
   // The rules of a new password, ticked as it is typed (asked of the server, a quarter second
-  // after the last key).
+  // after the last key). Each rule says in words whether it is met (not by colour alone); one
+  // short status line is announced rather than the whole list.
   document.querySelectorAll("input[data-rules]").forEach(function (input) {
     var list = document.getElementById(input.id + "-rules");
+    var summary = document.getElementById(input.id + "-summary");
     if (!list || !csrf) { return; }
     var timer = null;
     var seq = 0;
@@ -33,29 +37,58 @@
           .then(function (r) { return r.ok ? r.json() : null; })
           .then(function (rules) {
             if (!rules || mine !== seq) { return; }
+            var typed = input.value !== "";
+            var met = 0;
             list.textContent = "";
             rules.forEach(function (rule) {
               var li = document.createElement("li");
               li.setAttribute("data-code", rule.code);
-              li.className = input.value === "" ? "" : (rule.ok ? "ok" : "ng");
               li.textContent = rule.label;
+              if (typed) {
+                li.className = rule.ok ? "ok" : "ng";
+                var state = document.createElement("span");
+                state.className = "visually-hidden";
+                state.textContent = rule.ok
+                  ? (ja ? "（満たしています）" : " (met)")
+                  : (ja ? "（満たしていません）" : " (not met)");
+                li.appendChild(state);
+                if (rule.ok) { met++; }
+              }
               list.appendChild(li);
             });
+            if (summary) {
+              summary.textContent = typed
+                ? (ja ? rules.length + "件中" + met + "件の条件を満たしています"
+                      : met + " of " + rules.length + " rules met")
+                : "";
+            }
           })
           .catch(function () { /* the save checks anyway */ });
       }, 250);
     });
   });
 
-  // "Again, to confirm": says at once when the two differ.
+  // "Again, to confirm": says at once, in words tied to the field, when the two differ.
   document.querySelectorAll("input[data-same-as]").forEach(function (again) {
     var first = document.getElementById(again.getAttribute("data-same-as"));
     if (!first) { return; }
+    var note = document.getElementById(again.id + "-live");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "error";
+      note.id = again.id + "-live";
+      note.setAttribute("aria-live", "polite");
+      note.hidden = true;
+      again.parentNode.appendChild(note);
+    }
+    var described = (again.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (described.indexOf(note.id) < 0) { described.push(note.id); }
+    again.setAttribute("aria-describedby", described.join(" "));
     var check = function () {
       var differ = again.value !== "" && again.value !== first.value;
-      again.setCustomValidity(differ ? (document.documentElement.lang === "ja"
-        ? "新しいパスワードが一致しません。" : "The new passwords differ.") : "");
-      again.setAttribute("aria-invalid", differ ? "true" : "false");
+      note.textContent = differ ? (ja ? "新しいパスワードが一致しません。" : "The new passwords differ.") : "";
+      note.hidden = !differ;
+      if (differ) { again.setAttribute("aria-invalid", "true"); } else { again.removeAttribute("aria-invalid"); }
     };
     again.addEventListener("input", check);
     first.addEventListener("input", check);

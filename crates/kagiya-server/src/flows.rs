@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use kagiya_core::directory::{Channel, CredentialKind, Tenant, User};
+use kagiya_core::directory::{Channel, CredentialKind, OneTimePurpose, Tenant, User};
 use kagiya_core::mail::MailKind;
 use kagiya_core::secret::Secret;
 use kagiya_core::{Error, ErrorKind, Lang, Millis};
@@ -137,6 +137,13 @@ pub fn otp_address_required(u: &User, t: &Tenant) -> bool {
     t.preset == kagiya_core::password::Preset::BizMail && !u.mfa
 }
 
+/// Whether the user may turn 2FA off themself: not on Biz Mail, whose users are asked for the
+/// one-time-password address at every sign-in without it (`otp_address_required`), so that
+/// 「利用しない」 would only lead back to the registration. (The branch can still turn it off.)
+pub fn mfa_optional(t: &Tenant) -> bool {
+    t.preset != kagiya_core::password::Preset::BizMail
+}
+
 /// The session of `token` with its user, when it is live and at one of `stages`. `ip` is the
 /// request's source: the customer's IP rules are asked again on every request (a token used from
 /// elsewhere, rules tightened since, a user made an admin); `None` only for ending a session,
@@ -165,7 +172,12 @@ pub async fn session(
         Ok((u, t, allowed))
     })
     .await
-    .map_err(|_| Refusal::NoSession)?;
+    .map_err(|e| match e {
+        // The user is gone: so is the session. Anything else (the database) is not the
+        // session's end: said as it is, and the session stays.
+        Error::UnknownUser | Error::UnknownTenant => Refusal::NoSession,
+        other => Refusal::Engine(other),
+    })?;
     if !allowed {
         return Err(Refusal::AddressRefused);
     }
@@ -508,11 +520,51 @@ async fn with_link<T: Send + 'static>(
     .await
 }
 
-/// The login ID a link of `kind` was mailed for, if the token is one (nothing is used or
-/// counted: the page that shows the form names whose password it sets, and checks the rules
-/// against that user as they are typed).
-pub async fn link_login_id(s: &AppState, kind: MailKind, token: &str) -> Option<String> {
-    link_owner(s, kind, token).await.ok().map(|(id, _)| id)
+/// The secret's purpose behind a link of `kind`.
+fn purpose_of(kind: MailKind) -> OneTimePurpose {
+    match kind {
+        MailKind::AddressSetup => OneTimePurpose::AddressSetup,
+        MailKind::AddressChange => OneTimePurpose::AddressChange,
+        _ => OneTimePurpose::PasswordReset,
+    }
+}
+
+/// The user and address of a link of `kind` that is still good — unused, in time, its token the
+/// one waiting — before its page shows anything: a used or expired link (a browser's history, a
+/// forwarded mail) shows nothing of its user. A check of a secret: it takes an attempt from the
+/// source's allowance; nothing is used or counted.
+pub async fn live_link(
+    s: &AppState,
+    ip: IpAddr,
+    kind: MailKind,
+    token: String,
+) -> Result<(String, String), Refusal> {
+    throttle_source(s, ip)?;
+    let owner = link_owner(s, kind, &token).await;
+    let live = run(s, move |e| {
+        let token = Secret::new(token.trim());
+        match owner {
+            Ok((login_id, address)) => {
+                let live = e.link_live(&login_id, &address, purpose_of(kind), &token)?;
+                Ok(live.then_some((login_id, address)))
+            }
+            Err(_) => {
+                e.waste_time(&token);
+                Ok(None)
+            }
+        }
+    })
+    .await?;
+    live.ok_or(Refusal::Engine(Error::OneTimeRefused))
+}
+
+/// The user and address of a link of `kind` whose secret still waits (the cheap check behind the
+/// rules its page ticks as they are typed; the page itself was shown only for a live link).
+pub async fn pending_link(s: &AppState, kind: MailKind, token: &str) -> Option<(String, String)> {
+    let (login_id, address) = link_owner(s, kind, token).await.ok()?;
+    let (id, a) = (login_id.clone(), address.clone());
+    let pending = run(s, move |e| e.link_pending(&id, &a, purpose_of(kind))).await;
+    matches!(pending, Ok(true)).then_some((login_id, address))
 }
 
 /// Sets a new login password through the reset link (seed 000: 「以前のパスワードは無効となります」).
@@ -588,4 +640,61 @@ pub async fn confirm_address_change(
     .await;
     count(s, "address_change", &r);
     r
+}
+
+/// The most users one unlock may list (ours: seed 004's list screen shows a company's users; a
+/// bound keeps one request's work and lock time small).
+pub const MAX_UNLOCK: usize = 500;
+
+/// A master's or admin's unlock of several users with their own confirmation password (seed 004
+/// §2.2): the batch and the result table's rows.
+pub async fn unlock(
+    s: &AppState,
+    ip: IpAddr,
+    token: Option<&str>,
+    login_ids: Vec<String>,
+    confirmation: Secret,
+    l: Lang,
+) -> Result<(String, Vec<kagiya_engine::UnlockRow>), Refusal> {
+    let r = async {
+        let u = manager_attempt(s, token, ip).await?;
+        if login_ids.len() > MAX_UNLOCK {
+            return Err(Refusal::Engine(Error::InvalidValue("login_ids")));
+        }
+        let who = kagiya_engine::ActorRef::User(u.login_id);
+        Ok(run(s, move |e| e.unlock(&who, &confirmation, &login_ids, l)).await?)
+    }
+    .await;
+    count(s, "admin_unlock", &r);
+    r
+}
+
+/// A master's or admin's setting of another user's passwords, each with its own 「ログイン時に
+/// 強制変更する」 (seed 004 §2.3), confirmed with their own password.
+pub async fn set_user_passwords(
+    s: &AppState,
+    ip: IpAddr,
+    token: Option<&str>,
+    target: String,
+    confirmation: Secret,
+    set: kagiya_engine::SetPasswords,
+) -> Result<kagiya_engine::Issued, Refusal> {
+    let r = async {
+        let u = manager_attempt(s, token, ip).await?;
+        let who = kagiya_engine::ActorRef::User(u.login_id);
+        Ok(run(s, move |e| {
+            e.set_passwords(&who, &confirmation, &target, set)
+        })
+        .await?)
+    }
+    .await;
+    count(s, "admin_set_passwords", &r);
+    r
+}
+
+/// The manager's session of a request that checks their own password: within their allowance.
+async fn manager_attempt(s: &AppState, token: Option<&str>, ip: IpAddr) -> Result<User, Refusal> {
+    let (_, u, _) = manager_session(s, token, ip).await?;
+    throttle(s, Kind::Account, ip, &u.login_id)?;
+    Ok(u)
 }

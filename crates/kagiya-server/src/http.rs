@@ -54,6 +54,8 @@ pub struct AppState {
     pub session: SessionConfig,
     /// The mail delivery (`[mail]`): none when the server has no mail configured.
     pub mailer: Option<Arc<crate::mail::worker::Mailer>>,
+    /// Seed 001's registration address (`[mail.registration]`), shown on the user's page.
+    pub registration_address: Option<String>,
 }
 
 impl AppState {
@@ -91,6 +93,11 @@ impl AppState {
             metrics_allow: Arc::new(config.metrics_allow.clone()),
             session: config.session.clone(),
             mailer,
+            registration_address: config
+                .mail
+                .as_ref()
+                .and_then(|m| m.registration.as_ref())
+                .map(|r| r.address.clone()),
         })
     }
 }

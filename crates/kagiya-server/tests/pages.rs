@@ -646,3 +646,88 @@ async fn a_biz_mail_administrator_registers_the_otp_address_and_cannot_lock_them
     let p = general.get("/admin/ip-rules").await;
     assert_ne!(p.status, 200);
 }
+
+/// Seed 000: the link is 「ワンタイム(1回限り)で、一定時間経過後に無効となります」 — its page shows its
+/// form only while it is good, and a used, replaced or made-up link shows nothing of its user
+/// (a browser's history, a forwarded mail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_used_or_unknown_link_opens_nothing_of_its_user() {
+    let mail = TestMail::new();
+    let d = start(&mail).await;
+    let to = "iroha-reset-page@example.co.jp";
+    let port = d.port.clone();
+    tokio::task::spawn_blocking(move || {
+        use kagiya_engine::port::{Change, Port};
+        let added = kagiya_core::event::EventKind::AddressAdded {
+            login_id: "iroha-master".into(),
+            address: to.into(),
+            purposes: vec![kagiya_core::directory::Purpose::Reset],
+        };
+        let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+        port.write(now, "test", &mut |_| {
+            Ok(vec![Change::event(Some("op:test"), added.clone())])
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let mut b = Browser::new(d.addr, "ja");
+    b.get("/password-reset").await;
+    let p = b
+        .post(
+            "/password-reset",
+            &[("login_id", "iroha-master"), ("address", to)],
+        )
+        .await;
+    assert_eq!(p.status, 200);
+    let m = mail.wait_for(to, 1, 20, |c| c.token().is_some()).await;
+    let token = m[0].token().expect("a link");
+    let page = format!("/password-reset?token={token}");
+    let open = b.get(&page).await;
+    assert_eq!(open.status, 200);
+    assert!(
+        open.body.contains("value=\"iroha-master\""),
+        "whose password"
+    );
+    assert!(open.body.contains("新しいパスワードを保存"));
+    // The switch keeps the link's form.
+    assert!(open
+        .body
+        .contains(&format!("/password-reset?token={token}&#38;lang=en")));
+    let done = b
+        .post(
+            "/password-reset",
+            &[
+                ("token", token.as_str()),
+                ("password", "Iroha2027pg"),
+                ("password2", "Iroha2027pg"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location().as_deref(), Some("/sign-in?changed=1"));
+    for dead in [
+        page.clone(),
+        "/password-reset?token=made-up-token".to_owned(),
+    ] {
+        let p = b.get(&dead).await;
+        assert_eq!(p.status, 401, "{dead}");
+        assert!(
+            !p.body.contains("iroha-master"),
+            "{dead}: nothing of its user"
+        );
+        assert!(!p.body.contains("name=\"password\""), "{dead}: no form");
+    }
+    // The rules a dead link's page would tick are not answered either.
+    let p = b
+        .post(
+            "/password/rules",
+            &[
+                ("token", token.as_str()),
+                ("link", "reset"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 401);
+}

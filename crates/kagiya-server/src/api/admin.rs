@@ -9,19 +9,17 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kagiya_core::secret::Secret;
-use kagiya_core::Error;
+
 use kagiya_engine::views::{CredentialView, UserView};
-use kagiya_engine::{ActorRef, NewPassword, SetPasswords, UnlockRow};
+use kagiya_engine::{NewPassword, SetPasswords, UnlockRow};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Problem;
-use super::{count, lang, run, ApiError, Body, Source};
+use super::{lang, run, ApiError, Body, Source};
 use crate::http::AppState;
 
-/// The most users one unlock may list (ours: seed 004's list screen shows a company's users;
-/// a bound keeps one request's work and lock time small).
-pub const MAX_UNLOCK: usize = 500;
+pub use crate::flows::MAX_UNLOCK;
 
 /// One credential's state as the list shows it.
 #[derive(Serialize, ToSchema)]
@@ -180,21 +178,9 @@ pub async fn unlock(
     Body(req): Body<Unlock>,
 ) -> Response {
     let l = lang(&headers);
-    let u = match manager_session(&s, &headers, ip).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    if req.login_ids.len() > MAX_UNLOCK {
-        return ApiError::new(Error::InvalidValue("login_ids"), l).into_response();
-    }
-    let who = ActorRef::User(u.login_id.clone());
-    let r = run(&s, move |e| {
-        e.unlock(&who, &Secret::new(req.confirmation), &req.login_ids, l)
-    })
-    .await;
-    let r = r.map_err(crate::flows::Refusal::from);
-    count(&s, "admin_unlock", &r);
-    match r {
+    let token = super::bearer(&headers);
+    let confirmation = Secret::new(req.confirmation);
+    match crate::flows::unlock(&s, ip, token, req.login_ids, confirmation, l).await {
         Ok((batch, rows)) => Json(UnlockResults {
             batch,
             rows: rows.into_iter().map(result_row).collect(),
@@ -259,11 +245,6 @@ pub async fn set_passwords(
     Body(req): Body<SetUserPasswords>,
 ) -> Response {
     let l = lang(&headers);
-    let u = match manager_session(&s, &headers, ip).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let who = ActorRef::User(u.login_id.clone());
     let generated =
         |p: &Option<NewPasswordRequest>| p.as_ref().is_some_and(|p| p.password.is_none());
     let (gen_login, gen_confirm) = (
@@ -286,14 +267,8 @@ pub async fn set_passwords(
             .is_none_or(|p| p.force_change),
         permanent_reason: None,
     };
-    let target = req.login_id.clone();
-    let r = run(&s, move |e| {
-        e.set_passwords(&who, &Secret::new(req.confirmation), &target, set)
-    })
-    .await;
-    let r = r.map_err(crate::flows::Refusal::from);
-    count(&s, "admin_set_passwords", &r);
-    match r {
+    let (token, own) = (super::bearer(&headers), Secret::new(req.confirmation));
+    match crate::flows::set_user_passwords(&s, ip, token, req.login_id, own, set).await {
         Ok(issued) => Json(PasswordsSet {
             login_id: issued.login_id,
             name: issued.name,

@@ -2,19 +2,21 @@
 //! states, several ticked and released at once with the acting user's own 確認用パスワード, and
 //! the 利用者停止・解除結果 table (§2.2); 他ユーザのパスワード変更 — per password 変更する/変更しない
 //! and 「ログイン時に強制変更する」, a 内容確認 step, then 実行 with the acting user's own password
-//! (§2.3). The engine's authorization decides who may touch whom, as at the branch.
+//! (§2.3). The steps are the API's (`flows::unlock`, `flows::set_user_passwords`); the engine's
+//! authorization decides who may touch whom, as at the branch.
 
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
+use kagiya_core::directory::authz::{authorize, Action, Actor};
 use kagiya_core::directory::{CredentialKind, Tenant, User};
 use kagiya_core::secret::Secret;
-use kagiya_core::Error;
+use kagiya_core::{Error, Lang};
 use kagiya_engine::views::UserView;
-use kagiya_engine::{ActorRef, NewPassword, SetPasswords, UnlockOutcome, UnlockRow};
+use kagiya_engine::{NewPassword, SetPasswords, UnlockOutcome, UnlockRow};
 
-use super::{refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
+use super::{field_of, refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
 use crate::api::Source;
 use crate::flows::{self, run, Refusal};
 use crate::http::AppState;
@@ -29,9 +31,11 @@ pub struct Row {
     pub confirmation: Option<String>,
     pub locked: bool,
     pub me: bool,
+    /// The acting user may set this user's passwords (§2.3).
+    pub manageable: bool,
 }
 
-fn row(v: &UserView, me: &str) -> Row {
+fn row(v: &UserView, me: &str, manageable: bool) -> Row {
     Row {
         login_id: v.login_id.clone(),
         name: v.name.clone(),
@@ -42,6 +46,7 @@ fn row(v: &UserView, me: &str) -> Row {
         locked: v.login.state.is_locked()
             || v.confirmation.as_ref().is_some_and(|c| c.state.is_locked()),
         me: v.login_id == me,
+        manageable,
     }
 }
 
@@ -62,13 +67,15 @@ impl UsersPage {
     }
 }
 
-async fn manager(s: &AppState, c: &Ctx, ip: std::net::IpAddr) -> Result<(User, Tenant), Response> {
-    match flows::manager_session(s, c.token(), ip).await {
-        Ok((_, u, t)) if flows::otp_address_required(&u, &t) => Err(c.redirect("/me/otp-address")),
-        Ok((_, u, t)) => Ok((u, t)),
-        Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => Err(super::session_refused(c, r)),
-        Err(r) => Err(super::problem_page(c, r)),
-    }
+/// Whether `acting` may set `target`'s passwords (the engine's authorization: never one's own,
+/// an admin never a master's).
+fn may_manage(acting: &User, target: &User) -> Result<(), Error> {
+    let actor = Actor::User {
+        login_id: &acting.login_id,
+        contract_no: &acting.contract_no,
+        role: acting.role,
+    };
+    authorize(actor, Action::ManageUser { target })
 }
 
 async fn users_page(
@@ -78,25 +85,34 @@ async fn users_page(
     t: &Tenant,
     p: Problems,
     ticked: Vec<String>,
-) -> UsersPage {
-    let (contract, l, me) = (u.contract_no.clone(), c.l, u.login_id.clone());
-    let views = run(s, move |e| e.user_views(Some(&contract), None, u32::MAX, l))
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "users list not read");
-            Vec::new()
-        });
-    UsersPage {
+) -> Result<UsersPage, Response> {
+    let (contract, l, acting) = (u.contract_no.clone(), c.l, u.clone());
+    let (views, manageable) = run(s, move |e| {
+        let views = e.user_views(Some(&contract), None, u32::MAX, l)?;
+        let mut manageable = Vec::new();
+        for v in &views {
+            if may_manage(&acting, &e.user(&v.login_id)?).is_ok() {
+                manageable.push(v.login_id.clone());
+            }
+        }
+        Ok((views, manageable))
+    })
+    .await
+    .map_err(|e| super::problem_page(c, Refusal::Engine(e)))?;
+    Ok(UsersPage {
         c: c.chrome(
             l.pick("利用者停止・解除一覧", "Users and unlocking"),
             Some((u, t)),
         ),
         p,
-        rows: views.iter().map(|v| row(v, &me)).collect(),
+        rows: views
+            .iter()
+            .map(|v| row(v, &u.login_id, manageable.contains(&v.login_id)))
+            .collect(),
         ticked,
         has_confirmation: t.uses(CredentialKind::Confirmation),
         confirm_label: super::me::confirm_label(l, t),
-    }
+    })
 }
 
 /// `GET /admin/users`.
@@ -107,12 +123,14 @@ pub async fn users(
     uri: Uri,
 ) -> Response {
     let c = Ctx::new(&headers, &uri);
-    let (u, t) = match manager(&s, &c, ip).await {
+    let (u, t) = match super::manager(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let page = users_page(&s, &c, &u, &t, Problems::default(), Vec::new()).await;
-    c.html(StatusCode::OK, page.render())
+    match users_page(&s, &c, &u, &t, Problems::default(), Vec::new()).await {
+        Ok(page) => c.html(StatusCode::OK, page.render()),
+        Err(r) => r,
+    }
 }
 
 /// One row of 利用者停止・解除結果.
@@ -155,7 +173,7 @@ pub async fn unlock(State(s): State<AppState>, Source(ip): Source, req: Request)
     if !c.csrf_ok(&f) {
         return c.csrf_refused();
     }
-    let (u, t) = match manager(&s, &c, ip).await {
+    let (u, t) = match super::manager(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -169,8 +187,6 @@ pub async fn unlock(State(s): State<AppState>, Source(ip): Source, req: Request)
                 "Tick the users to release.",
             ),
         );
-    } else if ids.len() > crate::api::admin::MAX_UNLOCK {
-        p.add("", Error::InvalidValue("login_ids").message(c.l));
     }
     if f.text("confirmation").is_empty() {
         p.add(
@@ -183,17 +199,8 @@ pub async fn unlock(State(s): State<AppState>, Source(ip): Source, req: Request)
     }
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if p.is_empty() {
-        let who = ActorRef::User(u.login_id.clone());
-        let (password, l, list) = (Secret::new(f.text("confirmation")), c.l, ids.clone());
-        let r = flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id);
-        let r = match r {
-            Ok(()) => run(&s, move |e| e.unlock(&who, &password, &list, l))
-                .await
-                .map_err(Refusal::from),
-            Err(r) => Err(r),
-        };
-        flows::count(&s, "admin_unlock", &r);
-        match r {
+        let own = Secret::new(f.text("confirmation"));
+        match flows::unlock(&s, ip, c.token(), ids.clone(), own, c.l).await {
             Ok((_, rows)) => {
                 let rows: Vec<ResultRow> = rows.into_iter().map(result_row).collect();
                 let page = UnlockedPage {
@@ -206,20 +213,19 @@ pub async fn unlock(State(s): State<AppState>, Source(ip): Source, req: Request)
                 };
                 return c.html(StatusCode::OK, page.render());
             }
+            Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => {
+                return super::session_refused(&c, r)
+            }
             Err(r) => {
                 status = refusal_status(&r);
-                let at = match &r {
-                    Refusal::Engine(e) if e.kind() == kagiya_core::ErrorKind::WrongPassword => {
-                        "confirmation"
-                    }
-                    _ => "",
-                };
-                p.add(at, refusal_message(c.l, &r));
+                p.add(field_of(&r, "confirmation"), refusal_message(c.l, &r));
             }
         }
     }
-    let page = users_page(&s, &c, &u, &t, p, ids).await;
-    c.html(status, page.render())
+    match users_page(&s, &c, &u, &t, p, ids).await {
+        Ok(page) => c.html(status, page.render()),
+        Err(r) => r,
+    }
 }
 
 /// One password of the §2.3 form.
@@ -245,17 +251,14 @@ struct PasswordsPage {
     confirm_label: &'static str,
 }
 
-fn choices(t: &Tenant, c: &Ctx, f: Option<&Fields>) -> Vec<Choice> {
+fn choices(t: &Tenant, l: Lang, f: Option<&Fields>) -> Vec<Choice> {
     t.credentials()
         .iter()
         .map(|k| {
-            let key = match k {
-                CredentialKind::Login => "login",
-                CredentialKind::Confirmation => "confirmation",
-            };
+            let key = super::passwords::kind_key(*k);
             Choice {
                 key,
-                name: super::passwords::kind_name(c.l, *k),
+                name: super::passwords::kind_name(l, *k),
                 change: f.is_some_and(|f| f.get(&format!("{key}_change")) == Some("yes")),
                 // 「ログイン時に強制変更する」 starts ticked: a password an administrator chose is
                 // meant to be replaced by the user's own (§2.4).
@@ -266,14 +269,18 @@ fn choices(t: &Tenant, c: &Ctx, f: Option<&Fields>) -> Vec<Choice> {
         .collect()
 }
 
-/// The target user of a §2.3 page, if the acting user may see them.
+/// The target user of a §2.3 page, when the acting user may set their passwords: a user of
+/// another company is answered like an unknown one; oneself (「ご自身のユーザを選択されても、
+/// パスワードの変更はできません」) and, for an admin, a master are refused before any password
+/// is typed.
 async fn target(s: &AppState, u: &User, id: String) -> Result<User, Refusal> {
-    let me = u.clone();
+    let acting = u.clone();
     run(s, move |e| {
         let (target, _) = e.user_and_tenant(&id)?;
-        if target.contract_no != me.contract_no {
+        if target.contract_no != acting.contract_no {
             return Err(Error::UnknownUser);
         }
+        may_manage(&acting, &target)?;
         Ok(target)
     })
     .await
@@ -289,7 +296,7 @@ pub async fn passwords_form(
     uri: Uri,
 ) -> Response {
     let c = Ctx::new(&headers, &uri);
-    let (u, t) = match manager(&s, &c, ip).await {
+    let (u, t) = match super::manager(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -297,13 +304,6 @@ pub async fn passwords_form(
         Ok(x) => x,
         Err(r) => return super::problem_page(&c, r),
     };
-    let mut p = Problems::default();
-    if target.login_id == u.login_id {
-        p.add("", c.l.pick(
-            "ご自身のユーザを選択されても、パスワードの変更はできません。お客様情報画面から変更してください。",
-            "Your own passwords are changed from your account page, not here.",
-        ));
-    }
     let page = PasswordsPage {
         c: c.chrome(
             c.l.pick(
@@ -312,14 +312,31 @@ pub async fn passwords_form(
             ),
             Some((&u, &t)),
         ),
-        p,
+        p: Problems::default(),
         step: "input",
         target_id: target.login_id,
         target_name: target.name,
-        choices: choices(&t, &c, None),
+        choices: choices(&t, c.l, None),
         confirm_label: super::me::confirm_label(c.l, &t),
     };
     c.html(StatusCode::OK, page.render())
+}
+
+/// The passwords the form asks to set.
+fn to_set(list: &[Choice]) -> SetPasswords {
+    let pick = |key: &str| {
+        list.iter()
+            .find(|ch| ch.key == key && ch.change)
+            .map(|ch| (NewPassword::Given(Secret::new(ch.value.clone())), ch.force))
+    };
+    let (login, confirmation) = (pick("login"), pick("confirmation"));
+    SetPasswords {
+        force_login_change: login.as_ref().is_none_or(|x| x.1),
+        force_confirmation_change: confirmation.as_ref().is_none_or(|x| x.1),
+        login: login.map(|x| x.0),
+        confirmation: confirmation.map(|x| x.0),
+        permanent_reason: None,
+    }
 }
 
 /// `POST /admin/users/{login_id}/passwords`: `step=confirm` shows 内容確認; `step=execute`
@@ -338,7 +355,7 @@ pub async fn passwords(
     if !c.csrf_ok(&f) {
         return c.csrf_refused();
     }
-    let (u, t) = match manager(&s, &c, ip).await {
+    let (u, t) = match super::manager(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -346,9 +363,10 @@ pub async fn passwords(
         Ok(x) => x,
         Err(r) => return super::problem_page(&c, r),
     };
-    let list = choices(&t, &c, Some(&f));
+    let list = choices(&t, c.l, Some(&f));
+    let changed: Vec<&Choice> = list.iter().filter(|ch| ch.change).collect();
     let mut p = Problems::default();
-    if !list.iter().any(|ch| ch.change) {
+    if changed.is_empty() {
         p.add(
             "",
             c.l.pick(
@@ -357,87 +375,50 @@ pub async fn passwords(
             ),
         );
     }
-    for ch in list.iter().filter(|ch| ch.change) {
-        let field = if ch.key == "login" {
-            "login_new"
-        } else {
-            "confirmation_new"
-        };
+    let new_field = |key: &str| super::passwords::field(key, "new");
+    for ch in &changed {
         if ch.value.is_empty() {
-            p.add(
-                field,
-                match c.l {
-                    kagiya_core::Lang::Ja => format!("{}を入力してください。", ch.name),
-                    kagiya_core::Lang::En => format!("Enter the {}.", ch.name),
-                },
-            );
-        } else if f.text(&format!("{}_new2", ch.key)) != ch.value
-            && f.get("step") == Some("confirm")
-        {
-            let again = if ch.key == "login" {
-                "login_new2"
-            } else {
-                "confirmation_new2"
+            let text = match c.l {
+                Lang::Ja => format!("新しい{}を入力してください。", ch.name),
+                Lang::En => format!("Enter the new {}.", ch.name),
             };
+            p.add(new_field(ch.key), text);
+        } else if f.get("step") == Some("confirm")
+            && f.text(&format!("{}_new2", ch.key)) != ch.value
+        {
+            let again = super::passwords::field(ch.key, "new2");
             p.add(again, Error::PasswordRepeatMismatch.message(c.l));
         }
     }
-    let mut step = "input";
-    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let (mut step, mut status) = ("input", StatusCode::UNPROCESSABLE_ENTITY);
     if p.is_empty() {
-        match f.get("step") {
-            Some("execute") => {
-                let who = ActorRef::User(u.login_id.clone());
-                let pick = |key: &str| {
-                    list.iter()
-                        .find(|ch| ch.key == key && ch.change)
-                        .map(|ch| (NewPassword::Given(Secret::new(ch.value.clone())), ch.force))
-                };
-                let (login, confirmation) = (pick("login"), pick("confirmation"));
-                let set = SetPasswords {
-                    force_login_change: login.as_ref().is_none_or(|x| x.1),
-                    force_confirmation_change: confirmation.as_ref().is_none_or(|x| x.1),
-                    login: login.map(|x| x.0),
-                    confirmation: confirmation.map(|x| x.0),
-                    permanent_reason: None,
-                };
-                let (own, target_id) =
-                    (Secret::new(f.text("confirmation")), target.login_id.clone());
-                let r = match flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id) {
-                    Ok(()) => run(&s, move |e| e.set_passwords(&who, &own, &target_id, set))
-                        .await
-                        .map(|_| ())
-                        .map_err(Refusal::from),
-                    Err(r) => Err(r),
-                };
-                flows::count(&s, "admin_set_passwords", &r);
-                match r {
-                    Ok(()) => {
-                        step = "done";
-                        status = StatusCode::OK;
-                    }
-                    Err(r) => {
-                        step = "confirm";
-                        status = refusal_status(&r);
-                        let at = match &r {
-                            Refusal::Engine(e)
-                                if e.kind() == kagiya_core::ErrorKind::WrongPassword =>
-                            {
-                                "confirmation"
-                            }
+        if f.get("step") == Some("execute") {
+            let own = Secret::new(f.text("confirmation"));
+            let target_id = target.login_id.clone();
+            match flows::set_user_passwords(&s, ip, c.token(), target_id, own, to_set(&list)).await
+            {
+                Ok(_) => (step, status) = ("done", StatusCode::OK),
+                Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => {
+                    return super::session_refused(&c, r)
+                }
+                Err(r) => {
+                    status = refusal_status(&r);
+                    step = "confirm";
+                    let mut at = field_of(&r, "confirmation");
+                    if let Refusal::Engine(Error::PasswordPolicy(_)) = &r {
+                        // Back to the input step, at the password it is about when only one
+                        // changed.
+                        step = "input";
+                        at = match changed.as_slice() {
+                            [one] => new_field(one.key),
                             _ => "",
                         };
-                        p.add(at, refusal_message(c.l, &r));
-                        if matches!(&r, Refusal::Engine(Error::PasswordPolicy(_))) {
-                            step = "input";
-                        }
                     }
+                    p.add(at, refusal_message(c.l, &r));
                 }
             }
-            _ => {
-                step = "confirm";
-                status = StatusCode::OK;
-            }
+        } else {
+            (step, status) = ("confirm", StatusCode::OK);
         }
     }
     let title = match step {

@@ -46,6 +46,9 @@ struct IpRulesPage {
     rules: String,
     deny_by_default: bool,
     domestic_only: bool,
+    /// Countries the branch allowed other than Japan alone: shown, and kept as they are (the
+    /// page offers only 「海外IPアドレスからのアクセスを拒否する」).
+    branch_countries: Option<String>,
     source: String,
     confirm_label: &'static str,
 }
@@ -68,11 +71,25 @@ fn rules_text(set: &RuleSet) -> String {
         .join("\n")
 }
 
-/// The rules typed on the page; a line's problem names it.
+/// Japan alone: what 「海外IPアドレスからのアクセスを拒否する」 means.
+fn japan_only(countries: &Option<Vec<String>>) -> bool {
+    countries.as_deref() == Some(&["JP".to_owned()][..])
+}
+
+/// A country list the page cannot show as its one box (set by the branch).
+fn branch_countries(countries: &Option<Vec<String>>) -> Option<String> {
+    countries
+        .as_ref()
+        .filter(|_| !japan_only(countries))
+        .map(|c| c.join(", "))
+}
+
+/// The rules typed on the page; a line's problem names it. `countries`: the country option as
+/// it will be saved.
 fn parse(
     text: &str,
     deny_by_default: bool,
-    domestic_only: bool,
+    countries: Option<Vec<String>>,
 ) -> Result<RuleSet, kagiya_core::Error> {
     let rules = text
         .lines()
@@ -87,7 +104,7 @@ fn parse(
         } else {
             IpAction::Allow
         },
-        allowed_countries: domestic_only.then(|| vec!["JP".to_owned()]),
+        allowed_countries: countries,
     })
 }
 
@@ -133,33 +150,24 @@ fn build(
         console: Channel::Web.service(u.role, &t.services) == service,
         rules: text.unwrap_or_else(|| rules_text(set)),
         deny_by_default: set.default == IpAction::Deny,
-        domestic_only: set.allowed_countries.is_some(),
+        domestic_only: japan_only(&set.allowed_countries),
+        branch_countries: branch_countries(&set.allowed_countries),
         source: ip.to_string(),
         confirm_label: super::me::confirm_label(l, t),
     }
 }
 
+/// A Biz Mail customer's master or admin (see `offered`).
 async fn administrator(
     s: &AppState,
     c: &Ctx,
     ip: std::net::IpAddr,
 ) -> Result<(User, Tenant), Response> {
-    let (_, u, t) = match flows::manager_session(s, c.token(), ip).await {
-        Ok(x) => x,
-        Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => {
-            return Err(super::session_refused(c, r))
-        }
-        Err(r) => return Err(super::problem_page(c, r)),
-    };
-    if flows::otp_address_required(&u, &t) {
-        return Err(c.redirect("/me/otp-address"));
-    }
+    let (u, t) = super::manager(s, c, ip).await?;
     if !offered(&u, &t) {
         let denied = kagiya_core::directory::authz::Denial::BranchOnly;
-        return Err(super::problem_page(
-            c,
-            Refusal::Engine(kagiya_core::Error::NotPermitted(denied)),
-        ));
+        let refused = Refusal::Engine(kagiya_core::Error::NotPermitted(denied));
+        return Err(super::problem_page(c, refused));
     }
     Ok((u, t))
 }
@@ -213,13 +221,31 @@ pub async fn save(State(s): State<AppState>, Source(ip): Source, req: Request) -
         Ok(x) => x,
         Err(r) => return r,
     };
-    let service = chosen(&t, f.get("service"));
+    // The service named by the form, and only one the customer uses (never a default).
+    let Some(service) = f
+        .get("service")
+        .and_then(Service::parse)
+        .filter(|x| t.services.contains(x))
+    else {
+        let refused = Refusal::Engine(kagiya_core::Error::InvalidValue("service"));
+        return super::problem_page(&c, refused);
+    };
+    let contract = t.contract_no.clone();
+    let current = match run(&s, move |e| e.ip_rules(&contract, service)).await {
+        Ok(set) => set,
+        Err(e) => return super::problem_page(&c, Refusal::Engine(e)),
+    };
     let text = f.text("rules");
-    let (deny, domestic) = (f.get("default") == Some("deny"), f.ticked("domestic_only"));
+    let deny = f.get("default") == Some("deny");
+    // A list the branch set stays as it is; otherwise the box decides.
+    let countries = if branch_countries(&current.allowed_countries).is_some() {
+        current.allowed_countries.clone()
+    } else {
+        f.ticked("domestic_only").then(|| vec!["JP".to_owned()])
+    };
     let mut p = Problems::default();
-    let parsed = parse(&text, deny, domestic);
-    let set = match &parsed {
-        Ok(set) => set.clone(),
+    let set = match parse(&text, deny, countries.clone()) {
+        Ok(set) => set,
         Err(e) => {
             p.add("rules", e.message(c.l));
             RuleSet {
@@ -229,7 +255,7 @@ pub async fn save(State(s): State<AppState>, Source(ip): Source, req: Request) -
                 } else {
                     IpAction::Allow
                 },
-                allowed_countries: domestic.then(|| vec!["JP".to_owned()]),
+                allowed_countries: countries,
             }
         }
     };

@@ -16,7 +16,7 @@ use kagiya_core::password::RuleStatus;
 use kagiya_core::secret::Secret;
 use kagiya_core::Error;
 
-use super::{message_page, refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
+use super::{refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
 use crate::api::Source;
 use crate::flows::{self, Refusal};
 use crate::http::AppState;
@@ -57,71 +57,108 @@ struct NewPasswordPage {
     note: Option<&'static str>,
 }
 
+/// The form of a link whose secret still waits for `owner` (login ID, address).
 async fn new_password_page(
     s: &AppState,
     c: &Ctx,
     kind: MailKind,
     token: String,
+    owner: (String, String),
     p: Problems,
 ) -> NewPasswordPage {
-    let login_id = flows::link_login_id(s, kind, &token)
-        .await
-        .unwrap_or_default();
-    let rules = if login_id.is_empty() {
-        Vec::new()
-    } else {
-        let (id, l) = (login_id.clone(), c.l);
-        flows::run(s, move |e| {
-            e.own_policy_check(&id, CredentialKind::Login, "", l)
-        })
-        .await
-        .unwrap_or_default()
-    };
+    let (login_id, address) = owner;
+    // A setup link sets the address's own password: its rules are checked against that address.
+    let own = (kind == MailKind::AddressSetup).then_some(address);
+    let rules =
+        super::passwords::checklist(s, &login_id, CredentialKind::Login, String::new(), own, c.l)
+            .await;
     let l = c.l;
-    match kind {
-        MailKind::AddressSetup => NewPasswordPage {
-            c: c.chrome(l.pick("パスワード設定", "Set your password"), None),
-            p,
-            action: "/address-setup",
-            link: "setup",
-            token,
-            login_id,
-            rules,
-            intro: l.pick(
+    let (title, action, link) = match kind {
+        MailKind::AddressSetup => (
+            l.pick("パスワード設定", "Set your password"),
+            "/address-setup",
+            "setup",
+        ),
+        _ => (
+            l.pick("パスワード変更(リセット)", "Password reset"),
+            "/password-reset",
+            "reset",
+        ),
+    };
+    let mut chrome = c.chrome(title, None);
+    // The switch keeps the form (a refused save is shown at the form's bare path).
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", &token)
+        .append_pair("lang", l.pick("en", "ja"))
+        .finish();
+    chrome.switch_href = format!("{action}?{query}");
+    let setup = kind == MailKind::AddressSetup;
+    NewPasswordPage {
+        c: chrome,
+        p,
+        action,
+        link,
+        token,
+        login_id,
+        rules,
+        intro: if setup {
+            l.pick(
                 "このメールアドレスでログインするときのパスワードを設定してください。",
                 "Set the password you will sign in with at this e-mail address.",
-            ),
-            button: l.pick("パスワードを設定", "Set password"),
-            note: None,
-        },
-        _ => NewPasswordPage {
-            c: c.chrome(l.pick("パスワード変更(リセット)", "Password reset"), None),
-            p,
-            action: "/password-reset",
-            link: "reset",
-            token,
-            login_id,
-            rules,
-            intro: l.pick(
+            )
+        } else {
+            l.pick(
                 "新しいパスワードを入力してください。",
                 "Enter your new password.",
-            ),
-            button: l.pick("新しいパスワードを保存", "Save new password"),
-            note: Some(l.pick(
+            )
+        },
+        button: if setup {
+            l.pick("パスワードを設定", "Set password")
+        } else {
+            l.pick("新しいパスワードを保存", "Save new password")
+        },
+        note: (!setup).then(|| {
+            l.pick(
                 "※この操作で以前のパスワードはリセットされて無効となります。",
                 "Your previous password stops working when you save.",
-            )),
-        },
+            )
+        }),
+    }
+}
+
+/// The page of a link that cannot be used (used, expired, replaced, or never one): nothing of
+/// its user is shown (seed 000: the URL 「一定時間経過後に無効となります」; start again).
+fn dead_link(c: &Ctx, r: Refusal) -> Response {
+    super::problem_page(c, r)
+}
+
+/// The page a link of `kind` opens: its form when the link is still good.
+async fn link_page(
+    s: &AppState,
+    c: &Ctx,
+    ip: std::net::IpAddr,
+    kind: MailKind,
+    token: String,
+) -> Response {
+    match flows::live_link(s, ip, kind, token.clone()).await {
+        Ok(owner) => {
+            let page = new_password_page(s, c, kind, token, owner, Problems::default()).await;
+            c.html(StatusCode::OK, page.render())
+        }
+        Err(r) => dead_link(c, r),
     }
 }
 
 /// `GET /password-reset`: the request form, or with `?token=` the new password's form.
-pub async fn reset_form(State(s): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn reset_form(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let c = Ctx::new(&headers, &uri);
     if let Some(token) = token_of(&uri) {
-        let page =
-            new_password_page(&s, &c, MailKind::PasswordReset, token, Problems::default()).await;
-        return c.html(StatusCode::OK, page.render());
+        return link_page(&s, &c, ip, MailKind::PasswordReset, token).await;
     }
     let page = RequestPage {
         c: c.chrome(c.l.pick("パスワード変更(リセット)", "Password reset"), None),
@@ -186,21 +223,22 @@ pub async fn reset(State(s): State<AppState>, Source(ip): Source, req: Request) 
             ),
         );
     }
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if p.is_empty() {
         match flows::request_reset(&s, ip, login_id.clone(), address.clone(), c.l) {
             Ok(()) => {
                 let floor = std::time::Duration::from_millis(flows::RESET_FLOOR_MS);
                 tokio::time::sleep(floor.saturating_sub(start.elapsed())).await;
-                let mut res = message_page(
-                    c.l,
+                return c.message(
                     StatusCode::OK,
                     c.l.pick("パスワード変更(リセット)", "Password reset"),
                     crate::api::mail::reset_asked(c.l),
                 );
-                res.headers_mut().remove(axum::http::header::SET_COOKIE);
-                return res;
             }
-            Err(r) => p.add("", refusal_message(c.l, &r)),
+            Err(r) => {
+                status = refusal_status(&r);
+                p.add("", refusal_message(c.l, &r));
+            }
         }
     }
     let page = RequestPage {
@@ -209,7 +247,7 @@ pub async fn reset(State(s): State<AppState>, Source(ip): Source, req: Request) 
         login_id,
         address,
     };
-    c.html(StatusCode::UNPROCESSABLE_ENTITY, page.render())
+    c.html(status, page.render())
 }
 
 /// Sets the password a link of `kind` is for; on success the next page, else the form again
@@ -234,8 +272,7 @@ async fn link_password(
             match r {
                 Ok(()) => {
                     return match kind {
-                        MailKind::AddressSetup => message_page(
-                            c.l,
+                        MailKind::AddressSetup => c.message(
                             StatusCode::OK,
                             c.l.pick("パスワード設定", "Set your password"),
                             c.l.pick(
@@ -258,18 +295,29 @@ async fn link_password(
             }
         }
     };
-    let page = new_password_page(s, c, kind, token, p).await;
-    c.html(status, page.render())
+    // The form again while the link still waits (only the password was refused); else the link
+    // is spent.
+    match flows::pending_link(s, kind, &token).await {
+        Some(owner) => {
+            let page = new_password_page(s, c, kind, token, owner, p).await;
+            c.html(status, page.render())
+        }
+        None => dead_link(c, Refusal::Engine(Error::OneTimeRefused)),
+    }
 }
 
 /// `GET /address-setup?token=`: seed 002 「メール本文に記載のURLから、新しくパスワードを設定」.
-pub async fn setup_form(State(s): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn setup_form(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let c = Ctx::new(&headers, &uri);
     let Some(token) = token_of(&uri) else {
-        return super::problem_page(&c, Refusal::Engine(Error::OneTimeRefused));
+        return dead_link(&c, Refusal::Engine(Error::OneTimeRefused));
     };
-    let page = new_password_page(&s, &c, MailKind::AddressSetup, token, Problems::default()).await;
-    c.html(StatusCode::OK, page.render())
+    link_page(&s, &c, ip, MailKind::AddressSetup, token).await
 }
 
 /// `POST /address-setup`.
@@ -295,11 +343,19 @@ struct ChangeConfirmPage {
 
 /// `GET /address-change?token=`: the button that confirms (seed 002: 「変更前のメールアドレスに、
 /// 「メールアドレス変更依頼受付」が届くため、本文記載のURLから手続きを行って下さい」).
-pub async fn change_form(headers: HeaderMap, uri: Uri) -> Response {
+pub async fn change_form(
+    State(s): State<AppState>,
+    Source(ip): Source,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let c = Ctx::new(&headers, &uri);
     let Some(token) = token_of(&uri) else {
-        return super::problem_page(&c, Refusal::Engine(Error::OneTimeRefused));
+        return dead_link(&c, Refusal::Engine(Error::OneTimeRefused));
     };
+    if let Err(r) = flows::live_link(&s, ip, MailKind::AddressChange, token.clone()).await {
+        return dead_link(&c, r);
+    }
     let page = ChangeConfirmPage {
         c: c.chrome(
             c.l.pick("メールアドレス変更の確認", "Confirm the address change"),
@@ -321,8 +377,7 @@ pub async fn change(State(s): State<AppState>, Source(ip): Source, req: Request)
         return c.csrf_refused();
     }
     match flows::confirm_address_change(&s, ip, f.text("token")).await {
-        Ok(()) => message_page(
-            c.l,
+        Ok(()) => c.message(
             StatusCode::OK,
             c.l.pick("メールアドレス変更の確認", "Confirm the address change"),
             c.l.pick(

@@ -64,6 +64,12 @@ struct MePage {
     room: bool,
     /// The label of the password that confirms changes.
     confirm_label: &'static str,
+    /// Seed 001's registration address, when the server receives certificates by mail.
+    registration: Option<String>,
+    /// The add / change / delete form had the problem: open, with what was typed.
+    manage_open: bool,
+    new_address: String,
+    target: String,
 }
 
 fn purpose_label(l: Lang, p: Purpose) -> &'static str {
@@ -145,6 +151,14 @@ pub fn confirm_label(l: Lang, t: &Tenant) -> &'static str {
     }
 }
 
+/// What the add / change / delete form held when it is shown again.
+#[derive(Default)]
+struct Manage {
+    open: bool,
+    new_address: String,
+    target: String,
+}
+
 async fn me_page(
     s: &AppState,
     c: &Ctx,
@@ -152,39 +166,31 @@ async fn me_page(
     t: &Tenant,
     p: Problems,
     notice: Option<String>,
-) -> MePage {
+    manage: Manage,
+) -> Result<MePage, Response> {
     let (id, l) = (u.login_id.clone(), c.l);
     let (view, addresses) = run(s, move |e| {
         Ok((e.user_view(&id, l)?, e.address_views(&id)?))
     })
     .await
-    .unwrap_or_else(|e| {
-        tracing::error!(error = %e, "own page not read");
-        (
-            kagiya_engine::views::user_view(u, t, s.engine.now(), l),
-            Vec::new(),
-        )
-    });
+    .map_err(|e| super::problem_page(c, Refusal::Engine(e)))?;
+    let expires = |at: Option<kagiya_core::Millis>| {
+        at.map(|at| kagiya_mail::when(at, l))
+            .unwrap_or_else(|| l.pick("なし", "none").into())
+    };
     let mut passwords = vec![PasswordRow {
         name: super::passwords::kind_name(l, CredentialKind::Login),
-        expires: view
-            .login
-            .expires_at
-            .map(|at| kagiya_mail::when(at, l))
-            .unwrap_or_else(|| l.pick("なし", "none").into()),
+        expires: expires(view.login.expires_at),
         state: view.login.label.clone(),
     }];
     if let Some(cv) = &view.confirmation {
         passwords.push(PasswordRow {
             name: super::passwords::kind_name(l, CredentialKind::Confirmation),
-            expires: cv
-                .expires_at
-                .map(|at| kagiya_mail::when(at, l))
-                .unwrap_or_else(|| l.pick("なし", "none").into()),
+            expires: expires(cv.expires_at),
             state: cv.label.clone(),
         });
     }
-    MePage {
+    Ok(MePage {
         c: c.chrome(l.pick("お客様情報", "My account"), Some((u, t))),
         p,
         notice,
@@ -194,7 +200,7 @@ async fn me_page(
         company: t.name.clone(),
         passwords,
         mfa: u.mfa,
-        mfa_required: t.preset == kagiya_core::password::Preset::BizMail,
+        mfa_required: !flows::mfa_optional(t),
         room: addresses.len() < MAX_ADDRESSES,
         addresses: addresses
             .iter()
@@ -202,6 +208,18 @@ async fn me_page(
             .map(|(i, a)| address_row(l, i, a))
             .collect(),
         confirm_label: confirm_label(l, t),
+        registration: s.registration_address.clone(),
+        manage_open: manage.open,
+        new_address: manage.new_address,
+        target: manage.target,
+    })
+}
+
+/// A page of `me_page`, or the answer that replaces it.
+fn me_html(c: &Ctx, status: StatusCode, page: Result<MePage, Response>) -> Response {
+    match page {
+        Ok(page) => c.html(status, page.render()),
+        Err(r) => r,
     }
 }
 
@@ -211,10 +229,6 @@ fn notice_of(l: Lang, uri: &Uri) -> Option<String> {
         .find(|(k, _)| k == "done")
         .map(|(_, v)| v.into_owned());
     let text = match done.as_deref() {
-        Some("changed") => l.pick(
-            "ご自身のパスワードが変更されました。パスワードの有効期限を確認してください。",
-            "Your password has been changed. Check its expiry date below.",
-        ),
         Some("saved") => l.pick("保存しました。", "Saved."),
         Some("added") => l.pick(
             "メールアドレスを追加しました。追加したメールアドレス宛に案内メールが届きます。",
@@ -250,16 +264,22 @@ pub async fn page(
     uri: Uri,
 ) -> Response {
     let c = Ctx::new(&headers, &uri);
-    let (_, u, t) = match super::signed_in(&s, &c, ip, &[Stage::Full]).await {
+    let (_, u, t) = match super::signed_in_full(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if flows::otp_address_required(&u, &t) {
-        return c.redirect("/me/otp-address");
-    }
     let notice = notice_of(c.l, &uri);
-    let page = me_page(&s, &c, &u, &t, Problems::default(), notice).await;
-    c.html(StatusCode::OK, page.render())
+    let page = me_page(
+        &s,
+        &c,
+        &u,
+        &t,
+        Problems::default(),
+        notice,
+        Manage::default(),
+    )
+    .await;
+    me_html(&c, StatusCode::OK, page)
 }
 
 /// `POST /me/addresses`: save the flags (`action=save`), add, ask to change or delete an
@@ -273,18 +293,18 @@ pub async fn addresses(State(s): State<AppState>, Source(ip): Source, req: Reque
     if !c.csrf_ok(&f) {
         return c.csrf_refused();
     }
+    let (_, u, t) = match super::signed_in_full(&s, &c, ip).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let action = f.text("action");
+    // The flags form (`save`) or the add / change / delete form: each has its own password.
+    let manage = action != "save";
     let r = async {
-        let (_, u) = flows::session_attempt(
-            &s,
-            c.token(),
-            ip,
-            &[Stage::Full],
-            crate::throttle::Kind::Account,
-        )
-        .await?;
+        flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id)?;
         let id = u.login_id.clone();
         let password = Secret::new(f.text("password"));
-        let action = f.text("action");
+        let action = action.clone();
         let listed: Vec<String> = f.all("address");
         let target = f.text("target");
         let new_address = f.text("new_address");
@@ -356,20 +376,22 @@ pub async fn addresses(State(s): State<AppState>, Source(ip): Source, req: Reque
         Ok(done) => c.redirect(&format!("/me?done={done}")),
         Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => super::session_refused(&c, r),
         Err(r) => {
-            let (_, u, t) = match super::signed_in(&s, &c, ip, &[Stage::Full]).await {
-                Ok(x) => x,
-                Err(res) => return res,
-            };
             let mut p = Problems::default();
-            let at = match &r {
-                Refusal::Engine(e) if e.kind() == kagiya_core::ErrorKind::WrongPassword => {
-                    "password"
+            let at = match (&r, manage) {
+                (Refusal::Engine(e), true) if e.kind() == kagiya_core::ErrorKind::Invalid => {
+                    "new_address"
                 }
-                _ => "",
+                (_, true) => super::field_of(&r, "address_password"),
+                (_, false) => super::field_of(&r, "password"),
             };
             p.add(at, refusal_message(c.l, &r));
-            let page = me_page(&s, &c, &u, &t, p, None).await;
-            c.html(refusal_status(&r), page.render())
+            let held = Manage {
+                open: manage,
+                new_address: f.text("new_address"),
+                target: f.text("target"),
+            };
+            let page = me_page(&s, &c, &u, &t, p, None, held).await;
+            me_html(&c, refusal_status(&r), page)
         }
     }
 }
@@ -487,7 +509,7 @@ pub async fn otp_confirm(State(s): State<AppState>, Source(ip): Source, req: Req
         return c.csrf_refused();
     }
     let address = f.text("address");
-    let code = super::sign_in::digits(&f.text("code"));
+    let code = f.text("code");
     match flows::confirm_otp_address(&s, ip, c.token(), address.clone(), Secret::new(code)).await {
         Ok(st) => super::sign_in::enter(&s, &c, st, "/me?done=mfa_on").await,
         Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => super::session_refused(&c, r),
@@ -514,15 +536,17 @@ pub async fn mfa_off(State(s): State<AppState>, Source(ip): Source, req: Request
     if !c.csrf_ok(&f) {
         return c.csrf_refused();
     }
+    let (_, u, t) = match super::signed_in_full(&s, &c, ip).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
     let r = async {
-        let (_, u) = flows::session_attempt(
-            &s,
-            c.token(),
-            ip,
-            &[Stage::Full],
-            crate::throttle::Kind::Account,
-        )
-        .await?;
+        if !flows::mfa_optional(&t) {
+            return Err(Refusal::Engine(kagiya_core::Error::MfaRule(
+                "required_by_service",
+            )));
+        }
+        flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id)?;
         let id = u.login_id.clone();
         let password = Secret::new(f.text("password"));
         run(&s, move |e| {
@@ -536,16 +560,11 @@ pub async fn mfa_off(State(s): State<AppState>, Source(ip): Source, req: Request
     flows::count(&s, "mfa_off", &r);
     match r {
         Ok(()) => c.redirect("/me?done=mfa_off"),
-        Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => super::session_refused(&c, r),
         Err(r) => {
-            let (_, u, t) = match super::signed_in(&s, &c, ip, &[Stage::Full]).await {
-                Ok(x) => x,
-                Err(res) => return res,
-            };
             let mut p = Problems::default();
             p.add("mfa_password", refusal_message(c.l, &r));
-            let page = me_page(&s, &c, &u, &t, p, None).await;
-            c.html(refusal_status(&r), page.render())
+            let page = me_page(&s, &c, &u, &t, p, None, Manage::default()).await;
+            me_html(&c, refusal_status(&r), page)
         }
     }
 }

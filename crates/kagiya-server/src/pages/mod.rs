@@ -83,7 +83,21 @@ pub fn routes() -> Router<AppState> {
             get(admin::passwords_form).post(admin::passwords),
         )
         .route("/admin/ip-rules", get(ip_rules::page).post(ip_rules::save))
+        // A bug that panics answers a page (with the headers below), not the API's JSON.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(middleware::from_fn(guard))
+}
+
+/// The page of a request whose handler panicked (a bug): logged; both languages, since the
+/// request's own is gone with it.
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a page's handler panicked");
+    message_page(
+        Lang::Ja,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "エラー / Error",
+        "内部エラーが発生しました。時間をおいてもう一度お試しください。/ An internal error occurred. Please try again later.",
+    )
 }
 
 /// Security headers on every page, and the cross-site check before any state-changing request
@@ -330,19 +344,26 @@ impl Ctx {
             })
     }
 
+    /// A page with a heading and one message, in this request's frame (its language switch
+    /// keeps the page), with the cookies it owes.
+    pub fn message(&self, status: StatusCode, title: &str, text: &str) -> Response {
+        let page = MessagePage {
+            c: self.chrome(title, None),
+            text,
+        };
+        self.html(status, page.render())
+    }
+
     /// The answer to a form without a valid CSRF token: nothing was done.
     pub fn csrf_refused(&self) -> Response {
-        let mut res = message_page(
-            self.l,
+        self.message(
             StatusCode::FORBIDDEN,
             self.l.pick("送信できません", "Cannot be sent"),
             self.l.pick(
                 "画面の有効期限が切れたか、Cookie が無効です。もう一度画面を開いてから送信してください。",
                 "The page has expired or cookies are off. Open the page again and send it once more.",
             ),
-        );
-        self.owed_cookies(&mut res);
-        res
+        )
     }
 }
 
@@ -381,6 +402,43 @@ pub async fn signed_in(
     crate::flows::session(s, c.token(), Some(ip), stages)
         .await
         .map_err(|r| session_refused(c, r))
+}
+
+/// The signed-in user of a complete session — sent first to register the one-time-password
+/// address where the service asks for it at the first sign-in (seed 003), since no other page
+/// may be used before.
+pub async fn signed_in_full(
+    s: &AppState,
+    c: &Ctx,
+    ip: IpAddr,
+) -> Result<(Session, User, Tenant), Response> {
+    let (sess, u, t) = signed_in(s, c, ip, &[Stage::Full]).await?;
+    if crate::flows::otp_address_required(&u, &t) {
+        return Err(c.redirect("/me/otp-address"));
+    }
+    Ok((sess, u, t))
+}
+
+/// The signed-in master or admin of the management pages.
+pub async fn manager(s: &AppState, c: &Ctx, ip: IpAddr) -> Result<(User, Tenant), Response> {
+    let (_, u, t) = signed_in_full(s, c, ip).await?;
+    if !u.role.is_manager() {
+        let denied = kagiya_core::directory::authz::Denial::RoleTooLow;
+        return Err(problem_page(
+            c,
+            Refusal::Engine(Error::NotPermitted(denied)),
+        ));
+    }
+    Ok((u, t))
+}
+
+/// The field a refusal belongs to: `secret` when the password or code given there was wrong,
+/// else the form's summary.
+pub fn field_of(r: &Refusal, secret: &'static str) -> &'static str {
+    match r {
+        Refusal::Engine(e) if e.kind() == ErrorKind::WrongPassword => secret,
+        _ => "",
+    }
 }
 
 /// The message of a refusal in the page's language.
@@ -437,14 +495,11 @@ pub fn refusal_status(r: &Refusal) -> StatusCode {
 
 /// A page that only explains a refusal.
 pub fn problem_page(c: &Ctx, r: Refusal) -> Response {
-    let mut res = message_page(
-        c.l,
+    c.message(
         refusal_status(&r),
         c.l.pick("ご利用になれません", "Not available"),
         &refusal_message(c.l, &r),
-    );
-    c.owed_cookies(&mut res);
-    res
+    )
 }
 
 #[derive(Template)]
@@ -454,7 +509,8 @@ struct MessagePage<'a> {
     text: &'a str,
 }
 
-/// A page with a heading and one message (errors before any session is known).
+/// A page with a heading and one message, for answers given before a request's context exists
+/// (a cross-site form, an unreadable body, a panic).
 pub fn message_page(l: Lang, status: StatusCode, title: &str, text: &str) -> Response {
     let c = Chrome {
         l,

@@ -64,7 +64,8 @@ impl ChangePage {
     }
 }
 
-fn kind_key(k: CredentialKind) -> &'static str {
+/// The fields' prefix of a password.
+pub fn kind_key(k: CredentialKind) -> &'static str {
     match k {
         CredentialKind::Login => "login",
         CredentialKind::Confirmation => "confirmation",
@@ -116,7 +117,7 @@ async fn page(
             .map(|(_, pw)| pw.clone())
             .filter(|pw| !pw.is_empty());
         let checked = typed.is_some();
-        let rules = checklist(s, &u.login_id, k, typed.unwrap_or_default(), c.l).await;
+        let rules = checklist(s, &u.login_id, k, typed.unwrap_or_default(), None, c.l).await;
         parts.push(Part {
             checked,
             key: kind_key(k),
@@ -135,6 +136,16 @@ async fn page(
     }
 }
 
+/// The user of a change page: a session at the change step, or a complete one (which registers
+/// the one-time-password address first where the service asks for it, seed 003).
+async fn changer(s: &AppState, c: &Ctx, ip: std::net::IpAddr) -> Result<(User, Tenant), Response> {
+    let (sess, u, t) = super::signed_in(s, c, ip, &[Stage::Change, Stage::Full]).await?;
+    if sess.stage == Stage::Full && flows::otp_address_required(&u, &t) {
+        return Err(c.redirect("/me/otp-address"));
+    }
+    Ok((u, t))
+}
+
 /// `GET /password/change`.
 pub async fn change_form(
     State(s): State<AppState>,
@@ -143,7 +154,7 @@ pub async fn change_form(
     uri: Uri,
 ) -> Response {
     let c = Ctx::new(&headers, &uri);
-    let (_, u, t) = match super::signed_in(&s, &c, ip, &[Stage::Change, Stage::Full]).await {
+    let (u, t) = match changer(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -161,7 +172,7 @@ pub async fn change(State(s): State<AppState>, Source(ip): Source, req: Request)
     if !c.csrf_ok(&f) {
         return c.csrf_refused();
     }
-    let (_, u, t) = match super::signed_in(&s, &c, ip, &[Stage::Change, Stage::Full]).await {
+    let (u, t) = match changer(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -263,12 +274,15 @@ pub async fn checklist(
     login_id: &str,
     kind: CredentialKind,
     password: String,
+    address: Option<String>,
     l: Lang,
 ) -> Vec<RuleStatus> {
     let id = login_id.to_owned();
-    run(s, move |e| e.own_policy_check(&id, kind, &password, l))
-        .await
-        .unwrap_or_default()
+    run(s, move |e| {
+        e.own_policy_check(&id, kind, &password, address.as_deref(), l)
+    })
+    .await
+    .unwrap_or_default()
 }
 
 /// The message for a refused new password: the rules it breaks, in words (those the checklist
@@ -282,14 +296,31 @@ pub async fn broken(
     codes: &[&'static str],
     l: Lang,
 ) -> String {
-    let list = checklist(s, &u.login_id, kind, password, l).await;
+    let list = checklist(s, &u.login_id, kind, password, None, l).await;
     let policy = &t.policy(kind).password;
     let words: Vec<String> = codes
         .iter()
-        .map(|code| match list.iter().find(|r| r.code == *code) {
-            Some(r) => r.label.clone(),
-            None => kagiya_core::password::reuse::reuse_label(code, policy, l),
-        })
+        .map(
+            |code| match (list.iter().find(|r| r.code == *code), *code) {
+                (Some(r), _) => r.label.clone(),
+                // Seed 004: the login and confirmation passwords must differ.
+                (None, "password.differs_from_login") => match kind {
+                    CredentialKind::Login => l.pick(
+                        "確認用パスワードと異なる",
+                        "Differs from the confirmation password",
+                    ),
+                    CredentialKind::Confirmation => l.pick(
+                        "ログインパスワードと異なる",
+                        "Differs from the login password",
+                    ),
+                }
+                .to_owned(),
+                (None, "password.not_current" | "password.not_initial" | "password.not_recent") => {
+                    kagiya_core::password::reuse::reuse_label(code, policy, l)
+                }
+                (None, other) => other.to_owned(),
+            },
+        )
         .collect();
     let name = kind_name(l, kind);
     match l {
@@ -302,7 +333,7 @@ pub async fn broken(
 }
 
 /// The id of a field (`login_new`, …).
-fn field(key: &str, what: &str) -> &'static str {
+pub fn field(key: &str, what: &str) -> &'static str {
     match (key, what) {
         ("login", "current") => "login_current",
         ("login", "new") => "login_new",
@@ -333,29 +364,32 @@ pub async fn rules(State(s): State<AppState>, Source(ip): Source, req: Request) 
         Some("confirmation") => CredentialKind::Confirmation,
         _ => CredentialKind::Login,
     };
-    let login_id = match (f.get("token"), f.get("link")) {
+    // A link's page: the user the link waits for (and, for a setup link, its address, whose
+    // own password it is); else the signed-in user.
+    let who = match (f.get("token"), f.get("link")) {
         (Some(token), Some(link)) => {
-            let kind = match link {
-                "setup" => MailKind::AddressSetup,
-                _ => MailKind::PasswordReset,
+            let (mail, own) = match link {
+                "setup" => (MailKind::AddressSetup, true),
+                _ => (MailKind::PasswordReset, false),
             };
-            flows::link_login_id(&s, kind, token).await
+            flows::pending_link(&s, mail, token)
+                .await
+                .map(|(id, address)| (id, own.then_some(address)))
         }
         _ => flows::session(&s, c.token(), Some(ip), &[Stage::Change, Stage::Full])
             .await
             .ok()
-            .map(|(_, u, _)| u.login_id),
+            .map(|(_, u, _)| (u.login_id, None)),
     };
-    let Some(login_id) = login_id else {
+    let Some((login_id, address)) = who else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
     let password: String = f.text("password").chars().take(MAX_CHECKED).collect();
     let l = c.l;
-    match run(&s, move |e| {
-        e.own_policy_check(&login_id, kind, &password, l)
-    })
-    .await
-    {
+    let checked = run(&s, move |e| {
+        e.own_policy_check(&login_id, kind, &password, address.as_deref(), l)
+    });
+    match checked.await {
         Ok(list) => Json(list).into_response(),
         Err(_) => StatusCode::UNAUTHORIZED.into_response(),
     }

@@ -186,17 +186,6 @@ pub async fn code_form(
     c.html(StatusCode::OK, page.render())
 }
 
-/// Full-width digits (an IME's default) read as the digits they are; spaces dropped.
-pub fn digits(code: &str) -> String {
-    code.chars()
-        .filter(|ch| !ch.is_whitespace())
-        .map(|ch| match ch {
-            '０'..='９' => char::from(b'0' + (ch as u32 - '０' as u32) as u8),
-            other => other,
-        })
-        .collect()
-}
-
 /// `POST /sign-in/code`.
 pub async fn code(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
     let c = Ctx::new(req.headers(), req.uri());
@@ -207,7 +196,8 @@ pub async fn code(State(s): State<AppState>, Source(ip): Source, req: Request) -
     if !c.csrf_ok(&f) {
         return c.csrf_refused();
     }
-    let code = digits(&f.text("code"));
+    // Full-width digits and spaces are the engine's to read (`normalise_code`).
+    let code = f.text("code");
     let r = if code.is_empty() {
         Err(Refusal::Engine(kagiya_core::Error::OneTimeRefused))
     } else {

@@ -258,7 +258,9 @@ impl Captured {
     pub fn link(&self) -> Option<String> {
         self.text()
             .split_whitespace()
-            .find(|w| w.starts_with("https://") && w.contains("token="))
+            .find(|w| {
+                (w.starts_with("https://") || w.starts_with("http://")) && w.contains("token=")
+            })
             .map(str::to_owned)
     }
 

@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+say() { printf '\033[1;34m==>\033[0m [%s] %s\n' "$(date +%T)" "$*"; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Runs a command as root (directly when already root, else through sudo).

@@ -731,3 +731,189 @@ async fn a_used_or_unknown_link_opens_nothing_of_its_user() {
         .await;
     assert_eq!(p.status, 401);
 }
+
+/// Records `kinds` as the branch would (through the server's own port).
+async fn record(d: &Demo, kinds: Vec<kagiya_core::event::EventKind>) {
+    let port = d.port.clone();
+    tokio::task::spawn_blocking(move || {
+        use kagiya_engine::port::{Change, Port};
+        let changes: Vec<Change> = kinds
+            .into_iter()
+            .map(|k| Change::event(Some("op:test"), k))
+            .collect();
+        let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+        port.write(now, "test", &mut |_| Ok(changes.clone()))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+}
+
+/// Seed 004 §2.5: 「パスワードの有効期限が切れた状態で、ログインすると「パスワード期限切れ」画面に
+/// 変更対象のパスワードが表示されます」, with 「変更要否」 for the password that has not expired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_expired_password_opens_the_expired_page_with_a_choice_for_the_other() {
+    let mail = TestMail::new();
+    let d = start(&mail).await;
+    let hash = kagiya_core::password::PasswordHasher::new(Default::default())
+        .unwrap()
+        .hash(&kagiya_core::secret::Secret::new(LOGIN_PASSWORD))
+        .unwrap();
+    let day = 24 * 60 * kagiya_core::MINUTE;
+    let now = kagiya_engine::Clock::now(&kagiya_engine::SystemClock);
+    record(
+        &d,
+        vec![kagiya_core::event::EventKind::PasswordSet {
+            login_id: "minato-kato".into(),
+            credential: CredentialKind::Login,
+            hash,
+            reason: kagiya_core::event::PasswordSetReason::Initial,
+            must_change: false,
+            temporary: false,
+            expires_at: Some(now - day),
+            exception: None,
+        }],
+    )
+    .await;
+    let mut b = Browser::new(d.addr, "ja");
+    assert_eq!(
+        b.sign_in("minato-kato", LOGIN_PASSWORD).await,
+        "/password/change"
+    );
+    let p = b.get("/password/change").await;
+    assert!(p.body.contains("<h1>パスワード期限切れ</h1>"), "{}", p.body);
+    assert!(
+        !p.body.contains("連絡されたパスワード"),
+        "not the forced page"
+    );
+    assert!(p.body.contains("name=\"login_new\""));
+    // The confirmation password has not expired: 変更要否, 変更しない chosen.
+    assert!(p
+        .body
+        .contains("name=\"confirmation_change\" value=\"no\" checked"));
+    let p = b
+        .post(
+            "/password/change",
+            &[
+                ("login_current", LOGIN_PASSWORD),
+                ("login_new", "Kato2027new"),
+                ("login_new2", "Kato2027new"),
+                ("confirmation_change", "no"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let p = b.get("/me?changed=1").await;
+    assert!(p.body.contains("パスワードの有効期限を確認してください"));
+}
+
+/// Seed 001: 「「電子署名」および「受信メールの暗号化」チェクボックスがオンの状態となり、「デジタルID
+/// ステータス」が「アップロードされました」となります」; 「それぞれのチェックボックス(電子署名または
+/// 暗号化)をはずすことで機能を停止することができます」 — with the user's own password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_users_page_shows_the_certificate_status_and_saves_the_flags() {
+    let mail = TestMail::new();
+    let d = start(&mail).await;
+    let taro = "taro@example.co.jp";
+    let mut evs = vec![kagiya_core::event::EventKind::AddressAdded {
+        login_id: "minato-kato".into(),
+        address: taro.into(),
+        purposes: vec![kagiya_core::directory::Purpose::Notifications],
+    }];
+    evs.extend(common::encrypting(
+        "minato-kato",
+        taro,
+        &mail.smime,
+        "taro.pem",
+    ));
+    record(&d, evs).await;
+    let mut b = Browser::new(d.addr, "ja");
+    assert_eq!(b.sign_in("minato-kato", LOGIN_PASSWORD).await, "/me");
+    let p = b.get("/me").await;
+    assert!(p.body.contains("アップロードされました"), "{}", p.body);
+    assert!(p.body.contains("デジタルIDステータス"));
+    assert!(p
+        .body
+        .contains("id=\"sign_0\" name=\"sign_0\" value=\"1\" checked"));
+    assert!(p
+        .body
+        .contains("id=\"encrypt_0\" name=\"encrypt_0\" value=\"1\" checked"));
+    let flags = || {
+        engine(&d, |e| {
+            let v = e.address_views("minato-kato").unwrap();
+            let a = v
+                .iter()
+                .find(|a| a.address == "taro@example.co.jp")
+                .unwrap();
+            (a.sign, a.encrypt)
+        })
+    };
+    // Both boxes cleared, with a wrong password: said at the password, nothing changed.
+    let untick = |pw: &'static str| vec![("action", "save"), ("address", taro), ("password", pw)];
+    let p = b.post("/me/addresses", &untick("Wrong2026zz")).await;
+    assert_eq!(p.status, 401, "{}", p.body);
+    assert!(p.body.contains("id=\"password-error\""));
+    assert_eq!(flags().await, (true, true));
+    let p = b
+        .post("/me/addresses", &untick(CONFIRMATION_PASSWORD))
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert_eq!(p.location().as_deref(), Some("/me?done=saved"));
+    assert_eq!(flags().await, (false, false));
+}
+
+/// Seed 002: 多要素認証を「利用する」 — the code mailed to the address must come back before it is
+/// on; from then every sign-in asks for a one-time password (「ワンタイムパスワード認証」); and
+/// 「利用しない」 with the user's own password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_step_sign_in_is_turned_on_and_off_from_the_users_page() {
+    let mail = TestMail::new();
+    let d = start(&mail).await;
+    let otp = "sato-otp@example.co.jp";
+    let mut b = Browser::new(d.addr, "ja");
+    assert_eq!(b.sign_in("minato-sato", LOGIN_PASSWORD).await, "/me");
+    let p = b.get("/me").await;
+    assert!(p.body.contains("<strong>利用しない</strong>"));
+    b.get("/me/otp-address").await;
+    let p = b
+        .post(
+            "/me/otp-address",
+            &[("address", otp), ("password", CONFIRMATION_PASSWORD)],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let code = code_to(&mail, otp, 1).await;
+    let p = b
+        .post(
+            "/me/otp-address/confirm",
+            &[("address", otp), ("code", &code)],
+        )
+        .await;
+    assert_eq!(p.location().as_deref(), Some("/me?done=mfa_on"));
+    b.post("/sign-out", &[]).await;
+    assert_eq!(
+        b.sign_in("minato-sato", LOGIN_PASSWORD).await,
+        "/sign-in/code"
+    );
+    // The code page is the only one open: the user's page waits for the code.
+    let p = b.get("/me").await;
+    assert_eq!(p.location().as_deref(), Some("/sign-in/code"));
+    let code = code_to(&mail, otp, 2).await;
+    // Typed with full-width digits, as an IME gives them.
+    let wide: String = code
+        .chars()
+        .map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap())
+        .collect();
+    let p = b.post("/sign-in/code", &[("code", &wide)]).await;
+    assert_eq!(p.location().as_deref(), Some("/me"), "{}", p.body);
+    let p = b
+        .post("/me/mfa-off", &[("password", CONFIRMATION_PASSWORD)])
+        .await;
+    assert_eq!(
+        p.location().as_deref(),
+        Some("/me?done=mfa_off"),
+        "{}",
+        p.body
+    );
+    assert!(!engine(&d, |e| e.user("minato-sato").unwrap().mfa).await);
+}

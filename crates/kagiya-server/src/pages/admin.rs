@@ -165,14 +165,10 @@ fn result_row(r: UnlockRow) -> ResultRow {
 /// `POST /admin/unlock`: the ticked users, 変更後サービス状態 「利用可能」, the acting user's own
 /// confirmation password.
 pub async fn unlock(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (u, t) = match super::manager(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -347,14 +343,10 @@ pub async fn passwords(
     Path(id): Path<String>,
     req: Request,
 ) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (u, t) = match super::manager(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,

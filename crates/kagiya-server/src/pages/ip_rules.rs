@@ -14,7 +14,7 @@ use kagiya_core::iprules::{IpAction, RuleSet};
 use kagiya_core::password::Preset;
 use kagiya_core::secret::Secret;
 
-use super::{refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
+use super::{refusal_message, refusal_status, Chrome, Ctx, Problems};
 use crate::api::Source;
 use crate::flows::{self, run, Refusal};
 use crate::http::AppState;
@@ -209,14 +209,10 @@ pub async fn page(
 
 /// `POST /admin/ip-rules`.
 pub async fn save(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (u, t) = match administrator(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,

@@ -193,14 +193,10 @@ fn new_password(c: &Ctx, f: &Fields) -> Result<Secret, Problems> {
 
 /// `POST /password-reset`: a request (login ID and address) or, with `token`, the new password.
 pub async fn reset(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     if let Some(token) = f.get("token").map(str::to_owned) {
         return link_password(&s, &c, &f, MailKind::PasswordReset, token, ip).await;
     }
@@ -322,14 +318,10 @@ pub async fn setup_form(
 
 /// `POST /address-setup`.
 pub async fn setup(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let token = f.text("token");
     link_password(&s, &c, &f, MailKind::AddressSetup, token, ip).await
 }
@@ -368,14 +360,10 @@ pub async fn change_form(
 
 /// `POST /address-change`.
 pub async fn change(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     match flows::confirm_address_change(&s, ip, f.text("token")).await {
         Ok(()) => c.message(
             StatusCode::OK,

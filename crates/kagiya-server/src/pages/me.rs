@@ -15,7 +15,7 @@ use kagiya_core::Lang;
 use kagiya_engine::addresses::{AddressPassword, AddressView};
 use kagiya_engine::ActorRef;
 
-use super::{refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
+use super::{refusal_message, refusal_status, Chrome, Ctx, Problems};
 use crate::api::Source;
 use crate::flows::{self, run, Refusal};
 use crate::http::AppState;
@@ -285,14 +285,10 @@ pub async fn page(
 /// `POST /me/addresses`: save the flags (`action=save`), add, ask to change or delete an
 /// address, each confirmed with the user's own password.
 pub async fn addresses(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (_, u, t) = match super::signed_in_full(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -447,14 +443,10 @@ pub async fn otp_form(
 
 /// `POST /me/otp-address`: the address and the user's password; a code goes to the address.
 pub async fn otp_register(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (_, u, t) = match super::signed_in(&s, &c, ip, &[Stage::Full]).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -500,14 +492,10 @@ pub async fn otp_register(State(s): State<AppState>, Source(ip): Source, req: Re
 
 /// `POST /me/otp-address/confirm`: the code from the mail; 2FA is on, and the session renewed.
 pub async fn otp_confirm(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let address = f.text("address");
     let code = f.text("code");
     match flows::confirm_otp_address(&s, ip, c.token(), address.clone(), Secret::new(code)).await {
@@ -528,14 +516,10 @@ pub async fn otp_confirm(State(s): State<AppState>, Source(ip): Source, req: Req
 
 /// `POST /me/mfa-off`: 多要素認証を「利用しない」 (not for Biz Mail, where it is required).
 pub async fn mfa_off(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (_, u, t) = match super::signed_in_full(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,

@@ -265,6 +265,17 @@ impl Ctx {
         }
     }
 
+    /// A submitted form with its request's context, when it carries this browser's CSRF token;
+    /// else the answer (nothing was done).
+    pub async fn form(req: Request) -> Result<(Ctx, Fields), Response> {
+        let c = Ctx::new(req.headers(), req.uri());
+        let f = Fields::read(req).await?;
+        if !c.csrf_ok(&f) {
+            return Err(c.csrf_refused());
+        }
+        Ok((c, f))
+    }
+
     /// The session cookie's token.
     pub fn token(&self) -> Option<&str> {
         self.cookies.get(cookies::SESSION)

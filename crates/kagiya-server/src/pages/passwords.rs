@@ -15,7 +15,7 @@ use kagiya_core::secret::Secret;
 use kagiya_core::{Error, Lang};
 use kagiya_engine::ChangeOwn;
 
-use super::{refusal_message, refusal_status, Chrome, Ctx, Fields, Problems};
+use super::{refusal_message, refusal_status, Chrome, Ctx, Problems};
 use crate::api::Source;
 use crate::flows::{self, run, Refusal};
 use crate::http::AppState;
@@ -164,14 +164,10 @@ pub async fn change_form(
 
 /// `POST /password/change`.
 pub async fn change(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let (u, t) = match changer(&s, &c, ip).await {
         Ok(x) => x,
         Err(r) => return r,
@@ -352,14 +348,10 @@ const MAX_CHECKED: usize = 256;
 /// user, or for the user a reset or setup link (`token`, `link`) was mailed to. Nothing is stored,
 /// used or counted; the rules that need the stored passwords are checked at the save.
 pub async fn rules(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let kind = match f.get("kind") {
         Some("confirmation") => CredentialKind::Confirmation,
         _ => CredentialKind::Login,

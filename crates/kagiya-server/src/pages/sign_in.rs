@@ -11,7 +11,7 @@ use kagiya_core::secret::Secret;
 use kagiya_core::Lang;
 
 use super::{
-    cookies, page_of, problem_page, refusal_message, refusal_status, Chrome, Ctx, Fields, Problems,
+    cookies, page_of, problem_page, refusal_message, refusal_status, Chrome, Ctx, Problems,
 };
 use crate::api::Source;
 use crate::flows::{self, Refusal, Started};
@@ -98,15 +98,11 @@ pub async fn enter(s: &AppState, c: &Ctx, st: Started, full_to: &str) -> Respons
 
 /// `POST /sign-in`.
 pub async fn submit(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
     let uri = req.uri().clone();
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let member = f.ticked("member");
     let login_id = f.text("login_id").trim().to_owned();
     let address = f.text("address").trim().to_owned();
@@ -188,14 +184,10 @@ pub async fn code_form(
 
 /// `POST /sign-in/code`.
 pub async fn code(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, f) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     // Full-width digits and spaces are the engine's to read (`normalise_code`).
     let code = f.text("code");
     let r = if code.is_empty() {
@@ -225,14 +217,10 @@ pub async fn code(State(s): State<AppState>, Source(ip): Source, req: Request) -
 
 /// `POST /sign-in/code/resend`.
 pub async fn resend(State(s): State<AppState>, Source(ip): Source, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, _) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     match flows::resend_code(&s, ip, c.token(), c.l).await {
         Ok(()) => c.redirect("/sign-in/code?resent=1"),
         Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => super::session_refused(&c, r),
@@ -242,14 +230,10 @@ pub async fn resend(State(s): State<AppState>, Source(ip): Source, req: Request)
 
 /// `POST /sign-out`: the session ends here and in the browser.
 pub async fn sign_out(State(s): State<AppState>, req: Request) -> Response {
-    let c = Ctx::new(req.headers(), req.uri());
-    let f = match Fields::read(req).await {
-        Ok(f) => f,
+    let (c, _) = match Ctx::form(req).await {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    if !c.csrf_ok(&f) {
-        return c.csrf_refused();
-    }
     let all = [Stage::Code, Stage::Change, Stage::Full];
     if let Ok((sess, _, _)) = flows::session(&s, c.token(), None, &all).await {
         if let Err(e) = sessions::revoke(&s.pool, &sess.token_hash, s.engine.now()).await {

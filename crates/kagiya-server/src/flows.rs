@@ -251,6 +251,16 @@ pub async fn start(
     })
 }
 
+/// After a change to the user's own secrets: every session of theirs ends, and a new one starts
+/// at the step still owed, counted from `since`.
+async fn restart(s: &AppState, u: &User, t: &Tenant, since: Millis) -> Result<Started, Refusal> {
+    let now = s.engine.now();
+    sessions::revoke_all(&s.pool, &u.login_id, now).await?;
+    let owed = must_change(u, t, now);
+    let stage = next_stage(false, &owed);
+    start(s, u, t, stage, owed, since).await
+}
+
 /// Signs in with the login password (or, on the Web member site, an address's own password).
 /// No answer tells an ID apart: an unknown ID, a wrong password, a suspended user, a refused
 /// address and a locked account with a wrong password all get `auth.invalid_credentials`, at
@@ -364,17 +374,14 @@ pub async fn change_passwords(
             e.user_and_tenant(&login_id)
         })
         .await?;
-        let now = s.engine.now();
-        sessions::revoke_all(&s.pool, &u.login_id, now).await?;
-        let owed = must_change(&u, &t, now);
-        let stage = next_stage(false, &owed);
+        // Counted from the newest password as read back after the change (the user's own).
         let since = t
             .credentials()
             .iter()
             .map(|k| u.credential(*k).set_at)
             .max()
-            .unwrap_or(now);
-        start(s, &u, &t, stage, owed, since).await
+            .unwrap_or(s.engine.now());
+        restart(s, &u, &t, since).await
     }
     .await;
     count(s, "change_passwords", &r);
@@ -434,11 +441,7 @@ pub async fn confirm_otp_address(
             e.user_and_tenant(&login_id)
         })
         .await?;
-        let now = s.engine.now();
-        sessions::revoke_all(&s.pool, &u.login_id, now).await?;
-        let owed = must_change(&u, &t, now);
-        let stage = next_stage(false, &owed);
-        start(s, &u, &t, stage, owed, sess.created_ms).await
+        restart(s, &u, &t, sess.created_ms).await
     }
     .await;
     count(s, "otp_address_confirm", &r);

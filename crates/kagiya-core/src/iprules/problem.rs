@@ -79,11 +79,11 @@ impl IpRuleProblem {
             }
             (Self::LocksOutSelf { address }, Lang::Ja) => format!(
                 "この設定では、いま操作しているアクセス元（{address}）からログインできなくなります。\
-                 このアドレスを許可する規則を加えてください（保存していません）"
+                 このアドレスを許可する規則を加えてください"
             ),
             (Self::LocksOutSelf { address }, Lang::En) => format!(
                 "these rules would refuse the address you are using now ({address}), and you could \
-                 no longer sign in; add a rule that allows it (nothing was saved)"
+                 no longer sign in; add a rule that allows it"
             ),
         }
     }

@@ -104,6 +104,17 @@ pub fn count<T>(s: &AppState, operation: &str, r: &Result<T, Refusal>) {
         .inc();
 }
 
+/// `step`'s outcome, counted for the metrics under `operation`.
+pub async fn counted<T>(
+    s: &AppState,
+    operation: &str,
+    step: impl std::future::Future<Output = Result<T, Refusal>>,
+) -> Result<T, Refusal> {
+    let r = step.await;
+    count(s, operation, &r);
+    r
+}
+
 /// Takes an attempt naming `id` from the throttles.
 pub fn throttle(s: &AppState, kind: Kind, ip: IpAddr, id: &str) -> Result<(), Refusal> {
     s.throttle.attempt(kind, ip, id).map_err(Refusal::Throttled)
@@ -347,14 +358,12 @@ pub async fn resend_code(
     token: Option<&str>,
     l: Lang,
 ) -> Result<(), Refusal> {
-    let r = async {
+    counted(s, "sign_in_code_resend", async {
         let (_, u) = session_attempt(s, token, ip, &[Stage::Code], Kind::SignIn).await?;
         let login_id = u.login_id.clone();
         Ok(run(s, move |e| e.resend_sign_in_code(&login_id, Some(l))).await?)
-    }
-    .await;
-    count(s, "sign_in_code_resend", &r);
-    r
+    })
+    .await
 }
 
 /// Changes the user's own passwords with the current ones (seed 004 §2.4 forced, §2.5 expired).
@@ -365,7 +374,7 @@ pub async fn change_passwords(
     token: Option<&str>,
     change: ChangeOwn,
 ) -> Result<Started, Refusal> {
-    let r = async {
+    counted(s, "change_passwords", async {
         let stages = [Stage::Change, Stage::Full];
         let (_, u) = session_attempt(s, token, ip, &stages, Kind::Account).await?;
         let login_id = u.login_id.clone();
@@ -382,10 +391,8 @@ pub async fn change_passwords(
             .max()
             .unwrap_or(s.engine.now());
         restart(s, &u, &t, since).await
-    }
-    .await;
-    count(s, "change_passwords", &r);
-    r
+    })
+    .await
 }
 
 /// Registers the user's one-time-password address (seed 003 at the first sign-in; seed 002:
@@ -398,7 +405,7 @@ pub async fn register_otp_address(
     address: String,
     password: Secret,
 ) -> Result<(), Refusal> {
-    let r = async {
+    counted(s, "otp_address", async {
         let stages = [Stage::Change, Stage::Full];
         let (_, u) = session_attempt(s, token, ip, &stages, Kind::Account).await?;
         let login_id = u.login_id.clone();
@@ -417,10 +424,8 @@ pub async fn register_otp_address(
                 .map(|_| ())
         })
         .await?)
-    }
-    .await;
-    count(s, "otp_address", &r);
-    r
+    })
+    .await
 }
 
 /// Answers the code mailed to the new one-time-password address: 2FA is on from now, every
@@ -432,7 +437,7 @@ pub async fn confirm_otp_address(
     address: String,
     code: Secret,
 ) -> Result<Started, Refusal> {
-    let r = async {
+    counted(s, "otp_address_confirm", async {
         let stages = [Stage::Change, Stage::Full];
         let (sess, u) = session_attempt(s, token, ip, &stages, Kind::Account).await?;
         let login_id = u.login_id.clone();
@@ -442,10 +447,8 @@ pub async fn confirm_otp_address(
         })
         .await?;
         restart(s, &u, &t, sess.created_ms).await
-    }
-    .await;
-    count(s, "otp_address_confirm", &r);
-    r
+    })
+    .await
 }
 
 /// Asks for a password reset link (seed 000). The work goes on by itself: the caller answers
@@ -578,7 +581,7 @@ pub async fn complete_reset(
     token: String,
     password: Secret,
 ) -> Result<(), Refusal> {
-    let r = async {
+    counted(s, "password_reset_complete", async {
         throttle_source(s, ip)?;
         let login_id = with_link(
             s,
@@ -592,10 +595,8 @@ pub async fn complete_reset(
         .await?;
         sessions::revoke_all(&s.pool, &login_id, s.engine.now()).await?;
         Ok(())
-    }
-    .await;
-    count(s, "password_reset_complete", &r);
-    r
+    })
+    .await
 }
 
 /// Sets an added address's own password through its setup link (seed 002).
@@ -605,7 +606,7 @@ pub async fn complete_address_setup(
     token: String,
     password: Secret,
 ) -> Result<(), Refusal> {
-    let r = async {
+    counted(s, "address_setup", async {
         throttle_source(s, ip)?;
         Ok(with_link(
             s,
@@ -616,10 +617,8 @@ pub async fn complete_address_setup(
             },
         )
         .await?)
-    }
-    .await;
-    count(s, "address_setup", &r);
-    r
+    })
+    .await
 }
 
 /// Confirms an address change through the link mailed to the old address (seed 002).
@@ -628,7 +627,7 @@ pub async fn confirm_address_change(
     ip: IpAddr,
     token: String,
 ) -> Result<(), Refusal> {
-    let r = async {
+    counted(s, "address_change", async {
         throttle_source(s, ip)?;
         Ok(with_link(
             s,
@@ -639,10 +638,8 @@ pub async fn confirm_address_change(
             },
         )
         .await?)
-    }
-    .await;
-    count(s, "address_change", &r);
-    r
+    })
+    .await
 }
 
 /// The most users one unlock may list (ours: seed 004's list screen shows a company's users; a
@@ -659,17 +656,15 @@ pub async fn unlock(
     confirmation: Secret,
     l: Lang,
 ) -> Result<(String, Vec<kagiya_engine::UnlockRow>), Refusal> {
-    let r = async {
+    counted(s, "admin_unlock", async {
         let u = manager_attempt(s, token, ip).await?;
         if login_ids.len() > MAX_UNLOCK {
             return Err(Refusal::Engine(Error::InvalidValue("login_ids")));
         }
         let who = kagiya_engine::ActorRef::User(u.login_id);
         Ok(run(s, move |e| e.unlock(&who, &confirmation, &login_ids, l)).await?)
-    }
-    .await;
-    count(s, "admin_unlock", &r);
-    r
+    })
+    .await
 }
 
 /// A master's or admin's setting of another user's passwords, each with its own 「ログイン時に
@@ -682,17 +677,15 @@ pub async fn set_user_passwords(
     confirmation: Secret,
     set: kagiya_engine::SetPasswords,
 ) -> Result<kagiya_engine::Issued, Refusal> {
-    let r = async {
+    counted(s, "admin_set_passwords", async {
         let u = manager_attempt(s, token, ip).await?;
         let who = kagiya_engine::ActorRef::User(u.login_id);
         Ok(run(s, move |e| {
             e.set_passwords(&who, &confirmation, &target, set)
         })
         .await?)
-    }
-    .await;
-    count(s, "admin_set_passwords", &r);
-    r
+    })
+    .await
 }
 
 /// The manager's session of a request that checks their own password: within their allowance.

@@ -54,7 +54,8 @@ pub struct Session {
     pub expires_ms: Millis,
 }
 
-fn hash(token: &str) -> String {
+/// The SHA-256 a session's token is kept as.
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -85,7 +86,7 @@ pub async fn create(
             "INSERT INTO sessions (token_hash, login_key, contract_key, created_ms, expires_ms, \
              last_seen_ms, stage) VALUES ($1, $2, $3, $4, $5, $4, $6)",
             &[
-                &hash(&token),
+                &token_hash(&token),
                 &fold(&user.login_id),
                 &fold(&user.contract_no),
                 &now,
@@ -115,7 +116,7 @@ pub async fn find(
              RETURNING token_hash, (SELECT doc->>'login_id' FROM users u \
                                     WHERE u.login_key = sessions.login_key), \
                        stage, created_ms, expires_ms",
-            &[&hash(token), &now, &idle],
+            &[&token_hash(token), &now, &idle],
         )
         .await
         .map_err(stored)?;

@@ -32,11 +32,16 @@ use crate::sessions::{Session, Stage};
 
 /// The client's language: Japanese when `Accept-Language` puts it first among ja/en, else English.
 pub fn lang(headers: &HeaderMap) -> Lang {
+    accepted(headers).unwrap_or(Lang::En)
+}
+
+/// The first of Japanese and English in `Accept-Language`, if it names either.
+pub fn accepted(headers: &HeaderMap) -> Option<Lang> {
     let accept = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    for part in accept.split(',') {
+    accept.split(',').find_map(|part| {
         let tag = part
             .split(';')
             .next()
@@ -44,13 +49,13 @@ pub fn lang(headers: &HeaderMap) -> Lang {
             .trim()
             .to_ascii_lowercase();
         if tag.starts_with("ja") {
-            return Lang::Ja;
+            Some(Lang::Ja)
+        } else if tag.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
         }
-        if tag.starts_with("en") {
-            return Lang::En;
-        }
-    }
-    Lang::En
+    })
 }
 
 /// An error as the API answers it: the engine's stable code and its message in the client's

@@ -86,16 +86,19 @@ async fn users_page(
     p: Problems,
     ticked: Vec<String>,
 ) -> Result<UsersPage, Response> {
-    let (contract, l, acting) = (u.contract_no.clone(), c.l, u.clone());
-    let (views, manageable) = run(s, move |e| {
-        let views = e.user_views(Some(&contract), None, u32::MAX, l)?;
-        let mut manageable = Vec::new();
-        for v in &views {
-            if may_manage(&acting, &e.user(&v.login_id)?).is_ok() {
-                manageable.push(v.login_id.clone());
-            }
-        }
-        Ok((views, manageable))
+    let (contract, l, acting, tenant) = (u.contract_no.clone(), c.l, u.clone(), t.clone());
+    // One read of the company's users: their rows, and whether the acting user may set their
+    // passwords (「変更」).
+    let rows = run(s, move |e| {
+        let users = e.read(|r| r.users_of(&contract))?;
+        let now = e.now();
+        Ok(users
+            .iter()
+            .map(|x| {
+                let v = kagiya_engine::views::user_view(x, &tenant, now, l);
+                row(&v, &acting.login_id, may_manage(&acting, x).is_ok())
+            })
+            .collect::<Vec<Row>>())
     })
     .await
     .map_err(|e| super::problem_page(c, Refusal::Engine(e)))?;
@@ -105,10 +108,7 @@ async fn users_page(
             Some((u, t)),
         ),
         p,
-        rows: views
-            .iter()
-            .map(|v| row(v, &u.login_id, manageable.contains(&v.login_id)))
-            .collect(),
+        rows,
         ticked,
         has_confirmation: t.uses(CredentialKind::Confirmation),
         confirm_label: super::me::confirm_label(l, t),

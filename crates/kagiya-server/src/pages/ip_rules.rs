@@ -257,22 +257,20 @@ pub async fn save(State(s): State<AppState>, Source(ip): Source, req: Request) -
     };
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     if p.is_empty() {
-        let r = match flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id) {
-            Err(r) => Err(r),
-            Ok(()) => {
-                let (id, own, rules) = (
-                    u.login_id.clone(),
-                    Secret::new(f.text("password")),
-                    set.clone(),
-                );
-                run(&s, move |e| {
-                    e.set_own_ip_rules(&id, &own, service, rules, ip)
-                })
-                .await
-                .map_err(Refusal::from)
-            }
-        };
-        flows::count(&s, "own_ip_rules", &r);
+        let r = flows::counted(&s, "own_ip_rules", async {
+            flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id)?;
+            let (id, own, rules) = (
+                u.login_id.clone(),
+                Secret::new(f.text("password")),
+                set.clone(),
+            );
+            run(&s, move |e| {
+                e.set_own_ip_rules(&id, &own, service, rules, ip)
+            })
+            .await
+            .map_err(Refusal::from)
+        })
+        .await;
         match r {
             Ok(warned) if warned.is_empty() => {
                 return c.redirect(&format!(
@@ -295,11 +293,8 @@ pub async fn save(State(s): State<AppState>, Source(ip): Source, req: Request) -
             Err(r) => {
                 status = refusal_status(&r);
                 let at = match &r {
-                    Refusal::Engine(e) if e.kind() == kagiya_core::ErrorKind::WrongPassword => {
-                        "password"
-                    }
                     Refusal::Engine(kagiya_core::Error::InvalidIpRule(_)) => "rules",
-                    _ => "",
+                    _ => super::field_of(&r, "password"),
                 };
                 p.add(at, refusal_message(c.l, &r));
             }

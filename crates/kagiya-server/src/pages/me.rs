@@ -296,7 +296,7 @@ pub async fn addresses(State(s): State<AppState>, Source(ip): Source, req: Reque
     let action = f.text("action");
     // The flags form (`save`) or the add / change / delete form: each has its own password.
     let manage = action != "save";
-    let r = async {
+    let r = flows::counted(&s, "own_addresses", async {
         flows::throttle(&s, crate::throttle::Kind::Account, ip, &u.login_id)?;
         let id = u.login_id.clone();
         let password = Secret::new(f.text("password"));
@@ -365,9 +365,8 @@ pub async fn addresses(State(s): State<AppState>, Source(ip): Source, req: Reque
         })
         .await
         .map_err(Refusal::from)
-    }
+    })
     .await;
-    flows::count(&s, "own_addresses", &r);
     match r {
         Ok(done) => c.redirect(&format!("/me?done={done}")),
         Err(r @ (Refusal::NoSession | Refusal::WrongStep(_))) => super::session_refused(&c, r),
@@ -476,11 +475,8 @@ pub async fn otp_register(State(s): State<AppState>, Source(ip): Source, req: Re
             Err(r) => {
                 status = refusal_status(&r);
                 let at = match &r {
-                    Refusal::Engine(e) if e.kind() == kagiya_core::ErrorKind::WrongPassword => {
-                        "password"
-                    }
                     Refusal::Engine(e) if e.kind() == kagiya_core::ErrorKind::Invalid => "address",
-                    _ => "",
+                    _ => super::field_of(&r, "password"),
                 };
                 p.add(at, refusal_message(c.l, &r));
             }
@@ -524,7 +520,7 @@ pub async fn mfa_off(State(s): State<AppState>, Source(ip): Source, req: Request
         Ok(x) => x,
         Err(r) => return r,
     };
-    let r = async {
+    let r = flows::counted(&s, "mfa_off", async {
         if !flows::mfa_optional(&t) {
             return Err(Refusal::Engine(kagiya_core::Error::MfaRule(
                 "required_by_service",
@@ -539,9 +535,8 @@ pub async fn mfa_off(State(s): State<AppState>, Source(ip): Source, req: Request
         })
         .await
         .map_err(Refusal::from)
-    }
+    })
     .await;
-    flows::count(&s, "mfa_off", &r);
     match r {
         Ok(()) => c.redirect("/me?done=mfa_off"),
         Err(r) => {

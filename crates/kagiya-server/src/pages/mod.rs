@@ -184,20 +184,7 @@ pub fn lang_of(h: &HeaderMap, query: Option<&str>) -> Lang {
         Some("en") => return Lang::En,
         _ => {}
     }
-    let accept = h
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    for part in accept.split(',') {
-        let tag = part.split(';').next().unwrap_or("").trim();
-        if tag.to_ascii_lowercase().starts_with("ja") {
-            return Lang::Ja;
-        }
-        if tag.to_ascii_lowercase().starts_with("en") {
-            return Lang::En;
-        }
-    }
-    Lang::Ja
+    crate::api::accepted(h).unwrap_or(Lang::Ja)
 }
 
 /// What every page's frame shows: the language, the CSRF token for its forms, who is signed in

@@ -249,10 +249,9 @@ pub async fn change(State(s): State<AppState>, Source(ip): Source, req: Request)
                         let text = broken(&s, &u, &t, *k, pw.unwrap_or_default(), codes, c.l).await;
                         p.add(field(kind_key(*k), "new"), text);
                     }
-                    (Refusal::Engine(e), [k])
-                        if e.kind() == kagiya_core::ErrorKind::WrongPassword =>
-                    {
-                        p.add(field(kind_key(*k), "current"), refusal_message(c.l, &r));
+                    (_, [k]) => {
+                        let at = super::field_of(&r, field(kind_key(*k), "current"));
+                        p.add(at, refusal_message(c.l, &r));
                     }
                     _ => p.add("", refusal_message(c.l, &r)),
                 }

@@ -82,9 +82,8 @@ pub async fn member_form(headers: HeaderMap, uri: Uri) -> Response {
 /// to its registration first, seed 003).
 pub async fn enter(s: &AppState, c: &Ctx, st: Started, full_to: &str) -> Response {
     if let Some(old) = c.token() {
-        if let Ok(Some(sess)) = sessions::find(&s.pool, old, s.engine.now(), &s.session).await {
-            let _ = sessions::revoke(&s.pool, &sess.token_hash, s.engine.now()).await;
-        }
+        let old = sessions::token_hash(old);
+        let _ = sessions::revoke(&s.pool, &old, s.engine.now()).await;
     }
     let to = match st.stage {
         Stage::Full if st.otp_address_required => "/me/otp-address",

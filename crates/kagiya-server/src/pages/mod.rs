@@ -100,6 +100,12 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     )
 }
 
+/// How long a page may take: a second less than the server's own limit
+/// ([`crate::http::REQUEST_TIMEOUT`]), so that a slow page is still answered with a page in the
+/// user's language and with the headers below, not the bare 408 of the outer layer.
+const PAGE_TIMEOUT: std::time::Duration =
+    crate::http::REQUEST_TIMEOUT.saturating_sub(std::time::Duration::from_secs(1));
+
 /// Security headers on every page, and the cross-site check before any state-changing request
 /// is read: a `POST` that Fetch Metadata says came from another site (or, from a browser that
 /// sends none, whose `Origin` is not this host) is refused with 403.
@@ -118,7 +124,22 @@ async fn guard(req: Request, next: Next) -> Response {
         secure(res.headers_mut());
         return res;
     }
-    let mut res = next.run(req).await;
+    let l = lang_of(req.headers(), req.uri().query());
+    let mut res = match tokio::time::timeout(PAGE_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!("a page took longer than {PAGE_TIMEOUT:?} and was cut off");
+            message_page(
+                l,
+                StatusCode::SERVICE_UNAVAILABLE,
+                l.pick("時間がかかりすぎました", "This took too long"),
+                l.pick(
+                    "処理に時間がかかりすぎたため、中断しました。変更が保存されたかどうかは、画面を開き直してお確かめください。",
+                    "This took too long and was stopped. Open the page again to see whether the change was saved.",
+                ),
+            )
+        }
+    };
     secure(res.headers_mut());
     res
 }
@@ -577,5 +598,43 @@ async fn home(State(s): State<AppState>, source: crate::api::Source, req: Reques
         Ok(_) => c.redirect("/me"),
         Err(Refusal::WrongStep(stage)) => c.redirect(page_of(stage)),
         Err(_) => c.redirect("/sign-in"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    /// A page slower than its limit is answered with a page in the user's language and the
+    /// security headers, not the outer layer's bare 408.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_page_is_answered_with_a_page_and_its_headers() {
+        let app: Router = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    "late"
+                }),
+            )
+            .layer(middleware::from_fn(guard));
+        let req = axum::http::Request::builder()
+            .uri("/slow")
+            .header("accept-language", "en")
+            .body(Body::empty())
+            .expect("request");
+        let res = app.oneshot(req).await.expect("answer");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()["content-security-policy"], CSP);
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("This took too long"), "{text}");
+        assert!(!text.contains("late"));
     }
 }

@@ -25,14 +25,20 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # Starts the debug kagiya-server on a fresh database of scripts/with-postgres.sh's cluster, with
 # the demo customers and mail through scripts/with-smtp.sh's server, sending as SENDER, its links
 # pointing at itself; waits until it is ready. Sets SERVER_PORT and SERVER_PID; WORK (a temporary
-# directory the caller removes) holds its files and server.log.
+# directory the caller removes) holds its files and server.log. The binary is KAGIYA_SERVER when
+# set (test.sh names the one its Rust tests built, so that it is not built again with other
+# features), otherwise the debug build, built here.
 #   start_demo_server WORK SENDER
 start_demo_server() {
   local work="$1" sender="$2"
   [ -n "${KAGIYA_TEST_DATABASE_URL:-}" ] || die "run under scripts/with-postgres.sh"
   [ -n "${KAGIYA_TEST_SMTP_STARTTLS_PORT:-}" ] || die "run under scripts/with-smtp.sh"
-  cargo build --locked -q -p kagiya-server
-  local bin="$ROOT/target/debug/kagiya-server" db="kagiya_demo_$$_$RANDOM" url
+  local bin="${KAGIYA_SERVER:-}" db="kagiya_demo_$$_$RANDOM" url
+  if [ -z "$bin" ]; then
+    cargo build --locked -q -p kagiya-server
+    bin="$ROOT/target/debug/kagiya-server"
+  fi
+  [ -x "$bin" ] || die "no kagiya-server at $bin"
   "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql" "$KAGIYA_TEST_DATABASE_URL" -qc "CREATE DATABASE $db"
   SERVER_PORT="$(free_port)"
   url="$(python3 - "$KAGIYA_TEST_DATABASE_URL" "$db" <<'PY'

@@ -105,13 +105,14 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// user's language and with the headers below, not the bare 408 of the outer layer.
 const PAGE_TIMEOUT: std::time::Duration =
     crate::http::REQUEST_TIMEOUT.saturating_sub(std::time::Duration::from_secs(1));
+const _: () = assert!(PAGE_TIMEOUT.as_millis() < crate::http::REQUEST_TIMEOUT.as_millis());
 
 /// Security headers on every page, and the cross-site check before any state-changing request
 /// is read: a `POST` that Fetch Metadata says came from another site (or, from a browser that
 /// sends none, whose `Origin` is not this host) is refused with 403.
 async fn guard(req: Request, next: Next) -> Response {
+    let l = lang_of(req.headers(), req.uri().query());
     if req.method() != Method::GET && req.method() != Method::HEAD && cross_site(req.headers()) {
-        let l = lang_of(req.headers(), req.uri().query());
         let mut res = message_page(
             l,
             StatusCode::FORBIDDEN,
@@ -124,7 +125,6 @@ async fn guard(req: Request, next: Next) -> Response {
         secure(res.headers_mut());
         return res;
     }
-    let l = lang_of(req.headers(), req.uri().query());
     let mut res = match tokio::time::timeout(PAGE_TIMEOUT, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
